@@ -1,0 +1,46 @@
+# Two commands do everything: `make run` (the product on this machine) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+ARTIFACTS := marketplace/chain/artifacts/CreativeWorks.json marketplace/chain/artifacts/BaselineURIStorage.json
+
+.PHONY: run test test-fast bench setup contracts clean
+
+run: setup
+	$(BIN)/marketplace dev
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow and not contracts and not postgres"
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(ARTIFACTS)
+
+$(PY_STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The service loads committed ABI + bytecode (no Node at run time); rebuild them when the Solidity changes.
+$(ARTIFACTS) &: $(NODE_STAMP) $(wildcard contracts/src/*.sol contracts/src/*/*.sol) contracts/foundry.toml
+	bash scripts/build_contracts.sh
+	touch $(ARTIFACTS)
+
+contracts: $(NODE_STAMP)
+	bash scripts/build_contracts.sh
+
+clean:
+	rm -rf $(VENV) node_modules contracts/out contracts/cache data .pytest_cache

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+
+import {RawCid} from "./lib/RawCid.sol";
+
+/// @title CreativeWorks
+/// @notice Digital works by creators in Luxembourg, minted as content-addressed NFTs.
+/// @dev The token id IS the sha2-256 digest of the token's metadata JSON, stored on IPFS as a raw-codec
+///      CIDv1. `tokenURI` rebuilds `ipfs://bafkrei...` from that digest, so a mint stores no URI at all,
+///      and the same metadata can never be minted twice. A metadata revision stores only the new digest.
+contract CreativeWorks is ERC721, ERC2981, AccessControl, IERC4906 {
+    /// @notice Role allowed to mint and to revise metadata (the marketplace's minting wallet).
+    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
+
+    /// @notice Highest royalty a token can carry, in basis points (2500 = 25%).
+    uint96 public constant MAX_ROYALTY_BPS = 2500;
+
+    /// @notice One mint of a batch.
+    /// @param to Owner of the new token.
+    /// @param metadataDigest sha2-256 digest of the metadata JSON; becomes the token id.
+    /// @param royaltyReceiver EIP-2981 receiver; ignored when `royaltyBps` is zero.
+    /// @param royaltyBps EIP-2981 royalty in basis points; 0 means no per-token royalty.
+    struct MintRequest {
+        address to;
+        bytes32 metadataDigest;
+        address royaltyReceiver;
+        uint96 royaltyBps;
+    }
+
+    /// @dev Current metadata digest of tokens whose metadata was revised; zero means "the token id".
+    mapping(uint256 tokenId => bytes32 digest) private _revisedDigest;
+
+    /// @notice A token with this id (this metadata digest) already exists.
+    error TokenAlreadyMinted(uint256 tokenId);
+    /// @notice The requested royalty is above `MAX_ROYALTY_BPS`.
+    error RoyaltyTooHigh(uint96 bps, uint96 max);
+    /// @notice A metadata digest of zero was given.
+    error ZeroDigest();
+    /// @notice `mintBatch` was called with no requests.
+    error EmptyBatch();
+
+    /// @notice `tokenId` was minted with an EIP-2981 royalty of `bps` basis points paid to `receiver`.
+    /// @dev ERC2981 itself emits nothing; only emitted when a royalty is set (bps > 0).
+    event TokenRoyaltySet(uint256 indexed tokenId, address indexed receiver, uint96 bps);
+
+    /// @notice The metadata of `tokenId` now lives at the raw CID of `newDigest`.
+    /// @dev Emitted next to the ERC-4906 `MetadataUpdate(tokenId)` so indexers get the digest from the log.
+    event MetadataRevised(uint256 indexed tokenId, bytes32 previousDigest, bytes32 newDigest);
+
+    /// @param name_ ERC-721 collection name.
+    /// @param symbol_ ERC-721 collection symbol.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (grants and revokes roles).
+    /// @param minter Receives MINTER_ROLE.
+    constructor(string memory name_, string memory symbol_, address admin, address minter) ERC721(name_, symbol_) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(MINTER_ROLE, minter);
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Minting
+    // ------------------------------------------------------------------------------------------------
+
+    /// @notice Mints the work whose metadata JSON has sha2-256 digest `digest`.
+    /// @dev Uses `_mint`, not `_safeMint`: receivers are custodial or user EOAs chosen by the marketplace.
+    /// @param to Owner of the new token.
+    /// @param digest sha2-256 digest of the metadata JSON (raw-codec CIDv1 on IPFS); the token id.
+    /// @param royaltyReceiver EIP-2981 royalty receiver; must be non-zero when `royaltyBps` > 0.
+    /// @param royaltyBps Royalty in basis points, at most `MAX_ROYALTY_BPS`; 0 sets no royalty.
+    /// @return tokenId `uint256(digest)`.
+    function mint(address to, bytes32 digest, address royaltyReceiver, uint96 royaltyBps)
+        external
+        onlyRole(MINTER_ROLE)
+        returns (uint256 tokenId)
+    {
+        _validate(digest, royaltyBps);
+        tokenId = uint256(digest);
+        if (_ownerOf(tokenId) != address(0)) revert TokenAlreadyMinted(tokenId);
+        _mintWithRoyalty(to, tokenId, royaltyReceiver, royaltyBps);
+    }
+
+    /// @notice Mints many works at once, skipping those that already exist, so a retried batch is harmless.
+    /// @dev Every request is validated, skipped or not: one invalid request reverts the whole batch.
+    ///      Minted tokens are the ones with a `Transfer` from address(0) in the receipt.
+    /// @param requests The mints to perform.
+    /// @return minted How many tokens were minted (requests minus skipped ones).
+    function mintBatch(MintRequest[] calldata requests) external onlyRole(MINTER_ROLE) returns (uint256 minted) {
+        uint256 count = requests.length;
+        if (count == 0) revert EmptyBatch();
+        for (uint256 i; i < count; ++i) {
+            MintRequest calldata request = requests[i];
+            _validate(request.metadataDigest, request.royaltyBps);
+            uint256 tokenId = uint256(request.metadataDigest);
+            if (_ownerOf(tokenId) != address(0)) continue;
+            _mintWithRoyalty(request.to, tokenId, request.royaltyReceiver, request.royaltyBps);
+            unchecked {
+                ++minted;
+            }
+        }
+    }
+
+    /// @notice Points the metadata of `tokenId` at a revised JSON document; the token id never changes.
+    /// @param tokenId The token to revise.
+    /// @param newDigest sha2-256 digest of the revised metadata JSON (raw-codec CIDv1 on IPFS).
+    function updateMetadata(uint256 tokenId, bytes32 newDigest) external onlyRole(MINTER_ROLE) {
+        if (newDigest == bytes32(0)) revert ZeroDigest();
+        _requireOwned(tokenId);
+        bytes32 previousDigest = _currentDigest(tokenId);
+        _revisedDigest[tokenId] = newDigest;
+        emit MetadataRevised(tokenId, previousDigest, newDigest);
+        emit MetadataUpdate(tokenId);
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Views
+    // ------------------------------------------------------------------------------------------------
+
+    /// @notice Returns `ipfs://bafkrei...`, the raw-codec CIDv1 of the token's current metadata digest.
+    /// @param tokenId An existing token.
+    /// @return The token's metadata URI.
+    function tokenURI(uint256 tokenId) public view override returns (string memory) {
+        _requireOwned(tokenId);
+        return RawCid.toIpfsUri(_currentDigest(tokenId));
+    }
+
+    /// @notice Returns the sha2-256 digest of the token's current metadata JSON.
+    /// @param tokenId An existing token.
+    /// @return The revised digest if the metadata was updated, else the digest the token was minted with.
+    function metadataDigest(uint256 tokenId) external view returns (bytes32) {
+        _requireOwned(tokenId);
+        return _currentDigest(tokenId);
+    }
+
+    /// @notice Tells whether `tokenId` has been minted.
+    /// @param tokenId Any token id.
+    /// @return True if the token exists.
+    function exists(uint256 tokenId) external view returns (bool) {
+        return _ownerOf(tokenId) != address(0);
+    }
+
+    /// @notice ERC-165: ERC-721 (+ metadata), ERC-2981, AccessControl and ERC-4906 (0x49064906).
+    /// @param interfaceId The interface identifier.
+    /// @return True if the interface is supported.
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        override(ERC721, ERC2981, AccessControl, IERC165)
+        returns (bool)
+    {
+        return interfaceId == bytes4(0x49064906) || super.supportsInterface(interfaceId);
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Internals
+    // ------------------------------------------------------------------------------------------------
+
+    function _validate(bytes32 digest, uint96 royaltyBps) private pure {
+        if (digest == bytes32(0)) revert ZeroDigest();
+        if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps, MAX_ROYALTY_BPS);
+    }
+
+    function _mintWithRoyalty(address to, uint256 tokenId, address royaltyReceiver, uint96 royaltyBps) private {
+        _mint(to, tokenId);
+        if (royaltyBps != 0) {
+            // Reverts with ERC2981InvalidTokenRoyaltyReceiver(tokenId, address(0)) for a zero receiver.
+            _setTokenRoyalty(tokenId, royaltyReceiver, royaltyBps);
+            emit TokenRoyaltySet(tokenId, royaltyReceiver, royaltyBps);
+        }
+    }
+
+    function _currentDigest(uint256 tokenId) private view returns (bytes32 digest) {
+        digest = _revisedDigest[tokenId];
+        if (digest == bytes32(0)) digest = bytes32(tokenId);
+    }
+}

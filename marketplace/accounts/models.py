@@ -1,0 +1,77 @@
+"""Accounts: users with a role and a custodial wallet address."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import EmailStr, field_validator
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from marketplace.db import utcnow
+
+
+class Role(StrEnum):
+    creator = "creator"
+    buyer = "buyer"
+    admin = "admin"
+
+
+class AccountBase(SQLModel):
+    email: str = Field(max_length=320, index=True, unique=True)
+    display_name: str = Field(max_length=120)
+    role: str = Field(default=Role.buyer.value, sa_type=String(16))  # a Role value
+
+
+class Account(AccountBase, table=True):
+    """A person using the marketplace. Table `account` (`user` is reserved in PostgreSQL)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str = Field(max_length=255)
+    # Custodial wallet: the key is derived from WALLET_SECRET and the account id, never stored.
+    custodial_address: str | None = Field(default=None, max_length=42, unique=True, index=True)
+    # An address of the user's own (signature proof comes in a later issue).
+    linked_address: str | None = Field(default=None, max_length=42)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def wallet_address(self) -> str | None:
+        return self.linked_address or self.custodial_address
+
+
+class AccountCreate(SQLModel):
+    email: EmailStr
+    password: str = Field(min_length=8, max_length=128)
+    display_name: str = Field(min_length=1, max_length=120)
+    role: Role = Role.buyer
+
+    @field_validator("display_name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("display_name must not be blank")
+        return value
+
+
+class AccountPublic(SQLModel):
+    id: int
+    email: str
+    display_name: str
+    role: Role
+    wallet_address: str | None
+    custodial_address: str | None
+    linked_address: str | None
+    created_at: datetime
+
+
+class CreatorPublic(SQLModel):
+    id: int
+    display_name: str
+    wallet_address: str | None
+
+
+class Token(SQLModel):
+    access_token: str
+    token_type: str = "bearer"

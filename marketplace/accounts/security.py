@@ -1,0 +1,39 @@
+"""Password hashing (Argon2id) and access tokens (signed JWT)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+_ALGORITHM = "HS256"
+# A hash of a random password so that unknown e-mails cost as much time as known ones.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_access_token(*, account_id: int, secret: str, minutes: int) -> str:
+    now = datetime.now(UTC)
+    payload = {"sub": str(account_id), "iat": now, "exp": now + timedelta(minutes=minutes)}
+    return jwt.encode(payload, secret, algorithm=_ALGORITHM)
+
+
+def decode_access_token(token: str, *, secret: str) -> int | None:
+    try:
+        payload = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["sub", "exp"]})
+        return int(payload["sub"])
+    except (jwt.PyJWTError, ValueError, KeyError):
+        return None

@@ -1,0 +1,95 @@
+"""Works: a creator's digital work, its media on IPFS, its listing price and its token once minted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, String, Text
+from sqlmodel import Field, SQLModel
+
+from marketplace.accounts.models import CreatorPublic
+from marketplace.db import utcnow
+
+
+class WorkStatus(StrEnum):
+    draft = "draft"
+    minting = "minting"
+    minted = "minted"
+    mint_failed = "mint_failed"
+
+
+class WorkBase(SQLModel):
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    discipline: str = Field(max_length=32, index=True)
+    license: str = Field(max_length=32)
+    price_cents: int = Field(gt=0, index=True)
+    currency: str = Field(default="EUR", max_length=3)
+    royalty_bps: int = Field(default=0, ge=0, le=2500)
+
+
+class Work(WorkBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    creator_id: int = Field(foreign_key="account.id", index=True)
+    status: str = Field(default=WorkStatus.draft.value, sa_type=String(16), index=True)  # a WorkStatus value
+
+    # media, as uploaded (type decided from the bytes)
+    media_cid: str = Field(max_length=100)
+    media_mime: str = Field(max_length=100)
+    media_kind: str = Field(max_length=16)
+    media_size: int
+    media_sha256: str = Field(max_length=64)
+    media_filename: str = Field(default="", max_length=255)
+    thumbnail_cid: str | None = Field(default=None, max_length=100)
+    width: int | None = None
+    height: int | None = None
+
+    # token (set when minting is requested / confirmed)
+    metadata_cid: str | None = Field(default=None, max_length=100)
+    # uint256 token id as decimal text: SQLite has no 256-bit integers
+    token_id: str | None = Field(default=None, sa_column=Column(String(80), unique=True, nullable=True))
+    contract_address: str | None = Field(default=None, max_length=42)
+    chain_id: int | None = None
+    owner_address: str | None = Field(default=None, max_length=42)
+    mint_tx_hash: str | None = Field(default=None, max_length=66)
+    mint_error: str | None = Field(default=None, max_length=500)
+    minted_at: datetime | None = None
+
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkPublic(WorkBase):
+    id: int
+    status: WorkStatus
+    creator: CreatorPublic
+    media_cid: str
+    media_url: str
+    media_mime: str
+    media_kind: str
+    media_size: int
+    media_sha256: str
+    thumbnail_cid: str | None
+    thumbnail_url: str | None
+    width: int | None
+    height: int | None
+    metadata_cid: str | None
+    token_id: int | None
+    token_id_hex: str | None
+    token_uri: str | None
+    contract_address: str | None
+    chain_id: int | None
+    owner_address: str | None
+    mint_tx_hash: str | None
+    mint_error: str | None
+    minted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorksPublic(SQLModel):
+    data: list[WorkPublic]
+    count: int
+    page: int
+    page_size: int

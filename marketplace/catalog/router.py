@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+
+from marketplace import flows
+from marketplace.accounts.dependencies import CurrentCreator, OptionalAccount
+from marketplace.catalog import service as catalog_service
+from marketplace.catalog.models import WorkPublic, WorksPublic, WorkStatus
+from marketplace.catalog.schemas import Discipline, License, SortKey, WorkCreate, WorkFilters, WorkUpdate
+from marketplace.db import SessionDep
+from marketplace.exceptions import Conflict
+from marketplace.services import ServicesDep
+
+router = APIRouter(prefix="/api/works", tags=["works"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkPublic)
+async def create_work(
+    session: SessionDep,
+    services: ServicesDep,
+    creator: CurrentCreator,
+    file: Annotated[UploadFile, File(description="The media: image, audio, video, PDF or glTF model")],
+    title: Annotated[str, Form(min_length=1, max_length=200)],
+    discipline: Annotated[Discipline, Form()],
+    price_cents: Annotated[int, Form(gt=0, le=100_000_000)],
+    license: Annotated[License, Form()],
+    description: Annotated[str, Form(max_length=5000)] = "",
+    currency: Annotated[str, Form()] = "EUR",
+    royalty_bps: Annotated[int, Form(ge=0, le=2500)] = 0,
+) -> WorkPublic:
+    work_in = WorkCreate(
+        title=title, description=description, discipline=discipline, price_cents=price_cents,
+        currency=currency, royalty_bps=royalty_bps, license=license,
+    )
+    settings = services.settings
+
+    def _upload():
+        work = flows.upload_work(
+            session=session, creator=creator, work_in=work_in, source=file.file, filename=file.filename or "",
+            staging_dir=settings.media_dir / "staging", max_bytes=settings.max_upload_bytes,
+            thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs,
+        )
+        return catalog_service.to_public(work, creator)
+
+    return await run_in_threadpool(_upload)
+
+
+@router.get("", response_model=WorksPublic)
+def list_works(
+    session: SessionDep,
+    viewer: OptionalAccount,
+    discipline: Discipline | None = None,
+    license: License | None = None,
+    creator_id: int | None = None,
+    creator: Annotated[str | None, Query(max_length=120, description="creator name (contains)")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="text in title, description or creator")] = None,
+    min_price_cents: Annotated[int | None, Query(ge=0)] = None,
+    max_price_cents: Annotated[int | None, Query(ge=0)] = None,
+    status_: Annotated[WorkStatus | None, Query(alias="status")] = None,
+    sort: SortKey = "newest",
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 24,
+) -> WorksPublic:
+    filters = WorkFilters(
+        discipline=discipline, license=license, creator_id=creator_id, creator=creator, q=q,
+        min_price_cents=min_price_cents, max_price_cents=max_price_cents, status=status_, sort=sort,
+        page=page, page_size=page_size,
+    )
+    rows, count = catalog_service.list_works(session=session, filters=filters, viewer=viewer)
+    return WorksPublic(
+        data=[catalog_service.to_public(w, a) for w, a in rows], count=count, page=page, page_size=page_size
+    )
+
+
+@router.get("/{work_id}", response_model=WorkPublic)
+def get_work(work_id: int, session: SessionDep) -> WorkPublic:
+    work = catalog_service.get_work_or_raise(session=session, work_id=work_id)
+    return catalog_service.work_public(session=session, work=work)
+
+
+@router.patch("/{work_id}", response_model=WorkPublic)
+def update_work(work_id: int, work_in: WorkUpdate, session: SessionDep, creator: CurrentCreator) -> WorkPublic:
+    work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
+    changes = work_in.model_dump(exclude_unset=True, exclude_none=True)
+    if ("title" in changes or "description" in changes) and work.status != WorkStatus.draft:
+        raise Conflict("Title and description are fixed once minting has started (they are in the token metadata)")
+    for key, value in changes.items():
+        setattr(work, key, value.strip() if isinstance(value, str) and key == "title" else value)
+    session.add(work)
+    session.commit()
+    session.refresh(work)
+    return catalog_service.work_public(session=session, work=work)
+
+
+@router.post("/{work_id}/mint", status_code=status.HTTP_202_ACCEPTED, response_model=WorkPublic)
+def mint_work(work_id: int, session: SessionDep, services: ServicesDep, creator: CurrentCreator) -> WorkPublic:
+    work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
+    owner = session.get(type(creator), work.creator_id)
+    work = flows.request_mint(
+        session=session, work=work, creator=owner, ipfs=services.ipfs, chain=services.chain_or_raise(),
+        public_base_url=services.settings.public_base_url,
+    )
+    if services.worker is not None:
+        services.worker.wake()
+    return catalog_service.work_public(session=session, work=work)
+

@@ -1,0 +1,291 @@
+"""The one narrow door to the chain: reads (eth_call) apart from writes, a serialised-nonce signer,
+typed receipts whose results come from decoded events.
+
+Blocking (web3.py over HTTP): call it from worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import requests
+from eth_account import Account as EthAccount
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+
+from marketplace.exceptions import ChainTransactionFailed, ChainUnavailable
+
+ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+_NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, OSError)
+
+
+@cache
+def load_artifact(name: str) -> dict[str, Any]:
+    return json.loads((ARTIFACTS_DIR / f"{name}.json").read_text())
+
+
+def make_web3(rpc_url: str, *, timeout_s: float = 10.0) -> Web3:
+    return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
+
+
+@dataclass(frozen=True)
+class MintRequest:
+    to: str
+    metadata_digest: bytes  # 32 bytes, sha2-256 of the metadata JSON
+    royalty_receiver: str
+    royalty_bps: int
+
+    @property
+    def token_id(self) -> int:
+        return int.from_bytes(self.metadata_digest, "big")
+
+    def as_abi(self) -> tuple:
+        receiver = self.royalty_receiver if self.royalty_bps else ZERO_ADDRESS
+        return (self.to, self.metadata_digest, receiver, self.royalty_bps)
+
+
+@dataclass(frozen=True)
+class PreparedTx:
+    raw: bytes
+    tx_hash: str
+    nonce: int
+
+
+@dataclass(frozen=True)
+class Minted:
+    token_id: int
+    to: str
+    tx_hash: str
+    block_number: int
+
+
+@dataclass(frozen=True)
+class TxReceipt:
+    tx_hash: str
+    status: int
+    block_number: int
+    gas_used: int
+    minted: list[Minted] = field(default_factory=list)
+
+
+class Signer:
+    """One key, serialised nonces: a lock, a local counter seeded from the pending count, re-read on demand."""
+
+    def __init__(self, w3: Web3, private_key: str) -> None:
+        self._w3 = w3
+        self._account: LocalAccount = EthAccount.from_key(private_key)
+        self._lock = threading.Lock()
+        self._next_nonce: int | None = None
+
+    @property
+    def address(self) -> str:
+        return self._account.address
+
+    def resync(self) -> None:
+        with self._lock:
+            self._next_nonce = None
+
+    def sign(self, tx: dict[str, Any]) -> PreparedTx:
+        """Assign the next nonce and sign. The nonce is consumed: call resync() if the tx is never sent."""
+        with self._lock:
+            if self._next_nonce is None:
+                self._next_nonce = self._w3.eth.get_transaction_count(self._account.address, "pending")
+            nonce = self._next_nonce
+            signed = self._account.sign_transaction({**tx, "nonce": nonce})
+            self._next_nonce = nonce + 1
+        return PreparedTx(raw=bytes(signed.raw_transaction), tx_hash=HexBytes(signed.hash).to_0x_hex(), nonce=nonce)
+
+
+class ChainClient:
+    def __init__(self, *, rpc_url: str, contract_address: str, minter_key: str, timeout_s: float = 10.0) -> None:
+        self.rpc_url = rpc_url
+        self.w3 = make_web3(rpc_url, timeout_s=timeout_s)
+        self.contract_address = Web3.to_checksum_address(contract_address)
+        self.contract = self.w3.eth.contract(address=self.contract_address, abi=load_artifact("CreativeWorks")["abi"])
+        self.signer = Signer(self.w3, minter_key)
+        self._chain_id: int | None = None
+        self._transfer = self.contract.events.Transfer()
+
+    # ---------------------------------------------------------------- reads
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = self._call(lambda: self.w3.eth.chain_id)
+        return self._chain_id
+
+    def ping(self) -> int:
+        """Raise ChainUnavailable unless the node answers and the contract is deployed."""
+        code = self._call(lambda: self.w3.eth.get_code(self.contract_address))
+        if not code:
+            raise ChainUnavailable(f"No contract deployed at {self.contract_address} on {self.rpc_url}")
+        return self.chain_id()
+
+    def exists(self, token_id: int) -> bool:
+        return self._call(lambda: self.contract.functions.exists(token_id).call())
+
+    def owner_of(self, token_id: int) -> str | None:
+        if not self.exists(token_id):
+            return None
+        return self._call(lambda: self.contract.functions.ownerOf(token_id).call())
+
+    def token_uri(self, token_id: int) -> str:
+        return self._call(lambda: self.contract.functions.tokenURI(token_id).call())
+
+    def royalty_info(self, token_id: int, sale_price: int) -> tuple[str, int]:
+        receiver, amount = self._call(lambda: self.contract.functions.royaltyInfo(token_id, sale_price).call())
+        return receiver, amount
+
+    def find_mint(self, token_id: int) -> Minted | None:
+        """The Transfer(0x0 -> to) log that minted a token, found by its indexed token id."""
+        topic_token = "0x" + token_id.to_bytes(32, "big").hex()
+        topic_sig = self._transfer.topic if hasattr(self._transfer, "topic") else None
+        if topic_sig is None:
+            topic_sig = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
+        logs = self._call(
+            lambda: self.w3.eth.get_logs(
+                {
+                    "address": self.contract_address,
+                    "fromBlock": 0,
+                    "toBlock": "latest",
+                    "topics": [topic_sig, "0x" + "00" * 32, None, topic_token],
+                }
+            )
+        )
+        for log in logs:
+            event = self._transfer.process_log(log)
+            return Minted(
+                token_id=int(event["args"]["tokenId"]),
+                to=event["args"]["to"],
+                tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
+                block_number=log["blockNumber"],
+            )
+        return None
+
+    # ---------------------------------------------------------------- writes
+    def prepare_mint_batch(self, requests_: list[MintRequest]) -> PreparedTx:
+        """Build and sign a mintBatch transaction (not sent). Store its hash before calling send()."""
+        fn = self.contract.functions.mintBatch([r.as_abi() for r in requests_])
+        return self._prepare(fn, gas=80_000 + 110_000 * len(requests_))
+
+    def prepare_mint(self, request: MintRequest) -> PreparedTx:
+        fn = self.contract.functions.mint(*request.as_abi())
+        return self._prepare(fn, gas=200_000)
+
+    def _prepare(self, fn, *, gas: int) -> PreparedTx:
+        fees = self._fees()
+        tx = fn.build_transaction(
+            {"from": self.signer.address, "chainId": self.chain_id(), "gas": gas, "nonce": 0, **fees}
+        )
+        tx.pop("nonce", None)
+        return self.signer.sign(tx)
+
+    def _fees(self) -> dict[str, int]:
+        base_fee = self._call(lambda: self.w3.eth.get_block("latest").get("baseFeePerGas", 0)) or 0
+        tip = 1_000_000_000
+        return {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip}
+
+    def send(self, prepared: PreparedTx) -> str:
+        """Send a signed transaction. Already-known transactions count as sent (idempotent re-send)."""
+        try:
+            self.w3.eth.send_raw_transaction(prepared.raw)
+        except Web3RPCError as exc:
+            message = str(exc).lower()
+            if "already known" in message or "already imported" in message:
+                return prepared.tx_hash
+            if "nonce too low" in message or "nonce too high" in message:
+                self.signer.resync()
+            raise ChainTransactionFailed(f"Transaction rejected by the node: {exc}") from exc
+        except _NETWORK_ERRORS as exc:
+            self.signer.resync()
+            raise ChainUnavailable(f"Chain node unreachable at {self.rpc_url}: {exc}") from exc
+        return prepared.tx_hash
+
+    def get_receipt(self, tx_hash: str) -> TxReceipt | None:
+        try:
+            receipt = self._call(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
+        except TransactionNotFound:
+            return None
+        return self._typed(receipt)
+
+    def wait_for_receipt(self, tx_hash: str, *, timeout_s: float = 60.0, poll_s: float = 0.05) -> TxReceipt | None:
+        try:
+            receipt = self._call(
+                lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout_s, poll_latency=poll_s)
+            )
+        except TimeExhausted:
+            return None
+        return self._typed(receipt)
+
+    def tx_known(self, tx_hash: str) -> bool:
+        try:
+            self._call(lambda: self.w3.eth.get_transaction(tx_hash))
+            return True
+        except TransactionNotFound:
+            return False
+
+    def _typed(self, receipt) -> TxReceipt:
+        minted: list[Minted] = []
+        tx_hash = HexBytes(receipt["transactionHash"]).to_0x_hex()
+        if receipt["status"] == 1:
+            for event in self._transfer.process_receipt(receipt, errors=_DISCARD):
+                if int(event["args"]["from"], 16) == 0:
+                    minted.append(
+                        Minted(
+                            token_id=int(event["args"]["tokenId"]),
+                            to=event["args"]["to"],
+                            tx_hash=tx_hash,
+                            block_number=receipt["blockNumber"],
+                        )
+                    )
+        return TxReceipt(
+            tx_hash=tx_hash,
+            status=receipt["status"],
+            block_number=receipt["blockNumber"],
+            gas_used=receipt["gasUsed"],
+            minted=minted,
+        )
+
+    def _call(self, fn):
+        try:
+            return fn()
+        except ContractLogicError as exc:
+            raise ChainTransactionFailed(f"Contract call reverted: {exc}") from exc
+        except _NETWORK_ERRORS as exc:
+            raise ChainUnavailable(f"Chain node unreachable at {self.rpc_url}") from exc
+
+
+def _discard():
+    from web3.logs import DISCARD
+
+    return DISCARD
+
+
+_DISCARD = _discard()
+
+
+def deploy(*, rpc_url: str, deployer_key: str, name: str, symbol: str, admin: str, minter: str) -> str:
+    """Deploy CreativeWorks; returns its checksummed address (used by `marketplace dev` and tests)."""
+    return deploy_artifact(rpc_url=rpc_url, deployer_key=deployer_key, artifact="CreativeWorks",
+                           args=(name, symbol, admin, minter))
+
+
+def deploy_artifact(*, rpc_url: str, deployer_key: str, artifact: str, args: tuple = ()) -> str:
+    w3 = make_web3(rpc_url)
+    art = load_artifact(artifact)
+    contract = w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+    signer = Signer(w3, deployer_key)
+    tx = contract.constructor(*args).build_transaction({"from": signer.address, "chainId": w3.eth.chain_id})
+    tx.pop("nonce", None)
+    prepared = signer.sign(tx)
+    w3.eth.send_raw_transaction(prepared.raw)
+    receipt = w3.eth.wait_for_transaction_receipt(prepared.tx_hash, timeout=60)
+    if receipt["status"] != 1:
+        raise ChainTransactionFailed(f"Deployment of {artifact} reverted")
+    return Web3.to_checksum_address(receipt["contractAddress"])

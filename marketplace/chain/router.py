@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from marketplace.services import ServicesDep
+
+router = APIRouter(prefix="/api", tags=["chain"])
+
+
+class ChainInfo(BaseModel):
+    chain_id: int
+    rpc_url: str
+    contract_address: str
+
+
+@router.get("/chain", response_model=ChainInfo)
+async def chain_info(services: ServicesDep) -> ChainInfo:
+    chain = services.chain_or_raise()
+    chain_id = await run_in_threadpool(chain.chain_id)
+    return ChainInfo(chain_id=chain_id, rpc_url=chain.rpc_url, contract_address=chain.contract_address)

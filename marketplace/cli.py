@@ -1,0 +1,158 @@
+"""The `marketplace` command: dev, serve, worker, migrate, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+
+def _settings():
+    from marketplace.config import get_settings
+
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def cmd_migrate(_args) -> int:
+    from marketplace.migrate import upgrade
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_dev(args) -> int:
+    """Everything on one machine: anvil, IPFS, contract, SQLite, demo data, the web app with its mint worker."""
+    import uvicorn
+
+    from marketplace import db
+    from marketplace.devstack.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+    from marketplace.devstack.stack import start_local_stack
+    from marketplace.main import create_app
+    from marketplace.migrate import upgrade
+    from marketplace.services import build_services
+
+    data_dir = Path(os.environ.get("DATA_DIR", "data")).resolve()
+    os.environ.setdefault("ENV", "dev")
+    os.environ["DATA_DIR"] = str(data_dir)
+    print("Starting the local stack…")
+    with ExitStack() as stack:
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        local = start_local_stack(stack, data_dir=data_dir)
+        os.environ["RPC_URL"] = local.rpc_url
+        os.environ["IPFS_API_URL"] = local.ipfs_api_addr
+        os.environ["CONTRACT_ADDRESS"] = local.contract_address
+        os.environ["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
+        settings = _settings()
+        upgrade(settings.effective_database_url)
+        db.init_engine(settings.effective_database_url)
+        if not args.no_demo:
+            with db.session_scope() as session:
+                created = seed_demo(session=session, services=build_services(settings), settings=settings)
+            print("  demo data created (minting in the background):" if created else "  demo accounts:")
+            for email, _name, role in DEMO_ACCOUNTS:
+                print(f"    {role.value:8} {email:16} password: {DEMO_PASSWORD}")
+        print(f"  chain  {local.rpc_url} (chain id 31337), contract {local.contract_address}")
+        print(f"  ipfs   {local.ipfs_api_addr}")
+        print()
+        print(f"Marketplace running at http://{args.host}:{args.port}  (API docs at /docs; Ctrl-C stops everything)")
+        sys.stdout.flush()
+        try:
+            uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+        except KeyboardInterrupt:
+            pass
+        print("\nStopping…")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    """Production-style API server (migrations are a separate step: `marketplace migrate`)."""
+    import uvicorn
+
+    from marketplace.main import create_app
+
+    uvicorn.run(create_app(_settings()), host=args.host, port=args.port, proxy_headers=True)
+    return 0
+
+
+def cmd_worker(_args) -> int:
+    """A standalone mint worker (run API processes with RUN_MINT_WORKER=false and one of these)."""
+    from marketplace import db
+    from marketplace.minting import MintWorker
+    from marketplace.services import build_services
+
+    settings = _settings()
+    db.init_engine(settings.effective_database_url)
+    services = build_services(settings)
+    chain = services.chain_or_raise()
+    worker = MintWorker(chain=chain, batch_size=settings.mint_batch_size,
+                        poll_interval_s=settings.mint_poll_interval_s, max_attempts=settings.mint_max_attempts)
+    worker.start()
+    print(f"mint worker {worker.name} running against {settings.rpc_url}; Ctrl-C stops it")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        worker.stop()
+    return 0
+
+
+def cmd_create_admin(args) -> int:
+    from marketplace import db
+    from marketplace.accounts import service as accounts_service
+    from marketplace.accounts.models import AccountCreate, Role
+
+    settings = _settings()
+    db.init_engine(settings.effective_database_url)
+    with db.session_scope() as session:
+        account = accounts_service.register(
+            session=session,
+            account_in=AccountCreate(email=args.email, password=args.password, display_name=args.name,
+                                     role=Role.admin),
+            wallet_secret=settings.wallet_secret.get_secret_value(),
+            allow_admin=True,
+        )
+        print(f"admin {account.email} created (id {account.id})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(prog="marketplace", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("dev", help="run the whole product locally (anvil, IPFS, SQLite, demo data)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-demo", action="store_true", help="do not create demo accounts and works")
+    p.set_defaults(fn=cmd_dev)
+
+    p = sub.add_parser("serve", help="run the API server (production)")
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(fn=cmd_serve)
+
+    sub.add_parser("worker", help="run a standalone mint worker").set_defaults(fn=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+
+    p = sub.add_parser("create-admin", help="create an admin account")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--name", default="Administrator")
+    p.set_defaults(fn=cmd_create_admin)
+
+    args = parser.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

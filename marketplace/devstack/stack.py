@@ -1,0 +1,83 @@
+"""The whole local stack for `marketplace dev`: anvil, an IPFS node, the contract, the database, demo data."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from web3 import Web3
+
+from marketplace.chain import client as chain_client
+from marketplace.devstack.anvil import DEV_KEYS, AnvilNode
+from marketplace.devstack.ipfs_node import IpfsNode
+from marketplace.devstack.procs import pick_free_port, port_open
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LocalStack:
+    rpc_url: str
+    ipfs_api_addr: str
+    contract_address: str
+    anvil: AnvilNode
+    ipfs: IpfsNode
+
+
+def _port(preferred: int, what: str) -> int:
+    if not port_open(preferred):
+        return preferred
+    port = pick_free_port()
+    print(f"  port {preferred} is busy: {what} uses {port}")
+    return port
+
+
+def ensure_contract(*, rpc_url: str, deployment_file: Path, deployer_key: str, on_reset=None) -> str:
+    """Reuse the recorded deployment if its code is on chain; otherwise deploy (and call on_reset)."""
+    w3 = chain_client.make_web3(rpc_url)
+    if deployment_file.exists():
+        recorded = json.loads(deployment_file.read_text())
+        if w3.eth.get_code(Web3.to_checksum_address(recorded["contract_address"])):
+            return recorded["contract_address"]
+        if on_reset is not None:
+            on_reset()
+    deployer = chain_client.EthAccount.from_key(deployer_key).address
+    address = chain_client.deploy(
+        rpc_url=rpc_url, deployer_key=deployer_key, name="Luxembourg Creative Works", symbol="LUXCW",
+        admin=deployer, minter=deployer,
+    )
+    deployment_file.parent.mkdir(parents=True, exist_ok=True)
+    deployment_file.write_text(json.dumps({"contract_address": address, "chain_id": w3.eth.chain_id}, indent=2))
+    return address
+
+
+def start_local_stack(stack: ExitStack, *, data_dir: Path, rpc_port: int = 8545, ipfs_port: int = 5001) -> LocalStack:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    rpc_port = _port(rpc_port, "anvil")
+    ipfs_port = _port(ipfs_port, "IPFS")
+    print(f"  starting anvil on 127.0.0.1:{rpc_port} (state in {data_dir / 'chain'})")
+    anvil = AnvilNode.start(port=rpc_port, state_file=data_dir / "chain" / "anvil-state.json",
+                            log_path=data_dir / "logs" / "anvil.log")
+    stack.callback(anvil.stop)
+    print(f"  starting IPFS node on 127.0.0.1:{ipfs_port} (repo in {data_dir / 'ipfs'})")
+    ipfs = IpfsNode.start(data_dir / "ipfs", ipfs_port)
+    stack.callback(ipfs.stop)
+
+    def _reset_db():
+        db_file = data_dir / "marketplace.db"
+        if db_file.exists():
+            backup = data_dir / "marketplace.db.orphaned"
+            shutil.move(db_file, backup)
+            for suffix in ("-wal", "-shm"):
+                Path(str(db_file) + suffix).unlink(missing_ok=True)
+            print(f"  the chain was reset: the old database no longer matches it and was moved to {backup}")
+
+    address = ensure_contract(rpc_url=anvil.rpc_url, deployment_file=data_dir / "chain" / "deployment.json",
+                              deployer_key=os.environ.get("MINTER_PRIVATE_KEY", DEV_KEYS[0]), on_reset=_reset_db)
+    return LocalStack(rpc_url=anvil.rpc_url, ipfs_api_addr=ipfs.api_addr, contract_address=address,
+                      anvil=anvil, ipfs=ipfs)

@@ -1,0 +1,102 @@
+"""One exception hierarchy for the whole service.
+
+Services raise these; `marketplace.main` maps them to JSON responses in one handler.
+Nothing here imports FastAPI.
+"""
+
+from __future__ import annotations
+
+
+class MarketplaceError(Exception):
+    """Base error: carries an HTTP status code and a message a user can read."""
+
+    status_code: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str | None = None, *, status_code: int | None = None) -> None:
+        self.message = message or self.__class__.__doc__ or "Error"
+        if status_code is not None:
+            self.status_code = status_code
+        super().__init__(self.message)
+
+
+class BadRequest(MarketplaceError):
+    """The request is malformed."""
+
+    status_code = 400
+    code = "bad_request"
+
+
+class Unauthorized(MarketplaceError):
+    """Sign-in required or credentials invalid."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(MarketplaceError):
+    """You are not allowed to do this."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(MarketplaceError):
+    """Not found."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(MarketplaceError):
+    """The resource is not in a state that allows this."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(MarketplaceError):
+    """The upload is larger than allowed."""
+
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(MarketplaceError):
+    """This kind of file is not accepted."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class InvalidInput(MarketplaceError):
+    """A field is invalid."""
+
+    status_code = 422
+    code = "invalid_input"
+
+
+class ServiceUnavailable(MarketplaceError):
+    """A backing service is unreachable; nothing was changed."""
+
+    status_code = 503
+    code = "service_unavailable"
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """The IPFS node is unreachable or timed out; nothing was changed."""
+
+    code = "ipfs_unavailable"
+
+
+class ChainUnavailable(ServiceUnavailable):
+    """The chain node is unreachable; nothing was changed."""
+
+    code = "chain_unavailable"
+
+
+class ChainTransactionFailed(MarketplaceError):
+    """A transaction was mined but reverted."""
+
+    status_code = 502
+    code = "chain_transaction_failed"

@@ -1,0 +1,145 @@
+"""create_app(): lifespan (database, IPFS, chain, mint worker), routers, one error handler, static files."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from marketplace import db
+from marketplace.accounts.router import router as accounts_router
+from marketplace.catalog.router import router as catalog_router
+from marketplace.chain.router import router as chain_router
+from marketplace.config import Settings, get_settings
+from marketplace.exceptions import MarketplaceError
+from marketplace.minting import MintWorker
+from marketplace.services import build_services
+from marketplace.storage.router import router as ipfs_router
+from marketplace.web.router import router as web_router
+
+log = logging.getLogger(__name__)
+FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
+
+
+class UploadSizeLimit:
+    """Refuses request bodies larger than the upload limit (plus form overhead) while they stream in, so an
+    oversized upload is never spooled to disk whole. Pure ASGI: it only counts bytes."""
+
+    def __init__(self, app, *, limit_bytes: int, form_overhead: int = 1024 * 1024) -> None:
+        self.app = app
+        self.limit_bytes = limit_bytes
+        self.max_body = limit_bytes + form_overhead
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+                return await _too_large(self.limit_bytes, send)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise _BodyTooLarge(self.limit_bytes)
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await _too_large(self.limit_bytes, send)
+
+
+class _BodyTooLarge(StarletteHTTPException):
+    """Raised from receive(); FastAPI re-raises HTTPExceptions from body parsing untouched."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(413, _too_large_message(limit_bytes))
+
+
+def _too_large_message(limit_bytes: int) -> str:
+    return f"The upload is larger than the {limit_bytes / (1024 * 1024):g} MB limit"
+
+
+async def _too_large(limit_bytes: int, send) -> None:
+    body = JSONResponse(
+        {"detail": _too_large_message(limit_bytes), "code": "payload_too_large"},
+        status_code=413,
+    )
+    await send({"type": "http.response.start", "status": 413, "headers": body.raw_headers})
+    await send({"type": "http.response.body", "body": body.body})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if db._engine is None:
+            db.init_engine(settings.effective_database_url)
+        settings.media_dir.mkdir(parents=True, exist_ok=True)
+        services = build_services(settings)
+        app.state.services = services
+        if settings.run_mint_worker and services.chain is not None:
+            services.worker = MintWorker(
+                chain=services.chain,
+                batch_size=settings.mint_batch_size,
+                poll_interval_s=settings.mint_poll_interval_s,
+                max_attempts=settings.mint_max_attempts,
+            )
+            services.worker.start()
+        try:
+            yield
+        finally:
+            if services.worker is not None:
+                services.worker.stop()
+
+    app = FastAPI(
+        title="Luxembourg Creative Marketplace",
+        version="0.1.0",
+        description="Creators mint their works as NFTs (IPFS + Ethereum) and sell them in euros.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+
+    @app.exception_handler(MarketplaceError)
+    async def _marketplace_error(_request: Request, exc: MarketplaceError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(ValidationError)
+    async def _validation_error(_request: Request, exc: ValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)
+        ]
+        return JSONResponse({"detail": errors, "code": "invalid_input"}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors, "code": "invalid_input"}, status_code=422)
+
+    @app.get("/api/health", tags=["health"])
+    def health() -> dict:
+        return {"status": "ok"}
+
+    app.include_router(accounts_router)
+    app.include_router(catalog_router)
+    app.include_router(chain_router)
+    app.include_router(ipfs_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
+    app.add_middleware(UploadSizeLimit, limit_bytes=settings.max_upload_bytes)
+    return app

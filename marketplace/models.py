@@ -1,0 +1,7 @@
+"""Every table, imported in one place for Alembic and create_all."""
+
+from marketplace.accounts.models import Account
+from marketplace.catalog.models import Work
+from marketplace.chain.models import MintJob
+
+__all__ = ["Account", "Work", "MintJob"]
