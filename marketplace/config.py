@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_MINTER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 DEV_WALLET_SECRET = "dev-only-wallet-secret-do-not-use-in-production"
 DEV_AUTH_SECRET = "dev-only-auth-secret-do-not-use-in-production"
+DEV_STRIPE_KEY = "sk_test_dev_double_0000000000000000"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev_double_0000000000000000"
+REAL_STRIPE_API = "https://api.stripe.com"
 
 DISCIPLINES = (
     "design",
@@ -66,15 +69,31 @@ class Settings(BaseSettings):
     mint_poll_interval_s: float = 0.2
     mint_max_attempts: int = 5
     run_mint_worker: bool = True  # the API process also runs the mint worker (dev default)
+    run_delivery_worker: bool = True  # ... and the delivery worker (paid -> token to the buyer)
+
+    # Stripe: the real SDK; in dev and tests its base points at the project's Stripe double.
+    stripe_api_key: SecretStr = SecretStr(DEV_STRIPE_KEY)
+    stripe_api_base: str = REAL_STRIPE_API
+    stripe_webhook_secret: SecretStr = SecretStr(DEV_STRIPE_WEBHOOK_SECRET)
+    stripe_max_network_retries: int = 2
+    platform_fee_bps: int = Field(default=1000, ge=0, le=5000)  # the platform's share of each sale
+    checkout_expires_minutes: int = Field(default=30, ge=30, le=24 * 60)  # Stripe allows 30 min .. 24 h
+    delivery_max_attempts: int = 5
+    custodial_gas_topup_wei: int = 10**16  # ETH the platform sends a custodial wallet to pay delivery gas
 
     @model_validator(mode="after")
     def _no_dev_secrets_outside_dev(self) -> "Settings":
+        key = self.stripe_api_key.get_secret_value()
+        if key.startswith(("sk_live_", "rk_live_")) and self.stripe_api_base.rstrip("/") != REAL_STRIPE_API:
+            raise ValueError(f"refusing a live Stripe key with a non-Stripe API base ({self.stripe_api_base})")
         if self.env in ("dev", "test"):
             return self
         defaults = {
             "MINTER_PRIVATE_KEY": (self.minter_private_key, DEV_MINTER_KEY),
             "WALLET_SECRET": (self.wallet_secret, DEV_WALLET_SECRET),
             "AUTH_SECRET": (self.auth_secret, DEV_AUTH_SECRET),
+            "STRIPE_API_KEY": (self.stripe_api_key, DEV_STRIPE_KEY),
+            "STRIPE_WEBHOOK_SECRET": (self.stripe_webhook_secret, DEV_STRIPE_WEBHOOK_SECRET),
         }
         bad = [name for name, (value, dev) in defaults.items() if value.get_secret_value() == dev]
         if bad:

@@ -9,22 +9,29 @@ import hashlib
 import json
 import logging
 import uuid
+from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
+from eth_utils import is_address, to_checksum_address
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from marketplace.accounts.models import Account
-from marketplace.catalog.models import Work, WorkStatus
+from marketplace.catalog.models import SaleStatus, Work, WorkStatus
 from marketplace.catalog.schemas import LICENSE_URLS, WorkCreate
 from marketplace.chain.client import ChainClient
 from marketplace.chain.models import MintJob, MintJobStatus
 from marketplace.db import utcnow
-from marketplace.exceptions import Conflict, InvalidInput
+from marketplace.exceptions import Conflict, InvalidInput, MarketplaceError
+from marketplace.payments import service as payments_service
+from marketplace.payments.models import Purchase, PurchaseStatus, StripeEvent
 from marketplace.storage import media
 from marketplace.storage.ipfs import IpfsClient, raw_cid_digest
 
+if TYPE_CHECKING:
+    from marketplace.payments.gateway import StripeGateway
 log = logging.getLogger(__name__)
 
 MAX_METADATA_BYTES = 256 * 1024  # one raw IPFS block: the contract rebuilds the CID from its sha2-256 digest
@@ -176,3 +183,236 @@ def request_mint(
     session.commit()
     session.refresh(work)
     return work
+
+
+# --------------------------------------------------------------------------------------------- checkout and payment
+
+
+def start_checkout(
+    *,
+    session: Session,
+    work: Work,
+    buyer: Account,
+    wallet_address: str | None,
+    gateway: StripeGateway,
+    public_base_url: str,
+    expires_minutes: int,
+) -> Purchase:
+    """Reserve a unique work for this buyer and open a Stripe Checkout Session for its price in euros.
+
+    The reservation is a purchase row in an active status; a partial unique index allows one per work, so of any
+    number of concurrent buyers exactly one gets it and the others get 409.
+    """
+    if work.status != WorkStatus.minted:
+        raise Conflict("This work is not for sale yet (it is not minted)")
+    if work.creator_id == buyer.id:
+        raise Conflict("You cannot buy your own work")
+    if wallet_address:
+        if not is_address(wallet_address):
+            raise InvalidInput("wallet_address is not a valid Ethereum address")
+        wallet = to_checksum_address(wallet_address)
+    else:
+        wallet = buyer.wallet_address
+    if not wallet:
+        raise InvalidInput("No wallet to deliver to")
+
+    _release_stale_reservations(session=session, work_id=work.id, gateway=gateway)
+
+    existing = session.exec(
+        select(Purchase).where(Purchase.work_id == work.id, Purchase.status.in_(("pending", "paid", "delivered")))
+    ).first()
+    if existing is not None:
+        if existing.buyer_id == buyer.id and existing.status == PurchaseStatus.pending and existing.checkout_url \
+                and existing.wallet_address == wallet:
+            return existing  # the same buyer asking again gets the same open session
+        raise Conflict("This work is sold" if existing.status == PurchaseStatus.delivered
+                       else "This work is reserved by another buyer's checkout; try again later")
+
+    expires_at = utcnow() + timedelta(minutes=expires_minutes)
+    purchase = Purchase(work_id=work.id, buyer_id=buyer.id, status=PurchaseStatus.pending,
+                        amount_cents=work.price_cents, currency=work.currency, wallet_address=wallet,
+                        token_id=work.token_id, expires_at=expires_at)
+    session.add(purchase)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("This work is reserved by another buyer's checkout; try again later") from None
+    payments_service.set_sale_status(session, work.id, SaleStatus.reserved)
+    session.commit()  # the reservation is durable before Stripe hears of it
+
+    base = public_base_url.rstrip("/")
+    try:
+        checkout = gateway.create_checkout_session(
+            purchase_id=purchase.id, work_id=work.id, title=work.title, description=work.description,
+            image_url=f"{base}/ipfs/{work.thumbnail_cid or work.media_cid}" if work.media_kind == "image" else None,
+            amount_cents=purchase.amount_cents, currency=purchase.currency, customer_email=buyer.email,
+            success_url=f"{base}/purchases/{purchase.id}?session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{base}/purchases/{purchase.id}?cancelled=1", expires_at=expires_at,
+        )
+    except MarketplaceError:
+        # nothing was sold: release the reservation so the work stays available
+        payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.expired,
+                                    failure_reason="Stripe could not open a checkout session")
+        payments_service.set_sale_status(session, work.id, SaleStatus.available)
+        session.commit()
+        raise
+    purchase.stripe_session_id = checkout.id
+    purchase.checkout_url = checkout.url
+    if checkout.expires_at:
+        purchase.expires_at = checkout.expires_at
+    session.add(purchase)
+    session.commit()
+    session.refresh(purchase)
+    return purchase
+
+
+def _release_stale_reservations(*, session: Session, work_id: int, gateway: StripeGateway) -> None:
+    """A pending purchase past its session's expiry whose `expired` event we have not seen: ask Stripe."""
+    stale = session.exec(select(Purchase).where(
+        Purchase.work_id == work_id, Purchase.status == PurchaseStatus.pending, Purchase.expires_at < utcnow())).all()
+    for purchase in stale:
+        if purchase.stripe_session_id:
+            try:
+                remote = gateway.retrieve_checkout_session(purchase.stripe_session_id)
+            except MarketplaceError:
+                continue  # keep the reservation when in doubt
+            if remote.status == "open":
+                try:
+                    remote = gateway.expire_checkout_session(purchase.stripe_session_id)
+                except MarketplaceError:
+                    continue
+            if remote.status == "complete":
+                continue  # paid: the webhook will (or did) arrive
+        if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.expired,
+                                       failure_reason="The checkout session expired"):
+            payments_service.set_sale_status(session, work_id, SaleStatus.available)
+    session.commit()
+
+
+HANDLED_EVENTS = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.refunded",
+)
+
+
+def handle_stripe_event(*, session: Session, event: dict) -> str:
+    """Apply one verified Stripe event, exactly once per event id. Returns what happened (for logs and tests).
+
+    Deliveries are at least once and unordered: every change is a guarded transition from the states it may come
+    from, so a duplicate or late event finds nothing to change. The chain work happens in the delivery worker.
+    """
+    event_id, event_type = event["id"], event["type"]
+    if session.get(StripeEvent, event_id) is not None:
+        return "duplicate"
+    obj = event.get("data", {}).get("object", {}) or {}
+    outcome, purchase_id = "ignored", None
+    if event_type in HANDLED_EVENTS:
+        outcome, purchase_id = _apply_event(session, event_type, obj)
+    session.add(StripeEvent(id=event_id, type=event_type, purchase_id=purchase_id, outcome=outcome[:200]))
+    try:
+        session.commit()
+    except IntegrityError:  # the same event processed concurrently: the other one won, ours rolls back
+        session.rollback()
+        return "duplicate"
+    return outcome
+
+
+def _find_purchase_for_session(session: Session, obj: dict):
+    purchase = None
+    if obj.get("id"):
+        purchase = session.exec(select(Purchase).where(Purchase.stripe_session_id == obj["id"])).first()
+    if purchase is None:
+        ref = obj.get("client_reference_id") or (obj.get("metadata") or {}).get("purchase_id")
+        if ref and str(ref).isdigit():
+            purchase = session.get(Purchase, int(ref))
+            # a session id we recorded must match; a missing one (crash before we stored it) is adopted
+            if purchase is not None and purchase.stripe_session_id not in (None, obj.get("id")):
+                purchase = None
+    return purchase
+
+
+def _apply_event(session: Session, event_type: str, obj: dict) -> tuple[str, int | None]:
+    if event_type == "charge.refunded":
+        pi = obj.get("payment_intent")
+        purchase = session.exec(select(Purchase).where(Purchase.stripe_payment_intent_id == pi)).first() if pi else None
+        if purchase is None:
+            return "unknown payment", None
+        if obj.get("amount_refunded", 0) < obj.get("amount", 0):
+            return "partial refund recorded", purchase.id
+        was_delivered = purchase.status == PurchaseStatus.delivered
+        if payments_service.transition(
+            session, purchase.id, from_=("pending", "paid", "delivered", "expired", "failed"),
+            to=PurchaseStatus.refunded, refunded_at=utcnow(),
+            failure_reason=purchase.refund_reason or purchase.failure_reason or "Refunded in Stripe",
+        ):
+            if was_delivered:
+                payments_service.book_refund_reversal(session, purchase=purchase)
+            else:
+                payments_service.refresh_sale_status(session, purchase.work_id)
+            return "refunded", purchase.id
+        return "already refunded", purchase.id
+
+    purchase = _find_purchase_for_session(session, obj)
+    if purchase is None:
+        return "unknown checkout session", None
+    if purchase.stripe_session_id is None and obj.get("id"):
+        purchase.stripe_session_id = obj["id"]
+        session.add(purchase)
+
+    if event_type == "checkout.session.expired":
+        if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.expired,
+                                       failure_reason="The checkout session expired or was cancelled"):
+            payments_service.refresh_sale_status(session, purchase.work_id)
+            return "expired", purchase.id
+        return f"no change ({purchase.status})", purchase.id
+
+    if event_type == "checkout.session.async_payment_failed":
+        if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.failed,
+                                       failure_reason="The payment failed"):
+            payments_service.refresh_sale_status(session, purchase.work_id)
+            return "payment failed", purchase.id
+        return f"no change ({purchase.status})", purchase.id
+
+    # checkout.session.completed / async_payment_succeeded
+    if obj.get("payment_status") != "paid":
+        # an asynchronous payment method: keep the reservation until its result arrives
+        session.exec(update(Purchase).where(Purchase.id == purchase.id, Purchase.status == "pending")
+                     .values(expires_at=utcnow() + timedelta(days=14), updated_at=utcnow()))
+        return "awaiting asynchronous payment", purchase.id
+    pi = obj.get("payment_intent")
+    if isinstance(pi, dict):
+        pi = pi.get("id")
+    amount, currency = obj.get("amount_total"), (obj.get("currency") or "").upper()
+    if amount != purchase.amount_cents or currency != purchase.currency.upper():
+        reason = (f"Amount mismatch: paid {amount} {currency}, expected {purchase.amount_cents} "
+                  f"{purchase.currency.upper()}; refunding")
+        _owe_refund(session, purchase, pi, reason)
+        return "amount mismatch, refund owed", purchase.id
+    if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.paid,
+                                   stripe_payment_intent_id=pi, paid_at=utcnow()):
+        return "paid", purchase.id
+    if purchase.status in ("expired", "failed"):
+        # paid after we released the reservation (late or reordered events): take it back if nobody else has it
+        try:
+            with session.begin_nested():
+                taken = payments_service.transition(session, purchase.id, from_=("expired", "failed"),
+                                                    to=PurchaseStatus.paid, stripe_payment_intent_id=pi,
+                                                    paid_at=utcnow(), failure_reason=None)
+        except Exception:  # the partial unique index: another buyer holds the work now
+            taken = False
+        if taken:
+            payments_service.set_sale_status(session, purchase.work_id, SaleStatus.reserved)
+            return "paid (late)", purchase.id
+        _owe_refund(session, purchase, pi, "The work was reserved by another buyer when this payment arrived")
+        return "paid too late, refund owed", purchase.id
+    return f"no change ({purchase.status})", purchase.id
+
+
+def _owe_refund(session: Session, purchase, payment_intent: str | None, reason: str) -> None:
+    session.exec(update(Purchase).where(Purchase.id == purchase.id, Purchase.refund_reason.is_(None)).values(
+        refund_reason=reason[:500], failure_reason=reason[:500], stripe_payment_intent_id=payment_intent,
+        paid_at=utcnow(), updated_at=utcnow()))

@@ -17,10 +17,11 @@ from marketplace import db
 from marketplace.accounts.router import router as accounts_router
 from marketplace.catalog.router import router as catalog_router
 from marketplace.chain.router import router as chain_router
+from marketplace.payments.router import router as payments_router
 from marketplace.config import Settings, get_settings
 from marketplace.exceptions import MarketplaceError
 from marketplace.minting import MintWorker
-from marketplace.services import build_services
+from marketplace.services import build_delivery_worker, build_services
 from marketplace.storage.router import router as ipfs_router
 from marketplace.web.router import router as web_router
 
@@ -98,11 +99,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 max_attempts=settings.mint_max_attempts,
             )
             services.worker.start()
+        if settings.run_delivery_worker and services.chain is not None:
+            services.delivery = build_delivery_worker(services)
+            services.delivery.start()
         try:
             yield
         finally:
-            if services.worker is not None:
-                services.worker.stop()
+            for worker in (services.worker, services.delivery):
+                if worker is not None:
+                    worker.stop()
 
     app = FastAPI(
         title="Luxembourg Creative Marketplace",
@@ -138,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(catalog_router)
     app.include_router(chain_router)
+    app.include_router(payments_router)
     app.include_router(ipfs_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")

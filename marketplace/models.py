@@ -3,5 +3,6 @@
 from marketplace.accounts.models import Account
 from marketplace.catalog.models import Work
 from marketplace.chain.models import MintJob
+from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 
-__all__ = ["Account", "Work", "MintJob"]
+__all__ = ["Account", "Work", "MintJob", "Purchase", "StripeEvent", "LedgerEntry"]

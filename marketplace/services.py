@@ -10,7 +10,9 @@ from fastapi import Depends, Request
 from marketplace.chain.client import ChainClient
 from marketplace.config import Settings
 from marketplace.exceptions import ChainUnavailable
+from marketplace.delivery import DeliveryWorker
 from marketplace.minting import MintWorker
+from marketplace.payments.gateway import StripeGateway
 from marketplace.storage.ipfs import IpfsClient
 
 
@@ -19,7 +21,9 @@ class Services:
     settings: Settings
     ipfs: IpfsClient
     chain: ChainClient | None
+    gateway: StripeGateway
     worker: MintWorker | None = None
+    delivery: DeliveryWorker | None = None
 
     def chain_or_raise(self) -> ChainClient:
         if self.chain is None:
@@ -36,7 +40,26 @@ def build_services(settings: Settings) -> Services:
             contract_address=settings.contract_address,
             minter_key=settings.minter_private_key.get_secret_value(),
         )
-    return Services(settings=settings, ipfs=ipfs, chain=chain)
+    gateway = StripeGateway(
+        api_key=settings.stripe_api_key.get_secret_value(),
+        api_base=settings.stripe_api_base,
+        webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
+        max_network_retries=settings.stripe_max_network_retries,
+    )
+    return Services(settings=settings, ipfs=ipfs, chain=chain, gateway=gateway)
+
+
+def build_delivery_worker(services: Services) -> DeliveryWorker:
+    settings = services.settings
+    return DeliveryWorker(
+        chain=services.chain_or_raise(),
+        gateway=services.gateway,
+        wallet_secret=settings.wallet_secret.get_secret_value(),
+        fee_bps=settings.platform_fee_bps,
+        max_attempts=settings.delivery_max_attempts,
+        gas_topup_wei=settings.custodial_gas_topup_wei,
+        poll_interval_s=settings.mint_poll_interval_s,
+    )
 
 
 def get_services(request: Request) -> Services:

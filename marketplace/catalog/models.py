@@ -19,6 +19,12 @@ class WorkStatus(StrEnum):
     mint_failed = "mint_failed"
 
 
+class SaleStatus(StrEnum):
+    available = "available"
+    reserved = "reserved"  # a buyer's checkout is open or their payment is being delivered
+    sold = "sold"
+
+
 class WorkBase(SQLModel):
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -33,6 +39,8 @@ class Work(WorkBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     creator_id: int = Field(foreign_key="account.id", index=True)
     status: str = Field(default=WorkStatus.draft.value, sa_type=String(16), index=True)  # a WorkStatus value
+    # mirrors the purchases (the partial unique index on purchase is the real guard)
+    sale_status: str = Field(default=SaleStatus.available.value, sa_type=String(16), index=True)
 
     # media, as uploaded (type decided from the bytes)
     media_cid: str = Field(max_length=100)
@@ -63,6 +71,7 @@ class Work(WorkBase, table=True):
 class WorkPublic(WorkBase):
     id: int
     status: WorkStatus
+    sale_status: SaleStatus
     creator: CreatorPublic
     media_cid: str
     media_url: str

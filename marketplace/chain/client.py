@@ -111,6 +111,8 @@ class ChainClient:
         self.contract_address = Web3.to_checksum_address(contract_address)
         self.contract = self.w3.eth.contract(address=self.contract_address, abi=load_artifact("CreativeWorks")["abi"])
         self.signer = Signer(self.w3, minter_key)
+        self._signers: dict[str, Signer] = {}
+        self._signers_lock = threading.Lock()
         self._chain_id: int | None = None
         self._transfer = self.contract.events.Transfer()
 
@@ -168,7 +170,51 @@ class ChainClient:
             )
         return None
 
+    def eth_balance(self, address: str) -> int:
+        return self._call(lambda: self.w3.eth.get_balance(Web3.to_checksum_address(address)))
+
+    def find_transfer(self, token_id: int, *, to: str) -> Minted | None:
+        """The latest Transfer(* -> to) log of a token (how it reached `to`)."""
+        topic_sig = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
+        topic_to = "0x" + "00" * 12 + Web3.to_checksum_address(to)[2:].lower()
+        logs = self._call(lambda: self.w3.eth.get_logs({
+            "address": self.contract_address, "fromBlock": 0, "toBlock": "latest",
+            "topics": [topic_sig, None, topic_to, "0x" + token_id.to_bytes(32, "big").hex()],
+        }))
+        if not logs:
+            return None
+        log = logs[-1]
+        return Minted(token_id=token_id, to=Web3.to_checksum_address(to),
+                      tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(), block_number=log["blockNumber"])
+
     # ---------------------------------------------------------------- writes
+    def signer_for(self, private_key: str | bytes) -> Signer:
+        """One Signer per key for the life of the client (so its nonces stay serialised)."""
+        account = EthAccount.from_key(private_key)
+        with self._signers_lock:
+            signer = self._signers.get(account.address)
+            if signer is None:
+                signer = self._signers[account.address] = Signer(self.w3, private_key)
+            return signer
+
+    def signer_for_address_resync(self, address: str) -> None:
+        """Forget the local nonce of a signer (after a lost transaction)."""
+        with self._signers_lock:
+            signer = self._signers.get(Web3.to_checksum_address(address))
+        if signer is not None:
+            signer.resync()
+
+    def prepare_transfer(self, signer: Signer, *, to: str, token_id: int) -> PreparedTx:
+        """safeTransferFrom(signer -> to, token) signed by the token's owner."""
+        fn = self.contract.functions.safeTransferFrom(signer.address, Web3.to_checksum_address(to), token_id)
+        return self._prepare(fn, gas=120_000, signer=signer)
+
+    def prepare_value_transfer(self, *, to: str, value_wei: int) -> PreparedTx:
+        """Plain ETH from the platform signer (gas money for a custodial wallet)."""
+        tx = {"to": Web3.to_checksum_address(to), "value": value_wei, "gas": 21_000, "chainId": self.chain_id(),
+              **self._fees()}
+        return self.signer.sign(tx)
+
     def prepare_mint_batch(self, requests_: list[MintRequest]) -> PreparedTx:
         """Build and sign a mintBatch transaction (not sent). Store its hash before calling send()."""
         fn = self.contract.functions.mintBatch([r.as_abi() for r in requests_])
@@ -178,21 +224,21 @@ class ChainClient:
         fn = self.contract.functions.mint(*request.as_abi())
         return self._prepare(fn, gas=200_000)
 
-    def _prepare(self, fn, *, gas: int) -> PreparedTx:
+    def _prepare(self, fn, *, gas: int, signer: Signer | None = None) -> PreparedTx:
+        signer = signer or self.signer
         fees = self._fees()
-        tx = fn.build_transaction(
-            {"from": self.signer.address, "chainId": self.chain_id(), "gas": gas, "nonce": 0, **fees}
-        )
+        tx = fn.build_transaction({"from": signer.address, "chainId": self.chain_id(), "gas": gas, "nonce": 0, **fees})
         tx.pop("nonce", None)
-        return self.signer.sign(tx)
+        return signer.sign(tx)
 
     def _fees(self) -> dict[str, int]:
         base_fee = self._call(lambda: self.w3.eth.get_block("latest").get("baseFeePerGas", 0)) or 0
         tip = 1_000_000_000
         return {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip}
 
-    def send(self, prepared: PreparedTx) -> str:
+    def send(self, prepared: PreparedTx, *, signer: Signer | None = None) -> str:
         """Send a signed transaction. Already-known transactions count as sent (idempotent re-send)."""
+        signer = signer or self.signer
         try:
             self.w3.eth.send_raw_transaction(prepared.raw)
         except Web3RPCError as exc:
@@ -200,10 +246,10 @@ class ChainClient:
             if "already known" in message or "already imported" in message:
                 return prepared.tx_hash
             if "nonce too low" in message or "nonce too high" in message:
-                self.signer.resync()
+                signer.resync()
             raise ChainTransactionFailed(f"Transaction rejected by the node: {exc}") from exc
         except _NETWORK_ERRORS as exc:
-            self.signer.resync()
+            signer.resync()
             raise ChainUnavailable(f"Chain node unreachable at {self.rpc_url}: {exc}") from exc
         return prepared.tx_hash
 

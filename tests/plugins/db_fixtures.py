@@ -14,7 +14,7 @@ from marketplace import db
 from marketplace.migrate import upgrade
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-_TABLES = ("mint_job", "work", "account")
+_TABLES = ("ledger_entry", "stripe_event", "purchase", "mint_job", "work", "account")
 
 
 @pytest.fixture(scope="session")

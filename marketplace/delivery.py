@@ -1,0 +1,283 @@
+"""The delivery worker: paid purchases -> the token owned by the buyer's wallet, exactly once; owed refunds -> Stripe.
+
+Same discipline as minting: claims are guarded updates with a lease; a delivery's transaction hash is written before
+the transaction is sent; after a crash the worker settles from the receipt, or from the chain itself (`ownerOf`),
+and only then tries again. The token moves from the creator's custodial wallet (key derived on demand from
+WALLET_SECRET) with `safeTransferFrom`; the platform tops the wallet up with gas money first when it runs low.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from marketplace.accounts import wallets
+from marketplace.catalog.models import SaleStatus, Work
+from marketplace.chain.client import ChainClient, PreparedTx, Signer
+from marketplace.db import get_engine, utcnow
+from marketplace.exceptions import MarketplaceError, ServiceUnavailable
+from marketplace.payments import service as payments_service
+from marketplace.payments.gateway import PaymentProviderError, StripeGateway
+from marketplace.payments.models import Purchase, PurchaseStatus
+
+log = logging.getLogger(__name__)
+
+_GAS_PER_DELIVERY = 120_000
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        *,
+        chain: ChainClient,
+        gateway: StripeGateway,
+        wallet_secret: str,
+        fee_bps: int,
+        max_attempts: int = 5,
+        gas_topup_wei: int = 10**16,
+        batch_size: int = 50,
+        poll_interval_s: float = 0.2,
+        lease_s: float = 120.0,
+        stale_submit_s: float = 15.0,
+        receipt_timeout_s: float = 60.0,
+        name: str | None = None,
+    ) -> None:
+        self.chain = chain
+        self.gateway = gateway
+        self._wallet_secret = wallet_secret
+        self.fee_bps = fee_bps
+        self.max_attempts = max_attempts
+        self.gas_topup_wei = gas_topup_wei
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.lease = timedelta(seconds=lease_s)
+        self.stale_submit = timedelta(seconds=stale_submit_s)
+        self.receipt_timeout_s = receipt_timeout_s
+        self.name = name or f"deliver-{os.getpid()}-{id(self):x}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ thread control
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except ServiceUnavailable as exc:
+                log.warning("delivery worker: %s", exc.message)
+                busy = 0
+            except Exception:
+                log.exception("delivery worker iteration failed")
+                busy = 0
+            if not busy:
+                self._wake.wait(self.poll_interval_s)
+                self._wake.clear()
+
+    def run_once(self) -> int:
+        return self.reconcile_submitted() + self.deliver_batch() + self.refund_owed()
+
+    # ------------------------------------------------------------ delivery
+    def deliver_batch(self) -> int:
+        purchases = self._claim()
+        sent: list[tuple[Purchase, PreparedTx]] = []
+        for purchase in purchases:
+            try:
+                prepared = self._start_delivery(purchase)
+            except ServiceUnavailable:
+                self._release(purchase.id)
+                raise
+            except MarketplaceError as exc:
+                self._retry_or_refund(purchase.id, exc.message)
+                continue
+            if prepared is not None:
+                sent.append((purchase, prepared))
+        for purchase, prepared in sent:
+            receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
+            if receipt is not None:
+                self._settle(purchase.id, receipt_ok=receipt.status == 1)
+        return len(purchases)
+
+    def _seller_signer(self, work: Work) -> Signer:
+        key = wallets.custodial_signer(self._wallet_secret, work.creator_id).key
+        return self.chain.signer_for(key)
+
+    def _start_delivery(self, purchase: Purchase) -> PreparedTx | None:
+        """Check the chain, then sign, record (write-ahead) and send the transfer. None when already settled."""
+        with Session(get_engine(), expire_on_commit=False) as session:
+            work = session.get(Work, purchase.work_id)
+        token_id = int(work.token_id)
+        owner = self.chain.owner_of(token_id)
+        if owner == purchase.wallet_address:
+            self._settle(purchase.id, receipt_ok=True)
+            return None
+        signer = self._seller_signer(work)
+        if owner != signer.address:
+            self._owe_refund(purchase.id, "The work's token is no longer held by the platform's custody wallet")
+            return None
+        self._ensure_gas(signer.address)
+        prepared = self.chain.prepare_transfer(signer, to=purchase.wallet_address, token_id=token_id)
+        with Session(get_engine()) as session:
+            session.exec(update(Purchase).where(Purchase.id == purchase.id, Purchase.claimed_by == self.name).values(
+                delivery_tx_hash=prepared.tx_hash, delivery_nonce=prepared.nonce, delivery_submitted_at=utcnow(),
+                delivery_attempts=Purchase.delivery_attempts + 1, seller_address=signer.address,
+                updated_at=utcnow()))
+            session.commit()
+        try:
+            self.chain.send(prepared, signer=signer)
+        except MarketplaceError as exc:
+            self._retry_or_refund(purchase.id, exc.message)
+            return None
+        return prepared
+
+    def _ensure_gas(self, address: str) -> None:
+        fees = self.chain._fees()
+        needed = _GAS_PER_DELIVERY * fees["maxFeePerGas"]
+        if self.chain.eth_balance(address) >= needed:
+            return
+        topup = self.chain.prepare_value_transfer(to=address, value_wei=max(self.gas_topup_wei, 2 * needed))
+        self.chain.send(topup)
+        receipt = self.chain.wait_for_receipt(topup.tx_hash, timeout_s=self.receipt_timeout_s)
+        if receipt is None or receipt.status != 1:
+            raise ServiceUnavailable("Could not fund the custody wallet with gas")
+
+    def _settle(self, purchase_id: int, *, receipt_ok: bool) -> None:
+        """Decide from the chain: the buyer owns the token -> delivered (once); otherwise retry or refund."""
+        with Session(get_engine(), expire_on_commit=False) as session:
+            purchase = session.get(Purchase, purchase_id)
+            work = session.get(Work, purchase.work_id)
+        token_id = int(work.token_id)
+        if self.chain.owner_of(token_id) != purchase.wallet_address:
+            reason = "delivery transaction reverted" if purchase.delivery_tx_hash and not receipt_ok \
+                else "delivery transaction lost"
+            self._retry_or_refund(purchase_id, reason)
+            return
+        transfer = self.chain.find_transfer(token_id, to=purchase.wallet_address)
+        tx_hash = transfer.tx_hash if transfer else purchase.delivery_tx_hash
+        now = utcnow()
+        with Session(get_engine(), expire_on_commit=False) as session:
+            if payments_service.transition(session, purchase_id, from_=(PurchaseStatus.paid,),
+                                           to=PurchaseStatus.delivered, delivery_tx_hash=tx_hash,
+                                           delivered_at=now, claimed_by=None, claimed_until=None, last_error=None):
+                session.exec(update(Work).where(Work.id == work.id).values(
+                    owner_address=purchase.wallet_address, sale_status=SaleStatus.sold.value, updated_at=now))
+                payments_service.book_sale(session, purchase=purchase, creator_id=work.creator_id,
+                                           fee_bps=self.fee_bps)
+                log.info("purchase %s delivered: token %s to %s in %s", purchase_id, token_id,
+                         purchase.wallet_address, tx_hash)
+            session.commit()
+
+    def reconcile_submitted(self) -> int:
+        now = utcnow()
+        with Session(get_engine(), expire_on_commit=False) as session:
+            submitted = session.exec(select(Purchase).where(
+                Purchase.status == PurchaseStatus.paid, col(Purchase.delivery_tx_hash).is_not(None),
+                col(Purchase.refund_reason).is_(None))).all()
+        moved = 0
+        for purchase in submitted:
+            if purchase.claimed_by == self.name and purchase.claimed_until and purchase.claimed_until > now \
+                    and purchase.delivery_submitted_at and now - purchase.delivery_submitted_at < self.stale_submit:
+                continue  # ours, in flight
+            receipt = self.chain.get_receipt(purchase.delivery_tx_hash)
+            if receipt is None:
+                stale = purchase.delivery_submitted_at is None or now - purchase.delivery_submitted_at > self.stale_submit
+                if not stale or self.chain.tx_known(purchase.delivery_tx_hash):
+                    continue
+                if purchase.seller_address:
+                    self.chain.signer_for_address_resync(purchase.seller_address)
+            self._settle(purchase.id, receipt_ok=receipt is not None and receipt.status == 1)
+            moved += 1
+        return moved
+
+    # ------------------------------------------------------------ claims, retries, refunds
+    def _claim(self) -> list[Purchase]:
+        now = utcnow()
+        claimable = (
+            (Purchase.status == PurchaseStatus.paid)
+            & col(Purchase.refund_reason).is_(None)
+            & col(Purchase.delivery_tx_hash).is_(None)
+            & or_(col(Purchase.claimed_until).is_(None), col(Purchase.claimed_until) < now)
+        )
+        with Session(get_engine(), expire_on_commit=False) as session:
+            ids = session.exec(select(Purchase.id).where(claimable).order_by(Purchase.id).limit(self.batch_size)).all()
+            if not ids:
+                return []
+            session.exec(update(Purchase).where(col(Purchase.id).in_(ids), claimable)
+                         .values(claimed_by=self.name, claimed_until=now + self.lease))
+            session.commit()
+            return list(session.exec(select(Purchase).where(
+                col(Purchase.id).in_(ids), Purchase.claimed_by == self.name,
+                Purchase.status == PurchaseStatus.paid)).all())
+
+    def _release(self, purchase_id: int) -> None:
+        with Session(get_engine()) as session:
+            session.exec(update(Purchase).where(Purchase.id == purchase_id, Purchase.claimed_by == self.name)
+                         .values(claimed_by=None, claimed_until=None))
+            session.commit()
+
+    def _retry_or_refund(self, purchase_id: int, reason: str) -> None:
+        with Session(get_engine(), expire_on_commit=False) as session:
+            purchase = session.get(Purchase, purchase_id)
+            if purchase.delivery_attempts >= self.max_attempts:
+                session.commit()
+                self._owe_refund(purchase_id, f"Delivery failed after {purchase.delivery_attempts} attempts: {reason}")
+                return
+            session.exec(update(Purchase).where(Purchase.id == purchase_id, Purchase.status == PurchaseStatus.paid)
+                         .values(delivery_tx_hash=None, claimed_by=None, claimed_until=None,
+                                 last_error=reason[:500], updated_at=utcnow()))
+            session.commit()
+
+    def _owe_refund(self, purchase_id: int, reason: str) -> None:
+        with Session(get_engine()) as session:
+            session.exec(update(Purchase).where(Purchase.id == purchase_id, col(Purchase.refund_reason).is_(None))
+                         .values(refund_reason=reason[:500], failure_reason=reason[:500], claimed_by=None,
+                                 claimed_until=None, updated_at=utcnow()))
+            session.commit()
+        log.warning("purchase %s will be refunded: %s", purchase_id, reason)
+
+    def refund_owed(self) -> int:
+        """Refund every purchase that owes one, idempotently (Stripe idempotency key per purchase)."""
+        with Session(get_engine(), expire_on_commit=False) as session:
+            owed = session.exec(select(Purchase).where(
+                col(Purchase.refund_reason).is_not(None), col(Purchase.refund_id).is_(None),
+                col(Purchase.status).in_(("pending", "paid", "expired", "failed")))).all()
+        for purchase in owed:
+            if not purchase.stripe_payment_intent_id:
+                continue
+            try:
+                refund_id = self.gateway.refund(purchase_id=purchase.id, payment_intent=purchase.stripe_payment_intent_id,
+                                                reason=purchase.refund_reason)
+            except PaymentProviderError as exc:
+                with Session(get_engine()) as session:
+                    payments_service.transition(session, purchase.id, from_=("pending", "paid", "expired"),
+                                                to=PurchaseStatus.failed,
+                                                failure_reason=f"{purchase.refund_reason} — refund failed: {exc.message}"[:500])
+                    session.commit()
+                continue
+            with Session(get_engine()) as session:
+                session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_id=refund_id))
+                if payments_service.transition(session, purchase.id, from_=("pending", "paid", "expired", "failed"),
+                                               to=PurchaseStatus.refunded, refunded_at=utcnow(),
+                                               claimed_by=None, claimed_until=None):
+                    payments_service.refresh_sale_status(session, purchase.work_id)
+                session.commit()
+        return len(owed)

@@ -1,0 +1,134 @@
+"""Purchases (one card payment for one work), Stripe events seen, and the ledger of who earned what."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, String, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from marketplace.db import utcnow
+
+
+class PurchaseStatus(StrEnum):
+    pending = "pending"  # checkout session open; the work is reserved for this buyer
+    paid = "paid"  # money captured; delivery queued
+    delivered = "delivered"  # the token is owned by the buyer's wallet on chain
+    refunded = "refunded"  # money returned (delivery impossible, or refunded in Stripe)
+    failed = "failed"  # the payment failed (async methods) or could not be refunded automatically
+    expired = "expired"  # checkout session expired or cancelled; reservation released
+
+
+# Purchases that hold a unique work: at most one per work, enforced by a partial unique index.
+ACTIVE_STATUSES = ("pending", "paid", "delivered")
+_ACTIVE_SQL = "status IN ('pending', 'paid', 'delivered')"
+
+
+class Purchase(SQLModel, table=True):
+    __table_args__ = (
+        Index(
+            "uq_purchase_active_work",
+            "work_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE_SQL),
+            postgresql_where=text(_ACTIVE_SQL),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_id: int = Field(foreign_key="work.id", index=True)
+    buyer_id: int = Field(foreign_key="account.id", index=True)
+    status: str = Field(default=PurchaseStatus.pending.value, sa_type=String(16), index=True)
+    amount_cents: int
+    currency: str = Field(default="EUR", max_length=3)
+    wallet_address: str = Field(max_length=42)  # where the token goes
+    # Stripe
+    stripe_session_id: str | None = Field(default=None, max_length=255, unique=True)
+    stripe_payment_intent_id: str | None = Field(default=None, max_length=255, index=True)
+    checkout_url: str | None = Field(default=None, max_length=2000)
+    expires_at: datetime | None = None
+    # delivery (write-ahead like minting)
+    token_id: str | None = Field(default=None, max_length=80)
+    seller_address: str | None = Field(default=None, max_length=42)
+    delivery_tx_hash: str | None = Field(default=None, max_length=66)
+    delivery_nonce: int | None = None
+    delivery_attempts: int = 0
+    delivery_submitted_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    # refunds: refund_reason set = a refund is owed; refund_id set = Stripe made it
+    refund_reason: str | None = Field(default=None, max_length=500)
+    refund_id: str | None = Field(default=None, max_length=255)
+    failure_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    paid_at: datetime | None = None
+    delivered_at: datetime | None = None
+    refunded_at: datetime | None = None
+
+
+class StripeEvent(SQLModel, table=True):
+    """Each Stripe event id once: a redelivered event changes nothing."""
+
+    __tablename__ = "stripe_event"
+
+    id: str = Field(primary_key=True, max_length=255)
+    type: str = Field(max_length=100)
+    purchase_id: int | None = Field(default=None, index=True)
+    outcome: str = Field(default="", max_length=200)
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class LedgerEntryType(StrEnum):
+    sale_creator = "sale_creator"  # the creator's earnings from a sale
+    sale_platform_fee = "sale_platform_fee"  # the platform's fee from a sale
+    refund_creator = "refund_creator"  # reversal after a refund of a delivered sale
+    refund_platform_fee = "refund_platform_fee"
+
+
+class LedgerEntry(SQLModel, table=True):
+    """Money in integer cents, signed. One entry of each type per purchase (unique), so booking twice is impossible."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (UniqueConstraint("purchase_id", "entry_type", name="uq_ledger_purchase_type"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    purchase_id: int = Field(foreign_key="purchase.id", index=True)
+    work_id: int = Field(foreign_key="work.id")
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)  # None: the platform
+    entry_type: str = Field(sa_type=String(32))
+    amount_cents: int
+    currency: str = Field(default="EUR", max_length=3)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PurchasePublic(SQLModel):
+    id: int
+    work_id: int
+    buyer_id: int
+    status: PurchaseStatus
+    amount_cents: int
+    currency: str
+    wallet_address: str
+    token_id: int | None
+    delivery_tx_hash: str | None
+    checkout_url: str | None
+    expires_at: datetime | None
+    failure_reason: str | None
+    refund_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    paid_at: datetime | None
+    delivered_at: datetime | None
+    refunded_at: datetime | None
+
+
+class CheckoutCreate(SQLModel):
+    wallet_address: str | None = None
+
+
+class CheckoutPublic(SQLModel):
+    purchase_id: int
+    checkout_url: str

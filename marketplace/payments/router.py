@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Body, Request, status
+from fastapi.concurrency import run_in_threadpool
+
+from marketplace import flows
+from marketplace.accounts.dependencies import CurrentAccount
+from marketplace.catalog import service as catalog_service
+from marketplace.db import SessionDep, session_scope
+from marketplace.payments import service as payments_service
+from marketplace.payments.models import CheckoutCreate, CheckoutPublic, PurchasePublic
+from marketplace.services import ServicesDep
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api", tags=["payments"])
+
+
+@router.post("/works/{work_id}/checkout", status_code=status.HTTP_201_CREATED, response_model=CheckoutPublic)
+def checkout(
+    work_id: int,
+    session: SessionDep,
+    services: ServicesDep,
+    buyer: CurrentAccount,
+    checkout_in: CheckoutCreate | None = Body(default=None),
+) -> CheckoutPublic:
+    """Reserve the work and open a Stripe Checkout Session in euros; pay at `checkout_url`."""
+    work = catalog_service.get_work_or_raise(session=session, work_id=work_id)
+    purchase = flows.start_checkout(
+        session=session, work=work, buyer=buyer,
+        wallet_address=checkout_in.wallet_address if checkout_in else None,
+        gateway=services.gateway, public_base_url=services.settings.public_base_url,
+        expires_minutes=services.settings.checkout_expires_minutes,
+    )
+    return CheckoutPublic(purchase_id=purchase.id, checkout_url=purchase.checkout_url)
+
+
+@router.post("/stripe/webhook", include_in_schema=False)
+async def stripe_webhook(request: Request, services: ServicesDep) -> dict:
+    """Verify the signature on the raw body, record the event once, answer fast; chain work happens in a worker."""
+    payload = await request.body()
+    event = services.gateway.construct_event(payload, request.headers.get("stripe-signature"))
+
+    def apply() -> str:
+        with session_scope() as session:
+            return flows.handle_stripe_event(session=session, event=event)
+
+    outcome = await run_in_threadpool(apply)
+    log.info("stripe event %s %s: %s", event["id"], event["type"], outcome)
+    if services.delivery is not None:
+        services.delivery.wake()
+    return {"received": True, "outcome": outcome}
+
+
+@router.get("/purchases", response_model=list[PurchasePublic])
+def my_purchases(session: SessionDep, account: CurrentAccount) -> list[PurchasePublic]:
+    return [payments_service.to_public(p) for p in payments_service.list_purchases(session=session,
+                                                                                  buyer_id=account.id)]
+
+
+@router.get("/purchases/{purchase_id}", response_model=PurchasePublic)
+def get_purchase(purchase_id: int, session: SessionDep, account: CurrentAccount) -> PurchasePublic:
+    purchase = payments_service.get_visible_purchase_or_raise(session=session, purchase_id=purchase_id,
+                                                              viewer=account)
+    return payments_service.to_public(purchase)
+
+
+@router.get("/me/earnings")
+def my_earnings(session: SessionDep, account: CurrentAccount) -> dict:
+    """The signed-in creator's balance from the ledger, in integer cents."""
+    return {"account_id": account.id, "balance_cents": payments_service.balance_cents(
+        session=session, account_id=account.id), "currency": "EUR"}

@@ -1,0 +1,124 @@
+"""Purchases and the ledger: lookups, guarded state changes, bookings. No FastAPI, no Stripe, no chain."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from marketplace.accounts.models import Account
+from marketplace.catalog.models import SaleStatus, Work
+from marketplace.db import utcnow
+from marketplace.exceptions import Forbidden, NotFound
+from marketplace.payments.models import (
+    ACTIVE_STATUSES,
+    LedgerEntry,
+    LedgerEntryType,
+    Purchase,
+    PurchasePublic,
+    PurchaseStatus,
+)
+
+
+def get_purchase(*, session: Session, purchase_id: int) -> Purchase | None:
+    return session.get(Purchase, purchase_id)
+
+
+def get_purchase_or_raise(*, session: Session, purchase_id: int) -> Purchase:
+    purchase = get_purchase(session=session, purchase_id=purchase_id)
+    if purchase is None:
+        raise NotFound(f"Purchase {purchase_id} not found")
+    return purchase
+
+
+def get_visible_purchase_or_raise(*, session: Session, purchase_id: int, viewer: Account) -> Purchase:
+    purchase = get_purchase_or_raise(session=session, purchase_id=purchase_id)
+    if purchase.buyer_id != viewer.id and viewer.role != "admin":
+        raise Forbidden("This purchase belongs to another buyer")
+    return purchase
+
+
+def list_purchases(*, session: Session, buyer_id: int) -> list[Purchase]:
+    return list(session.exec(
+        select(Purchase).where(Purchase.buyer_id == buyer_id).order_by(col(Purchase.id).desc())).all())
+
+
+def transition(session: Session, purchase_id: int, *, from_: tuple[str, ...], to: str, **values) -> bool:
+    """Guarded state change: UPDATE ... WHERE id = ? AND status IN (from_). True when this call made it."""
+    now = utcnow()
+    result = session.exec(
+        update(Purchase)
+        .where(Purchase.id == purchase_id, col(Purchase.status).in_(from_))
+        .values(status=to, updated_at=now, **values)
+    )
+    return result.rowcount == 1
+
+
+def set_sale_status(session: Session, work_id: int, status: SaleStatus) -> None:
+    session.exec(update(Work).where(Work.id == work_id).values(sale_status=status.value, updated_at=utcnow()))
+
+
+def refresh_sale_status(session: Session, work_id: int) -> None:
+    """Derive the work's sale status from its active purchases (sold > reserved > available)."""
+    active = session.exec(select(Purchase.status).where(
+        Purchase.work_id == work_id, col(Purchase.status).in_(ACTIVE_STATUSES))).all()
+    status = SaleStatus.sold if "delivered" in active else SaleStatus.reserved if active else SaleStatus.available
+    set_sale_status(session, work_id, status)
+
+
+def split_amount(amount_cents: int, fee_bps: int) -> tuple[int, int]:
+    """(creator, platform) in integer cents; the fee is rounded down, so the creator never loses a cent to rounding."""
+    fee = amount_cents * fee_bps // 10_000
+    return amount_cents - fee, fee
+
+
+def book_sale(session: Session, *, purchase: Purchase, creator_id: int, fee_bps: int) -> None:
+    """Record the creator's earnings and the platform fee for a delivered sale, once (unique per purchase)."""
+    creator_cents, fee_cents = split_amount(purchase.amount_cents, fee_bps)
+    _book(session, purchase, [
+        (LedgerEntryType.sale_creator, creator_id, creator_cents),
+        (LedgerEntryType.sale_platform_fee, None, fee_cents),
+    ])
+
+
+def book_refund_reversal(session: Session, *, purchase: Purchase) -> None:
+    """Reverse a delivered sale's entries after a refund (only if the sale was booked)."""
+    entries = {e.entry_type: e for e in session.exec(
+        select(LedgerEntry).where(LedgerEntry.purchase_id == purchase.id)).all()}
+    sale_creator = entries.get(LedgerEntryType.sale_creator.value)
+    sale_fee = entries.get(LedgerEntryType.sale_platform_fee.value)
+    if sale_creator is None:
+        return
+    _book(session, purchase, [
+        (LedgerEntryType.refund_creator, sale_creator.account_id, -sale_creator.amount_cents),
+        (LedgerEntryType.refund_platform_fee, None, -(sale_fee.amount_cents if sale_fee else 0)),
+    ])
+
+
+def _book(session: Session, purchase: Purchase, rows) -> None:
+    for entry_type, account_id, cents in rows:
+        exists = session.exec(select(LedgerEntry.id).where(
+            LedgerEntry.purchase_id == purchase.id, LedgerEntry.entry_type == entry_type.value)).first()
+        if exists is not None:
+            continue
+        try:
+            with session.begin_nested():
+                session.add(LedgerEntry(purchase_id=purchase.id, work_id=purchase.work_id, account_id=account_id,
+                                        entry_type=entry_type.value, amount_cents=cents, currency=purchase.currency))
+        except IntegrityError:  # booked concurrently: the unique constraint keeps it once
+            pass
+
+
+def balance_cents(*, session: Session, account_id: int | None) -> int:
+    rows = session.exec(select(LedgerEntry.amount_cents).where(LedgerEntry.account_id == account_id)).all()
+    return sum(rows)
+
+
+def to_public(purchase: Purchase) -> PurchasePublic:
+    return PurchasePublic(
+        **purchase.model_dump(exclude={"token_id"}),
+        token_id=int(purchase.token_id) if purchase.token_id else None,
+    )
+
+
+__all__ = ["PurchaseStatus", "Purchase"]
