@@ -228,7 +228,8 @@ def start_checkout(
         raise Conflict("This work is sold" if existing.status == PurchaseStatus.delivered
                        else "This work is reserved by another buyer's checkout; try again later")
 
-    expires_at = utcnow() + timedelta(minutes=expires_minutes)
+    # Stripe accepts 30 min .. 24 h from *its* now: keep a minute's margin on both ends
+    expires_at = utcnow() + timedelta(seconds=min(max(expires_minutes * 60, 31 * 60), 24 * 3600 - 60))
     purchase = Purchase(work_id=work.id, buyer_id=buyer.id, status=PurchaseStatus.pending,
                         amount_cents=work.price_cents, currency=work.currency, wallet_address=wallet,
                         token_id=work.token_id, expires_at=expires_at)

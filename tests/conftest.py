@@ -13,7 +13,12 @@ from PIL import Image
 from marketplace.config import Settings
 from marketplace.main import create_app
 
-pytest_plugins = ["tests.plugins.ipfs_fixtures", "tests.plugins.chain_fixtures", "tests.plugins.db_fixtures"]
+pytest_plugins = [
+    "tests.plugins.ipfs_fixtures",
+    "tests.plugins.chain_fixtures",
+    "tests.plugins.db_fixtures",
+    "tests.plugins.live_fixtures",
+]
 
 
 @pytest.fixture

@@ -105,18 +105,18 @@ class StripeGateway:
             "expires_at": int(expires_at.timestamp()),
         }
         return CheckoutSession.from_stripe(self._call(
-            lambda: self._client.checkout.sessions.create(
+            lambda: self._client.v1.checkout.sessions.create(
                 params=params, options={"idempotency_key": f"checkout-purchase-{purchase_id}"})))
 
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
-        return CheckoutSession.from_stripe(self._call(lambda: self._client.checkout.sessions.retrieve(session_id)))
+        return CheckoutSession.from_stripe(self._call(lambda: self._client.v1.checkout.sessions.retrieve(session_id)))
 
     def expire_checkout_session(self, session_id: str) -> CheckoutSession:
-        return CheckoutSession.from_stripe(self._call(lambda: self._client.checkout.sessions.expire(session_id)))
+        return CheckoutSession.from_stripe(self._call(lambda: self._client.v1.checkout.sessions.expire(session_id)))
 
     def refund(self, *, purchase_id: int, payment_intent: str, reason: str) -> str:
         """Refund in full, idempotently (one refund per purchase, whatever the retries). Returns the refund id."""
-        refund = self._call(lambda: self._client.refunds.create(
+        refund = self._call(lambda: self._client.v1.refunds.create(
             params={"payment_intent": payment_intent, "metadata": {"purchase_id": str(purchase_id),
                                                                    "reason": reason[:450]}},
             options={"idempotency_key": f"refund-purchase-{purchase_id}"},

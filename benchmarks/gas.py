@@ -1,0 +1,142 @@
+"""1. Gas per mint: CreativeWorks (content-addressed, no URI stored) against a plain OZ ERC721URIStorage.
+
+Both contracts get the same `ipfs://<raw CIDv1>` token URIs (CreativeWorks gets their digests, the baseline the URI
+strings), to fresh recipients and to a recipient that already holds a token. Figures are mean `gasUsed` from the
+receipts (whole transaction, 21k intrinsic gas and calldata included); inside a `mintBatch`, gasUsed / batch size.
+"""
+
+from __future__ import annotations
+
+import json
+from statistics import mean
+
+from web3 import Web3
+
+from benchmarks.common import (
+    ADMIN_KEY,
+    BenchStack,
+    Figure,
+    RawSender,
+    contract,
+    deploy_baseline,
+    deploy_creative_works,
+)
+from marketplace.chain.client import ZERO_ADDRESS
+from marketplace.storage.ipfs import raw_cid_digest, raw_cid_of_bytes
+
+SECTION = "gas"
+GOAL = "<= 0.6"
+ROYALTY_BPS = 500
+SINGLE_GAS = 400_000
+
+
+class _Uris:
+    """Distinct metadata documents -> (uri, digest, token id), the way the service names them."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def take(self, count: int) -> list[tuple[str, bytes, int]]:
+        out = []
+        for _ in range(count):
+            self.n += 1
+            payload = json.dumps({"name": f"Bench work {self.n}", "description": "Gas benchmark metadata",
+                                  "properties": {"work_id": self.n, "royalty_bps": ROYALTY_BPS}},
+                                 sort_keys=True, separators=(",", ":")).encode()
+            cid = raw_cid_of_bytes(payload)
+            digest = raw_cid_digest(cid)
+            out.append((f"ipfs://{cid}", digest, int.from_bytes(digest, "big")))
+        return out
+
+
+def _address(tag: str, i: int) -> str:
+    return Web3.to_checksum_address(Web3.keccak(text=f"{tag}-{i}")[12:])
+
+
+def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dict]:
+    w3 = stack.w3
+    per_case = 5 if quick else 20
+    batch_size = 50
+    cw = contract(w3, deploy_creative_works(stack.rpc_url), "CreativeWorks")
+    base = contract(w3, deploy_baseline(stack.rpc_url), "BaselineURIStorage")
+    sender = RawSender(w3, ADMIN_KEY)
+    uris = _Uris()
+    creator = _address("creator", 0)  # royalty receiver
+    repeated = _address("repeated", 0)
+
+    def send_all(txs: list[tuple[str, str, int]]) -> list[int]:
+        """Send every tx (to, data, gas), then collect the receipts; return gasUsed of each (all must succeed)."""
+        sender.refresh_fees()
+        hashes = []
+        for to, data, gas in txs:
+            raw, tx_hash = sender.sign(to, data, gas)
+            sender.send(raw)
+            hashes.append(tx_hash)
+        receipts = sender.receipts(hashes)
+        failed = [r["transactionHash"].to_0x_hex() for r in receipts if r["status"] != 1]
+        if failed:
+            raise RuntimeError(f"mint transactions reverted: {failed[:3]}")
+        return [r["gasUsed"] for r in receipts]
+
+    def baseline_mints(items, recipients) -> list[int]:
+        return send_all([(base.address, base.encode_abi("mint", args=[to, tid, uri]), SINGLE_GAS)
+                         for (uri, _d, tid), to in zip(items, recipients, strict=True)])
+
+    def ours_mints(items, recipients, bps) -> list[int]:
+        receiver = creator if bps else ZERO_ADDRESS
+        return send_all([(cw.address, cw.encode_abi("mint", args=[to, digest, receiver, bps]), SINGLE_GAS)
+                         for (_u, digest, _t), to in zip(items, recipients, strict=True)])
+
+    def ours_batch(items, recipients, bps) -> list[int]:
+        receiver = creator if bps else ZERO_ADDRESS
+        requests = [(to, digest, receiver, bps) for (_u, digest, _t), to in zip(items, recipients, strict=True)]
+        [gas_used] = send_all([(cw.address, cw.encode_abi("mintBatch", args=[requests]),
+                                80_000 + 110_000 * len(requests))])
+        return [gas_used / len(requests)]
+
+    # the repeated recipient holds one token on each contract before anything is measured
+    warm = uris.take(1)
+    baseline_mints(warm, [repeated])
+    ours_mints(warm, [repeated], 0)
+
+    cases = [
+        # (name, kind, royalty, recipients: "fresh" | "repeated", count)
+        ("mint, fresh recipient, no royalty", "single", 0, "fresh", per_case),
+        ("mint, repeated recipient, no royalty", "single", 0, "repeated", per_case),
+        (f"mint, fresh recipient, royalty {ROYALTY_BPS} bps", "single", ROYALTY_BPS, "fresh", per_case),
+        (f"mint, repeated recipient, royalty {ROYALTY_BPS} bps", "single", ROYALTY_BPS, "repeated", per_case),
+        (f"mintBatch({batch_size}) per token, fresh, no royalty", "batch", 0, "fresh", batch_size),
+        (f"mintBatch({batch_size}) per token, fresh, royalty {ROYALTY_BPS}", "batch", ROYALTY_BPS, "fresh",
+         batch_size),
+        (f"mintBatch({batch_size}) per token, repeated, royalty {ROYALTY_BPS}", "batch", ROYALTY_BPS, "repeated",
+         batch_size),
+    ]
+    figures: list[Figure] = []
+    details: dict = {"contracts": {"CreativeWorks": cw.address, "BaselineURIStorage": base.address},
+                     "mints_per_single_case": per_case, "batch_size": batch_size, "cases": {}}
+    fresh_n = 0
+    for name, kind, bps, who, count in cases:
+        items = uris.take(count)
+        if who == "fresh":
+            recipients = [_address("fresh", fresh_n + i) for i in range(count)]
+            fresh_n += count
+        else:
+            recipients = [repeated] * count
+        base_gas = baseline_mints(items, recipients)  # the same URIs, one plain mint each
+        ours_gas = ours_mints(items, recipients, bps) if kind == "single" else ours_batch(items, recipients, bps)
+        fig = Figure(SECTION, name, ours=mean(ours_gas), bare=mean(base_gas), unit="gas", goal=GOAL, digits=0,
+                     note=f"n={count}")
+        figures.append(fig)
+        details["cases"][name] = {"ours_gas": ours_gas, "baseline_gas": base_gas, "royalty_bps": bps,
+                                  "recipients": who, "kind": kind}
+        log(f"  {name}: ours {fig.ours:,.0f} gas, baseline {fig.bare:,.0f} gas, ratio {fig.ratio:.3f}")
+
+    # sanity: the two contracts name the same metadata for the same token
+    uri, _digest, token_id = items[0]
+    ours_uri = cw.functions.tokenURI(token_id).call()
+    base_uri = base.functions.tokenURI(token_id).call()
+    details["token_uri_check"] = {"token_id": hex(token_id), "expected": uri, "creative_works": ours_uri,
+                                  "baseline": base_uri, "match": ours_uri == base_uri == uri}
+    if not details["token_uri_check"]["match"]:
+        log(f"  WARNING: tokenURI differs: CreativeWorks {ours_uri!r}, baseline {base_uri!r}, expected {uri!r}")
+    return figures, details

@@ -1,0 +1,197 @@
+"""`make bench`: start a private anvil, IPFS node and SQLite database, measure, print a table, write JSON.
+
+    .venv/bin/python -m benchmarks.run            # full run (~1-2 min on 2 cores)
+    .venv/bin/python -m benchmarks.run --quick    # smaller N, a smoke run
+    .venv/bin/python -m benchmarks.run --only gas,mint_rate --output /tmp/b.json
+
+Every figure is measured next to the bare limit of the same part in the same run; the table prints their ratio
+next to the goal. Figures only: a slow number never fails the run (a broken part does: exit code 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from contextlib import ExitStack
+from pathlib import Path
+
+from benchmarks import gas, mint_rate, upload_memory
+from benchmarks.common import start_stack
+from marketplace.devstack.anvil import anvil_binary
+from marketplace.devstack.procs import REPO_ROOT
+
+SECTIONS = {
+    "gas": (gas, "Gas per mint", "bare = plain OZ ERC721URIStorage.mint of the same ipfs:// URIs"),
+    "mint_rate": (mint_rate, "Mints per second (service minting path)",
+                  "bare = raw locally signed txs from one key, send all then collect receipts"),
+    "upload_memory": (upload_memory, "Server memory during a ~50 MB upload (`marketplace serve`)",
+                      "bare = minimal FastAPI app that receives the multipart upload and discards it"),
+}
+DEFAULT_OUTPUT = REPO_ROOT / "bench-results.json"
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def format_table(sections: dict) -> str:
+    headers = ("figure", "ours", "bare limit", "ratio", "goal", "met")
+    lines: list[str] = []
+    for key, result in sections.items():
+        _module, title, bare_note = SECTIONS[key]
+        rows = []
+        for f in result.get("figures", []):
+            unit = f" {f['unit']}" if f["unit"] else ""
+            digits = f.get("digits", 1)
+            name = f["name"] + (f"  [{f['note']}]" if f.get("note") else "")
+            met = "" if f["goal_met"] is None else ("yes" if f["goal_met"] else "NO")
+            rows.append((name, _fmt(f["ours"], digits) + unit, _fmt(f["bare"], digits) + unit,
+                         _fmt(f["ratio"], 3), f["goal"] or "-", met))
+        lines.append("")
+        lines.append(f"{title} ({bare_note})")
+        if "error" in result:
+            lines.append(f"  FAILED: {result['error']}")
+            continue
+        widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+        aligns = ["<", ">", ">", ">", "<", "<"]
+        fmt = "  " + "  ".join(f"{{:{a}{w}}}" for a, w in zip(aligns, widths, strict=True))
+        lines.append(fmt.format(*headers))
+        lines.append("  " + "  ".join("-" * w for w in widths))
+        lines.extend(fmt.format(*row) for row in rows)
+        lines.extend(_section_notes(key, result.get("details", {})))
+    return "\n".join(lines)
+
+
+def _section_notes(key: str, details: dict) -> list[str]:
+    """A few lines under a section's rows: where the time went."""
+    if key == "upload_memory" and "direct_ipfs_add_seconds" in details:
+        service_s = details["service"]["upload_seconds"]
+        ipfs_s = details["direct_ipfs_add_seconds"]
+        bare_s = details["bare_app"]["upload_seconds"]
+        return [f"  of the service's {service_s:.2f} s, about {ipfs_s:.2f} s is the IPFS node itself (a direct "
+                f"IpfsClient.add_file of a same-size file); the bare app takes {bare_s:.2f} s"]
+    if key != "mint_rate":
+        return []
+    out = []
+    for label in ("service_default_batch", "service_batch_1"):
+        run = details.get(label)
+        if not run:
+            continue
+        t = run["time_in"]
+
+        def s(name: str) -> float:
+            return t.get(name, {}).get("seconds", 0.0)
+
+        total = run["seconds"]
+        parts = {
+            "claim (DB)": s("worker._claim"),
+            "sign+fees": s("chain.prepare_mint_batch"),
+            "send": s("chain.send"),
+            "wait receipt": s("chain.wait_for_receipt") - s("chain._typed"),
+            "decode receipt": s("chain._typed"),
+            "settle (DB)": s("worker._settle"),
+            "reconcile (DB)": s("worker.reconcile_submitted"),
+        }
+        parts["write-ahead (DB) + other"] = total - sum(parts.values())
+        shares = ", ".join(f"{k} {v / total:.0%}" for k, v in parts.items())
+        out.append(f"  time in MintWorker, batch {run['batch_size']} ({total:.2f} s): {shares}")
+    return out
+
+
+def _meta(quick: bool) -> dict:
+    def cmd(*args: str) -> str | None:
+        try:
+            return subprocess.run(args, capture_output=True, text=True, timeout=10, cwd=REPO_ROOT,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    return {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "git_commit": cmd("git", "rev-parse", "HEAD"),
+        "git_dirty": bool(cmd("git", "status", "--porcelain", "--untracked-files=no")),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "anvil": cmd(str(anvil_binary()), "--version"),
+    }
+
+
+def run(*, quick: bool, only: list[str], output: Path, log=print) -> int:
+    results: dict = {"meta": _meta(quick), "sections": {}}
+    t_start = time.perf_counter()
+    failed = False
+    interrupted = False
+    try:
+        with ExitStack() as stack:
+            log("Starting anvil, IPFS and SQLite…")
+            bench_stack = start_stack(stack, log=log)
+            for key in only:
+                module, title, _ = SECTIONS[key]
+                log(f"{title}…")
+                t0 = time.perf_counter()
+                try:
+                    figures, details = module.run(bench_stack, quick=quick, log=log)
+                    results["sections"][key] = {
+                        "figures": [{**f.as_json(), "digits": f.digits} for f in figures],
+                        "details": details,
+                        "seconds": round(time.perf_counter() - t0, 2),
+                    }
+                except Exception as exc:  # a broken part: record it, go on with the others, exit 1
+                    failed = True
+                    traceback.print_exc()
+                    results["sections"][key] = {"error": f"{type(exc).__name__}: {exc}",
+                                                "seconds": round(time.perf_counter() - t0, 2)}
+            log("Stopping anvil and IPFS…")
+    except KeyboardInterrupt:
+        interrupted = True
+        log("\nInterrupted: everything started was stopped.")
+    except Exception as exc:  # the stack itself could not start
+        failed = True
+        traceback.print_exc()
+        results["error"] = f"{type(exc).__name__}: {exc}"
+    results["meta"]["duration_s"] = round(time.perf_counter() - t_start, 1)
+    results["meta"]["interrupted"] = interrupted
+
+    table = format_table(results["sections"])
+    log(table)
+    log(f"\nTotal {results['meta']['duration_s']:.0f} s{' (quick)' if quick else ''}; figures in {output}")
+    output.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    if interrupted:
+        return 130
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller N: a smoke run")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {list(SECTIONS)}")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON file (default: %(default)s)")
+    args = parser.parse_args(argv)
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in only if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if threading.current_thread() is threading.main_thread():
+        # `kill` stops us like Ctrl-C: the ExitStack stops anvil, IPFS and the servers
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    return run(quick=args.quick, only=only, output=args.output)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

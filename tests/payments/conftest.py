@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import time
+from urllib.parse import urlparse
+
+import pytest
+from sqlmodel import Session, select
+
+from marketplace import db
+from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
+from tests.conftest import Api
+
+
+class Shop(Api):
+    """The API helper plus what a buyer does on Stripe's hosted page."""
+
+    def __init__(self, live) -> None:
+        super().__init__(live.client)
+        self.live = live
+
+    def minted_work(self, creator: dict, **fields) -> dict:
+        work = self.upload(creator, **fields).json()
+        r = self.client.post(f"/api/works/{work['id']}/mint", headers=creator["headers"])
+        assert r.status_code == 202, r.text
+        return self.wait_for_status(work["id"], "minted")
+
+    def checkout(self, buyer: dict, work_id: int, **body):
+        return self.client.post(f"/api/works/{work_id}/checkout", headers=buyer["headers"], json=body or None)
+
+    def hosted(self, checkout_url: str, action: str):
+        """GET the hosted page like a browser, then press a button. Returns the final response (no redirects)."""
+        import httpx
+
+        page = httpx.get(checkout_url, timeout=10)
+        assert page.status_code == 200
+        for label in (">Pay<", ">Decline<", ">Cancel<"):
+            assert label in page.text.replace(" ", "").replace("\n", "") or label[1:-1] in page.text
+        path = urlparse(checkout_url).path
+        return httpx.post(f"{self.live.double.public_url}{path}/{action}", timeout=10, follow_redirects=False)
+
+    def purchase(self, buyer: dict, purchase_id: int) -> dict:
+        r = self.client.get(f"/api/purchases/{purchase_id}", headers=buyer["headers"])
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def wait_purchase(self, buyer: dict, purchase_id: int, status: str, timeout: float = 30.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            body = self.purchase(buyer, purchase_id)
+            if body["status"] == status:
+                return body
+            if time.monotonic() > deadline:
+                raise AssertionError(f"purchase {purchase_id} stayed {body['status']!r} ({body['failure_reason']})")
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def shop(make_live) -> Shop:
+    return Shop(make_live())
+
+
+def rows(model) -> list:
+    with Session(db.get_engine()) as session:
+        return list(session.exec(select(model)).all())
+
+
+def purchases() -> list[Purchase]:
+    return rows(Purchase)
+
+
+def ledger() -> list[LedgerEntry]:
+    return rows(LedgerEntry)
+
+
+def events() -> list[StripeEvent]:
+    return rows(StripeEvent)
