@@ -34,6 +34,7 @@ def cmd_dev(args) -> int:
     import uvicorn
 
     from marketplace import db
+    from marketplace.config import DEV_STRIPE_WEBHOOK_SECRET
     from marketplace.devstack.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
     from marketplace.devstack.stack import start_local_stack
     from marketplace.main import create_app
@@ -46,11 +47,15 @@ def cmd_dev(args) -> int:
     print("Starting the local stack…")
     with ExitStack() as stack:
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        local = start_local_stack(stack, data_dir=data_dir)
+        app_url = f"http://{args.host}:{args.port}"
+        webhook_secret = os.environ.get("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET)
+        local = start_local_stack(stack, data_dir=data_dir, app_url=app_url, webhook_secret=webhook_secret)
+        os.environ["STRIPE_API_BASE"] = local.stripe_api_base
+        os.environ["STRIPE_WEBHOOK_SECRET"] = webhook_secret
         os.environ["RPC_URL"] = local.rpc_url
         os.environ["IPFS_API_URL"] = local.ipfs_api_addr
         os.environ["CONTRACT_ADDRESS"] = local.contract_address
-        os.environ["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
+        os.environ["PUBLIC_BASE_URL"] = app_url
         settings = _settings()
         upgrade(settings.effective_database_url)
         db.init_engine(settings.effective_database_url)
@@ -62,6 +67,7 @@ def cmd_dev(args) -> int:
                 print(f"    {role.value:8} {email:16} password: {DEMO_PASSWORD}")
         print(f"  chain  {local.rpc_url} (chain id 31337), contract {local.contract_address}")
         print(f"  ipfs   {local.ipfs_api_addr}")
+        print(f"  stripe {local.stripe_api_base} (the project's Stripe double: Checkout pages, signed webhooks)")
         print()
         print(f"Marketplace running at http://{args.host}:{args.port}  (API docs at /docs; Ctrl-C stops everything)")
         sys.stdout.flush()
@@ -84,24 +90,31 @@ def cmd_serve(args) -> int:
 
 
 def cmd_worker(_args) -> int:
-    """A standalone mint worker (run API processes with RUN_MINT_WORKER=false and one of these)."""
+    """The background workers in their own process: minting and delivery (run the API with
+    RUN_MINT_WORKER=false RUN_DELIVERY_WORKER=false and one of these per signer key)."""
     from marketplace import db
     from marketplace.minting import MintWorker
-    from marketplace.services import build_services
+    from marketplace.services import build_delivery_worker, build_services
 
     settings = _settings()
     db.init_engine(settings.effective_database_url)
     services = build_services(settings)
     chain = services.chain_or_raise()
-    worker = MintWorker(chain=chain, batch_size=settings.mint_batch_size,
-                        poll_interval_s=settings.mint_poll_interval_s, max_attempts=settings.mint_max_attempts)
-    worker.start()
-    print(f"mint worker {worker.name} running against {settings.rpc_url}; Ctrl-C stops it")
+    workers = [
+        MintWorker(chain=chain, batch_size=settings.mint_batch_size, poll_interval_s=settings.mint_poll_interval_s,
+                   max_attempts=settings.mint_max_attempts),
+        build_delivery_worker(services),
+    ]
+    for worker in workers:
+        worker.start()
+    print(f"mint and delivery workers running against {settings.rpc_url}; Ctrl-C stops them")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while True:
             time.sleep(1)
     except KeyboardInterrupt:
-        worker.stop()
+        for worker in workers:
+            worker.stop()
     return 0
 
 
