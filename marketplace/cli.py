@@ -49,8 +49,12 @@ def cmd_dev(args) -> int:
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         app_url = f"http://{args.host}:{args.port}"
         webhook_secret = os.environ.get("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET)
-        local = start_local_stack(stack, data_dir=data_dir, app_url=app_url, webhook_secret=webhook_secret)
-        os.environ["STRIPE_API_BASE"] = local.stripe_api_base
+        # STRIPE_API_BASE set explicitly (e.g. https://api.stripe.com with test keys): no double
+        use_double = not os.environ.get("STRIPE_API_BASE")
+        local = start_local_stack(stack, data_dir=data_dir, app_url=app_url, webhook_secret=webhook_secret,
+                                  stripe_double=use_double)
+        if use_double:
+            os.environ["STRIPE_API_BASE"] = local.stripe_api_base
         os.environ["STRIPE_WEBHOOK_SECRET"] = webhook_secret
         os.environ["RPC_URL"] = local.rpc_url
         os.environ["IPFS_API_URL"] = local.ipfs_api_addr
@@ -67,7 +71,10 @@ def cmd_dev(args) -> int:
                 print(f"    {role.value:8} {email:16} password: {DEMO_PASSWORD}")
         print(f"  chain  {local.rpc_url} (chain id 31337), contract {local.contract_address}")
         print(f"  ipfs   {local.ipfs_api_addr}")
-        print(f"  stripe {local.stripe_api_base} (the project's Stripe double: Checkout pages, signed webhooks)")
+        if use_double:
+            print(f"  stripe {local.stripe_api_base} (the project's Stripe double: Checkout pages, signed webhooks)")
+        else:
+            print(f"  stripe {os.environ['STRIPE_API_BASE']} (real Stripe; forward webhooks with `stripe listen`)")
         print()
         print(f"Marketplace running at http://{args.host}:{args.port}  (API docs at /docs; Ctrl-C stops everything)")
         sys.stdout.flush()

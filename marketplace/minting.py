@@ -22,7 +22,7 @@ from marketplace.catalog.models import Work, WorkStatus
 from marketplace.chain.client import ChainClient, Minted, MintRequest, TxReceipt
 from marketplace.chain.models import MintJob, MintJobStatus
 from marketplace.db import get_engine, utcnow
-from marketplace.exceptions import ChainTransactionFailed, MarketplaceError, ServiceUnavailable
+from marketplace.exceptions import MarketplaceError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -270,5 +270,3 @@ class MintWorker:
                     )
             session.commit()
 
-
-__all__ = ["MintWorker", "ChainTransactionFailed"]

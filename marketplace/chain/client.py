@@ -18,12 +18,14 @@ from eth_account import Account as EthAccount
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
+from web3.logs import DISCARD
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
 from marketplace.exceptions import ChainTransactionFailed, ChainUnavailable
 
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+TRANSFER_TOPIC = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, OSError)
 
 
@@ -147,16 +149,13 @@ class ChainClient:
     def find_mint(self, token_id: int) -> Minted | None:
         """The Transfer(0x0 -> to) log that minted a token, found by its indexed token id."""
         topic_token = "0x" + token_id.to_bytes(32, "big").hex()
-        topic_sig = self._transfer.topic if hasattr(self._transfer, "topic") else None
-        if topic_sig is None:
-            topic_sig = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
         logs = self._call(
             lambda: self.w3.eth.get_logs(
                 {
                     "address": self.contract_address,
                     "fromBlock": 0,
                     "toBlock": "latest",
-                    "topics": [topic_sig, "0x" + "00" * 32, None, topic_token],
+                    "topics": [TRANSFER_TOPIC, "0x" + "00" * 32, None, topic_token],
                 }
             )
         )
@@ -175,11 +174,10 @@ class ChainClient:
 
     def find_transfer(self, token_id: int, *, to: str) -> Minted | None:
         """The latest Transfer(* -> to) log of a token (how it reached `to`)."""
-        topic_sig = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
         topic_to = "0x" + "00" * 12 + Web3.to_checksum_address(to)[2:].lower()
         logs = self._call(lambda: self.w3.eth.get_logs({
             "address": self.contract_address, "fromBlock": 0, "toBlock": "latest",
-            "topics": [topic_sig, None, topic_to, "0x" + token_id.to_bytes(32, "big").hex()],
+            "topics": [TRANSFER_TOPIC, None, topic_to, "0x" + token_id.to_bytes(32, "big").hex()],
         }))
         if not logs:
             return None
@@ -280,7 +278,7 @@ class ChainClient:
         minted: list[Minted] = []
         tx_hash = HexBytes(receipt["transactionHash"]).to_0x_hex()
         if receipt["status"] == 1:
-            for event in self._transfer.process_receipt(receipt, errors=_DISCARD):
+            for event in self._transfer.process_receipt(receipt, errors=DISCARD):
                 if int(event["args"]["from"], 16) == 0:
                     minted.append(
                         Minted(
@@ -307,13 +305,6 @@ class ChainClient:
             raise ChainUnavailable(f"Chain node unreachable at {self.rpc_url}") from exc
 
 
-def _discard():
-    from web3.logs import DISCARD
-
-    return DISCARD
-
-
-_DISCARD = _discard()
 
 
 def deploy(*, rpc_url: str, deployer_key: str, name: str, symbol: str, admin: str, minter: str) -> str:

@@ -26,10 +26,10 @@ class LocalStack:
     rpc_url: str
     ipfs_api_addr: str
     contract_address: str
-    stripe_api_base: str
+    stripe_api_base: str | None
     anvil: AnvilNode
     ipfs: IpfsNode
-    stripe: StripeDouble
+    stripe: StripeDouble | None
 
 
 def _port(preferred: int, what: str) -> int:
@@ -60,11 +60,13 @@ def ensure_contract(*, rpc_url: str, deployment_file: Path, deployer_key: str, o
 
 
 def start_local_stack(stack: ExitStack, *, data_dir: Path, app_url: str, webhook_secret: str,
-                      rpc_port: int = 8545, ipfs_port: int = 5001, stripe_port: int = 12111) -> LocalStack:
+                      rpc_port: int = 8545, ipfs_port: int = 5001, stripe_port: int = 12111,
+                      stripe_double: bool = True) -> LocalStack:
     data_dir.mkdir(parents=True, exist_ok=True)
     rpc_port = _port(rpc_port, "anvil")
     ipfs_port = _port(ipfs_port, "IPFS")
-    stripe_port = _port(stripe_port, "the Stripe double")
+    if stripe_double:
+        stripe_port = _port(stripe_port, "the Stripe double")
     print(f"  starting anvil on 127.0.0.1:{rpc_port} (state in {data_dir / 'chain'})")
     anvil = AnvilNode.start(port=rpc_port, state_file=data_dir / "chain" / "anvil-state.json",
                             log_path=data_dir / "logs" / "anvil.log")
@@ -84,9 +86,11 @@ def start_local_stack(stack: ExitStack, *, data_dir: Path, app_url: str, webhook
 
     address = ensure_contract(rpc_url=anvil.rpc_url, deployment_file=data_dir / "chain" / "deployment.json",
                               deployer_key=os.environ.get("MINTER_PRIVATE_KEY", DEV_KEYS[0]), on_reset=_reset_db)
-    print(f"  starting the Stripe double on 127.0.0.1:{stripe_port} (webhooks to {app_url}/api/stripe/webhook)")
-    double = StripeDouble(webhook_url=f"{app_url}/api/stripe/webhook", webhook_secret=webhook_secret)
-    double.start(stripe_port)
-    stack.callback(double.stop)
+    double = None
+    if stripe_double:
+        print(f"  starting the Stripe double on 127.0.0.1:{stripe_port} (webhooks to {app_url}/api/stripe/webhook)")
+        double = StripeDouble(webhook_url=f"{app_url}/api/stripe/webhook", webhook_secret=webhook_secret)
+        double.start(stripe_port)
+        stack.callback(double.stop)
     return LocalStack(rpc_url=anvil.rpc_url, ipfs_api_addr=ipfs.api_addr, contract_address=address,
-                      stripe_api_base=double.api_base, anvil=anvil, ipfs=ipfs, stripe=double)
+                      stripe_api_base=double.api_base if double else None, anvil=anvil, ipfs=ipfs, stripe=double)

@@ -16,7 +16,6 @@ from marketplace.payments.models import (
     LedgerEntryType,
     Purchase,
     PurchasePublic,
-    PurchaseStatus,
 )
 
 
@@ -120,5 +119,3 @@ def to_public(purchase: Purchase) -> PurchasePublic:
         token_id=int(purchase.token_id) if purchase.token_id else None,
     )
 
-
-__all__ = ["PurchaseStatus", "Purchase"]

@@ -105,3 +105,10 @@ def test_forge_test_suite_passes_offline(tmp_path: Path) -> None:
     passed, failed, _ = map(int, summary[-1])
     assert failed == 0 and passed >= 30, output
     assert "invariant_" in output and "testFuzz_" in output
+
+
+def test_gas_snapshot_is_current(tmp_path: Path) -> None:
+    """Mint gas is a product feature: a change in it must come with an updated contracts/.gas-snapshot."""
+    result = _forge("snapshot", "--check", "--offline", tmp=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
