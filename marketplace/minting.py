@@ -198,6 +198,7 @@ class MintWorker:
 
     def _settle(self, jobs: list[MintJob], receipt: TxReceipt | None) -> int:
         minted = {m.token_id: m for m in (receipt.minted if receipt else [])}
+        confirmed: list[tuple[MintJob, Minted]] = []
         retry: list[MintJob] = []
         for job in jobs:
             token_id = int(job.metadata_digest, 16)
@@ -205,9 +206,11 @@ class MintWorker:
             if found is None:
                 found = self.chain.find_mint(token_id)  # minted by an earlier attempt?
             if found is not None:
-                self._confirm(job, found)
+                confirmed.append((job, found))
             else:
                 retry.append(job)
+        if confirmed:
+            self._confirm(confirmed)
         if receipt is None:
             self.chain.signer.resync()  # a lost transaction leaves a nonce gap: re-read the pending count
         if retry:
@@ -215,32 +218,30 @@ class MintWorker:
             self._retry_or_fail(retry, reason)
         return len(jobs)
 
-    def _confirm(self, job: MintJob, minted: Minted) -> None:
+    def _confirm(self, confirmed: list[tuple[MintJob, Minted]]) -> None:
+        """Settle a whole batch in one database transaction (guarded: a confirmed job is never confirmed again)."""
         now = utcnow()
+        chain_id = self.chain.chain_id()
         with Session(get_engine()) as session:
-            done = session.exec(
-                update(MintJob)
-                .where(MintJob.id == job.id, MintJob.status != MintJobStatus.confirmed)
-                .values(status=MintJobStatus.confirmed, tx_hash=minted.tx_hash, claimed_by=None,
-                        claimed_until=None, last_error=None, updated_at=now)
-            )
-            session.exec(
-                update(Work)
-                .where(Work.id == job.work_id, col(Work.status).in_([WorkStatus.minting, WorkStatus.mint_failed]))
-                .values(
-                    status=WorkStatus.minted,
-                    owner_address=minted.to,
-                    mint_tx_hash=minted.tx_hash,
-                    contract_address=self.chain.contract_address,
-                    chain_id=self.chain.chain_id(),
-                    minted_at=now,
-                    mint_error=None,
-                    updated_at=now,
+            done = 0
+            for job, minted in confirmed:
+                done += session.exec(
+                    update(MintJob)
+                    .where(MintJob.id == job.id, MintJob.status != MintJobStatus.confirmed)
+                    .values(status=MintJobStatus.confirmed, tx_hash=minted.tx_hash, claimed_by=None,
+                            claimed_until=None, last_error=None, updated_at=now)
+                ).rowcount
+                session.exec(
+                    update(Work)
+                    .where(Work.id == job.work_id,
+                           col(Work.status).in_([WorkStatus.minting, WorkStatus.mint_failed]))
+                    .values(status=WorkStatus.minted, owner_address=minted.to, mint_tx_hash=minted.tx_hash,
+                            contract_address=self.chain.contract_address, chain_id=chain_id, minted_at=now,
+                            mint_error=None, updated_at=now)
                 )
-            )
             session.commit()
-        if done.rowcount:
-            log.info("minted work %s as token %s in %s", job.work_id, minted.token_id, minted.tx_hash)
+        if done:
+            log.info("minted %d work(s) in %s", done, confirmed[0][1].tx_hash)
 
     def _retry_or_fail(self, jobs: list[MintJob], reason: str) -> None:
         now = utcnow()
