@@ -7,9 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
@@ -25,7 +23,6 @@ from marketplace.exceptions import MarketplaceError
 from marketplace.minting import MintWorker
 from marketplace.services import build_delivery_worker, build_services
 from marketplace.storage.router import router as ipfs_router
-from marketplace.web import errors as web_errors
 from marketplace.web.router import router as web_router
 
 log = logging.getLogger(__name__)
@@ -121,17 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
 
     @app.exception_handler(MarketplaceError)
-    async def _marketplace_error(request: Request, exc: MarketplaceError):
-        if web_errors.wants_page(request):
-            return await run_in_threadpool(web_errors.error_page, request, exc.status_code, exc.message, exc.code)
+    async def _marketplace_error(_request: Request, exc: MarketplaceError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code, headers=headers)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException):
-        if exc.status_code in (404, 405) and web_errors.wants_page(request):
-            return await run_in_threadpool(web_errors.error_page, request, exc.status_code, str(exc.detail))
-        return await http_exception_handler(request, exc)
 
     @app.exception_handler(ValidationError)
     async def _validation_error(_request: Request, exc: ValidationError) -> JSONResponse:
