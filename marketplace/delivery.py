@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from marketplace.accounts import wallets
 from marketplace.catalog.models import SaleStatus, Work
-from marketplace.chain.client import ChainClient, PreparedTx, Signer
+from marketplace.chain.client import ChainClient, PreparedTx, Signer, TxReceipt
 from marketplace.db import get_engine, utcnow
 from marketplace.exceptions import MarketplaceError, ServiceUnavailable
 from marketplace.payments import service as payments_service
@@ -99,42 +99,61 @@ class DeliveryWorker:
     # ------------------------------------------------------------ delivery
     def deliver_batch(self) -> int:
         purchases = self._claim()
-        sent: list[tuple[Purchase, PreparedTx]] = []
-        for purchase in purchases:
-            try:
-                prepared = self._start_delivery(purchase)
-            except ServiceUnavailable:
-                self._release(purchase.id)
-                raise
-            except MarketplaceError as exc:
-                self._retry_or_refund(purchase.id, exc.message)
-                continue
-            if prepared is not None:
-                sent.append((purchase, prepared))
-        for purchase, prepared in sent:
-            receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
-            if receipt is not None:
-                self._settle(purchase.id, receipt_ok=receipt.status == 1)
+        if not purchases:
+            return 0
+        with Session(get_engine(), expire_on_commit=False) as session:
+            works = {w.id: w for w in session.exec(
+                select(Work).where(col(Work.id).in_({p.work_id for p in purchases}))).all()}
+        sent: list[tuple[Purchase, Work, PreparedTx]] = []
+        funded: set[str] = set()
+        try:
+            for i, purchase in enumerate(purchases):
+                work = works[purchase.work_id]
+                try:
+                    signer = self._seller_signer(work)
+                    if signer.address not in funded:  # gas money once per seller and batch
+                        same_seller = sum(1 for p in purchases[i:] if works[p.work_id].creator_id == work.creator_id)
+                        self._ensure_gas(signer.address, deliveries=same_seller)
+                        funded.add(signer.address)
+                    prepared = self._start_delivery(purchase, work, signer)
+                except ServiceUnavailable as exc:
+                    log.warning("delivery of purchase %s postponed: %s", purchase.id, exc.message)
+                    self._release(purchase.id)
+                    continue
+                except MarketplaceError as exc:
+                    self._retry_or_refund(purchase.id, exc.message)
+                    continue
+                except Exception as exc:  # never strand the rest of the batch
+                    log.exception("delivery of purchase %s failed", purchase.id)
+                    self._retry_or_refund(purchase.id, f"unexpected error: {exc}")
+                    continue
+                if prepared is not None:
+                    sent.append((purchase, work, prepared))
+        finally:
+            for purchase, work, prepared in sent:
+                try:
+                    receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
+                    if receipt is not None:
+                        self._settle(purchase.id, receipt=receipt)
+                except Exception:  # reconcile_submitted settles it later
+                    log.exception("settling delivery of purchase %s failed", purchase.id)
         return len(purchases)
 
     def _seller_signer(self, work: Work) -> Signer:
         key = wallets.custodial_signer(self._wallet_secret, work.creator_id).key
         return self.chain.signer_for(key)
 
-    def _start_delivery(self, purchase: Purchase) -> PreparedTx | None:
-        """Check the chain, then sign, record (write-ahead) and send the transfer. None when already settled."""
-        with Session(get_engine(), expire_on_commit=False) as session:
-            work = session.get(Work, purchase.work_id)
+    def _start_delivery(self, purchase: Purchase, work: Work, signer: Signer) -> PreparedTx | None:
+        """Sign, record (write-ahead) and send the transfer. None when already settled or not deliverable."""
         token_id = int(work.token_id)
-        owner = self.chain.owner_of(token_id)
-        if owner == purchase.wallet_address:
-            self._settle(purchase.id, receipt_ok=True)
-            return None
-        signer = self._seller_signer(work)
-        if owner != signer.address:
-            self._owe_refund(purchase.id, "The work's token is no longer held by the platform's custody wallet")
-            return None
-        self._ensure_gas(signer.address)
+        if purchase.delivery_attempts > 0:  # a retry: the chain may have moved since
+            owner = self.chain.owner_of(token_id)
+            if owner == purchase.wallet_address:
+                self._settle(purchase.id, receipt=None)
+                return None
+            if owner != signer.address:
+                self._owe_refund(purchase.id, "The work's token is no longer held by the platform's custody wallet")
+                return None
         prepared = self.chain.prepare_transfer(signer, to=purchase.wallet_address, token_id=token_id)
         with Session(get_engine()) as session:
             session.exec(update(Purchase).where(Purchase.id == purchase.id, Purchase.claimed_by == self.name).values(
@@ -149,9 +168,9 @@ class DeliveryWorker:
             return None
         return prepared
 
-    def _ensure_gas(self, address: str) -> None:
+    def _ensure_gas(self, address: str, *, deliveries: int = 1) -> None:
         fees = self.chain._fees()
-        needed = _GAS_PER_DELIVERY * fees["maxFeePerGas"]
+        needed = _GAS_PER_DELIVERY * fees["maxFeePerGas"] * deliveries
         if self.chain.eth_balance(address) >= needed:
             return
         topup = self.chain.prepare_value_transfer(to=address, value_wei=max(self.gas_topup_wei, 2 * needed))
@@ -160,19 +179,25 @@ class DeliveryWorker:
         if receipt is None or receipt.status != 1:
             raise ServiceUnavailable("Could not fund the custody wallet with gas")
 
-    def _settle(self, purchase_id: int, *, receipt_ok: bool) -> None:
-        """Decide from the chain: the buyer owns the token -> delivered (once); otherwise retry or refund."""
+    def _settle(self, purchase_id: int, *, receipt: TxReceipt | None) -> None:
+        """Delivered (once) when the receipt shows the transfer to the buyer, or the chain shows the buyer owns the
+        token; otherwise retry or refund."""
         with Session(get_engine(), expire_on_commit=False) as session:
             purchase = session.get(Purchase, purchase_id)
             work = session.get(Work, purchase.work_id)
         token_id = int(work.token_id)
-        if self.chain.owner_of(token_id) != purchase.wallet_address:
-            reason = "delivery transaction reverted" if purchase.delivery_tx_hash and not receipt_ok \
+        tx_hash = None
+        if receipt is not None and receipt.status == 1 and any(
+                t.token_id == token_id and t.to == purchase.wallet_address for t in receipt.transfers):
+            tx_hash = receipt.tx_hash  # the happy path: no further reads
+        elif self.chain.owner_of(token_id) == purchase.wallet_address:
+            transfer = self.chain.find_transfer(token_id, to=purchase.wallet_address)
+            tx_hash = transfer.tx_hash if transfer else purchase.delivery_tx_hash
+        else:
+            reason = "delivery transaction reverted" if receipt is not None and receipt.status != 1 \
                 else "delivery transaction lost"
             self._retry_or_refund(purchase_id, reason)
             return
-        transfer = self.chain.find_transfer(token_id, to=purchase.wallet_address)
-        tx_hash = transfer.tx_hash if transfer else purchase.delivery_tx_hash
         now = utcnow()
         with Session(get_engine(), expire_on_commit=False) as session:
             if payments_service.transition(session, purchase_id, from_=(PurchaseStatus.paid,),
@@ -204,7 +229,7 @@ class DeliveryWorker:
                     continue
                 if purchase.seller_address:
                     self.chain.signer_for_address_resync(purchase.seller_address)
-            self._settle(purchase.id, receipt_ok=receipt is not None and receipt.status == 1)
+            self._settle(purchase.id, receipt=receipt)
             moved += 1
         return moved
 

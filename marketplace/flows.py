@@ -307,12 +307,12 @@ def handle_stripe_event(*, session: Session, event: dict) -> str:
     from, so a duplicate or late event finds nothing to change. The chain work happens in the delivery worker.
     """
     event_id, event_type = event["id"], event["type"]
+    if event_type not in HANDLED_EVENTS:
+        return "ignored"  # nothing to record: no state depends on it
     if session.get(StripeEvent, event_id) is not None:
         return "duplicate"
     obj = event.get("data", {}).get("object", {}) or {}
-    outcome, purchase_id = "ignored", None
-    if event_type in HANDLED_EVENTS:
-        outcome, purchase_id = _apply_event(session, event_type, obj)
+    outcome, purchase_id = _apply_event(session, event_type, obj)
     session.add(StripeEvent(id=event_id, type=event_type, purchase_id=purchase_id, outcome=outcome[:200]))
     try:
         session.commit()

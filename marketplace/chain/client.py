@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,7 +19,6 @@ from eth_account import Account as EthAccount
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.logs import DISCARD
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
 from marketplace.exceptions import ChainTransactionFailed, ChainUnavailable
@@ -35,7 +35,9 @@ def load_artifact(name: str) -> dict[str, Any]:
 
 
 def make_web3(rpc_url: str, *, timeout_s: float = 10.0) -> Web3:
-    return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
+    # web3 validates every call against eth_chainId: cache it (the chain id of a node does not change)
+    return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}, cache_allowed_requests=True,
+                                  cacheable_requests={"eth_chainId"}))
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,20 @@ class Minted:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    token_id: int
+    from_: str
+    to: str
+
+
+@dataclass(frozen=True)
 class TxReceipt:
     tx_hash: str
     status: int
     block_number: int
     gas_used: int
     minted: list[Minted] = field(default_factory=list)
+    transfers: list[Transfer] = field(default_factory=list)
 
 
 class Signer:
@@ -116,6 +126,7 @@ class ChainClient:
         self._signers: dict[str, Signer] = {}
         self._signers_lock = threading.Lock()
         self._chain_id: int | None = None
+        self._fees_cache: tuple[float, dict[str, int]] | None = None
         self._transfer = self.contract.events.Transfer()
 
     # ---------------------------------------------------------------- reads
@@ -135,9 +146,11 @@ class ChainClient:
         return self._call(lambda: self.contract.functions.exists(token_id).call())
 
     def owner_of(self, token_id: int) -> str | None:
-        if not self.exists(token_id):
+        """One ownerOf call; a token that does not exist (ERC721NonexistentToken) has no owner."""
+        try:
+            return self._call(lambda: self.contract.functions.ownerOf(token_id).call())
+        except ChainTransactionFailed:
             return None
-        return self._call(lambda: self.contract.functions.ownerOf(token_id).call())
 
     def token_uri(self, token_id: int) -> str:
         return self._call(lambda: self.contract.functions.tokenURI(token_id).call())
@@ -230,9 +243,16 @@ class ChainClient:
         return signer.sign(tx)
 
     def _fees(self) -> dict[str, int]:
+        """EIP-1559 fees with room for the base fee to double; read at most once a second."""
+        now = time.monotonic()
+        cached = self._fees_cache
+        if cached is not None and now - cached[0] < 1.0:
+            return cached[1]
         base_fee = self._call(lambda: self.w3.eth.get_block("latest").get("baseFeePerGas", 0)) or 0
         tip = 1_000_000_000
-        return {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip}
+        fees = {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip}
+        self._fees_cache = (now, fees)
+        return fees
 
     def send(self, prepared: PreparedTx, *, signer: Signer | None = None) -> str:
         """Send a signed transaction. Already-known transactions count as sent (idempotent re-send)."""
@@ -275,34 +295,47 @@ class ChainClient:
             return False
 
     def _typed(self, receipt) -> TxReceipt:
+        """Results from the decoded Transfer events (all three arguments are indexed: read them from the topics)."""
         minted: list[Minted] = []
+        transfers: list[Transfer] = []
         tx_hash = HexBytes(receipt["transactionHash"]).to_0x_hex()
         if receipt["status"] == 1:
-            for event in self._transfer.process_receipt(receipt, errors=DISCARD):
-                if int(event["args"]["from"], 16) == 0:
-                    minted.append(
-                        Minted(
-                            token_id=int(event["args"]["tokenId"]),
-                            to=event["args"]["to"],
-                            tx_hash=tx_hash,
-                            block_number=receipt["blockNumber"],
-                        )
-                    )
+            for log in receipt["logs"]:
+                topics = log["topics"]
+                if (len(topics) != 4 or HexBytes(topics[0]).to_0x_hex() != TRANSFER_TOPIC
+                        or Web3.to_checksum_address(log["address"]) != self.contract_address):
+                    continue
+                from_ = Web3.to_checksum_address(HexBytes(topics[1])[-20:])
+                to = Web3.to_checksum_address(HexBytes(topics[2])[-20:])
+                token_id = int.from_bytes(HexBytes(topics[3]), "big")
+                transfers.append(Transfer(token_id=token_id, from_=from_, to=to))
+                if from_ == ZERO_ADDRESS:
+                    minted.append(Minted(token_id=token_id, to=to, tx_hash=tx_hash,
+                                         block_number=receipt["blockNumber"]))
         return TxReceipt(
             tx_hash=tx_hash,
             status=receipt["status"],
             block_number=receipt["blockNumber"],
             gas_used=receipt["gasUsed"],
             minted=minted,
+            transfers=transfers,
         )
 
-    def _call(self, fn):
-        try:
-            return fn()
-        except ContractLogicError as exc:
-            raise ChainTransactionFailed(f"Contract call reverted: {exc}") from exc
-        except _NETWORK_ERRORS as exc:
-            raise ChainUnavailable(f"Chain node unreachable at {self.rpc_url}") from exc
+    def _call(self, fn, *, retries: int = 1):
+        """Run a read; node-side RPC errors (e.g. a state not yet available) are retried once, then 503."""
+        for attempt in range(retries + 1):
+            try:
+                return fn()
+            except ContractLogicError as exc:
+                raise ChainTransactionFailed(f"Contract call reverted: {exc}") from exc
+            except TransactionNotFound:  # an answer, not an error (it subclasses Web3RPCError in web3 8)
+                raise
+            except _NETWORK_ERRORS as exc:
+                raise ChainUnavailable(f"Chain node unreachable at {self.rpc_url}") from exc
+            except Web3RPCError as exc:
+                if attempt == retries:
+                    raise ChainUnavailable(f"Chain node error at {self.rpc_url}: {exc}") from exc
+                time.sleep(0.05)
 
 
 

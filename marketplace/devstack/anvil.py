@@ -52,7 +52,7 @@ class AnvilNode:
             state_file.parent.mkdir(parents=True, exist_ok=True)
             args += ["--state", str(state_file), "--state-interval", "10"]
         else:
-            args += ["--prune-history"]
+            args += ["--prune-history", "64"]  # bare pruning drops state an eth_call right after a block still needs
         if block_time:
             args += ["--block-time", str(block_time)]
         log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from marketplace.devstack.anvil import DEV_KEYS, AnvilNode
 from marketplace.devstack.ipfs_node import IpfsNode
 from marketplace.devstack.procs import pick_free_port, port_open
 from marketplace.devstack.stripe_double import StripeDouble
+from marketplace.flows import HANDLED_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,9 @@ def start_local_stack(stack: ExitStack, *, data_dir: Path, app_url: str, webhook
     double = None
     if stripe_double:
         print(f"  starting the Stripe double on 127.0.0.1:{stripe_port} (webhooks to {app_url}/api/stripe/webhook)")
-        double = StripeDouble(webhook_url=f"{app_url}/api/stripe/webhook", webhook_secret=webhook_secret)
+        # like a Stripe webhook endpoint subscribed to the events the app handles
+        double = StripeDouble(webhook_url=f"{app_url}/api/stripe/webhook", webhook_secret=webhook_secret,
+                              enabled_events=list(HANDLED_EVENTS))
         double.start(stripe_port)
         stack.callback(double.stop)
     return LocalStack(rpc_url=anvil.rpc_url, ipfs_api_addr=ipfs.api_addr, contract_address=address,

@@ -15,6 +15,7 @@ import uvicorn
 
 from marketplace.devstack.procs import pick_free_port
 from marketplace.devstack.stripe_double import StripeDouble
+from marketplace.flows import HANDLED_EVENTS
 from marketplace.main import create_app
 
 WEBHOOK_SECRET = "whsec_test_live_fixture_secret"
@@ -66,7 +67,7 @@ class Live:
 @pytest.fixture
 def stripe_double() -> Iterator[StripeDouble]:
     double = StripeDouble(webhook_secret=WEBHOOK_SECRET, retry_initial_delay=0.2, retry_max_delay=1.0,
-                          max_attempts=6, expiry_check_interval=0.2)
+                          max_attempts=6, expiry_check_interval=0.2, enabled_events=list(HANDLED_EVENTS))
     double.start()
     yield double
     double.stop()
