@@ -6,9 +6,12 @@ import ctypes
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from collections import defaultdict
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +76,47 @@ class Figure:
             "note": self.note,
             **({"extra": self.extra} if self.extra else {}),
         }
+
+
+class Timers:
+    """Wall time spent in a few methods of some objects (wrapped on the instances only, so nothing else changes).
+
+    `thread`: only count calls made on threads whose name starts with it (None: every thread)."""
+
+    def __init__(self, thread: str | None = None) -> None:
+        self.total: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.thread = thread
+        self._lock = threading.Lock()
+
+    def counts_here(self) -> bool:
+        return self.thread is None or threading.current_thread().name.startswith(self.thread)
+
+    def add(self, label: str, seconds: float) -> None:
+        with self._lock:
+            self.total[label] += seconds
+            self.calls[label] += 1
+
+    def wrap(self, obj, name: str, label: str) -> None:
+        fn = getattr(obj, name)
+
+        @wraps(fn)
+        def timed(*args, **kwargs):
+            if not self.counts_here():
+                return fn(*args, **kwargs)
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.add(label, time.perf_counter() - t0)
+
+        setattr(obj, name, timed)
+
+    def seconds(self, label: str) -> float:
+        return self.total.get(label, 0.0)
+
+    def as_json(self) -> dict:
+        return {k: {"seconds": round(v, 4), "calls": self.calls[k]} for k, v in sorted(self.total.items())}
 
 
 # ------------------------------------------------------------------------------------------------ the stack

@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import time
-from collections import defaultdict
-from functools import wraps
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -24,6 +22,7 @@ from benchmarks.common import (
     BenchStack,
     Figure,
     RawSender,
+    Timers,
     contract,
     deploy_creative_works,
     grant_minter,
@@ -98,37 +97,12 @@ def _count(ids: list[int], status: MintJobStatus) -> int:
         ).one()
 
 
-class _Timers:
-    """Wall time spent in a few methods of one worker and its chain client (wrapped on the instances only)."""
-
-    def __init__(self) -> None:
-        self.total: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-
-    def wrap(self, obj, name: str, label: str) -> None:
-        fn = getattr(obj, name)
-
-        @wraps(fn)
-        def timed(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.total[label] += time.perf_counter() - t0
-                self.calls[label] += 1
-
-        setattr(obj, name, timed)
-
-    def as_json(self) -> dict:
-        return {k: {"seconds": round(v, 4), "calls": self.calls[k]} for k, v in self.total.items()}
-
-
 def _run_worker(stack: BenchStack, address: str, creator_id: int, creator_addr: str, n: int, batch_size: int) -> dict:
     ids = _queue_jobs(creator_id, creator_addr, n, f"b{batch_size}")
     chain = ChainClient(rpc_url=stack.rpc_url, contract_address=address, minter_key=ADMIN_KEY, timeout_s=60)
     chain.ping()  # connection and chain id, as the service has them after start-up
     worker = MintWorker(chain=chain, batch_size=batch_size, name=f"bench-{batch_size}")
-    timers = _Timers()
+    timers = Timers()
     for name in ("reconcile_submitted", "submit_batch", "_claim", "_settle", "_confirm"):
         timers.wrap(worker, name, f"worker.{name}")
     for name in ("prepare_mint_batch", "_fees", "send", "wait_for_receipt", "_typed", "find_mint", "get_receipt"):

@@ -1,6 +1,6 @@
 """`make bench`: start a private anvil, IPFS node and SQLite database, measure, print a table, write JSON.
 
-    .venv/bin/python -m benchmarks.run            # full run (~1-2 min on 2 cores)
+    .venv/bin/python -m benchmarks.run            # full run (~3-4 min on 2 cores; payments ~1.5 min of it)
     .venv/bin/python -m benchmarks.run --quick    # smaller N, a smoke run
     .venv/bin/python -m benchmarks.run --only gas,mint_rate --output /tmp/b.json
 
@@ -25,7 +25,7 @@ import traceback
 from contextlib import ExitStack
 from pathlib import Path
 
-from benchmarks import gas, mint_rate, upload_memory
+from benchmarks import gas, mint_rate, payments, upload_memory
 from benchmarks.common import start_stack
 from marketplace.devstack.anvil import anvil_binary
 from marketplace.devstack.procs import REPO_ROOT
@@ -36,6 +36,8 @@ SECTIONS = {
                   "bare = raw locally signed txs from one key, send all then collect receipts"),
     "upload_memory": (upload_memory, "Server memory during a ~50 MB upload (`marketplace serve`)",
                       "bare = minimal FastAPI app that receives the multipart upload and discards it"),
+    "payments": (payments, "Card purchases: Pay on the Stripe double -> token delivered (served app, uvicorn)",
+                 "bare = raw locally signed safeTransferFrom txs from one key on the same anvil"),
 }
 DEFAULT_OUTPUT = REPO_ROOT / "bench-results.json"
 
@@ -82,6 +84,8 @@ def _section_notes(key: str, details: dict) -> list[str]:
         bare_s = details["bare_app"]["upload_seconds"]
         return [f"  of the service's {service_s:.2f} s, about {ipfs_s:.2f} s is the IPFS node itself (a direct "
                 f"IpfsClient.add_file of a same-size file); the bare app takes {bare_s:.2f} s"]
+    if key == "payments":
+        return _payments_notes(details)
     if key != "mint_rate":
         return []
     out = []
@@ -107,6 +111,42 @@ def _section_notes(key: str, details: dict) -> list[str]:
         parts["write-ahead (DB) + other"] = total - sum(parts.values())
         shares = ", ".join(f"{k} {v / total:.0%}" for k, v in parts.items())
         out.append(f"  time in MintWorker, batch {run['batch_size']} ({total:.2f} s): {shares}")
+    return out
+
+
+def _payments_notes(details: dict) -> list[str]:
+    service = details.get("service")
+    if not service:
+        return []
+    w = service["worker"]
+    t = w["time_in"]
+
+    def s(name: str) -> float:
+        return t.get(name, {}).get("seconds", 0.0)
+
+    hooks = service.get("webhooks", {})
+    answer_ms = hooks.get("response_ms", {}).get("mean") or 0.0
+    out = [(f"  pipeline ({service['n']} sales): Pay clicks done {service['pay_clicks_done_s']:.2f} s, last webhook "
+            f"recorded (paid) {service['last_paid_s']:.2f} s, last delivered {service['last_delivered_s']:.2f} s; "
+            f"{hooks.get('attempts', 0)} webhook POSTs, the app answers in {answer_ms:.1f} ms mean "
+            f"({hooks.get('busy_s', 0):.2f} s in all, the double's one delivery thread)")]
+    busy = w["worker_busy_s"] or 1e-9
+    parts = {
+        "claim": s("worker._claim"),
+        "start (owner, gas, sign, write-ahead, send)": s("worker._start_delivery"),
+        "wait receipt": s("chain.wait_for_receipt"),
+        "settle (owner, logs, DB)": s("worker._settle"),
+        "reconcile+refunds": s("worker.reconcile_submitted") + s("worker.refund_owed"),
+    }
+    shares = ", ".join(f"{k} {v / busy:.0%}" for k, v in parts.items())
+    out.append(f"  DeliveryWorker busy {busy:.2f} s: {shares}")
+    rpc = ", ".join(f"{m} {v['per_delivery']:g}" for m, v in list(w["rpc_by_method"].items())[:8])
+    out.append(f"  per delivery: {w['rpc_calls_per_delivery']:g} RPC calls ({w['rpc_seconds'] / busy:.0%} of busy "
+               f"time: {rpc}), {w['sql_statements_per_delivery']:g} SQL statements + "
+               f"{w['sql_commits_per_delivery']:g} commits ({w['sql_seconds'] / busy:.0%}), gas top-ups {w['topups']}")
+    warnings = service.get("worker_warnings", {})
+    if warnings.get("count"):
+        out.append(f"  delivery worker logged {warnings['count']} warning(s)/error(s), e.g. {warnings['first'][0]}")
     return out
 
 

@@ -51,6 +51,32 @@ def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
                 if not any(marker in figure["name"] for marker in _DELTA_FIGURES):
                     assert value > 0, f"{label}: {field} = {value!r}"
         assert section["details"], f"{key} has no details"
+    _check_payments(results["sections"]["payments"])
     # the table is printed too
     for _module, title, _bare in SECTIONS.values():
         assert title in proc.stdout
+
+
+def _positive(value) -> bool:
+    return _is_number(value) and value > 0
+
+
+def _check_payments(section: dict) -> None:
+    """The payments section: throughput and latency figures, and the details they come from, are positive."""
+    names = [f["name"] for f in section["figures"]]
+    assert any("delivered/s" in name for name in names), names
+    assert any("p50" in name for name in names) and any("p95" in name for name in names), names
+    for figure in section["figures"]:
+        for field in ("ours", "bare", "ratio"):
+            assert _positive(figure[field]), f"payments / {figure['name']}: {field} = {figure[field]!r}"
+    details = section["details"]
+    service = details["service"]
+    assert service["n"] == details["n"] and _positive(service["per_s"]) and _positive(service["seconds"])
+    assert all(_positive(run["per_s"]) for run in details["raw_transfers"])
+    assert _positive(service["worker"]["rpc_calls_per_delivery"])
+    latency = details["latency"]
+    for key in ("webhook_to_owned_ms", "click_to_owned_ms", "raw_round_trip_ms"):
+        samples = latency[key]["samples"]
+        assert len(samples) == details["latency_samples"], key
+        assert all(_positive(v) for v in samples), f"{key}: {samples}"
+        assert _positive(latency[key]["p50"]) and _positive(latency[key]["p95"]), key

@@ -44,7 +44,7 @@ def test_pay_delivers_token_to_buyer_and_books_earnings(shop: Shop, anvil, contr
     assert pending["wallet_address"] == buyer["wallet_address"]
     assert shop.client.get(f"/api/works/{work['id']}").json()["sale_status"] == "reserved"
     session = stripe.StripeClient(shop.live.double.api_key, base_addresses={"api": shop.live.double.api_base}) \
-        .checkout.sessions.retrieve(purchases()[0].stripe_session_id)
+        .v1.checkout.sessions.retrieve(purchases()[0].stripe_session_id)
     assert (session.amount_total, session.currency, session.client_reference_id) == (2500, "eur",
                                                                                      str(body["purchase_id"]))
 
@@ -100,7 +100,7 @@ def test_second_buyer_gets_409_until_the_session_expires(shop: Shop):
     assert r2.status_code == 409 and "reserved" in r2.json()["detail"]
 
     client = stripe.StripeClient(shop.live.double.api_key, base_addresses={"api": shop.live.double.api_base})
-    client.checkout.sessions.expire(purchases()[0].stripe_session_id)
+    client.v1.checkout.sessions.expire(purchases()[0].stripe_session_id)
     shop.wait_purchase(first, r1.json()["purchase_id"], "expired")
     assert shop.client.get(f"/api/works/{work['id']}").json()["sale_status"] == "available"
     r3 = shop.checkout(second, work["id"])
@@ -247,7 +247,7 @@ def test_refund_in_stripe_after_delivery_reverses_the_ledger(shop: Shop):
     shop.wait_purchase(buyer, r.json()["purchase_id"], "delivered")
     assert shop.client.get("/api/me/earnings", headers=creator["headers"]).json()["balance_cents"] == 1800
     client = stripe.StripeClient(shop.live.double.api_key, base_addresses={"api": shop.live.double.api_base})
-    client.refunds.create(params={"payment_intent": purchases()[0].stripe_payment_intent_id})
+    client.v1.refunds.create(params={"payment_intent": purchases()[0].stripe_payment_intent_id})
     shop.wait_purchase(buyer, r.json()["purchase_id"], "refunded")
     assert shop.client.get("/api/me/earnings", headers=creator["headers"]).json()["balance_cents"] == 0
     assert sorted(e.amount_cents for e in ledger()) == [-1800, -199, 199, 1800]

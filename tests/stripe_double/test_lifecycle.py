@@ -41,7 +41,8 @@ def test_session_expires_by_itself_once_past_expires_at(make_session, client, do
     session = make_session()
     moved = httpx.post(f"{double.api_base}/_double/clock/advance", params={"seconds": 24 * 3600}).json()
 
-    assert moved["expired"] == [session.id]
+    # the endpoint expires what is due, unless the background expiry thread got there first
+    assert set(moved["expired"]) <= {session.id}
     assert client.v1.checkout.sessions.retrieve(session.id).status == "expired"
     event = receiver.wait_for("checkout.session.expired")[0].event
     assert event["request"] == {"id": None, "idempotency_key": None}
