@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 ARTIFACTS := marketplace/chain/artifacts/CreativeWorks.json marketplace/chain/artifacts/BaselineURIStorage.json
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`: it downloads a build).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: run test test-fast bench setup contracts clean
 
@@ -21,7 +24,7 @@ test-fast: setup
 bench: setup
 	$(BIN)/python -m benchmarks.run
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(ARTIFACTS)
+setup: $(PY_STAMP) $(NODE_STAMP) $(ARTIFACTS) $(CHROMIUM)
 
 $(PY_STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +32,10 @@ $(PY_STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -17,12 +19,13 @@ from marketplace import db
 from marketplace.accounts.router import router as accounts_router
 from marketplace.catalog.router import router as catalog_router
 from marketplace.chain.router import router as chain_router
-from marketplace.payments.router import router as payments_router
 from marketplace.config import Settings, get_settings
 from marketplace.exceptions import MarketplaceError
 from marketplace.minting import MintWorker
+from marketplace.payments.router import router as payments_router
 from marketplace.services import build_delivery_worker, build_services
 from marketplace.storage.router import router as ipfs_router
+from marketplace.web import errors as web_errors
 from marketplace.web.router import router as web_router
 
 log = logging.getLogger(__name__)
@@ -118,9 +121,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
 
     @app.exception_handler(MarketplaceError)
-    async def _marketplace_error(_request: Request, exc: MarketplaceError) -> JSONResponse:
+    async def _marketplace_error(request: Request, exc: MarketplaceError):
+        if web_errors.wants_page(request):
+            return await run_in_threadpool(web_errors.error_page, request, exc.status_code, exc.message, exc.code)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code >= 400 and web_errors.wants_page(request):
+            return await run_in_threadpool(web_errors.error_page, request, exc.status_code, str(exc.detail))
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(ValidationError)
     async def _validation_error(_request: Request, exc: ValidationError) -> JSONResponse:
@@ -130,7 +141,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": errors, "code": "invalid_input"}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
-    async def _request_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _request_validation_error(request: Request, exc: RequestValidationError):
+        if web_errors.wants_page(request):  # e.g. /works/abc: for a page, that is a page that does not exist
+            in_path = any((e.get("loc") or ("",))[0] == "path" for e in exc.errors())
+            return await run_in_threadpool(web_errors.error_page, request, 404 if in_path else 400)
         errors = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
         ]

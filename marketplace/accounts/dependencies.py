@@ -1,10 +1,10 @@
-"""Who is calling: bearer token (API) -> Account."""
+"""Who is calling: bearer token (API) or session cookie (web pages) -> Account."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from marketplace.accounts import security
@@ -46,3 +46,23 @@ def get_current_creator(account: Annotated[Account, Depends(get_current_account)
 OptionalAccount = Annotated[Account | None, Depends(get_optional_account)]
 CurrentAccount = Annotated[Account, Depends(get_current_account)]
 CurrentCreator = Annotated[Account, Depends(get_current_creator)]
+
+
+# ------------------------------------------------------------------------------------------ cookie sessions (pages)
+
+SESSION_COOKIE = "mp_session"  # the web pages' sign-in: a signed access token in an HttpOnly, SameSite=Lax cookie
+
+
+def get_cookie_account(request: Request, session: SessionDep, settings: SettingsDep) -> Account | None:
+    """The account signed in to the web pages, or None. Only the pages use this; the JSON API takes bearer tokens
+    (so a cookie alone can never call the API, and the pages' form posts carry a CSRF token)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    account_id = security.decode_access_token(token, secret=settings.auth_secret.get_secret_value())
+    if account_id is None:
+        return None
+    return accounts_service.get_account(session=session, account_id=account_id)
+
+
+CookieAccount = Annotated[Account | None, Depends(get_cookie_account)]

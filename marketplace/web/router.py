@@ -1,33 +1,172 @@
-"""Server-rendered pages (Jinja2 templates in frontend/templates). The full site comes with the web issue."""
+"""Server-rendered pages (Jinja2 templates in frontend/templates, htmx where parts update).
+
+Public pages live here; sign-in in `auth.py`, the creator studio in `studio.py`, buying and owning in
+`purchases.py`. Routes only translate HTTP to calls of the domain services and `flows`.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import select
+from starlette.responses import Response
 
-from marketplace.catalog.models import Work
+from marketplace import flows
+from marketplace.accounts import service as accounts_service
+from marketplace.accounts.models import Account, Role
+from marketplace.catalog import service as catalog_service
+from marketplace.catalog.models import SaleStatus, Work, WorkStatus
+from marketplace.catalog.schemas import LICENSE_URLS, WorkFilters
+from marketplace.config import DISCIPLINES, LICENSES
 from marketplace.db import SessionDep
-from marketplace.payments.models import Purchase
-
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "frontend" / "templates")
+from marketplace.exceptions import Conflict, MarketplaceError
+from marketplace.payments.models import Purchase, PurchaseStatus
+from marketplace.services import ServicesDep
+from marketplace.web import auth, purchases, queries, security, studio
+from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
+from marketplace.web.forms import parse_euros
+from marketplace.web.i18n import LANG_COOKIE, LANGUAGES
+from marketplace.web.templating import redirect, render, safe_next, settings_of
 
 router = APIRouter(include_in_schema=False)
+router.include_router(auth.router)
+router.include_router(studio.router)
+router.include_router(purchases.router)
+
+PAGE_SIZE = 12
+SORTS = ("newest", "oldest", "price_asc", "price_desc", "title")
+
+
+def _gallery_filters(request: Request) -> tuple[WorkFilters, dict[str, str]]:
+    """Query parameters from the filter form, leniently: anything invalid is ignored, never an error page."""
+    q = request.query_params
+    raw = {k: (q.get(k) or "").strip() for k in ("q", "discipline", "license", "creator", "min_price", "max_price",
+                                                  "sort", "page")}
+    min_cents = parse_euros(raw["min_price"]) if raw["min_price"] else None
+    max_cents = parse_euros(raw["max_price"]) if raw["max_price"] else None
+    if min_cents is not None and max_cents is not None and min_cents > max_cents:
+        min_cents, max_cents = max_cents, min_cents
+    page = int(raw["page"]) if raw["page"].isdigit() and 0 < int(raw["page"]) < 10_000 else 1
+    filters = WorkFilters(
+        q=raw["q"][:200] or None,
+        discipline=raw["discipline"] if raw["discipline"] in DISCIPLINES else None,
+        license=raw["license"] if raw["license"] in LICENSES else None,
+        creator=raw["creator"][:120] or None,
+        min_price_cents=min_cents, max_price_cents=max_cents,
+        sort=raw["sort"] if raw["sort"] in SORTS else "newest",
+        page=page, page_size=PAGE_SIZE,
+    )
+    return filters, raw
 
 
 @router.get("/", response_class=HTMLResponse)
-def landing(request: Request) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, "index.html", {})
+def gallery(request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
+    filters, raw = _gallery_filters(request)
+    # the gallery shows what is published; a creator's drafts are in the studio
+    filters.status = None
+    rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None)
+    pages = max(1, math.ceil(count / PAGE_SIZE))
+    filtered = any(raw[k] for k in ("q", "discipline", "license", "creator", "min_price", "max_price"))
+    return render(request, "gallery.html", {
+        "works": [(w, a) for w, a in rows], "count": count, "page": filters.page, "pages": pages,
+        "filters": raw, "sort": filters.sort, "sorts": SORTS, "filtered": filtered,
+    }, account=viewer)
 
 
-@router.get("/purchases/{purchase_id}", response_class=HTMLResponse)
-def purchase_return(request: Request, purchase_id: int, session: SessionDep, cancelled: int = 0) -> HTMLResponse:
-    """Where Stripe Checkout returns the buyer. Shows only the status (no personal data); refreshes until final."""
-    purchase = session.get(Purchase, purchase_id)
-    work = session.get(Work, purchase.work_id) if purchase else None
-    return TEMPLATES.TemplateResponse(request, "purchase.html", {
-        "purchase": purchase, "work": work, "cancelled": bool(cancelled),
-        "final": purchase is not None and purchase.status in ("delivered", "refunded", "failed", "expired"),
-    }, status_code=200 if purchase else 404)
+def _work_context(session, work: Work, viewer: Account | None) -> dict:
+    is_owner = viewer is not None and (viewer.id == work.creator_id or viewer.role == Role.admin)
+    if work.status == WorkStatus.draft and not is_owner:
+        raise HTTPException(404)
+    my_pending = None
+    if viewer is not None and work.sale_status == SaleStatus.reserved:
+        my_pending = session.exec(select(Purchase).where(
+            Purchase.work_id == work.id, Purchase.buyer_id == viewer.id,
+            Purchase.status == PurchaseStatus.pending)).first()
+    more, _ = catalog_service.list_works(
+        session=session, filters=WorkFilters(creator_id=work.creator_id, page_size=5), viewer=None)
+    return {
+        "work": work, "creator": accounts_service.get_account(session=session, account_id=work.creator_id),
+        "owner": queries.account_by_address(session=session, address=work.owner_address),
+        "is_owner": is_owner, "my_pending": my_pending, "license_url": LICENSE_URLS.get(work.license),
+        "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None,
+    }
+
+
+@router.get("/works/{work_id}", response_class=HTMLResponse)
+def work_page(work_id: int, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
+    work = catalog_service.get_work_or_raise(session=session, work_id=work_id)
+    return render(request, "work.html", _work_context(session, work, viewer), account=viewer)
+
+
+@router.post("/works/{work_id}/buy")
+def buy(work_id: int, request: Request, form: CsrfForm, session: SessionDep, services: ServicesDep,
+        viewer: Viewer, t: TranslatorDep) -> Response:
+    """Reserve the work and send the buyer to Stripe's hosted checkout page (flows.start_checkout)."""
+    if viewer is None:
+        return redirect(request, f"/signin?next=/works/{work_id}")
+    work = catalog_service.get_work_or_raise(session=session, work_id=work_id)
+    try:
+        purchase = flows.start_checkout(
+            session=session, work=work, buyer=viewer, wallet_address=None, gateway=services.gateway,
+            public_base_url=services.settings.public_base_url,
+            expires_minutes=services.settings.checkout_expires_minutes)
+    except MarketplaceError as exc:
+        session.rollback()
+        session.refresh(work)
+        own = isinstance(exc, Conflict) and work.creator_id == viewer.id
+        context = _work_context(session, work, viewer)
+        context["error"] = t("checkout.own") if own else t("checkout.error", error=exc.message)
+        return render(request, "work.html", context, account=viewer,
+                      status_code=exc.status_code if exc.status_code < 500 else 503)
+    return security.finish(request, RedirectResponse(purchase.checkout_url, status_code=303), settings_of(request))
+
+
+@router.get("/creators/{account_id}", response_class=HTMLResponse)
+def creator_page(account_id: int, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
+    creator = accounts_service.get_account(session=session, account_id=account_id)
+    if creator is None or creator.role not in (Role.creator, Role.admin):
+        raise HTTPException(404)
+    filters, _ = _gallery_filters(request)
+    filters.creator_id = creator.id
+    filters.q = filters.creator = None
+    rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None)
+    return render(request, "creator.html", {
+        "creator": creator, "works": list(rows), "count": count, "page": filters.page,
+        "pages": max(1, math.ceil(count / PAGE_SIZE)),
+    }, account=viewer)
+
+
+@router.get("/tokens/{token}", response_class=HTMLResponse)
+def certificate(token: str, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
+    """The certificate of a token, by its id (decimal, or 0x-hex as the chain shows it). Public."""
+    try:
+        token_id = int(token, 16) if token.lower().startswith("0x") else int(token)
+    except ValueError:
+        raise HTTPException(404) from None
+    work = queries.work_by_token(session=session, token_id=token_id) if 0 <= token_id < 2**256 else None
+    if work is None:
+        raise HTTPException(404)
+    creator = accounts_service.get_account(session=session, account_id=work.creator_id)
+    owner = queries.account_by_address(session=session, address=work.owner_address)
+    return render(request, "certificate.html", {
+        "work": work, "creator": creator, "owner": owner, "token_id": token_id,
+        "token_hex": f"0x{token_id:064x}", "license_url": LICENSE_URLS.get(work.license),
+    }, account=viewer)
+
+
+@router.get("/about", response_class=HTMLResponse)
+def about(request: Request, viewer: Viewer) -> HTMLResponse:
+    fee = settings_of(request).platform_fee_bps / 100
+    return render(request, "about.html", {"fee": f"{fee:g}"}, account=viewer)
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, request: Request) -> RedirectResponse:
+    """The language switch: remembered in a cookie for a year (it changes nothing else, so a GET is fine)."""
+    if code not in LANGUAGES:
+        raise HTTPException(404)
+    response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    return response

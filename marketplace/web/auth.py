@@ -1,0 +1,81 @@
+"""Sign up, sign in, sign out: cookie sessions for the pages (the API keeps bearer tokens)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.responses import Response
+
+from marketplace.accounts import security as account_security
+from marketplace.accounts import service as accounts_service
+from marketplace.accounts.models import Account, Role
+from marketplace.db import SessionDep
+from marketplace.exceptions import Conflict, Unauthorized
+from marketplace.web import security
+from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
+from marketplace.web.forms import signup_form, text
+from marketplace.web.templating import redirect, render, safe_next, settings_of
+
+router = APIRouter(include_in_schema=False)
+
+
+def _signed_in(request: Request, account: Account, next_url: str | None) -> Response:
+    settings = settings_of(request)
+    token = account_security.create_access_token(
+        account_id=account.id, secret=settings.auth_secret.get_secret_value(), minutes=settings.access_token_minutes)
+    default = "/studio" if account.role in (Role.creator, Role.admin) else "/"
+    response = redirect(request, safe_next(next_url, default))
+    security.set_session_cookie(response, settings, token)
+    return response
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, viewer: Viewer) -> HTMLResponse:
+    return render(request, "signin.html", {"next": safe_next(request.query_params.get("next"), ""),
+                                           "values": {}, "errors": {},
+                                           "notice": request.query_params.get("m")}, account=viewer)
+
+
+@router.post("/signin", response_class=HTMLResponse)
+def signin(request: Request, form: CsrfForm, session: SessionDep, t: TranslatorDep) -> Response:
+    email, password = text(form, "email"), form.get("password") if isinstance(form.get("password"), str) else ""
+    next_url = safe_next(text(form, "next"), "")
+    try:
+        account = accounts_service.authenticate(session=session, email=email, password=password)
+    except Unauthorized:
+        return render(request, "signin.html", {"next": next_url, "values": {"email": email},
+                                               "errors": {"form": t("auth.bad_credentials")}}, status_code=400)
+    return _signed_in(request, account, next_url)
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_page(request: Request, viewer: Viewer) -> HTMLResponse:
+    role = request.query_params.get("role")
+    return render(request, "signup.html", {"next": safe_next(request.query_params.get("next"), ""),
+                                           "values": {"role": role if role in ("creator", "buyer") else "buyer"},
+                                           "errors": {}}, account=viewer)
+
+
+@router.post("/signup", response_class=HTMLResponse)
+def signup(request: Request, form: CsrfForm, session: SessionDep, t: TranslatorDep) -> Response:
+    values = {k: text(form, k) for k in ("email", "display_name", "role")}
+    next_url = safe_next(text(form, "next"), "")
+    account_in, errors = signup_form(form, t)
+    if account_in is not None:
+        try:
+            account = accounts_service.register(
+                session=session, account_in=account_in,
+                wallet_secret=settings_of(request).wallet_secret.get_secret_value())
+        except Conflict:
+            errors = {"email": t("auth.email_taken")}
+        else:
+            return _signed_in(request, account, next_url)
+    return render(request, "signup.html", {"next": next_url, "values": values,
+                                           "errors": {"form": t("err.form"), **errors}}, status_code=400)
+
+
+@router.post("/signout")
+def signout(request: Request, form: CsrfForm) -> Response:
+    response = redirect(request, "/signin?m=signed_out")
+    security.clear_session_cookie(response, settings_of(request))
+    return response

@@ -1,0 +1,53 @@
+"""Errors on pages are pages (in the visitor's language); the API keeps its JSON errors."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlmodel import Session
+from starlette.responses import Response
+
+from marketplace import db
+from marketplace.accounts import security as account_security
+from marketplace.accounts import service as accounts_service
+from marketplace.accounts.dependencies import SESSION_COOKIE
+from marketplace.web.templating import render, translator
+
+_JSON_PREFIXES = ("/api/", "/ipfs/", "/docs", "/redoc", "/openapi.json", "/static/")
+
+
+def wants_page(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith(_JSON_PREFIXES) or path in ("/api", "/ipfs"))
+
+
+def _viewer(request: Request):
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    settings = request.app.state.settings
+    account_id = account_security.decode_access_token(token, secret=settings.auth_secret.get_secret_value())
+    if account_id is None:
+        return None
+    try:
+        with Session(db.get_engine(), expire_on_commit=False) as session:
+            return accounts_service.get_account(session=session, account_id=account_id)
+    except Exception:  # noqa: BLE001 - an error page must render even when the database is the problem
+        return None
+
+
+def error_page(request: Request, status_code: int, message: str | None = None, code: str | None = None) -> Response:
+    t = translator(request)
+    if status_code == 404:
+        title, text = t("error.not_found"), t("error.not_found_text")
+    elif code == "csrf_failed":
+        title, text = t("error.title"), t("err.csrf")
+    elif status_code == 403:
+        title, text = t("error.title"), t("error.forbidden")
+    elif status_code == 413:
+        title, text = t("error.title"), message or ""
+    elif status_code == 503:
+        title, text = t("error.title"), t("err.service")
+    else:
+        title, text = t("error.title"), message or t("error.bad_request")
+    return render(request, "error.html", {"title": title, "text": text}, account=_viewer(request),
+                  status_code=status_code)

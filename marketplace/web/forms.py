@@ -1,0 +1,121 @@
+"""Form fields from the pages -> validated inputs, or messages per field in the visitor's language.
+
+The same limits as the API schemas (WorkCreate, AccountCreate); the browser checks the simple ones first
+(required, min/max, accept), the server always checks everything.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from email_validator import EmailNotValidError, validate_email
+from starlette.datastructures import FormData, UploadFile
+
+from marketplace.accounts.models import AccountCreate, Role
+from marketplace.catalog.schemas import WorkCreate
+from marketplace.config import DISCIPLINES, LICENSES, MAX_ROYALTY_BPS
+from marketplace.web.i18n import Translator
+
+MAX_PRICE_CENTS = 100_000_000
+_AMOUNT = re.compile(r"^\d{1,9}([.,]\d{1,2})?$")
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def parse_euros(raw: str) -> int | None:
+    """'25', '25.5', '25,50', '1 000' -> cents; None when it is not an amount."""
+    raw = raw.replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace("€", "")
+    if not _AMOUNT.match(raw):
+        return None
+    try:
+        return int(Decimal(raw.replace(",", ".")) * 100)
+    except InvalidOperation:
+        return None
+
+
+def parse_percent_bps(raw: str) -> int | None:
+    raw = raw.replace("%", "").replace(" ", "").replace(",", ".") or "0"
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    bps = value * 100
+    if bps != bps.to_integral_value() or not 0 <= bps <= MAX_ROYALTY_BPS:
+        return None
+    return int(bps)
+
+
+def price_error(t: Translator, raw: str) -> tuple[int | None, str | None]:
+    if not raw:
+        return None, t("err.required")
+    cents = parse_euros(raw)
+    if cents is None:
+        return None, t("err.price")
+    if not 0 < cents <= MAX_PRICE_CENTS:
+        return None, t("err.price_range")
+    return cents, None
+
+
+def work_form(form: FormData, t: Translator) -> tuple[WorkCreate | None, UploadFile | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    title = text(form, "title")
+    description = text(form, "description")
+    discipline = text(form, "discipline")
+    license_ = text(form, "license")
+    if not title:
+        errors["title"] = t("err.required")
+    elif len(title) > 200:
+        errors["title"] = t("err.too_long", max=200)
+    if len(description) > 5000:
+        errors["description"] = t("err.too_long", max=5000)
+    if discipline not in DISCIPLINES:
+        errors["discipline"] = t("err.choice")
+    if license_ not in LICENSES:
+        errors["license"] = t("err.choice")
+    price_cents, message = price_error(t, text(form, "price"))
+    if message:
+        errors["price"] = message
+    royalty_bps = parse_percent_bps(text(form, "royalty"))
+    if royalty_bps is None:
+        errors["royalty"] = t("err.royalty")
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename or upload.size == 0:
+        errors["file"] = t("err.file_required")
+        upload = None
+    if errors:
+        return None, upload, errors
+    work_in = WorkCreate(title=title, description=description, discipline=discipline, price_cents=price_cents,
+                         currency="EUR", royalty_bps=royalty_bps, license=license_)
+    return work_in, upload, {}
+
+
+def signup_form(form: FormData, t: Translator) -> tuple[AccountCreate | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    email = text(form, "email")
+    password = form.get("password") if isinstance(form.get("password"), str) else ""
+    name = text(form, "display_name")
+    role = text(form, "role") or Role.buyer.value
+    if not email:
+        errors["email"] = t("err.required")
+    else:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors["email"] = t("err.email")
+    if len(password) < 8:
+        errors["password"] = t("err.password_short") if password else t("err.required")
+    elif len(password) > 128:
+        errors["password"] = t("err.too_long", max=128)
+    if not name:
+        errors["display_name"] = t("err.required")
+    elif len(name) > 120:
+        errors["display_name"] = t("err.too_long", max=120)
+    if role not in (Role.buyer.value, Role.creator.value):
+        errors["role"] = t("err.choice")
+    if errors:
+        return None, errors
+    return AccountCreate(email=email, password=password, display_name=name, role=Role(role)), {}

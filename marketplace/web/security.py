@@ -1,0 +1,121 @@
+"""What keeps the pages safe: CSRF tokens for form posts, the session cookie, and the security headers.
+
+CSRF: a signed double-submit token. A random nonce lives in an HttpOnly cookie; forms (and htmx, via a header)
+send HMAC(AUTH_SECRET, nonce). A cross-site page can neither read the nonce nor compute the token, and a cookie
+planted by a sibling domain is useless without the secret. Requests that announce a foreign Origin or
+`Sec-Fetch-Site: cross-site` are refused as well.
+
+Every page carries a Content-Security-Policy without 'unsafe-inline': scripts and styles only from our own
+origin, so even text that slipped through escaping could not run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from marketplace.accounts.dependencies import SESSION_COOKIE
+from marketplace.config import REAL_STRIPE_API, Settings
+from marketplace.exceptions import Forbidden
+
+CSRF_COOKIE = "mp_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+
+
+class CsrfFailed(Forbidden):
+    """The form expired or did not come from this site. Reload the page and try again."""
+
+    code = "csrf_failed"
+
+
+def _secret(settings: Settings) -> bytes:
+    return settings.auth_secret.get_secret_value().encode()
+
+
+def _sign(settings: Settings, nonce: str) -> str:
+    return hmac.new(_secret(settings), f"csrf/v1/{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request, settings: Settings) -> str:
+    """The token for this browser's forms; a new nonce (set on the response by `finish`) when it has none."""
+    nonce = getattr(request.state, "csrf_nonce", None) or request.cookies.get(CSRF_COOKIE)
+    if not nonce or len(nonce) > 100:
+        nonce = secrets.token_urlsafe(32)
+        request.state.csrf_new_nonce = nonce
+    request.state.csrf_nonce = nonce
+    return _sign(settings, nonce)
+
+
+def verify_csrf(request: Request, settings: Settings, form: FormData | None) -> None:
+    site = request.headers.get("sec-fetch-site")
+    if site == "cross-site":
+        raise CsrfFailed()
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise CsrfFailed()
+    nonce = request.cookies.get(CSRF_COOKIE)
+    sent = (form.get(CSRF_FIELD) if form is not None else None) or request.headers.get(CSRF_HEADER)
+    if not nonce or not isinstance(sent, str) or not hmac.compare_digest(sent, _sign(settings, nonce)):
+        raise CsrfFailed()
+
+
+def _secure(settings: Settings) -> bool:
+    return settings.public_base_url.startswith("https://")
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(SESSION_COOKIE, token, max_age=settings.access_token_minutes * 60, httponly=True,
+                        samesite="lax", secure=_secure(settings), path="/")
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(settings))
+
+
+def checkout_origin(settings: Settings) -> str:
+    """Where Buy redirects: Stripe's hosted page, or the Stripe double's (same origin as its API) locally."""
+    if settings.stripe_api_base.rstrip("/") == REAL_STRIPE_API:
+        return STRIPE_CHECKOUT_ORIGIN
+    parts = urlsplit(settings.stripe_api_base)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(settings: Settings) -> str:
+    return "; ".join((
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",  # blob: the upload preview of a file chosen on this page
+        "media-src 'self' blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "frame-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        # Chromium applies form-action to the redirect after a post too: Buy -> 303 -> the checkout page
+        f"form-action 'self' {checkout_origin(settings)}",
+    ))
+
+
+def finish(request: Request, response: Response, settings: Settings) -> Response:
+    """Security headers on every page, and the CSRF cookie when this request created the nonce."""
+    response.headers["Content-Security-Policy"] = content_security_policy(settings)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Cookie, Accept-Language, HX-Request"
+    new_nonce = getattr(request.state, "csrf_new_nonce", None)
+    if new_nonce:
+        response.set_cookie(CSRF_COOKIE, new_nonce, httponly=True, samesite="lax", secure=_secure(settings),
+                            path="/")
+    return response

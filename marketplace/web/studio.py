@@ -1,0 +1,155 @@
+"""The creator studio: upload (with progress, from `static/js/upload.js`), my works and their mint status (htmx
+polling), price edits, my sales and earnings."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.responses import Response
+
+from marketplace import flows
+from marketplace.accounts import service as accounts_service
+from marketplace.accounts.models import Account, Role
+from marketplace.catalog import service as catalog_service
+from marketplace.catalog.models import SaleStatus, Work
+from marketplace.catalog.schemas import WorkFilters
+from marketplace.db import SessionDep, utcnow
+from marketplace.exceptions import MarketplaceError, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from marketplace.payments import service as payments_service
+from marketplace.services import ServicesDep
+from marketplace.storage.media import ACCEPTED_SUMMARY
+from marketplace.web import queries, security
+from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
+from marketplace.web.forms import price_error, text, work_form
+from marketplace.web.i18n import Translator
+from marketplace.web.templating import redirect, render, settings_of
+
+router = APIRouter(include_in_schema=False)
+
+# what the file picker offers (the server decides from the bytes; this only guides the picker)
+ACCEPT = ("image/*,audio/*,video/*,application/pdf,model/gltf-binary,model/gltf+json,.glb,.gltf,.mp3,.wav,.flac,"
+          ".ogg,.m4a,.mp4,.mov,.webm,.pdf,.png,.jpg,.jpeg,.gif,.webp,.avif,.tif,.tiff,.svg")
+
+
+def _is_creator(account: Account | None) -> bool:
+    return account is not None and account.role in (Role.creator, Role.admin)
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _own_work(session, work_id: int, account: Account | None) -> Work:
+    if not _is_creator(account):
+        raise HTTPException(404)
+    return catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=account)
+
+
+def _studio(request: Request, session, account: Account, *, errors: dict | None = None,
+            values: dict | None = None, status_code: int = 200) -> HTMLResponse:
+    if not _is_creator(account):
+        return render(request, "studio.html", {"creator": False}, account=account)
+    rows, _ = catalog_service.list_works(
+        session=session, filters=WorkFilters(creator_id=account.id, page_size=100), viewer=account)
+    uploaded = request.query_params.get("uploaded")
+    uploaded_work = next((w for w, _ in rows if uploaded and str(w.id) == uploaded), None)
+    return render(request, "studio.html", {
+        "creator": True, "works": [w for w, _ in rows], "errors": errors or {}, "values": values or {},
+        "sales": queries.creator_sales(session=session, creator_id=account.id),
+        "balance_cents": payments_service.balance_cents(session=session, account_id=account.id),
+        "uploaded_work": uploaded_work, "accept": ACCEPT,
+        "max_upload_bytes": settings_of(request).max_upload_bytes,
+    }, account=account, status_code=status_code)
+
+
+@router.get("/studio", response_class=HTMLResponse)
+def studio_page(request: Request, session: SessionDep, viewer: Viewer) -> Response:
+    if viewer is None:
+        return redirect(request, "/signin?next=/studio")
+    return _studio(request, session, viewer)
+
+
+def _upload_errors(exc: MarketplaceError, t: Translator, max_mb: str) -> dict[str, str]:
+    if isinstance(exc, PayloadTooLarge):
+        return {"file": t("err.file_too_large", mb=max_mb)}
+    if isinstance(exc, UnsupportedMediaType):
+        return {"file": exc.message if t.lang == "en" else t("err.file_type", accepted=ACCEPTED_SUMMARY)}
+    if isinstance(exc, ServiceUnavailable):
+        return {"form": t("err.service")}
+    return {"form": exc.message}
+
+
+@router.post("/studio/works", response_class=HTMLResponse)
+def upload(request: Request, form: CsrfForm, session: SessionDep, services: ServicesDep, viewer: Viewer,
+           t: TranslatorDep) -> Response:
+    """A new draft from the upload form. The upload script posts with XMLHttpRequest (for its progress bar) and
+    gets JSON; without JavaScript the form posts normally and gets the page back, with messages by the fields."""
+    if not _is_creator(viewer):
+        raise HTTPException(403)
+    settings = settings_of(request)
+    max_mb = f"{settings.max_upload_bytes / (1024 * 1024):g}"
+    values = {k: text(form, k) for k in ("title", "description", "discipline", "license", "price", "royalty")}
+    work_in, upload_file, errors = work_form(form, t)
+    work = None
+    if work_in is not None and upload_file is not None:
+        try:
+            work = flows.upload_work(
+                session=session, creator=viewer, work_in=work_in, source=upload_file.file,
+                filename=upload_file.filename or "", staging_dir=settings.media_dir / "staging",
+                max_bytes=settings.max_upload_bytes, thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs)
+        except MarketplaceError as exc:
+            errors = _upload_errors(exc, t, max_mb)
+    if work is None:
+        errors = {"form": t("err.form"), **errors} if "form" not in errors else errors
+        if _wants_json(request):
+            return security.finish(request, JSONResponse({"errors": errors}, status_code=422), settings)
+        return _studio(request, session, viewer, errors=errors, values=values, status_code=422)
+    target = f"/studio?uploaded={work.id}#work-{work.id}"
+    if _wants_json(request):
+        return security.finish(request, JSONResponse({"id": work.id, "redirect": target}, status_code=201),
+                               settings)
+    return redirect(request, target)
+
+
+@router.get("/studio/works/{work_id}/status", response_class=HTMLResponse)
+def work_status(work_id: int, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
+    """The mint status cell, polled by htmx while the work is minting (it stops polling once settled)."""
+    work = _own_work(session, work_id, viewer)
+    return render(request, "partials/mint_status.html", {"work": work}, account=viewer)
+
+
+@router.post("/studio/works/{work_id}/mint", response_class=HTMLResponse)
+def mint(work_id: int, request: Request, form: CsrfForm, session: SessionDep, services: ServicesDep,
+         viewer: Viewer) -> Response:
+    work = _own_work(session, work_id, viewer)
+    error = None
+    try:
+        creator = accounts_service.get_account_or_raise(session=session, account_id=work.creator_id)
+        work = flows.request_mint(session=session, work=work, creator=creator, ipfs=services.ipfs,
+                                  chain=services.chain_or_raise(), public_base_url=services.settings.public_base_url)
+        if services.worker is not None:
+            services.worker.wake()
+    except MarketplaceError as exc:
+        error = exc.message
+    if request.headers.get("hx-request") != "true":
+        return redirect(request, f"/studio#work-{work.id}")
+    return render(request, "partials/mint_status.html", {"work": work, "error": error}, account=viewer)
+
+
+@router.post("/studio/works/{work_id}/price", response_class=HTMLResponse)
+def edit_price(work_id: int, request: Request, form: CsrfForm, session: SessionDep, viewer: Viewer,
+               t: TranslatorDep) -> Response:
+    work = _own_work(session, work_id, viewer)
+    cents, error = price_error(t, text(form, "price"))
+    saved = False
+    if error is None and work.sale_status != SaleStatus.sold:
+        work.price_cents = cents
+        work.updated_at = utcnow()
+        session.add(work)
+        session.commit()
+        session.refresh(work)
+        saved = True
+    if request.headers.get("hx-request") != "true":
+        return redirect(request, f"/studio#work-{work.id}")
+    return render(request, "partials/price_form.html", {"work": work, "saved": saved, "error": error,
+                                                        "raw": text(form, "price")}, account=viewer)

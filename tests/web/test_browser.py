@@ -1,0 +1,294 @@
+"""A creator and a buyer use the marketplace in a real browser (Chromium), the way a person would.
+
+The live app (uvicorn) with the Stripe double, anvil and an IPFS node; SQLite (the database paths are covered by
+the API and page tests on both databases). Screenshots of every page go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import pytest
+from PIL import Image, ImageDraw
+
+from marketplace.devstack.seed import _tune
+from tests.payments.conftest import Shop
+from tests.web.conftest import PHONE
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.ipfs, pytest.mark.chain,
+              pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
+
+
+def poster_png(size=(1600, 1000)) -> bytes:
+    img = Image.new("RGB", size, (245, 243, 238))
+    draw = ImageDraw.Draw(img)
+    w, h = size
+    for i, colour in enumerate(((237, 41, 57), (255, 255, 255), (0, 163, 224))):
+        draw.rectangle((0, h * i // 3, w, h * (i + 1) // 3), fill=colour)
+    for i in range(9):
+        r = 60 + i * 40
+        draw.ellipse((w // 2 - r, h // 2 - r, w // 2 + r, h // 2 + r), outline=(27, 31, 36), width=6)
+    # film grain: a real photograph's worth of bytes (~3 MB), so the progress bar has something to show
+    grain = Image.merge("RGB", [Image.effect_noise(size, 40)] * 3)
+    img = Image.blend(img, grain, 0.12)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def sign_up(page, base: str, *, role: str, name: str, email: str) -> None:
+    page.goto(f"{base}/signup")
+    page.get_by_label("Sell my works (creator)" if role == "creator" else "Buy works").check()
+    page.get_by_label("Name shown to others").fill(name)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill("correct horse 1")
+    page.get_by_role("button", name="Create my account").click()
+    page.wait_for_load_state()
+
+
+def fill_work(page, *, title: str, description: str, discipline: str, license_: str, price: str, royalty: str):
+    form = page.locator("#upload-form")
+    form.get_by_label("Title", exact=True).fill(title)
+    form.get_by_label("Description").fill(description)
+    form.get_by_label("Discipline").select_option(discipline)
+    form.get_by_label("Licence").select_option(license_)
+    form.get_by_label("Price (€)").fill(price)
+    form.get_by_label("Royalty on resales (%)").fill(royalty)
+
+
+def drop_file(page, data: bytes, name: str, mime: str) -> None:
+    """Drag and drop a file onto the drop zone, as the browser delivers it (a DataTransfer on `drop`)."""
+    page.evaluate("""([b64, name, mime]) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], name, { type: mime }));
+        const zone = document.getElementById("dropzone");
+        for (const type of ["dragenter", "dragover", "drop"]) {
+            zone.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+        }
+    }""", [base64.b64encode(data).decode(), name, mime])
+
+
+def watch_progress(page, seen: list[int]) -> None:
+    """Record every value the upload progress bar takes (it survives the navigation after the upload)."""
+    page.evaluate("""() => {
+        const bar = document.getElementById("upload-progress");
+        new MutationObserver(() => window.recordProgress(Number(bar.value)))
+            .observe(bar, { attributes: true, attributeFilter: ["value"] });
+    }""")
+
+
+def throttle_uploads(page, bytes_per_second: int) -> None:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 5, "downloadThroughput": -1,
+                                                  "uploadThroughput": bytes_per_second})
+
+
+def upload_and_mint(page, base: str, browsing, *, seen: list[int]) -> str:
+    """Submit the filled form, watch it redirect to the studio, press Mint and wait for the token id."""
+    with page.expect_navigation(url=re.compile(r"/studio\?uploaded=\d+"), timeout=60_000):
+        page.get_by_role("button", name="Upload").click()
+    work_id = re.search(r"uploaded=(\d+)", page.url).group(1)
+    row = page.locator(f"#work-{work_id}")
+    assert "is uploaded as a draft" in page.locator(".notice").inner_text()
+    row.get_by_role("button", name="Mint").click()
+    row.get_by_text("Minting on the chain…").wait_for()
+    row.locator(".token-id").wait_for(timeout=30_000)  # htmx polls until the worker has minted it
+    return work_id
+
+
+def test_creator_uploads_and_mints_then_a_buyer_pays_and_owns_the_token(make_live, browsing):
+    live = make_live()
+    base = live.url
+    seen: list[int] = []
+
+    # --- a creator signs up, uploads an image and an audio file with the progress bar, and mints them
+    creator = browsing.person()
+    creator.expose_function("recordProgress", lambda v: seen.append(int(v)))
+    sign_up(creator, base, role="creator", name="Anna Schmit Studio", email="anna@example.lu")
+    assert creator.url == f"{base}/studio"
+    browsing.shot(creator, "01-studio-empty")
+
+    watch_progress(creator, seen)
+    creator.get_by_role("button", name="Upload").click()  # nothing filled in: messages next to the fields
+    assert creator.locator("#file-error").inner_text() == "Choose a file to upload."
+    assert creator.locator("#title-error").inner_text() == "Please fill in this field."
+    assert creator.locator("#price-error").inner_text() == "Please fill in this field."
+    assert creator.evaluate("document.activeElement.id") == "file"
+    browsing.shot(creator, "02-studio-validation")
+
+    creator.set_input_files("#file", files=[{"name": "moselle-circles.png", "mimeType": "image/png",
+                                             "buffer": poster_png()}])
+    creator.locator("#preview img.preview-media").wait_for()  # previewed before submitting
+    fill_work(creator, title="Moselle Circles", description="A poster series on the rivers of Luxembourg.",
+              discipline="design", license_="CC-BY-4.0", price="45", royalty="7.5")
+    browsing.shot(creator, "03-studio-image-preview")
+    throttle_uploads(creator, 2_000_000)
+    image_id = upload_and_mint(creator, base, browsing, seen=seen)
+    assert 100 in seen and any(0 < v < 100 for v in seen), f"the progress bar moved: {seen}"
+    image_token = creator.locator(f"#work-{image_id} .token-id").get_attribute("data-token-id")
+    api_work = live.client.get(f"/api/works/{image_id}").json()
+    assert api_work["status"] == "minted" and image_token == str(api_work["token_id"])
+    assert creator.locator(f"#work-{image_id} .token-id").inner_text().startswith(api_work["token_id_hex"][:10])
+    assert api_work["mint_tx_hash"][:10] in creator.locator(f"#work-{image_id} .tx-hash").inner_text()
+
+    seen.clear()
+    watch_progress(creator, seen)
+    drop_file(creator, _tune(seconds=40), "schueberfouer-theme.wav", "audio/wav")  # ~1.7 MB, dragged and dropped
+    creator.locator("#preview audio.preview-media").wait_for()
+    fill_work(creator, title="Schueberfouer Theme", description="A short theme for the fair, free to use with "
+              "credit.", discipline="music", license_="CC-BY-SA-4.0", price="9", royalty="5")
+    audio_id = upload_and_mint(creator, base, browsing, seen=seen)
+    assert 100 in seen and any(0 < v < 100 for v in seen), f"the progress bar moved: {seen}"
+    browsing.shot(creator, "04-studio-minted")
+    creator.goto(f"{base}/works/{audio_id}")
+    assert creator.locator("audio[controls]").count() == 1
+    browsing.shot(creator, "05-work-audio")
+
+    # --- a buyer signs up, finds the work by search, pays on Stripe's (the double's) page
+    buyer = browsing.person()
+    sign_up(buyer, base, role="buyer", name="Marie Buyer", email="marie@example.lu")
+    assert buyer.url == f"{base}/"
+    search = buyer.get_by_label("Search")
+    search.fill("moselle")
+    search.press("Enter")
+    buyer.wait_for_url(re.compile(r"\?q=moselle"))
+    results = buyer.locator("#results .card")
+    results.first.wait_for()
+    assert results.count() == 1 and "Moselle Circles" in results.first.inner_text()
+    browsing.shot(buyer, "06-gallery-search")
+    results.first.get_by_role("link", name=re.compile("Moselle Circles")).first.click()
+    buyer.wait_for_url(f"{base}/works/{image_id}")
+    image = buyer.locator(".work-media img")
+    assert image.get_attribute("width") == "1600" and image.get_attribute("height") == "1000"
+    assert image.get_attribute("alt") == "Moselle Circles, by Anna Schmit Studio"
+    assert "7.5%" in buyer.locator(".facts").first.inner_text()
+    browsing.shot(buyer, "07-work-page")
+
+    buyer.get_by_role("button", name=re.compile(r"Buy for €45\.00")).click()
+    buyer.wait_for_url(f"{live.double.public_url}/pay/**")
+    assert "€45.00" in buyer.locator("body").inner_text()
+    browsing.shot(buyer, "08-stripe-double-checkout")
+    buyer.get_by_role("button", name="Pay", exact=True).click()
+    buyer.wait_for_url(re.compile(rf"{re.escape(base)}/purchases/\d+\?session_id=cs_"))
+    buyer.get_by_text("Delivered: the token is in your wallet.").wait_for(timeout=45_000)  # live, via htmx
+    browsing.shot(buyer, "09-purchase-delivered")
+
+    buyer.get_by_role("link", name="Go to my collection").click()
+    buyer.wait_for_url(f"{base}/collection")
+    owned = buyer.locator("#owned .card")
+    assert owned.count() == 1 and "Moselle Circles" in owned.first.inner_text()
+    wallet = buyer.locator(".lead + p .mono").inner_text()
+    browsing.shot(buyer, "10-collection")
+
+    # --- the certificate opens for anyone, signed out
+    visitor = browsing.person()
+    visitor.goto(f"{base}/tokens/{api_work['token_id_hex']}")
+    assert visitor.get_by_role("link", name="Sign in").count() == 1
+    assert visitor.locator("#cert-owner").inner_text() == wallet
+    assert visitor.locator("#cert-contract").inner_text() == api_work["contract_address"]
+    assert visitor.locator("#cert-tx").inner_text() == api_work["mint_tx_hash"]
+    media_link = visitor.locator("#cert-media-cid a")
+    assert media_link.get_attribute("href") == f"/ipfs/{api_work['media_cid']}"
+    browsing.shot(visitor, "11-certificate")
+    response = visitor.request.get(f"{base}/ipfs/{api_work['metadata_cid']}")
+    assert response.ok and response.json()["name"] == "Moselle Circles"
+
+    # --- the creator sees the sale and the earnings (ledger: 45.00 minus the 10 % fee)
+    creator.goto(f"{base}/studio")
+    assert creator.locator("#balance").inner_text() == "€40.50"
+    assert "Moselle Circles" in creator.locator("#sales").inner_text()
+    browsing.shot(creator, "12-studio-sales")
+
+    # --- the same pages at a phone's width, and in French
+    for who, page, path, name in ((creator, creator, "/studio", "studio"), (buyer, buyer, "/", "gallery"),
+                                  (buyer, buyer, f"/works/{image_id}", "work"),
+                                  (visitor, visitor, f"/tokens/{api_work['token_id_hex']}", "certificate")):
+        phone = browsing.browser.new_context(viewport=PHONE, storage_state=who.context.storage_state())
+        browsing.contexts.append(phone)
+        p = phone.new_page()
+        p.on("console", browsing._console)
+        p.goto(f"{base}{path}")
+        width = p.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} scrolls sideways on a phone ({width}px)"
+        browsing.shot(p, f"13-phone-{name}")
+    french = browsing.person(locale="fr-LU")
+    french.set_extra_http_headers({"Accept-Language": "fr-LU,fr;q=0.9"})
+    french.goto(f"{base}/")
+    assert french.locator("html").get_attribute("lang") == "fr"
+    assert "Œuvres numériques" in french.locator("h1").inner_text()
+    browsing.shot(french, "14-gallery-fr")
+
+
+def test_gallery_is_keyboard_usable_and_does_not_shift(make_live, browsing):
+    live = make_live()
+    shop = Shop(live)
+    creator = shop.register(role="creator", name="Luc Weber")
+    for n in range(3):
+        shop.minted_work(creator, title=f"Kirchberg at Dusk {n}", discipline="photography", price_cents=1200 + n)
+    page = browsing.person()
+    page.goto(live.url + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == "q"  # after "skip to content", the search field comes first
+    page.keyboard.type("dusk 1")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q=dusk(\+|%20)1"))
+    assert page.locator("#results .card").count() == 1
+    page.goto(live.url + "/")
+    shift = page.evaluate("""() => new Promise((resolve) => {
+        let total = 0;
+        new PerformanceObserver((list) => {
+            for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+        }).observe({ type: "layout-shift", buffered: true });
+        setTimeout(() => resolve(total), 800);
+    })""")
+    assert shift < 0.02, f"cumulative layout shift {shift}"
+    img = page.locator(".card img").first
+    assert img.get_attribute("width") and img.get_attribute("height") and img.get_attribute("alt")
+    browsing.shot(page, "15-gallery-three-works")
+    page.goto(live.url + "/?q=nothing-like-this")
+    assert page.get_by_text("No works match").is_visible()
+    browsing.shot(page, "16-gallery-empty")
+    page.goto(live.url + "/about")
+    browsing.shot(page, "17-about")
+
+
+def test_a_declined_card_then_cancel_says_clearly_what_happened(make_live, browsing):
+    live = make_live()
+    shop = Shop(live)
+    creator = shop.register(role="creator", name="Anna Schmit Studio")
+    work = shop.minted_work(creator, title="Kirchberg at Dusk", price_cents=12000)
+    buyer = browsing.person()
+    sign_up(buyer, live.url, role="buyer", name="Marie Buyer", email="marie.decline@example.lu")
+    buyer.goto(f"{live.url}/works/{work['id']}")
+    buyer.get_by_role("button", name=re.compile("Buy for")).click()
+    buyer.wait_for_url(f"{live.double.public_url}/pay/**")
+    buyer.get_by_role("button", name="Decline", exact=True).click()
+    buyer.get_by_text("Your card was declined").wait_for()
+    browsing.shot(buyer, "18-stripe-double-declined")
+    buyer.get_by_role("button", name="Cancel", exact=True).click()
+    buyer.wait_for_url(re.compile(rf"{re.escape(live.url)}/purchases/\d+\?cancelled=1"))
+    message = buyer.locator("#purchase-status .status-line")
+    assert "Payment not completed" in message.inner_text() and "not charged" in message.inner_text()
+    retry = buyer.get_by_role("link", name="Return to payment")
+    assert retry.get_attribute("href").startswith(live.double.public_url)
+    browsing.shot(buyer, "19-purchase-cancelled")
+
+    # the session expires at Stripe: the page turns to its final message by itself
+    session_id = re.search(r"/pay/([^/?#]+)", retry.get_attribute("href")).group(1)
+    import httpx
+
+    httpx.post(f"{live.double.api_base}/v1/test_helpers/checkout/sessions/{session_id}/expire_now",
+               headers={"Authorization": f"Bearer {live.double.api_key}"}).raise_for_status()
+    buyer.get_by_text("The checkout expired or was cancelled. You were not charged.").wait_for(timeout=20_000)
+    browsing.shot(buyer, "20-purchase-expired")
+    buyer.goto(f"{live.url}/works/{work['id']}")
+    assert buyer.get_by_role("button", name=re.compile("Buy for")).is_visible()  # available again
