@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from datetime import timedelta
 
 from sqlalchemy import or_, update
@@ -24,13 +23,14 @@ from marketplace.exceptions import MarketplaceError, ServiceUnavailable
 from marketplace.payments import service as payments_service
 from marketplace.payments.gateway import PaymentProviderError, StripeGateway
 from marketplace.payments.models import Purchase, PurchaseStatus
+from marketplace.workers import BackgroundWorker
 
 log = logging.getLogger(__name__)
 
 _GAS_PER_DELIVERY = 120_000
 
 
-class DeliveryWorker:
+class DeliveryWorker(BackgroundWorker):
     def __init__(
         self,
         *,
@@ -58,40 +58,8 @@ class DeliveryWorker:
         self.lease = timedelta(seconds=lease_s)
         self.stale_submit = timedelta(seconds=stale_submit_s)
         self.receipt_timeout_s = receipt_timeout_s
+        super().__init__()
         self.name = name or f"deliver-{os.getpid()}-{id(self):x}"
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # ------------------------------------------------------------ thread control
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-            except ServiceUnavailable as exc:
-                log.warning("delivery worker: %s", exc.message)
-                busy = 0
-            except Exception:
-                log.exception("delivery worker iteration failed")
-                busy = 0
-            if not busy:
-                self._wake.wait(self.poll_interval_s)
-                self._wake.clear()
 
     def run_once(self) -> int:
         return self.reconcile_submitted() + self.deliver_batch() + self.refund_owed()

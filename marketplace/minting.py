@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from datetime import timedelta
 
 from sqlalchemy import or_, update
@@ -22,12 +21,13 @@ from marketplace.catalog.models import Work, WorkStatus
 from marketplace.chain.client import ChainClient, Minted, MintRequest, TxReceipt
 from marketplace.chain.models import MintJob, MintJobStatus
 from marketplace.db import get_engine, utcnow
-from marketplace.exceptions import MarketplaceError, ServiceUnavailable
+from marketplace.exceptions import MarketplaceError
+from marketplace.workers import BackgroundWorker
 
 log = logging.getLogger(__name__)
 
 
-class MintWorker:
+class MintWorker(BackgroundWorker):
     def __init__(
         self,
         *,
@@ -47,42 +47,9 @@ class MintWorker:
         self.lease = timedelta(seconds=lease_s)
         self.stale_submit = timedelta(seconds=stale_submit_s)
         self.receipt_timeout_s = receipt_timeout_s
+        super().__init__()
         self.name = name or f"mint-{os.getpid()}-{id(self):x}"
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    # ------------------------------------------------------------ thread control
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-            except ServiceUnavailable as exc:
-                log.warning("mint worker: %s", exc.message)
-                busy = 0
-            except Exception:  # keep the worker alive; the job rows keep the truth
-                log.exception("mint worker iteration failed")
-                busy = 0
-            if not busy:
-                self._wake.wait(self.poll_interval_s)
-                self._wake.clear()
-
-    # ------------------------------------------------------------ one pass
     def run_once(self) -> int:
         """Reconcile what was submitted, then submit one batch. Returns how many jobs moved."""
         moved = self.reconcile_submitted()

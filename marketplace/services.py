@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 
 from marketplace.chain.client import ChainClient
 from marketplace.config import Settings
-from marketplace.exceptions import ChainUnavailable
 from marketplace.delivery import DeliveryWorker
+from marketplace.exceptions import ChainUnavailable
 from marketplace.minting import MintWorker
 from marketplace.payments.gateway import StripeGateway
 from marketplace.storage.ipfs import IpfsClient
