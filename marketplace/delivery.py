@@ -98,14 +98,51 @@ class DeliveryWorker(BackgroundWorker):
                 if prepared is not None:
                     sent.append((purchase, work, prepared))
         finally:
+            mined: list[tuple[Purchase, Work, TxReceipt]] = []
             for purchase, work, prepared in sent:
                 try:
                     receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
-                    if receipt is not None:
-                        self._settle(purchase.id, receipt=receipt)
                 except Exception:  # reconcile_submitted settles it later
-                    log.exception("settling delivery of purchase %s failed", purchase.id)
+                    log.exception("waiting for the delivery of purchase %s failed", purchase.id)
+                    continue
+                if receipt is not None:
+                    mined.append((purchase, work, receipt))
+            self._settle_many(mined)
         return len(purchases)
+
+    def _settle_many(self, mined: list[tuple[Purchase, Work, TxReceipt]]) -> None:
+        """Deliveries whose receipt shows the transfer to the buyer settle together, in one transaction; the rest
+        one by one through _settle (which asks the chain)."""
+        done, others = [], []
+        for purchase, work, receipt in mined:
+            token_id = int(work.token_id)
+            if receipt.status == 1 and any(
+                    t.token_id == token_id and t.to == purchase.wallet_address for t in receipt.transfers):
+                done.append((purchase, work, receipt.tx_hash))
+            else:
+                others.append((purchase, receipt))
+        if done:
+            with Session(get_engine(), expire_on_commit=False) as session:
+                now = utcnow()
+                for purchase, work, tx_hash in done:
+                    self._mark_delivered(session, purchase, work, tx_hash, now)
+                session.commit()
+        for purchase, receipt in others:
+            try:
+                self._settle(purchase.id, receipt=receipt)
+            except Exception:
+                log.exception("settling delivery of purchase %s failed", purchase.id)
+
+    def _mark_delivered(self, session: Session, purchase: Purchase, work: Work, tx_hash: str | None, now) -> None:
+        """paid -> delivered (guarded, so once), the work's new owner, and the sale in the ledger."""
+        if payments_service.transition(session, purchase.id, from_=(PurchaseStatus.paid,),
+                                       to=PurchaseStatus.delivered, delivery_tx_hash=tx_hash,
+                                       delivered_at=now, claimed_by=None, claimed_until=None, last_error=None):
+            session.exec(update(Work).where(Work.id == work.id).values(
+                owner_address=purchase.wallet_address, sale_status=SaleStatus.sold.value, updated_at=now))
+            payments_service.book_sale(session, purchase=purchase, creator_id=work.creator_id, fee_bps=self.fee_bps)
+            log.info("purchase %s delivered: token %s to %s in %s", purchase.id, work.token_id,
+                     purchase.wallet_address, tx_hash)
 
     def _seller_signer(self, work: Work) -> Signer:
         key = wallets.custodial_signer(self._wallet_secret, work.creator_id).key
@@ -166,17 +203,8 @@ class DeliveryWorker(BackgroundWorker):
                 else "delivery transaction lost"
             self._retry_or_refund(purchase_id, reason)
             return
-        now = utcnow()
         with Session(get_engine(), expire_on_commit=False) as session:
-            if payments_service.transition(session, purchase_id, from_=(PurchaseStatus.paid,),
-                                           to=PurchaseStatus.delivered, delivery_tx_hash=tx_hash,
-                                           delivered_at=now, claimed_by=None, claimed_until=None, last_error=None):
-                session.exec(update(Work).where(Work.id == work.id).values(
-                    owner_address=purchase.wallet_address, sale_status=SaleStatus.sold.value, updated_at=now))
-                payments_service.book_sale(session, purchase=purchase, creator_id=work.creator_id,
-                                           fee_bps=self.fee_bps)
-                log.info("purchase %s delivered: token %s to %s in %s", purchase_id, token_id,
-                         purchase.wallet_address, tx_hash)
+            self._mark_delivered(session, purchase, work, tx_hash, utcnow())
             session.commit()
 
     def reconcile_submitted(self) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from eth_abi import encode as abi_encode
 from eth_account import Account as EthAccount
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
@@ -26,6 +27,7 @@ from marketplace.exceptions import ChainTransactionFailed, ChainUnavailable
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 TRANSFER_TOPIC = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
+_SAFE_TRANSFER_FROM = bytes(Web3.keccak(text="safeTransferFrom(address,address,uint256)")[:4])
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, OSError)
 
 
@@ -216,9 +218,13 @@ class ChainClient:
             signer.resync()
 
     def prepare_transfer(self, signer: Signer, *, to: str, token_id: int) -> PreparedTx:
-        """safeTransferFrom(signer -> to, token) signed by the token's owner."""
-        fn = self.contract.functions.safeTransferFrom(signer.address, Web3.to_checksum_address(to), token_id)
-        return self._prepare(fn, gas=120_000, signer=signer)
+        """safeTransferFrom(signer -> to, token) signed by the token's owner. The calldata is encoded directly
+        (eth_abi): web3's contract-function machinery costs more CPU than signing, on the delivery hot path."""
+        data = _SAFE_TRANSFER_FROM + abi_encode(
+            ["address", "address", "uint256"], [signer.address, Web3.to_checksum_address(to), token_id])
+        tx = {"to": self.contract_address, "data": "0x" + data.hex(), "value": 0, "gas": 120_000,
+              "chainId": self.chain_id(), **self._fees()}
+        return signer.sign(tx)
 
     def prepare_value_transfer(self, *, to: str, value_wei: int) -> PreparedTx:
         """Plain ETH from the platform signer (gas money for a custodial wallet)."""
