@@ -19,7 +19,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow and not contracts and not postgres"
+	$(BIN)/python -m pytest -m "not slow and not contracts and not postgres and not browser"
 
 bench: setup
 	$(BIN)/python -m benchmarks.run
