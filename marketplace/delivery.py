@@ -269,9 +269,7 @@ class DeliveryWorker(BackgroundWorker):
 
     def _owe_refund(self, purchase_id: int, reason: str) -> None:
         with Session(get_engine()) as session:
-            session.exec(update(Purchase).where(Purchase.id == purchase_id, col(Purchase.refund_reason).is_(None))
-                         .values(refund_reason=reason[:500], failure_reason=reason[:500], claimed_by=None,
-                                 claimed_until=None, updated_at=utcnow()))
+            payments_service.owe_refund(session, purchase_id, reason)
             session.commit()
         log.warning("purchase %s will be refunded: %s", purchase_id, reason)
 
@@ -288,10 +286,13 @@ class DeliveryWorker(BackgroundWorker):
                 refund_id = self.gateway.refund(purchase_id=purchase.id, payment_intent=purchase.stripe_payment_intent_id,
                                                 reason=purchase.refund_reason)
             except PaymentProviderError as exc:
+                # Stripe refused for good: the purchase fails and leaves the refund queue (refund_reason cleared,
+                # the whole story in failure_reason) for a person to look at, instead of asking Stripe forever.
                 with Session(get_engine()) as session:
-                    payments_service.transition(session, purchase.id, from_=("pending", "paid", "expired"),
-                                                to=PurchaseStatus.failed,
-                                                failure_reason=f"{purchase.refund_reason} — refund failed: {exc.message}"[:500])
+                    session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_reason=None))
+                    payments_service.transition(
+                        session, purchase.id, from_=("pending", "paid", "expired", "failed"), to=PurchaseStatus.failed,
+                        failure_reason=f"{purchase.refund_reason} — refund failed: {exc.message}"[:500])
                     session.commit()
                 continue
             with Session(get_engine()) as session:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from eth_utils import is_address, to_checksum_address
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account
 from marketplace.catalog.models import SaleStatus, Work, WorkStatus
@@ -26,7 +26,7 @@ from marketplace.chain.models import MintJob, MintJobStatus
 from marketplace.db import utcnow
 from marketplace.exceptions import Conflict, InvalidInput, MarketplaceError
 from marketplace.payments import service as payments_service
-from marketplace.payments.models import Purchase, PurchaseStatus, StripeEvent
+from marketplace.payments.models import ACTIVE_STATUSES, Purchase, PurchaseStatus, StripeEvent
 from marketplace.storage import media
 from marketplace.storage.ipfs import IpfsClient, raw_cid_digest
 
@@ -219,7 +219,7 @@ def start_checkout(
     _release_stale_reservations(session=session, work_id=work.id, gateway=gateway)
 
     existing = session.exec(
-        select(Purchase).where(Purchase.work_id == work.id, Purchase.status.in_(("pending", "paid", "delivered")))
+        select(Purchase).where(Purchase.work_id == work.id, col(Purchase.status).in_(ACTIVE_STATUSES))
     ).first()
     if existing is not None:
         if existing.buyer_id == buyer.id and existing.status == PurchaseStatus.pending and existing.checkout_url \
@@ -391,7 +391,7 @@ def _apply_event(session: Session, event_type: str, obj: dict) -> tuple[str, int
     if amount != purchase.amount_cents or currency != purchase.currency.upper():
         reason = (f"Amount mismatch: paid {amount} {currency}, expected {purchase.amount_cents} "
                   f"{purchase.currency.upper()}; refunding")
-        _owe_refund(session, purchase, pi, reason)
+        payments_service.owe_refund(session, purchase.id, reason, payment_intent=pi)
         return "amount mismatch, refund owed", purchase.id
     if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.paid,
                                    stripe_payment_intent_id=pi, paid_at=utcnow()):
@@ -403,17 +403,12 @@ def _apply_event(session: Session, event_type: str, obj: dict) -> tuple[str, int
                 taken = payments_service.transition(session, purchase.id, from_=("expired", "failed"),
                                                     to=PurchaseStatus.paid, stripe_payment_intent_id=pi,
                                                     paid_at=utcnow(), failure_reason=None)
-        except Exception:  # the partial unique index: another buyer holds the work now
+        except IntegrityError:  # the partial unique index: another buyer holds the work now
             taken = False
         if taken:
             payments_service.set_sale_status(session, purchase.work_id, SaleStatus.reserved)
             return "paid (late)", purchase.id
-        _owe_refund(session, purchase, pi, "The work was reserved by another buyer when this payment arrived")
+        payments_service.owe_refund(session, purchase.id, "The work was reserved by another buyer when this payment "
+                                    "arrived", payment_intent=pi)
         return "paid too late, refund owed", purchase.id
     return f"no change ({purchase.status})", purchase.id
-
-
-def _owe_refund(session: Session, purchase, payment_intent: str | None, reason: str) -> None:
-    session.exec(update(Purchase).where(Purchase.id == purchase.id, Purchase.refund_reason.is_(None)).values(
-        refund_reason=reason[:500], failure_reason=reason[:500], stripe_payment_intent_id=payment_intent,
-        paid_at=utcnow(), updated_at=utcnow()))

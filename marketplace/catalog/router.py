@@ -6,6 +6,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
 from marketplace import flows
+from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import CurrentCreator, OptionalAccount
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import WorkPublic, WorksPublic, WorkStatus
@@ -98,7 +99,7 @@ def update_work(work_id: int, work_in: WorkUpdate, session: SessionDep, creator:
 @router.post("/{work_id}/mint", status_code=status.HTTP_202_ACCEPTED, response_model=WorkPublic)
 def mint_work(work_id: int, session: SessionDep, services: ServicesDep, creator: CurrentCreator) -> WorkPublic:
     work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
-    owner = session.get(type(creator), work.creator_id)
+    owner = accounts_service.get_account_or_raise(session=session, account_id=work.creator_id)  # admin may mint
     work = flows.request_mint(
         session=session, work=work, creator=owner, ipfs=services.ipfs, chain=services.chain_or_raise(),
         public_base_url=services.settings.public_base_url,

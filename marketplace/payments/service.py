@@ -53,6 +53,18 @@ def transition(session: Session, purchase_id: int, *, from_: tuple[str, ...], to
     return result.rowcount == 1
 
 
+def owe_refund(session: Session, purchase_id: int, reason: str, *, payment_intent: str | None = None) -> bool:
+    """Record that this purchase's payment must be returned (the delivery worker makes the refund). Once: the
+    first reason stays. A payment intent passed here means the money was just captured (a webhook)."""
+    values = dict(refund_reason=reason[:500], failure_reason=reason[:500], claimed_by=None, claimed_until=None,
+                  updated_at=utcnow())
+    if payment_intent is not None:
+        values.update(stripe_payment_intent_id=payment_intent, paid_at=utcnow())
+    result = session.exec(
+        update(Purchase).where(Purchase.id == purchase_id, col(Purchase.refund_reason).is_(None)).values(**values))
+    return result.rowcount == 1
+
+
 def set_sale_status(session: Session, work_id: int, status: SaleStatus) -> None:
     session.exec(update(Work).where(Work.id == work_id).values(sale_status=status.value, updated_at=utcnow()))
 

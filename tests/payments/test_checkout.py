@@ -318,3 +318,26 @@ def test_twenty_concurrent_checkouts_one_delivery(shop: Shop, anvil, contract_ad
     shop.wait_purchase(winner, purchases()[0].id, "delivered")
     assert len(purchases()) == 1
     assert len(transfers(anvil, contract_address, work["token_id"])) == 2
+
+
+def test_refund_stripe_refuses_fails_the_purchase_once(shop: Shop):
+    """A refund Stripe refuses for good (here: an unknown payment) is not retried forever: the purchase fails with
+    the whole story and leaves the refund queue."""
+    from sqlalchemy import update
+    from sqlmodel import Session
+
+    from marketplace import db
+    from marketplace.payments.models import Purchase
+
+    creator, buyer = shop.register(), shop.register(role="buyer")
+    work = shop.minted_work(creator)
+    pid = shop.checkout(buyer, work["id"]).json()["purchase_id"]
+    with Session(db.get_engine()) as s:
+        s.exec(update(Purchase).values(stripe_payment_intent_id="pi_unknown_to_stripe",
+                                       refund_reason="Test: refund owed"))
+        s.commit()
+    shop.live.services.delivery.wake()
+    failed = shop.wait_purchase(buyer, pid, "failed")
+    assert "refund failed" in failed["failure_reason"] and "Test: refund owed" in failed["failure_reason"]
+    assert purchases()[0].refund_reason is None and purchases()[0].refund_id is None
+    assert shop.live.services.delivery.refund_owed() == 0  # nothing left to ask Stripe
