@@ -100,18 +100,12 @@ def cmd_worker(_args) -> int:
     """The background workers in their own process: minting and delivery (run the API with
     RUN_MINT_WORKER=false RUN_DELIVERY_WORKER=false and one of these per signer key)."""
     from marketplace import db
-    from marketplace.minting import MintWorker
-    from marketplace.services import build_delivery_worker, build_services
+    from marketplace.services import build_delivery_worker, build_mint_worker, build_services
 
     settings = _settings()
     db.init_engine(settings.effective_database_url)
     services = build_services(settings)
-    chain = services.chain_or_raise()
-    workers = [
-        MintWorker(chain=chain, batch_size=settings.mint_batch_size, poll_interval_s=settings.mint_poll_interval_s,
-                   max_attempts=settings.mint_max_attempts),
-        build_delivery_worker(services),
-    ]
+    workers = [build_mint_worker(services), build_delivery_worker(services)]
     for worker in workers:
         worker.start()
     print(f"mint and delivery workers running against {settings.rpc_url}; Ctrl-C stops them")

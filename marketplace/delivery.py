@@ -9,8 +9,6 @@ WALLET_SECRET) with `safeTransferFrom`; the platform tops the wallet up with gas
 from __future__ import annotations
 
 import logging
-import os
-from datetime import timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -31,6 +29,8 @@ _GAS_PER_DELIVERY = 120_000
 
 
 class DeliveryWorker(BackgroundWorker):
+    kind = "deliver"
+
     def __init__(
         self,
         *,
@@ -38,28 +38,15 @@ class DeliveryWorker(BackgroundWorker):
         gateway: StripeGateway,
         wallet_secret: str,
         fee_bps: int,
-        max_attempts: int = 5,
         gas_topup_wei: int = 10**16,
-        batch_size: int = 50,
-        poll_interval_s: float = 0.2,
-        lease_s: float = 120.0,
-        stale_submit_s: float = 15.0,
-        receipt_timeout_s: float = 60.0,
-        name: str | None = None,
+        **settings,
     ) -> None:
+        super().__init__(**settings)  # batch_size, max_attempts, lease_s, ...: see BackgroundWorker
         self.chain = chain
         self.gateway = gateway
         self._wallet_secret = wallet_secret
         self.fee_bps = fee_bps
-        self.max_attempts = max_attempts
         self.gas_topup_wei = gas_topup_wei
-        self.batch_size = batch_size
-        self.poll_interval_s = poll_interval_s
-        self.lease = timedelta(seconds=lease_s)
-        self.stale_submit = timedelta(seconds=stale_submit_s)
-        self.receipt_timeout_s = receipt_timeout_s
-        super().__init__()
-        self.name = name or f"deliver-{os.getpid()}-{id(self):x}"
 
     def run_once(self) -> int:
         return self.reconcile_submitted() + self.deliver_batch() + self.refund_owed()

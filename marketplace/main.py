@@ -21,9 +21,8 @@ from marketplace.catalog.router import router as catalog_router
 from marketplace.chain.router import router as chain_router
 from marketplace.config import Settings, get_settings
 from marketplace.exceptions import MarketplaceError
-from marketplace.minting import MintWorker
 from marketplace.payments.router import router as payments_router
-from marketplace.services import build_delivery_worker, build_services
+from marketplace.services import build_delivery_worker, build_mint_worker, build_services
 from marketplace.storage.router import router as ipfs_router
 from marketplace.web import errors as web_errors
 from marketplace.web.router import router as web_router
@@ -95,12 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = build_services(settings)
         app.state.services = services
         if settings.run_mint_worker and services.chain is not None:
-            services.worker = MintWorker(
-                chain=services.chain,
-                batch_size=settings.mint_batch_size,
-                poll_interval_s=settings.mint_poll_interval_s,
-                max_attempts=settings.mint_max_attempts,
-            )
+            services.worker = build_mint_worker(services)
             services.worker.start()
         if settings.run_delivery_worker and services.chain is not None:
             services.delivery = build_delivery_worker(services)

@@ -11,8 +11,6 @@ Exactly once rests on three things:
 from __future__ import annotations
 
 import logging
-import os
-from datetime import timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -28,27 +26,16 @@ log = logging.getLogger(__name__)
 
 
 class MintWorker(BackgroundWorker):
+    kind = "mint"
+
     def __init__(
         self,
         *,
         chain: ChainClient,
-        batch_size: int = 50,
-        poll_interval_s: float = 0.2,
-        max_attempts: int = 5,
-        lease_s: float = 120.0,
-        stale_submit_s: float = 15.0,
-        receipt_timeout_s: float = 60.0,
-        name: str | None = None,
+        **settings,
     ) -> None:
+        super().__init__(**settings)  # batch_size, max_attempts, lease_s, ...: see BackgroundWorker
         self.chain = chain
-        self.batch_size = batch_size
-        self.poll_interval_s = poll_interval_s
-        self.max_attempts = max_attempts
-        self.lease = timedelta(seconds=lease_s)
-        self.stale_submit = timedelta(seconds=stale_submit_s)
-        self.receipt_timeout_s = receipt_timeout_s
-        super().__init__()
-        self.name = name or f"mint-{os.getpid()}-{id(self):x}"
 
     def run_once(self) -> int:
         """Reconcile what was submitted, then submit one batch. Returns how many jobs moved."""

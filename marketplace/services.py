@@ -49,6 +49,12 @@ def build_services(settings: Settings) -> Services:
     return Services(settings=settings, ipfs=ipfs, chain=chain, gateway=gateway)
 
 
+def build_mint_worker(services: Services) -> MintWorker:
+    settings = services.settings
+    return MintWorker(chain=services.chain_or_raise(), batch_size=settings.mint_batch_size,
+                      poll_interval_s=settings.mint_poll_interval_s, max_attempts=settings.mint_max_attempts)
+
+
 def build_delivery_worker(services: Services) -> DeliveryWorker:
     settings = services.settings
     return DeliveryWorker(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from datetime import timedelta
 
 from marketplace.exceptions import ServiceUnavailable
 
@@ -13,10 +15,28 @@ log = logging.getLogger(__name__)
 class BackgroundWorker:
     """Subclasses implement run_once() -> how much work moved (0 = idle: sleep poll_interval_s or until wake())."""
 
-    name: str = "worker"
-    poll_interval_s: float = 0.2
+    kind = "worker"
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        batch_size: int = 50,
+        max_attempts: int = 5,
+        poll_interval_s: float = 0.2,
+        lease_s: float = 120.0,
+        stale_submit_s: float = 15.0,
+        receipt_timeout_s: float = 60.0,
+        name: str | None = None,
+    ) -> None:
+        """The settings every chain worker shares: how much it claims, how long a claim (lease) holds, when a
+        submitted transaction counts as lost (stale_submit), how long to wait for a receipt."""
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.poll_interval_s = poll_interval_s
+        self.lease = timedelta(seconds=lease_s)
+        self.stale_submit = timedelta(seconds=stale_submit_s)
+        self.receipt_timeout_s = receipt_timeout_s
+        self.name = name or f"{self.kind}-{os.getpid()}-{id(self):x}"
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
