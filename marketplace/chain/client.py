@@ -129,7 +129,6 @@ class ChainClient:
         self._signers_lock = threading.Lock()
         self._chain_id: int | None = None
         self._fees_cache: tuple[float, dict[str, int]] | None = None
-        self._transfer = self.contract.events.Transfer()
 
     # ---------------------------------------------------------------- reads
     def chain_id(self) -> int:
@@ -143,9 +142,6 @@ class ChainClient:
         if not code:
             raise ChainUnavailable(f"No contract deployed at {self.contract_address} on {self.rpc_url}")
         return self.chain_id()
-
-    def exists(self, token_id: int) -> bool:
-        return self._call(lambda: self.contract.functions.exists(token_id).call())
 
     def owner_of(self, token_id: int) -> str | None:
         """One ownerOf call; a token that does not exist (ERC721NonexistentToken) has no owner."""
@@ -162,43 +158,31 @@ class ChainClient:
         return receiver, amount
 
     def find_mint(self, token_id: int) -> Minted | None:
-        """The Transfer(0x0 -> to) log that minted a token, found by its indexed token id."""
-        topic_token = "0x" + token_id.to_bytes(32, "big").hex()
-        logs = self._call(
-            lambda: self.w3.eth.get_logs(
-                {
-                    "address": self.contract_address,
-                    "fromBlock": 0,
-                    "toBlock": "latest",
-                    "topics": [TRANSFER_TOPIC, "0x" + "00" * 32, None, topic_token],
-                }
-            )
-        )
-        for log in logs:
-            event = self._transfer.process_log(log)
-            return Minted(
-                token_id=int(event["args"]["tokenId"]),
-                to=event["args"]["to"],
-                tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
-                block_number=log["blockNumber"],
-            )
-        return None
-
-    def eth_balance(self, address: str) -> int:
-        return self._call(lambda: self.w3.eth.get_balance(Web3.to_checksum_address(address)))
+        """The Transfer(0x0 -> owner) log that minted a token (there is at most one)."""
+        return self._last_transfer(token_id, from_=ZERO_ADDRESS)
 
     def find_transfer(self, token_id: int, *, to: str) -> Minted | None:
-        """The latest Transfer(* -> to) log of a token (how it reached `to`)."""
-        topic_to = "0x" + "00" * 12 + Web3.to_checksum_address(to)[2:].lower()
+        """The latest Transfer(* -> to) log of a token: how it reached `to`."""
+        return self._last_transfer(token_id, to=to)
+
+    def _last_transfer(self, token_id: int, *, from_: str | None = None, to: str | None = None) -> Minted | None:
+        """Transfer logs filtered on their indexed topics (from, to, token id); the latest one, read from the topics.
+        Scans from block 0: fine on anvil; a production chain needs the deployment block (the indexer issue)."""
+        def topic(address: str | None) -> str | None:
+            return None if address is None else "0x" + "00" * 12 + Web3.to_checksum_address(address)[2:].lower()
+
         logs = self._call(lambda: self.w3.eth.get_logs({
             "address": self.contract_address, "fromBlock": 0, "toBlock": "latest",
-            "topics": [TRANSFER_TOPIC, None, topic_to, "0x" + token_id.to_bytes(32, "big").hex()],
+            "topics": [TRANSFER_TOPIC, topic(from_), topic(to), "0x" + token_id.to_bytes(32, "big").hex()],
         }))
         if not logs:
             return None
         log = logs[-1]
-        return Minted(token_id=token_id, to=Web3.to_checksum_address(to),
+        return Minted(token_id=token_id, to=Web3.to_checksum_address(HexBytes(log["topics"][2])[-20:]),
                       tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(), block_number=log["blockNumber"])
+
+    def eth_balance(self, address: str) -> int:
+        return self._call(lambda: self.w3.eth.get_balance(Web3.to_checksum_address(address)))
 
     # ---------------------------------------------------------------- writes
     def signer_for(self, private_key: str | bytes) -> Signer:

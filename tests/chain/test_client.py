@@ -58,6 +58,9 @@ def test_receipt_events_token_uri_and_royalty(chain):
     assert chain.token_uri(req.token_id) == f"ipfs://{raw_cid_from_digest(req.metadata_digest)}"
     assert chain.royalty_info(req.token_id, 20_000) == (owner, 2_000)
     assert chain.find_mint(req.token_id).tx_hash == prepared.tx_hash
+    assert chain.find_transfer(req.token_id, to=owner).tx_hash == prepared.tx_hash
+    assert chain.find_transfer(req.token_id, to="0x" + "99" * 20) is None
+    assert chain.find_mint(_request(owner).token_id) is None
     # an idempotent re-send of the same batch mints nothing new
     again = chain.prepare_mint_batch([req])
     chain.send(again)
