@@ -43,18 +43,18 @@ class Work(WorkBase, table=True):
     sale_status: str = Field(default=SaleStatus.available.value, sa_type=String(16), index=True)
 
     # media, as uploaded (type decided from the bytes)
-    media_cid: str = Field(max_length=100)
+    media_cid: str = Field(max_length=100, index=True)  # /ipfs/{cid} looks works up by any of their CIDs
     media_mime: str = Field(max_length=100)
     media_kind: str = Field(max_length=16)
     media_size: int
     media_sha256: str = Field(max_length=64)
     media_filename: str = Field(default="", max_length=255)
-    thumbnail_cid: str | None = Field(default=None, max_length=100)
+    thumbnail_cid: str | None = Field(default=None, max_length=100, index=True)
     width: int | None = None
     height: int | None = None
 
     # token (set when minting is requested / confirmed)
-    metadata_cid: str | None = Field(default=None, max_length=100)
+    metadata_cid: str | None = Field(default=None, max_length=100, index=True)
     # uint256 token id as decimal text: SQLite has no 256-bit integers
     token_id: str | None = Field(default=None, sa_column=Column(String(80), unique=True, nullable=True))
     contract_address: str | None = Field(default=None, max_length=42)
