@@ -83,8 +83,8 @@ def test_oversize_upload_is_413_and_creates_nothing(make_client):
 
     api = Api(make_client(max_upload_bytes=200_000))
     creator = api.register()
-    big = png_bytes((1000, 1000)) + b"\x00" * 0  # a real image first
-    payload = big if len(big) > 200_000 else big + b"\x00" * (200_001 - len(big))
+    image = png_bytes((1000, 1000))  # a real image, padded just past the limit (inside the form-overhead margin)
+    payload = image + b"\x00" * max(0, 200_001 - len(image))
     r = api.upload(creator, content=payload)
     assert r.status_code == 413, r.text
     assert "limit" in r.json()["detail"]
