@@ -161,7 +161,7 @@ class DeliveryWorker(BackgroundWorker):
         return prepared
 
     def _ensure_gas(self, address: str, *, deliveries: int = 1) -> None:
-        fees = self.chain._fees()
+        fees = self.chain.fees()
         needed = _GAS_PER_DELIVERY * fees["maxFeePerGas"] * deliveries
         if self.chain.eth_balance(address) >= needed:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import jwt
 from argon2 import PasswordHasher
@@ -10,8 +11,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 _ALGORITHM = "HS256"
-# A hash of a random password so that unknown e-mails cost as much time as known ones.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown e-mails, so they cost as much time as known ones (made on first use,
+    not at import: every process and CLI command imports this module)."""
+    return _hasher.hash("not-a-real-password-used-for-timing")
 
 
 def hash_password(password: str) -> str:
@@ -20,7 +26,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

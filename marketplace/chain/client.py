@@ -207,13 +207,13 @@ class ChainClient:
         data = _SAFE_TRANSFER_FROM + abi_encode(
             ["address", "address", "uint256"], [signer.address, Web3.to_checksum_address(to), token_id])
         tx = {"to": self.contract_address, "data": "0x" + data.hex(), "value": 0, "gas": 120_000,
-              "chainId": self.chain_id(), **self._fees()}
+              "chainId": self.chain_id(), **self.fees()}
         return signer.sign(tx)
 
     def prepare_value_transfer(self, *, to: str, value_wei: int) -> PreparedTx:
         """Plain ETH from the platform signer (gas money for a custodial wallet)."""
         tx = {"to": Web3.to_checksum_address(to), "value": value_wei, "gas": 21_000, "chainId": self.chain_id(),
-              **self._fees()}
+              **self.fees()}
         return self.signer.sign(tx)
 
     def prepare_mint_batch(self, requests_: list[MintRequest]) -> PreparedTx:
@@ -227,12 +227,12 @@ class ChainClient:
 
     def _prepare(self, fn, *, gas: int, signer: Signer | None = None) -> PreparedTx:
         signer = signer or self.signer
-        fees = self._fees()
+        fees = self.fees()
         tx = fn.build_transaction({"from": signer.address, "chainId": self.chain_id(), "gas": gas, "nonce": 0, **fees})
         tx.pop("nonce", None)
         return signer.sign(tx)
 
-    def _fees(self) -> dict[str, int]:
+    def fees(self) -> dict[str, int]:
         """EIP-1559 fees with room for the base fee to double; read at most once a second."""
         now = time.monotonic()
         cached = self._fees_cache
