@@ -105,7 +105,7 @@ def _run_worker(stack: BenchStack, address: str, creator_id: int, creator_addr: 
     timers = Timers()
     for name in ("reconcile_submitted", "submit_batch", "_claim", "_settle", "_confirm"):
         timers.wrap(worker, name, f"worker.{name}")
-    for name in ("prepare_mint_batch", "_fees", "send", "wait_for_receipt", "_typed", "find_mint", "get_receipt"):
+    for name in ("prepare_mint_batch", "fees", "send", "wait_for_receipt", "_typed", "find_mint", "get_receipt"):
         timers.wrap(chain, name, f"chain.{name}")
     timers.wrap(chain.signer, "sign", "chain.signer.sign")
     cw = contract(stack.w3, address, "CreativeWorks")

@@ -290,7 +290,7 @@ class _Profile:
         for name in ("run_once", "reconcile_submitted", "deliver_batch", "refund_owed", "_claim", "_start_delivery",
                      "_ensure_gas", "_settle", "_retry_or_refund", "_seller_signer"):
             self.timers.wrap(w, name, f"worker.{name}")
-        for name in ("owner_of", "_fees", "eth_balance", "prepare_transfer", "prepare_value_transfer", "send",
+        for name in ("owner_of", "fees", "eth_balance", "prepare_transfer", "prepare_value_transfer", "send",
                      "wait_for_receipt", "find_transfer", "get_receipt"):
             self.timers.wrap(chain, name, f"chain.{name}")
         provider = chain.w3.provider

@@ -192,13 +192,14 @@ def test_worker_killed_with_tx_in_flight_reconciles_without_second_mint(
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
-        while _job().status != "submitted":
+        # written ahead *and* sent: the transaction waits in the mempool (automine is off)
+        while _job().status != "submitted" or rpc("eth_getTransactionByHash", _job().tx_hash) is None:
             assert time.monotonic() < deadline, "worker never submitted"
             assert proc.poll() is None, "worker exited"
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        assert rpc("eth_getTransactionByHash", _job().tx_hash) is not None  # in the mempool
+        assert rpc("eth_getTransactionReceipt", _job().tx_hash) is None  # not mined before the kill
         rpc("evm_mine")
     finally:
         rpc("evm_setAutomine", True)
