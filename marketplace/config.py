@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     platform_fee_bps: int = Field(default=1000, ge=0, le=5000)  # the platform's share of each sale
     checkout_expires_minutes: int = Field(default=30, ge=30, le=24 * 60)  # Stripe allows 30 min .. 24 h
     delivery_max_attempts: int = 5
+    delivery_batch_size: int = Field(default=50, ge=1, le=200)  # purchases claimed at once; one tx per seller
     custodial_gas_topup_wei: int = 10**16  # ETH the platform sends a custodial wallet to pay delivery gas
 
     @model_validator(mode="after")

@@ -2,8 +2,9 @@
 
 Same discipline as minting: claims are guarded updates with a lease; a delivery's transaction hash is written before
 the transaction is sent; after a crash the worker settles from the receipt, or from the chain itself (`ownerOf`),
-and only then tries again. The token moves from the creator's custodial wallet (key derived on demand from
-WALLET_SECRET) with `safeTransferFrom`; the platform tops the wallet up with gas money first when it runs low.
+and only then tries again. Tokens move from the creator's custodial wallet (key derived on demand from
+WALLET_SECRET): one `transferBatch` per seller for the sales claimed together (`safeTransferFrom` for a single one),
+so a busy seller's sales share a transaction; the platform tops the wallet up with gas money first when it runs low.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from marketplace.accounts import wallets
-from marketplace.catalog.models import SaleStatus, Work
-from marketplace.chain.client import ChainClient, PreparedTx, Signer, TxReceipt
+from marketplace.catalog.models import Work
+from marketplace.chain.client import ChainClient, PreparedTx, Signer, TxReceipt, transfer_gas
 from marketplace.db import get_engine, utcnow
 from marketplace.exceptions import MarketplaceError, ServiceUnavailable
 from marketplace.payments import service as payments_service
@@ -24,8 +25,6 @@ from marketplace.payments.models import Purchase, PurchaseStatus
 from marketplace.workers import BackgroundWorker
 
 log = logging.getLogger(__name__)
-
-_GAS_PER_DELIVERY = 120_000
 
 
 class DeliveryWorker(BackgroundWorker):
@@ -53,47 +52,64 @@ class DeliveryWorker(BackgroundWorker):
 
     # ------------------------------------------------------------ delivery
     def deliver_batch(self) -> int:
+        """Claim paid purchases and send one transaction per seller: `transferBatch` of that seller's sales (a
+        plain `safeTransferFrom` for one). A retried purchase goes alone, so one sale that made a batch revert
+        (say, a buyer contract that refuses tokens) cannot hold the others back."""
         purchases = self._claim()
         if not purchases:
             return 0
         with Session(get_engine(), expire_on_commit=False) as session:
             works = {w.id: w for w in session.exec(
                 select(Work).where(col(Work.id).in_({p.work_id for p in purchases}))).all()}
-        sent: list[tuple[Purchase, Work, PreparedTx]] = []
-        funded: set[str] = set()
+        by_seller: dict[int, list[Purchase]] = {}
+        retries: list[list[Purchase]] = []
+        for purchase in purchases:
+            if purchase.delivery_attempts > 0:
+                retries.append([purchase])
+            else:
+                by_seller.setdefault(works[purchase.work_id].creator_id, []).append(purchase)
+        groups = list(by_seller.values()) + retries
+        gas_by_seller: dict[int, int] = {}
+        for group in groups:
+            seller = works[group[0].work_id].creator_id
+            gas_by_seller[seller] = gas_by_seller.get(seller, 0) + transfer_gas(len(group))
+
+        sent: list[tuple[list[Purchase], PreparedTx]] = []
+        funded: set[int] = set()
         try:
-            for i, purchase in enumerate(purchases):
-                work = works[purchase.work_id]
+            for group in groups:
+                seller = works[group[0].work_id].creator_id
                 try:
-                    signer = self._seller_signer(work)
-                    if signer.address not in funded:  # gas money once per seller and batch
-                        same_seller = sum(1 for p in purchases[i:] if works[p.work_id].creator_id == work.creator_id)
-                        self._ensure_gas(signer.address, deliveries=same_seller)
-                        funded.add(signer.address)
-                    prepared = self._start_delivery(purchase, work, signer)
+                    signer = self._seller_signer(works[group[0].work_id])
+                    if seller not in funded:  # gas money once per seller and batch
+                        self._ensure_gas(signer.address, gas=gas_by_seller[seller])
+                        funded.add(seller)
+                    prepared = self._start_delivery(group, works, signer)
                 except ServiceUnavailable as exc:
-                    log.warning("delivery of purchase %s postponed: %s", purchase.id, exc.message)
-                    self._release(purchase.id)
+                    log.warning("delivery of purchase(s) %s postponed: %s", _ids(group), exc.message)
+                    self._release([p.id for p in group])
                     continue
                 except MarketplaceError as exc:
-                    self._retry_or_refund(purchase.id, exc.message)
+                    for purchase in group:
+                        self._retry_or_refund(purchase.id, exc.message)
                     continue
                 except Exception as exc:  # never strand the rest of the batch
-                    log.exception("delivery of purchase %s failed", purchase.id)
-                    self._retry_or_refund(purchase.id, f"unexpected error: {exc}")
+                    log.exception("delivery of purchase(s) %s failed", _ids(group))
+                    for purchase in group:
+                        self._retry_or_refund(purchase.id, f"unexpected error: {exc}")
                     continue
                 if prepared is not None:
-                    sent.append((purchase, work, prepared))
+                    sent.append((group, prepared))
         finally:
             mined: list[tuple[Purchase, Work, TxReceipt]] = []
-            for purchase, work, prepared in sent:
+            for group, prepared in sent:
                 try:
                     receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
                 except Exception:  # reconcile_submitted settles it later
-                    log.exception("waiting for the delivery of purchase %s failed", purchase.id)
+                    log.exception("waiting for the delivery of purchase(s) %s failed", _ids(group))
                     continue
                 if receipt is not None:
-                    mined.append((purchase, work, receipt))
+                    mined.extend((purchase, works[purchase.work_id], receipt) for purchase in group)
             self._settle_many(mined)
         return len(purchases)
 
@@ -109,60 +125,71 @@ class DeliveryWorker(BackgroundWorker):
             else:
                 others.append((purchase, receipt))
         if done:
-            with Session(get_engine(), expire_on_commit=False) as session:
-                now = utcnow()
-                for purchase, work, tx_hash in done:
-                    self._mark_delivered(session, purchase, work, tx_hash, now)
-                session.commit()
+            self._mark_delivered(done)
         for purchase, receipt in others:
             try:
                 self._settle(purchase.id, receipt=receipt)
             except Exception:
                 log.exception("settling delivery of purchase %s failed", purchase.id)
 
-    def _mark_delivered(self, session: Session, purchase: Purchase, work: Work, tx_hash: str | None, now) -> None:
-        """paid -> delivered (guarded, so once), the work's new owner, and the sale in the ledger."""
-        if payments_service.transition(session, purchase.id, from_=(PurchaseStatus.paid,),
-                                       to=PurchaseStatus.delivered, delivery_tx_hash=tx_hash,
-                                       delivered_at=now, claimed_by=None, claimed_until=None, last_error=None):
-            session.exec(update(Work).where(Work.id == work.id).values(
-                owner_address=purchase.wallet_address, sale_status=SaleStatus.sold.value, updated_at=now))
-            payments_service.book_sale(session, purchase=purchase, creator_id=work.creator_id, fee_bps=self.fee_bps)
-            log.info("purchase %s delivered: token %s to %s in %s", purchase.id, work.token_id,
-                     purchase.wallet_address, tx_hash)
+    def _mark_delivered(self, done: list[tuple[Purchase, Work, str | None]]) -> None:
+        """paid -> delivered (guarded, so once), each work's new owner and each sale in the ledger, in one
+        database transaction."""
+        with Session(get_engine(), expire_on_commit=False) as session:
+            moved = set(payments_service.mark_delivered_many(session, done, fee_bps=self.fee_bps, now=utcnow()))
+            session.commit()
+        for purchase, work, tx_hash in done:
+            if purchase.id in moved:
+                log.info("purchase %s delivered: token %s to %s in %s", purchase.id, work.token_id,
+                         purchase.wallet_address, tx_hash)
 
     def _seller_signer(self, work: Work) -> Signer:
         key = wallets.custodial_signer(self._wallet_secret, work.creator_id).key
         return self.chain.signer_for(key)
 
-    def _start_delivery(self, purchase: Purchase, work: Work, signer: Signer) -> PreparedTx | None:
-        """Sign, record (write-ahead) and send the transfer. None when already settled or not deliverable."""
-        token_id = int(work.token_id)
-        if purchase.delivery_attempts > 0:  # a retry: the chain may have moved since
-            owner = self.chain.owner_of(token_id)
+    def _start_delivery(self, group: list[Purchase], works: dict[int, Work], signer: Signer) -> PreparedTx | None:
+        """Sign one transaction for the group, record it on every purchase (write-ahead), send it. None when
+        nothing was sent (already settled, not deliverable, or the send failed and the purchases were requeued)."""
+        if group[0].delivery_attempts > 0:  # a retry (always alone): the chain may have moved since
+            purchase = group[0]
+            owner = self.chain.owner_of(int(works[purchase.work_id].token_id))
             if owner == purchase.wallet_address:
                 self._settle(purchase.id, receipt=None)
                 return None
             if owner != signer.address:
                 self._owe_refund(purchase.id, "The work's token is no longer held by the platform's custody wallet")
                 return None
-        prepared = self.chain.prepare_transfer(signer, to=purchase.wallet_address, token_id=token_id)
+        prepared = self.chain.prepare_transfer_batch(
+            signer, [(p.wallet_address, int(works[p.work_id].token_id)) for p in group])
+        ids = [p.id for p in group]
+        now = utcnow()
         with Session(get_engine()) as session:
-            session.exec(update(Purchase).where(Purchase.id == purchase.id, Purchase.claimed_by == self.name).values(
-                delivery_tx_hash=prepared.tx_hash, delivery_nonce=prepared.nonce, delivery_submitted_at=utcnow(),
-                delivery_attempts=Purchase.delivery_attempts + 1, seller_address=signer.address,
-                updated_at=utcnow()))
+            recorded = session.exec(update(Purchase).where(
+                col(Purchase.id).in_(ids), Purchase.claimed_by == self.name, Purchase.status == PurchaseStatus.paid,
+                col(Purchase.delivery_tx_hash).is_(None),
+            ).values(delivery_tx_hash=prepared.tx_hash, delivery_nonce=prepared.nonce, delivery_submitted_at=now,
+                     delivery_attempts=Purchase.delivery_attempts + 1, seller_address=signer.address,
+                     updated_at=now)).rowcount
             session.commit()
+        if recorded != len(ids):
+            # a claim was lost (lease expired, another worker took over): the signed transaction is never sent;
+            # the rows that did record it settle through reconcile_submitted as a lost transaction
+            log.warning("delivery of purchase(s) %s not sent: %d of %d claims held", _ids(group), recorded, len(ids))
+            signer.resync()  # its nonce was consumed by a transaction that will never be sent
+            return None
         try:
             self.chain.send(prepared, signer=signer)
         except MarketplaceError as exc:
-            self._retry_or_refund(purchase.id, exc.message)
+            for purchase_id in ids:
+                self._retry_or_refund(purchase_id, exc.message)
             return None
         return prepared
 
-    def _ensure_gas(self, address: str, *, deliveries: int = 1) -> None:
+    def _ensure_gas(self, address: str, *, gas: int) -> None:
+        """The custody wallet holds enough ETH for `gas` at today's fee cap, or gets twice that (at least the
+        configured top-up) from the platform signer first."""
         fees = self.chain.fees()
-        needed = _GAS_PER_DELIVERY * fees["maxFeePerGas"] * deliveries
+        needed = gas * fees["maxFeePerGas"]
         if self.chain.eth_balance(address) >= needed:
             return
         topup = self.chain.prepare_value_transfer(to=address, value_wei=max(self.gas_topup_wei, 2 * needed))
@@ -190,9 +217,7 @@ class DeliveryWorker(BackgroundWorker):
                 else "delivery transaction lost"
             self._retry_or_refund(purchase_id, reason)
             return
-        with Session(get_engine(), expire_on_commit=False) as session:
-            self._mark_delivered(session, purchase, work, tx_hash, utcnow())
-            session.commit()
+        self._mark_delivered([(purchase, work, tx_hash)])
 
     def reconcile_submitted(self) -> int:
         now = utcnow()
@@ -201,11 +226,14 @@ class DeliveryWorker(BackgroundWorker):
                 Purchase.status == PurchaseStatus.paid, col(Purchase.delivery_tx_hash).is_not(None),
                 col(Purchase.refund_reason).is_(None))).all()
         moved = 0
+        receipts: dict[str, TxReceipt | None] = {}  # the purchases of one batch share their transaction
         for purchase in submitted:
             if purchase.claimed_by == self.name and purchase.claimed_until and purchase.claimed_until > now \
                     and purchase.delivery_submitted_at and now - purchase.delivery_submitted_at < self.stale_submit:
                 continue  # ours, in flight
-            receipt = self.chain.get_receipt(purchase.delivery_tx_hash)
+            if purchase.delivery_tx_hash not in receipts:
+                receipts[purchase.delivery_tx_hash] = self.chain.get_receipt(purchase.delivery_tx_hash)
+            receipt = receipts[purchase.delivery_tx_hash]
             if receipt is None:
                 stale = purchase.delivery_submitted_at is None or now - purchase.delivery_submitted_at > self.stale_submit
                 if not stale or self.chain.tx_known(purchase.delivery_tx_hash):
@@ -236,9 +264,9 @@ class DeliveryWorker(BackgroundWorker):
                 col(Purchase.id).in_(ids), Purchase.claimed_by == self.name,
                 Purchase.status == PurchaseStatus.paid)).all())
 
-    def _release(self, purchase_id: int) -> None:
+    def _release(self, purchase_ids: list[int]) -> None:
         with Session(get_engine()) as session:
-            session.exec(update(Purchase).where(Purchase.id == purchase_id, Purchase.claimed_by == self.name)
+            session.exec(update(Purchase).where(col(Purchase.id).in_(purchase_ids), Purchase.claimed_by == self.name)
                          .values(claimed_by=None, claimed_until=None))
             session.commit()
 
@@ -290,3 +318,7 @@ class DeliveryWorker(BackgroundWorker):
                     payments_service.refresh_sale_status(session, purchase.work_id)
                 session.commit()
         return len(owed)
+
+
+def _ids(purchases: list[Purchase]) -> str:
+    return ", ".join(str(p.id) for p in purchases)

@@ -63,6 +63,7 @@ def build_delivery_worker(services: Services) -> DeliveryWorker:
         wallet_secret=settings.wallet_secret.get_secret_value(),
         fee_bps=settings.platform_fee_bps,
         max_attempts=settings.delivery_max_attempts,
+        batch_size=settings.delivery_batch_size,
         gas_topup_wei=settings.custodial_gas_topup_wei,
         poll_interval_s=settings.mint_poll_interval_s,
     )

@@ -6,11 +6,30 @@ import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.s
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
 import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
 
 import {CreativeWorks} from "../src/CreativeWorks.sol";
 import {BaselineURIStorage} from "../src/bench/BaselineURIStorage.sol";
 import {RawCidDecoder} from "./utils/RawCidDecoder.sol";
+
+/// A wallet contract that accepts ERC-721 tokens and remembers the last one it got.
+contract AcceptingReceiver is IERC721Receiver {
+    uint256 public lastTokenId;
+    address public lastOperator;
+
+    function onERC721Received(address operator, address, uint256 tokenId, bytes calldata)
+        external
+        returns (bytes4)
+    {
+        lastOperator = operator;
+        lastTokenId = tokenId;
+        return IERC721Receiver.onERC721Received.selector;
+    }
+}
+
+/// A contract without onERC721Received: a safe transfer to it must revert.
+contract NotAReceiver {}
 
 contract CreativeWorksTest is Test {
     // sha256("hello world") and its raw-codec CIDv1 (the IPFS "hello world" vector).
@@ -379,6 +398,124 @@ contract CreativeWorksTest is Test {
     }
 
     // ------------------------------------------------------------------------------------------
+    // transferBatch
+    // ------------------------------------------------------------------------------------------
+
+    function _mintMany(address to, uint256 n) internal returns (uint256[] memory ids) {
+        ids = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            ids[i] = _mint(to, keccak256(abi.encode("batch", i)));
+        }
+    }
+
+    function _fresh(uint256 n) internal returns (address[] memory to) {
+        to = new address[](n);
+        for (uint256 i; i < n; ++i) {
+            to[i] = makeAddr(string(abi.encode("buyer", i)));
+        }
+    }
+
+    function test_TransferBatch_OwnerMovesEachTokenToItsRecipient() public {
+        uint256[] memory ids = _mintMany(creator, 3);
+        address[] memory to = new address[](3);
+        (to[0], to[1], to[2]) = (alice, bob, alice);
+
+        for (uint256 i; i < 3; ++i) {
+            vm.expectEmit(address(works));
+            emit IERC721.Transfer(creator, to[i], ids[i]);
+        }
+        vm.prank(creator);
+        works.transferBatch(creator, to, ids);
+
+        for (uint256 i; i < 3; ++i) {
+            assertEq(works.ownerOf(ids[i]), to[i]);
+        }
+        assertEq(works.balanceOf(creator), 0);
+        assertEq(works.balanceOf(alice), 2);
+        assertEq(works.balanceOf(bob), 1);
+    }
+
+    function test_TransferBatch_ApprovedOperatorMayMove() public {
+        uint256[] memory ids = _mintMany(creator, 2);
+        vm.prank(creator);
+        works.setApprovalForAll(minter, true);
+        vm.prank(minter);
+        works.transferBatch(creator, _fresh(2), ids);
+        assertEq(works.balanceOf(creator), 0);
+    }
+
+    function test_RevertWhen_TransferBatchCallerIsNotAuthorised() public {
+        uint256[] memory ids = _mintMany(creator, 2);
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721InsufficientApproval.selector, stranger, ids[0]));
+        vm.prank(stranger);
+        works.transferBatch(creator, _fresh(2), ids);
+        assertEq(works.balanceOf(creator), 2);
+    }
+
+    function test_RevertWhen_TransferBatchHoldsATokenFromSomeoneElse_NothingMoves() public {
+        uint256[] memory ids = _mintMany(creator, 3);
+        vm.prank(creator);
+        works.transferFrom(creator, bob, ids[2]); // sold elsewhere meanwhile
+        vm.prank(bob);
+        works.setApprovalForAll(creator, true); // even as bob's operator, `from` must be the owner
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721IncorrectOwner.selector, creator, ids[2], bob));
+        vm.prank(creator);
+        works.transferBatch(creator, _fresh(3), ids);
+        assertEq(works.ownerOf(ids[0]), creator); // the first two were rolled back
+        assertEq(works.ownerOf(ids[1]), creator);
+    }
+
+    function test_TransferBatch_ChecksContractReceivers() public {
+        uint256[] memory ids = _mintMany(creator, 2);
+        AcceptingReceiver wallet = new AcceptingReceiver();
+        NotAReceiver plain = new NotAReceiver();
+        address[] memory to = new address[](2);
+        (to[0], to[1]) = (address(wallet), address(plain));
+
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721InvalidReceiver.selector, address(plain)));
+        vm.prank(creator);
+        works.transferBatch(creator, to, ids);
+        assertEq(works.ownerOf(ids[0]), creator);
+
+        to[1] = alice;
+        vm.prank(creator);
+        works.transferBatch(creator, to, ids);
+        assertEq(works.ownerOf(ids[0]), address(wallet));
+        assertEq(wallet.lastTokenId(), ids[0]);
+        assertEq(wallet.lastOperator(), creator);
+    }
+
+    function test_RevertWhen_TransferBatchIsEmpty() public {
+        vm.expectRevert(CreativeWorks.EmptyBatch.selector);
+        vm.prank(creator);
+        works.transferBatch(creator, new address[](0), new uint256[](0));
+    }
+
+    function test_RevertWhen_TransferBatchLengthsDiffer() public {
+        uint256[] memory ids = _mintMany(creator, 2);
+        vm.expectRevert(abi.encodeWithSelector(CreativeWorks.BatchLengthMismatch.selector, 3, 2));
+        vm.prank(creator);
+        works.transferBatch(creator, _fresh(3), ids);
+    }
+
+    function testFuzz_TransferBatch_MovesExactlyTheBatch(uint8 minted, uint8 moved) public {
+        uint256 n = bound(minted, 1, 16);
+        uint256 k = bound(moved, 1, n);
+        uint256[] memory all = _mintMany(creator, n);
+        uint256[] memory ids = new uint256[](k);
+        for (uint256 i; i < k; ++i) {
+            ids[i] = all[i];
+        }
+        address[] memory to = _fresh(k);
+        vm.prank(creator);
+        works.transferBatch(creator, to, ids);
+        assertEq(works.balanceOf(creator), n - k);
+        for (uint256 i; i < n; ++i) {
+            assertEq(works.ownerOf(all[i]), i < k ? to[i] : creator);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
     // fuzz
     // ------------------------------------------------------------------------------------------
 
@@ -452,8 +589,12 @@ contract CreativeWorksTest is Test {
     /// Gas of `data` sent to `target` as its own transaction: cold storage (as in a fresh transaction),
     /// execution gas of the call, plus the 21000 base and calldata cost a real transaction pays.
     function _txGas(address target, bytes memory data) internal returns (uint256 gas) {
+        return _txGasAs(minter, target, data);
+    }
+
+    function _txGasAs(address caller, address target, bytes memory data) internal returns (uint256 gas) {
         vm.cool(target);
-        vm.prank(minter);
+        vm.prank(caller);
         (bool ok,) = target.call(data);
         assertTrue(ok, "measured call reverted");
         gas = vm.lastCallGas().gasTotalUsed + 21_000;
@@ -481,5 +622,25 @@ contract CreativeWorksTest is Test {
         emit log_named_uint("CreativeWorks.mint tx gas, 5% royalty", royaltyGas);
         assertLe(plainGas * 10, baselineGas * 6, "mint without royalty above 0.6x baseline");
         assertLe(royaltyGas * 10, baselineGas * 6, "mint with royalty above 0.6x baseline");
+    }
+
+    /// Delivering a seller's sales together: 10 tokens to 10 fresh buyers in one transferBatch cost at most
+    /// 0.75x ten safeTransferFrom transactions (the 21000 base and the seller's cold slots are paid once).
+    function test_Gas_TransferBatchOfTenCostsAtMostThreeQuartersOfTenTransfers() public {
+        uint256[] memory ids = _mintMany(creator, 20);
+        uint256 singles;
+        for (uint256 i; i < 10; ++i) {
+            singles += _txGasAs(creator, address(works), abi.encodeWithSignature(
+                "safeTransferFrom(address,address,uint256)", creator, makeAddr(string(abi.encode("single", i))), ids[i]));
+        }
+        uint256[] memory rest = new uint256[](10);
+        for (uint256 i; i < 10; ++i) {
+            rest[i] = ids[10 + i];
+        }
+        uint256 batch = _txGasAs(creator, address(works), abi.encodeCall(CreativeWorks.transferBatch,
+            (creator, _fresh(10), rest)));
+        emit log_named_uint("10 safeTransferFrom txs, gas", singles);
+        emit log_named_uint("1 transferBatch tx of 10, gas", batch);
+        assertLe(batch * 4, singles * 3, "transferBatch of 10 above 0.75x ten single transfers");
     }
 }

@@ -28,7 +28,18 @@ ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 TRANSFER_TOPIC = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
 _SAFE_TRANSFER_FROM = bytes(Web3.keccak(text="safeTransferFrom(address,address,uint256)")[:4])
+_TRANSFER_BATCH = bytes(Web3.keccak(text="transferBatch(address,address[],uint256[])")[:4])
+TRANSFER_GAS = 120_000  # one safeTransferFrom (~63k to a fresh wallet; a receiving contract's hook costs more)
+TRANSFER_BATCH_GAS = (60_000, 70_000)  # transferBatch: base + per token (~39k each to fresh wallets)
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, OSError)
+
+
+def transfer_gas(moves: int) -> int:
+    """Gas limit of one delivery transaction moving `moves` tokens (prepare_transfer_batch)."""
+    if moves == 1:
+        return TRANSFER_GAS
+    base, each = TRANSFER_BATCH_GAS
+    return base + each * moves
 
 
 @cache
@@ -206,7 +217,19 @@ class ChainClient:
         (eth_abi): web3's contract-function machinery costs more CPU than signing, on the delivery hot path."""
         data = _SAFE_TRANSFER_FROM + abi_encode(
             ["address", "address", "uint256"], [signer.address, Web3.to_checksum_address(to), token_id])
-        tx = {"to": self.contract_address, "data": "0x" + data.hex(), "value": 0, "gas": 120_000,
+        tx = {"to": self.contract_address, "data": "0x" + data.hex(), "value": 0, "gas": TRANSFER_GAS,
+              "chainId": self.chain_id(), **self.fees()}
+        return signer.sign(tx)
+
+    def prepare_transfer_batch(self, signer: Signer, moves: list[tuple[str, int]]) -> PreparedTx:
+        """transferBatch(signer -> each (to, token)) in one transaction, all or nothing; one move is a plain
+        safeTransferFrom. Either way the receipt's Transfer events say which token went where."""
+        if len(moves) == 1:
+            return self.prepare_transfer(signer, to=moves[0][0], token_id=moves[0][1])
+        data = _TRANSFER_BATCH + abi_encode(
+            ["address", "address[]", "uint256[]"],
+            [signer.address, [Web3.to_checksum_address(to) for to, _ in moves], [token for _, token in moves]])
+        tx = {"to": self.contract_address, "data": "0x" + data.hex(), "value": 0, "gas": transfer_gas(len(moves)),
               "chainId": self.chain_id(), **self.fees()}
         return signer.sign(tx)
 

@@ -111,4 +111,24 @@ contract CreativeWorksHandler is CommonBase, StdCheats, StdUtils {
         vm.prank(from);
         works.transferFrom(from, _actor(toSeed), tokenId);
     }
+
+    /// A seller delivering several sales at once: every token the owner of a random token holds (up to 4),
+    /// each to a different actor.
+    function transferBatch(uint256 tokenSeed, uint256 toSeed) external {
+        if (mintedIds.length == 0) return;
+        address from = works.ownerOf(mintedIds[tokenSeed % mintedIds.length]);
+        uint256[] memory held = new uint256[](4);
+        uint256 k;
+        for (uint256 i; i < mintedIds.length && k < 4; ++i) {
+            if (works.ownerOf(mintedIds[i]) == from) held[k++] = mintedIds[i];
+        }
+        uint256[] memory ids = new uint256[](k);
+        address[] memory to = new address[](k);
+        for (uint256 i; i < k; ++i) {
+            ids[i] = held[i];
+            to[i] = _actor(toSeed % actors.length + i);
+        }
+        vm.prank(from);
+        works.transferBatch(from, to, ids);
+    }
 }
