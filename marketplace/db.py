@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 _engine: Engine | None = None
@@ -41,8 +43,49 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        _queue_sqlite_writers(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+_SQLITE_BUSY_S = 30.0
+_READS = ("SELECT", "PRAGMA", "WITH", "EXPLAIN")
+
+
+def _queue_sqlite_writers(engine: Engine) -> None:
+    """One writer at a time per process, queued on a lock instead of in SQLite's busy handler.
+
+    SQLite lets one connection write at a time. A connection that finds the write lock taken sleeps in the busy
+    handler (1, 2, 5, 10 ... 100 ms, rechecking in between), so under concurrent writes (webhooks arriving while
+    the workers settle) most of the time went to sleeping past the moment the lock was free. Here a write
+    transaction first takes a process-wide lock, from its first write statement (where pysqlite begins the
+    transaction) until commit or rollback, and the next writer wakes the moment it is released. Reads never wait
+    (WAL). Other processes on the same file still meet SQLite's own lock and busy timeout."""
+    lock = threading.Lock()
+
+    def release(info: dict) -> None:
+        if info.pop("write_lock", False):
+            lock.release()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take(conn, cursor, statement, parameters, context, executemany):  # pragma: no cover - every SQLite write
+        if conn.info.get("write_lock") or statement.lstrip()[:7].upper().startswith(_READS):
+            return
+        if not lock.acquire(timeout=_SQLITE_BUSY_S):
+            raise OperationalError(statement, parameters, Exception("database is locked (writer queue)"))
+        conn.info["write_lock"] = True
+
+    @event.listens_for(engine, "commit")
+    def _committed(conn):
+        release(conn.info)
+
+    @event.listens_for(engine, "rollback")
+    def _rolled_back(conn):
+        release(conn.info)
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_conn, record):  # the pool resets (rolls back) what was left open
+        release(record.info)
 
 
 def init_engine(url: str) -> Engine:
