@@ -1,8 +1,9 @@
 """4. Card purchases: paid purchases delivered per second, and the latency from Stripe's webhook to the token owned.
 
-The real path end to end: the app (create_app) served by uvicorn in this process on a free port, next to the
-project's Stripe double (marketplace.devstack.stripe_double) whose webhooks reach the app over HTTP; the app's own
-DeliveryWorker moves the tokens on the section's anvil; SQLite is the benchmark's temp database.
+The real path end to end: the app (create_app) served by uvicorn in this process on a free port; the project's
+Stripe double (`python -m marketplace.devstack.stripe_double`) in its own process, as Stripe is remote: its webhooks
+reach the app over HTTP, four at a time; the app's own DeliveryWorker moves the tokens on the section's anvil;
+SQLite is the benchmark's temp database.
 
 Setup (not timed): the section's own fresh anvil (`--prune-history 64`, see `_own_anvil`), CreativeWorks deployed; one creator and N works written straight into the database
 as minted, their tokens minted on chain with `mintBatch` to the creator's custodial wallet (derived from
@@ -29,6 +30,7 @@ import logging
 import os
 import socket
 import statistics
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -65,7 +67,6 @@ from marketplace.db import get_engine
 from marketplace.devstack.anvil import AnvilNode, anvil_binary
 from marketplace.devstack.procs import REPO_ROOT, pick_free_port, wait_until
 from marketplace.flows import HANDLED_EVENTS
-from marketplace.devstack.stripe_double import StripeDouble
 from marketplace.main import create_app
 from marketplace.payments.models import Purchase, PurchaseStatus
 
@@ -115,6 +116,69 @@ class _Server:
         if self.thread is not None:
             self.thread.join(15)
         self.sock.close()
+
+
+class _DoubleProcess:
+    """The Stripe double in its own process, driven over HTTP (its hosted page and its `/_double/` controls).
+
+    Stripe is a remote service: in this process the double's webhook signing and sending would take the app's
+    interpreter lock and be counted as the app's time."""
+
+    api_key = "sk_test_bench_payments_0000000000"  # the double takes any key with the test prefix
+
+    def __init__(self, stack: BenchStack, *, webhook_url: str, cleanup: ExitStack) -> None:
+        port = pick_free_port()
+        self.api_base = self.public_url = f"http://127.0.0.1:{port}"
+        log_path = stack.tmp / "logs" / "stripe-double-payments.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        # like a production endpoint: subscribed to the events the app handles; Stripe delivers concurrently
+        args = [sys.executable, "-m", "marketplace.devstack.stripe_double", "--port", str(port),
+                "--webhook-url", webhook_url, "--webhook-secret", WEBHOOK_SECRET,
+                "--enabled-events", ",".join(HANDLED_EVENTS), "--retry-initial-delay", "0.2",
+                "--retry-max-delay", "1", "--max-attempts", "6", "--delivery-workers", "4", "--log-level", "warning"]
+        self.proc = start_subprocess(args, env=dict(os.environ), log_path=log_path, cwd=REPO_ROOT)
+        cleanup.callback(self.stop)
+        self.client = httpx.Client(base_url=self.api_base, timeout=60)
+
+        def ready() -> bool:
+            try:
+                return self.client.get("/_double/health").status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(ready, timeout=30, what="the Stripe double", proc=self.proc, log=log_path)
+
+    def control(self, path: str) -> dict:
+        r = self.client.post(f"/_double/{path}")
+        r.raise_for_status()
+        return r.json()
+
+    def events(self, type: str | None = None) -> list[dict]:
+        """Each event with its webhook delivery record: `[{"event": ..., "delivery": ...}]`, oldest first."""
+        r = self.client.get("/_double/events", params={"type": type} if type else None)
+        r.raise_for_status()
+        return r.json()["data"]
+
+    def delivered_attempt(self, type: str, session_id: str, timeout: float = 10.0) -> dict:
+        """The acknowledged webhook attempt of the `type` event of a Checkout Session."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for item in self.events(type):
+                delivery = item["delivery"] or {}
+                if item["event"]["data"]["object"]["id"] == session_id and delivery.get("delivered"):
+                    return next(a for a in delivery["attempts"] if a["ok"])
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no delivered {type} webhook for {session_id} within {timeout} s")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.client.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except Exception:  # noqa: BLE001 - best effort
+                self.proc.kill()
 
 
 # ------------------------------------------------------------------------------------------------ setup
@@ -288,9 +352,9 @@ class _Profile:
     def install(self) -> None:
         w, chain = self.worker, self.worker.chain
         for name in ("run_once", "reconcile_submitted", "deliver_batch", "refund_owed", "_claim", "_start_delivery",
-                     "_ensure_gas", "_settle", "_retry_or_refund", "_seller_signer"):
+                     "_ensure_gas", "_settle_many", "_settle", "_retry_or_refund", "_seller_signer"):
             self.timers.wrap(w, name, f"worker.{name}")
-        for name in ("owner_of", "fees", "eth_balance", "prepare_transfer", "prepare_value_transfer", "send",
+        for name in ("owner_of", "fees", "eth_balance", "prepare_transfer_batch", "prepare_value_transfer", "send",
                      "wait_for_receipt", "find_transfer", "get_receipt"):
             self.timers.wrap(chain, name, f"chain.{name}")
         provider = chain.w3.provider
@@ -376,12 +440,12 @@ class _Profile:
 
 
 # ------------------------------------------------------------------------------------------------ measurements
-def _run_service(double: StripeDouble, sales: list[_Sale], profile: _Profile, log) -> dict:
+def _run_service(double: _DoubleProcess, sales: list[_Sale], profile: _Profile, log) -> dict:
     """The buyers press Pay while the webhook endpoint is paused (not timed: that is the double's own hosted page);
     then the webhooks flow and the clock runs from the first webhook to the last token delivered."""
     ids = [s.purchase_id for s in sales]
     n = len(sales)
-    httpx.post(f"{double.api_base}/_double/webhooks/pause", timeout=10).raise_for_status()
+    double.control("webhooks/pause")
     c0 = time.perf_counter()
     with httpx.Client(base_url=double.public_url, timeout=60) as client, ThreadPoolExecutor(PAY_THREADS) as pool:
         for f in [pool.submit(_pay, client, s.session_id) for s in sales]:
@@ -390,7 +454,7 @@ def _run_service(double: StripeDouble, sales: list[_Sale], profile: _Profile, lo
     profile.reset()
     wall0 = datetime.now(UTC)
     t0 = time.perf_counter()
-    httpx.post(f"{double.api_base}/_double/webhooks/resume", timeout=10).raise_for_status()
+    double.control("webhooks/resume")
     while True:
         delivered, bad = _count_delivered(ids)
         if delivered == n:
@@ -495,7 +559,7 @@ def _raw_latency(stack: BenchStack, address: str, tokens: list[int], recipients:
     return out
 
 
-def _service_latency(stack: BenchStack, address: str, double: StripeDouble, sales: list[_Sale]) -> dict:
+def _service_latency(stack: BenchStack, address: str, double: _DoubleProcess, sales: list[_Sale]) -> dict:
     """One purchase at a time: Pay, then poll ownerOf every ~2 ms until the buyer owns the token."""
     from_webhook, from_ack, from_click = [], [], []
     rpc = _Rpc(stack.rpc_url)
@@ -510,10 +574,7 @@ def _service_latency(stack: BenchStack, address: str, double: StripeDouble, sale
                                        f"{_problem([sale.purchase_id])}")
                 time.sleep(OWNER_POLL_S)
             t_owned = time.time()
-            completed = double.wait_for_event(
-                "checkout.session.completed", delivered=True, timeout=10,
-                where=lambda e, sid=sale.session_id: e["data"]["object"]["id"] == sid)
-            attempt = next(a for a in double.delivery(completed["id"])["attempts"] if a["ok"])
+            attempt = double.delivered_attempt("checkout.session.completed", sale.session_id)
             from_webhook.append(1000 * (t_owned - attempt["started_at"]))
             from_ack.append(1000 * (t_owned - attempt["started_at"]) - attempt["duration_ms"])
             from_click.append(1000 * (t_owned - t_click))
@@ -557,12 +618,7 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
         cleanup.callback(delivery_logger.removeHandler, worker_log)
         server = _Server()
         cleanup.callback(server.stop)
-        # like a production endpoint: subscribed to the events the app handles; Stripe delivers concurrently
-        double = StripeDouble(webhook_url=f"{server.url}/api/stripe/webhook", webhook_secret=WEBHOOK_SECRET,
-                              retry_initial_delay=0.2, retry_max_delay=1.0, max_attempts=6,
-                              enabled_events=list(HANDLED_EVENTS), delivery_workers=4)
-        double.start()
-        cleanup.callback(double.stop)
+        double = _DoubleProcess(stack, webhook_url=f"{server.url}/api/stripe/webhook", cleanup=cleanup)
         settings = Settings(
             _env_file=None, env="test", data_dir=stack.tmp / "payments", database_url=stack.db_url,
             rpc_url=stack.rpc_url, ipfs_api_url=stack.ipfs.api_addr, contract_address=address,
@@ -642,10 +698,10 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
     return figures, details
 
 
-def _webhook_stats(double: StripeDouble) -> dict:
+def _webhook_stats(double: _DoubleProcess) -> dict:
     """How the double's webhook deliveries went: attempts, failures, the app's response time."""
-    deliveries = double.state.webhooks.deliveries()
-    attempts = [a for d in deliveries.values() for a in d["attempts"]]
+    deliveries = [item["delivery"] for item in double.events() if item["delivery"]]
+    attempts = [a for d in deliveries for a in d["attempts"]]
     durations = [a["duration_ms"] for a in attempts]
     return {"events": len(deliveries), "attempts": len(attempts), "failed_attempts": sum(not a["ok"] for a in attempts),
             "response_ms": {"mean": round(statistics.fmean(durations), 2) if durations else None,

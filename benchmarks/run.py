@@ -129,13 +129,13 @@ def _payments_notes(details: dict) -> list[str]:
     out = [(f"  pipeline ({service['n']} sales): Pay clicks done {service['pay_clicks_done_s']:.2f} s, last webhook "
             f"recorded (paid) {service['last_paid_s']:.2f} s, last delivered {service['last_delivered_s']:.2f} s; "
             f"{hooks.get('attempts', 0)} webhook POSTs, the app answers in {answer_ms:.1f} ms mean "
-            f"({hooks.get('busy_s', 0):.2f} s in all, the double's one delivery thread)")]
+            f"({hooks.get('busy_s', 0):.2f} s summed over the double's 4 concurrent senders)")]
     busy = w["worker_busy_s"] or 1e-9
     parts = {
         "claim": s("worker._claim"),
         "start (owner, gas, sign, write-ahead, send)": s("worker._start_delivery"),
         "wait receipt": s("chain.wait_for_receipt"),
-        "settle (owner, logs, DB)": s("worker._settle"),
+        "settle (DB; owner and logs when unsure)": s("worker._settle_many"),
         "reconcile+refunds": s("worker.reconcile_submitted") + s("worker.refund_owed"),
     }
     shares = ", ".join(f"{k} {v / busy:.0%}" for k, v in parts.items())

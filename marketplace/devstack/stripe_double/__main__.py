@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retry-max-delay", type=float, default=30.0)
     parser.add_argument("--max-attempts", type=int, default=8)
     parser.add_argument("--delivery-timeout", type=float, default=5.0)
+    parser.add_argument("--delivery-workers", type=int, default=1,
+                        help="webhooks delivered concurrently (Stripe: several; default 1, in order)")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     if not args.webhook_secret:
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
         public_url=args.public_url or f"http://{args.host}:{args.port}", api_key_prefix=args.api_key_prefix,
         enabled_events=[e.strip() for e in args.enabled_events.split(",") if e.strip()],
         retry_initial_delay=args.retry_initial_delay, retry_max_delay=args.retry_max_delay,
-        max_attempts=args.max_attempts, delivery_timeout=args.delivery_timeout)
+        max_attempts=args.max_attempts, delivery_timeout=args.delivery_timeout, delivery_workers=args.delivery_workers)
     print(f"Stripe double on http://{args.host}:{args.port} (webhooks -> {args.webhook_url or 'nowhere'})")
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
 
