@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from eth_utils import is_address, to_checksum_address
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -309,12 +309,14 @@ def handle_stripe_event(*, session: Session, event: dict) -> str:
     event_id, event_type = event["id"], event["type"]
     if event_type not in HANDLED_EVENTS:
         return "ignored"  # nothing to record: no state depends on it
-    if session.get(StripeEvent, event_id) is not None:
+    seen = StripeEvent.__table__  # plain statements: this runs for every webhook
+    if session.execute(select(seen.c.id).where(seen.c.id == event_id)).first() is not None:
         return "duplicate"
     obj = event.get("data", {}).get("object", {}) or {}
     outcome, purchase_id = _apply_event(session, event_type, obj)
-    session.add(StripeEvent(id=event_id, type=event_type, purchase_id=purchase_id, outcome=outcome[:200]))
     try:
+        session.execute(insert(seen).values(id=event_id, type=event_type, purchase_id=purchase_id,
+                                            outcome=outcome[:200], received_at=utcnow()))
         session.commit()
     except IntegrityError:  # the same event processed concurrently: the other one won, ours rolls back
         session.rollback()

@@ -47,12 +47,16 @@ def list_purchases(*, session: Session, buyer_id: int) -> list[Purchase]:
 
 
 def transition(session: Session, purchase_id: int, *, from_: tuple[str, ...], to: str, **values) -> bool:
-    """Guarded state change: UPDATE ... WHERE id = ? AND status IN (from_). True when this call made it."""
-    now = utcnow()
-    result = session.exec(
-        update(Purchase)
-        .where(Purchase.id == purchase_id, col(Purchase.status).in_(from_))
-        .values(status=to, updated_at=now, **values)
+    """Guarded state change: UPDATE ... WHERE id = ? AND status IN (from_). True when this call made it.
+
+    A plain UPDATE on the table, not the ORM's bulk update (which would also look for loaded Purchase objects to
+    synchronise, and cost more than the statement; it runs on every webhook): loaded objects keep their old
+    values, so callers decide from the return value."""
+    table = Purchase.__table__
+    result = session.execute(
+        update(table)
+        .where(table.c.id == purchase_id, table.c.status.in_([str(s) for s in from_]))
+        .values(status=str(to), updated_at=utcnow(), **values)
     )
     return result.rowcount == 1
 

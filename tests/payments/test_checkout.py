@@ -137,6 +137,10 @@ def _signed(event: dict, secret: str = WEBHOOK_SECRET, timestamp: int | None = N
     return payload, sign_webhook_payload(payload, secret, timestamp=timestamp)
 
 
+def _signed_raw(payload: bytes) -> tuple[bytes, str]:
+    return payload, sign_webhook_payload(payload, WEBHOOK_SECRET)
+
+
 def test_duplicated_and_reordered_webhooks_deliver_once(shop: Shop, anvil, contract_address):
     creator, buyer = shop.register(), shop.register(role="buyer")
     work = shop.minted_work(creator)
@@ -179,6 +183,10 @@ def test_forged_and_stale_signatures_are_400_and_change_nothing(shop: Shop):
         _signed(forged_event, timestamp=int(time.time()) - 3600),
         (json.dumps(forged_event).encode(), None),
         (b"not json", _signed(forged_event)[1]),
+        _signed_raw(b"not json"),  # correctly signed, still not an event
+        _signed_raw(b"[1, 2]"),
+        _signed_raw(b'{"object": "event", "type": "checkout.session.completed"}'),  # no id
+        _signed_raw(b"\xff\xfe"),
     ):
         headers = {"Stripe-Signature": sig} if sig else {}
         resp = shop.client.post("/api/stripe/webhook", content=payload, headers=headers)
