@@ -46,6 +46,9 @@ class DeliveryWorker(BackgroundWorker):
         self._wallet_secret = wallet_secret
         self.fee_bps = fee_bps
         self.gas_topup_wei = gas_topup_wei
+        # wei each custody wallet can still spend: its balance when last read, minus the most the transactions
+        # sent since can cost (gas limit x fee cap), so never more than it really has; saves a read per batch
+        self._gas_budget: dict[str, int] = {}
 
     def run_once(self) -> int:
         return self.reconcile_submitted() + self.deliver_batch() + self.refund_owed()
@@ -180,6 +183,7 @@ class DeliveryWorker(BackgroundWorker):
         try:
             self.chain.send(prepared, signer=signer)
         except MarketplaceError as exc:
+            self._gas_budget.pop(signer.address, None)  # read the balance again next time (insufficient funds?)
             for purchase_id in ids:
                 self._retry_or_refund(purchase_id, exc.message)
             return None
@@ -187,16 +191,21 @@ class DeliveryWorker(BackgroundWorker):
 
     def _ensure_gas(self, address: str, *, gas: int) -> None:
         """The custody wallet holds enough ETH for `gas` at today's fee cap, or gets twice that (at least the
-        configured top-up) from the platform signer first."""
-        fees = self.chain.fees()
-        needed = gas * fees["maxFeePerGas"]
-        if self.chain.eth_balance(address) >= needed:
-            return
-        topup = self.chain.prepare_value_transfer(to=address, value_wei=max(self.gas_topup_wei, 2 * needed))
-        self.chain.send(topup)
-        receipt = self.chain.wait_for_receipt(topup.tx_hash, timeout_s=self.receipt_timeout_s)
-        if receipt is None or receipt.status != 1:
-            raise ServiceUnavailable("Could not fund the custody wallet with gas")
+        configured top-up) from the platform signer first. The balance is read only when the budget kept since
+        the last read does not cover it."""
+        needed = gas * self.chain.fees()["maxFeePerGas"]
+        budget = self._gas_budget.get(address)
+        if budget is None or budget < needed:
+            budget = self.chain.eth_balance(address)
+        if budget < needed:
+            value = max(self.gas_topup_wei, 2 * needed)
+            topup = self.chain.prepare_value_transfer(to=address, value_wei=value)
+            self.chain.send(topup)
+            receipt = self.chain.wait_for_receipt(topup.tx_hash, timeout_s=self.receipt_timeout_s)
+            if receipt is None or receipt.status != 1:
+                raise ServiceUnavailable("Could not fund the custody wallet with gas")
+            budget += value
+        self._gas_budget[address] = budget - needed
 
     def _settle(self, purchase_id: int, *, receipt: TxReceipt | None) -> None:
         """Delivered (once) when the receipt shows the transfer to the buyer, or the chain shows the buyer owns the
@@ -246,6 +255,8 @@ class DeliveryWorker(BackgroundWorker):
 
     # ------------------------------------------------------------ claims, retries, refunds
     def _claim(self) -> list[Purchase]:
+        """Take up to batch_size claimable purchases for a lease, oldest first, in one UPDATE ... RETURNING (a
+        concurrent worker's UPDATE re-checks the condition on each row, so no purchase is taken twice)."""
         now = utcnow()
         claimable = (
             (Purchase.status == PurchaseStatus.paid)
@@ -253,16 +264,14 @@ class DeliveryWorker(BackgroundWorker):
             & col(Purchase.delivery_tx_hash).is_(None)
             & or_(col(Purchase.claimed_until).is_(None), col(Purchase.claimed_until) < now)
         )
+        oldest = select(Purchase.id).where(claimable).order_by(Purchase.id).limit(self.batch_size)
         with Session(get_engine(), expire_on_commit=False) as session:
-            ids = session.exec(select(Purchase.id).where(claimable).order_by(Purchase.id).limit(self.batch_size)).all()
-            if not ids:
-                return []
-            session.exec(update(Purchase).where(col(Purchase.id).in_(ids), claimable)
-                         .values(claimed_by=self.name, claimed_until=now + self.lease))
+            claimed = list(session.scalars(
+                update(Purchase).where(col(Purchase.id).in_(oldest.scalar_subquery()), claimable)
+                .values(claimed_by=self.name, claimed_until=now + self.lease)
+                .returning(Purchase).execution_options(synchronize_session=False)).all())
             session.commit()
-            return list(session.exec(select(Purchase).where(
-                col(Purchase.id).in_(ids), Purchase.claimed_by == self.name,
-                Purchase.status == PurchaseStatus.paid)).all())
+        return sorted(claimed, key=lambda p: p.id)
 
     def _release(self, purchase_ids: list[int]) -> None:
         with Session(get_engine()) as session:

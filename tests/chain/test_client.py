@@ -77,3 +77,17 @@ def test_unreachable_node_raises_chain_unavailable(anvil, contract_address):
                        minter_key=DEV_KEYS[0], timeout_s=1)
     with pytest.raises(ChainUnavailable):
         dead.ping()
+
+
+def test_wait_for_receipt_times_out_on_an_unmined_transaction_then_finds_it(chain, rpc):
+    owner = Web3.to_checksum_address("0x" + "fa" * 20)
+    rpc("evm_setAutomine", False)
+    try:
+        prepared = chain.prepare_mint(_request(owner))
+        chain.send(prepared)
+        assert chain.wait_for_receipt(prepared.tx_hash, timeout_s=0.3) is None
+        rpc("evm_mine")
+    finally:
+        rpc("evm_setAutomine", True)
+    receipt = chain.wait_for_receipt(prepared.tx_hash, timeout_s=5)
+    assert receipt is not None and receipt.status == 1 and receipt.minted[0].to == owner
