@@ -3,6 +3,9 @@
 Both contracts get the same `ipfs://<raw CIDv1>` token URIs (CreativeWorks gets their digests, the baseline the URI
 strings), to fresh recipients and to a recipient that already holds a token. Figures are mean `gasUsed` from the
 receipts (whole transaction, 21k intrinsic gas and calldata included); inside a `mintBatch`, gasUsed / batch size.
+
+Deliveries (context, no goal): gas per token moved to a fresh buyer by `transferBatch` (what the delivery worker sends
+for several sales of one seller) against one `safeTransferFrom` transaction per token.
 """
 
 from __future__ import annotations
@@ -130,6 +133,30 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
         details["cases"][name] = {"ours_gas": ours_gas, "baseline_gas": base_gas, "royalty_bps": bps,
                                   "recipients": who, "kind": kind}
         log(f"  {name}: ours {fig.ours:,.0f} gas, baseline {fig.bare:,.0f} gas, ratio {fig.ratio:.3f}")
+
+    # deliveries: tokens held by the sender (as a custody wallet holds them), moved to fresh buyers
+    per_transfer_case = per_case
+    held = uris.take(per_transfer_case + 10 + batch_size)
+    me = sender.address
+    send_all([(cw.address, cw.encode_abi("mintBatch", args=[[(me, d, ZERO_ADDRESS, 0) for _u, d, _t in held]]),
+               80_000 + 110_000 * len(held))])
+    tokens = [t for _u, _d, t in held]
+    singles = send_all([(cw.address, cw.encode_abi("safeTransferFrom", args=[me, _address("buyer", i), t]), 120_000)
+                        for i, t in enumerate(tokens[:per_transfer_case])])
+    start = per_transfer_case
+    for size in (10, batch_size):
+        batch = tokens[start:start + size]
+        buyers = [_address("buyer", start + i) for i in range(size)]
+        [gas_used] = send_all([(cw.address, cw.encode_abi("transferBatch", args=[me, buyers, batch]),
+                                60_000 + 70_000 * size)])
+        start += size
+        name = f"delivery: transferBatch({size}) per token vs safeTransferFrom tx, fresh buyers"
+        fig = Figure(SECTION, name, ours=gas_used / size, bare=mean(singles), unit="gas", digits=0,
+                     note=f"baseline n={per_transfer_case}")
+        figures.append(fig)
+        details["cases"][name] = {"ours_gas_per_token": gas_used / size, "single_transfer_gas": singles,
+                                  "kind": "transfer"}
+        log(f"  {name}: ours {fig.ours:,.0f} gas, single transfer {fig.bare:,.0f} gas, ratio {fig.ratio:.3f}")
 
     # sanity: the two contracts name the same metadata for the same token
     uri, _digest, token_id = items[0]
