@@ -80,6 +80,7 @@ CHECKOUT_THREADS = 8
 DB_POLL_S = 0.01
 OWNER_POLL_S = 0.002
 RUN_TIMEOUT_S = 180.0
+SPREAD_SELLERS = 20  # the context run: the same number of sales spread over this many sellers
 _FAILED = (PurchaseStatus.refunded.value, PurchaseStatus.failed.value, PurchaseStatus.expired.value)
 
 
@@ -636,14 +637,25 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
 
         # the goods: works minted to the creator's custodial wallet; tokens for the raw sender
         creator_id, creator_wallet = _creator(wallet_secret, tag)
+        sellers = [_creator(wallet_secret, f"{tag}-{k}") for k in range(SPREAD_SELLERS)]
         service_digests = _digests(n + n_lat)
+        spread_digests = _digests(n)
         raw_digests = _digests(2 * n + n_lat)
+        spread_owner = [sellers[i % SPREAD_SELLERS] for i in range(n)]  # round robin: every batch mixes sellers
         _mint_on_chain(stack, address, [(creator_wallet, d) for d in service_digests]
+                       + [(wallet, d) for (_, wallet), d in zip(spread_owner, spread_digests, strict=True)]
                        + [(raw_address, d) for d in raw_digests])
         work_ids = _works(creator_id, creator_wallet, address, chain_id, service_digests, tag)
-        buyers = _buyers(wallet_secret, n + n_lat, tag)
+        spread_work = {}
+        for k, (seller_id, wallet) in enumerate(sellers):
+            mine = [i for i in range(n) if i % SPREAD_SELLERS == k]
+            ids = _works(seller_id, wallet, address, chain_id, [spread_digests[i] for i in mine], f"{tag}-{k}")
+            spread_work.update(zip(mine, ids, strict=True))
+        buyers = _buyers(wallet_secret, 2 * n + n_lat, tag)
         sales = [_Sale(work_id=w, token_id=int.from_bytes(d, "big"), buyer_id=b, wallet=wallet)
-                 for w, d, (b, wallet) in zip(work_ids, service_digests, buyers, strict=True)]
+                 for w, d, (b, wallet) in zip(work_ids, service_digests, buyers[:n + n_lat], strict=True)]
+        spread = [_Sale(work_id=spread_work[i], token_id=int.from_bytes(d, "big"), buyer_id=b, wallet=wallet)
+                  for i, (d, (b, wallet)) in enumerate(zip(spread_digests, buyers[n + n_lat:], strict=True))]
         raw_tokens = [int.from_bytes(d, "big") for d in raw_digests]
         raw_recipients = [Web3.to_checksum_address("0x" + os.urandom(20).hex()) for _ in raw_tokens]
 
@@ -654,10 +666,11 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
         profile = _Profile(services.delivery)
         profile.install()
         cleanup.callback(profile.uninstall)
-        _checkouts(server.url, auth_secret, sales[:n])  # then the latency ones: each run's ids are contiguous
-        _checkouts(server.url, auth_secret, sales[n:])
+        for group in (sales[:n], spread, sales[n:]):  # one group after the other: each run's ids are contiguous
+            _checkouts(server.url, auth_secret, group)
         setup_s = time.perf_counter() - t_setup
-        log(f"  setup: {n + n_lat} works minted and checked out, {len(raw_tokens)} raw tokens, in {setup_s:.1f} s")
+        log(f"  setup: {2 * n + n_lat} works minted and checked out, {len(raw_tokens)} raw tokens, "
+            f"in {setup_s:.1f} s")
 
         # 1. throughput: raw, service, raw again (the faster raw run counts)
         raw_runs = [_run_raw(stack, address, raw_tokens[:n], raw_recipients[:n])]
@@ -676,6 +689,9 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
         raw_runs.append(_run_raw(stack, address, raw_tokens[n:2 * n], raw_recipients[n:2 * n]))
         log(f"  raw safeTransferFrom txs (again): {n} in {raw_runs[1]['seconds']:.2f} s = {raw_runs[1]['per_s']:.0f}/s")
         raw = max(raw_runs, key=lambda r: r["per_s"])
+        spread_run = _run_service(double, spread, profile, log)
+        log(f"  the same over {SPREAD_SELLERS} sellers (round robin): {n} in {spread_run['seconds']:.2f} s = "
+            f"{spread_run['per_s']:.1f}/s in {spread_run['transactions']} transactions")
 
         # 2. latency, one purchase at a time
         lat = _service_latency(stack, address, double, sales[n:])
@@ -686,7 +702,10 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
 
     figures = [
         Figure(SECTION, "paid purchases delivered/s vs raw safeTransferFrom txs/s", service["per_s"], raw["per_s"],
-               unit="/s", goal=GOAL, note=f"n={n}, paid (Pay pressed, webhooks held), then webhooks released -> all delivered; raw best of 2"),
+               unit="/s", goal=GOAL, note=f"n={n} sales of one seller, paid (Pay pressed, webhooks held), then webhooks released -> all delivered; raw best of 2"),
+        Figure(SECTION, f"same, sales spread over {SPREAD_SELLERS} sellers, vs raw safeTransferFrom txs/s",
+               spread_run["per_s"], raw["per_s"], unit="/s",
+               note=f"context: one seller's sales share a transaction; {spread_run['transactions']} txs for {n}"),
         Figure(SECTION, "latency p50, webhook -> token owned vs raw transfer round trip", s_hook["p50"],
                s_raw["p50"], unit="ms", note=f"{n_lat} sequential purchases"),
         Figure(SECTION, "latency p95, webhook -> token owned vs raw transfer round trip", s_hook["p95"],
@@ -696,7 +715,8 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
     ]
     details = {
         "n": n, "latency_samples": n_lat, "setup_seconds": round(setup_s, 2),
-        "service": service, "raw_transfers": raw_runs,
+        "service": service, "raw_transfers": raw_runs, "spread_over_sellers": {"sellers": SPREAD_SELLERS,
+                                                                                **spread_run},
         "latency": {"webhook_to_owned_ms": s_hook, "ack_to_owned_ms": _stats(lat["ack_to_owned_ms"]),
                     "click_to_owned_ms": s_click, "raw_round_trip_ms": s_raw,
                     "webhook_time": "the double's delivery attempt started_at for checkout.session.completed "
