@@ -42,14 +42,17 @@ def _port(preferred: int, what: str) -> int:
 
 
 def ensure_contract(*, rpc_url: str, deployment_file: Path, deployer_key: str, on_reset=None) -> str:
-    """Reuse the recorded deployment if its code is on chain; otherwise deploy (and call on_reset)."""
+    """Reuse the recorded deployment if its code is on chain and is the code this checkout builds; otherwise deploy
+    (and call on_reset with the reason: the chain was reset, or the contract changed since)."""
     w3 = chain_client.make_web3(rpc_url)
     if deployment_file.exists():
         recorded = json.loads(deployment_file.read_text())
-        if w3.eth.get_code(Web3.to_checksum_address(recorded["contract_address"])):
+        code = w3.eth.get_code(Web3.to_checksum_address(recorded["contract_address"]))
+        expected = bytes.fromhex(chain_client.load_artifact("CreativeWorks")["deployedBytecode"].removeprefix("0x"))
+        if code and bytes(code) == expected:
             return recorded["contract_address"]
         if on_reset is not None:
-            on_reset()
+            on_reset("the contract changed since it was deployed" if code else "the chain was reset")
     deployer = chain_client.EthAccount.from_key(deployer_key).address
     address = chain_client.deploy(
         rpc_url=rpc_url, deployer_key=deployer_key, name="Luxembourg Creative Works", symbol="LUXCW",
@@ -76,14 +79,15 @@ def start_local_stack(stack: ExitStack, *, data_dir: Path, app_url: str, webhook
     ipfs = IpfsNode.start(data_dir / "ipfs", ipfs_port)
     stack.callback(ipfs.stop)
 
-    def _reset_db():
+    def _reset_db(reason: str):
         db_file = data_dir / "marketplace.db"
+        print(f"  {reason}: deploying it anew")
         if db_file.exists():
             backup = data_dir / "marketplace.db.orphaned"
             shutil.move(db_file, backup)
             for suffix in ("-wal", "-shm"):
                 Path(str(db_file) + suffix).unlink(missing_ok=True)
-            print(f"  the chain was reset: the old database no longer matches it and was moved to {backup}")
+            print(f"  the old database no longer matches the chain and was moved to {backup}")
 
     address = ensure_contract(rpc_url=anvil.rpc_url, deployment_file=data_dir / "chain" / "deployment.json",
                               deployer_key=os.environ.get("MINTER_PRIVATE_KEY", DEV_KEYS[0]), on_reset=_reset_db)
