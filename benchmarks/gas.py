@@ -147,7 +147,7 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
     for size in (10, batch_size):
         batch = tokens[start:start + size]
         buyers = [_address("buyer", start + i) for i in range(size)]
-        [gas_used] = send_all([(cw.address, cw.encode_abi("transferBatch", args=[me, buyers, batch]),
+        [gas_used] = send_all([(cw.address, cw.encode_abi("transferBatch", args=[[me] * size, buyers, batch]),
                                 60_000 + 70_000 * size)])
         start += size
         name = f"delivery: transferBatch({size}) per token vs safeTransferFrom tx, fresh buyers"

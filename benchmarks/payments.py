@@ -705,7 +705,9 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
                unit="/s", goal=GOAL, note=f"n={n} sales of one seller, paid (Pay pressed, webhooks held), then webhooks released -> all delivered; raw best of 2"),
         Figure(SECTION, f"same, sales spread over {SPREAD_SELLERS} sellers, vs raw safeTransferFrom txs/s",
                spread_run["per_s"], raw["per_s"], unit="/s",
-               note=f"context: one seller's sales share a transaction; {spread_run['transactions']} txs for {n}"),
+               note=f"context: each seller's first sales from its own wallet (+ gas top-up, operator approval), "
+                    f"later ones in the platform's shared transactions; {spread_run['transactions']} delivery txs "
+                    f"for {n}"),
         Figure(SECTION, "latency p50, webhook -> token owned vs raw transfer round trip", s_hook["p50"],
                s_raw["p50"], unit="ms", note=f"{n_lat} sequential purchases"),
         Figure(SECTION, "latency p95, webhook -> token owned vs raw transfer round trip", s_hook["p95"],

@@ -2,9 +2,10 @@
 
 Same discipline as minting: claims are guarded updates with a lease; a delivery's transaction hash is written before
 the transaction is sent; after a crash the worker settles from the receipt, or from the chain itself (`ownerOf`),
-and only then tries again. Tokens move from the creator's custodial wallet (key derived on demand from
-WALLET_SECRET): one `transferBatch` per seller for the sales claimed together (`safeTransferFrom` for a single one),
-so a busy seller's sales share a transaction; the platform tops the wallet up with gas money first when it runs low.
+and only then tries again. Tokens move out of the creator's custodial wallet (key derived on demand from
+WALLET_SECRET). A wallet's first delivery is its own `transferBatch` (the platform tops it up with gas money first),
+after which it approves the platform signer as its operator: from then on the sales claimed together, of any number
+of sellers, go in one `transferBatch` the platform signs and pays for. See deliver_batch.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from marketplace.accounts import wallets
 from marketplace.catalog.models import Work
-from marketplace.chain.client import ChainClient, PreparedTx, Signer, TxReceipt, transfer_gas
+from marketplace.chain.client import APPROVAL_GAS, ChainClient, PreparedTx, Signer, TxReceipt, transfer_gas
 from marketplace.db import get_engine, utcnow
 from marketplace.exceptions import MarketplaceError, ServiceUnavailable
 from marketplace.payments import service as payments_service
@@ -49,45 +50,67 @@ class DeliveryWorker(BackgroundWorker):
         # wei each custody wallet can still spend: its balance when last read, minus the most the transactions
         # sent since can cost (gas limit x fee cap), so never more than it really has; saves a read per batch
         self._gas_budget: dict[str, int] = {}
+        self._custody: dict[int, Signer] = {}  # creator id -> custody wallet signer (the key derivation costs)
+        self._operator_ok: set[str] = set()  # custody wallets that approved the platform signer as operator
+        self._approval_sent: set[str] = set()  # ... and those whose approval is on its way
 
     def run_once(self) -> int:
         return self.reconcile_submitted() + self.deliver_batch() + self.refund_owed()
 
     # ------------------------------------------------------------ delivery
     def deliver_batch(self) -> int:
-        """Claim paid purchases and send one transaction per seller: `transferBatch` of that seller's sales (a
-        plain `safeTransferFrom` for one). A retried purchase goes alone, so one sale that made a batch revert
-        (say, a buyer contract that refuses tokens) cannot hold the others back."""
+        """Claim paid purchases and send them in as few transactions as the custody wallets allow:
+
+        - the sales of every seller whose custody wallet approved the platform signer as operator: one shared
+          `transferBatch`, signed (and paid for) by the platform;
+        - each other seller's sales: one `transferBatch` from its custody wallet, followed once by that wallet's
+          approval of the operator, so its next sales join the shared transaction;
+        - a retried purchase alone, from the custody wallet, so one sale that made a batch revert (say, a buyer
+          contract that refuses tokens) cannot hold the others back.
+
+        One move is a plain `safeTransferFrom`."""
         purchases = self._claim()
         if not purchases:
             return 0
         with Session(get_engine(), expire_on_commit=False) as session:
             works = {w.id: w for w in session.exec(
                 select(Work).where(col(Work.id).in_({p.work_id for p in purchases}))).all()}
+        shared: list[Purchase] = []
         by_seller: dict[int, list[Purchase]] = {}
         retries: list[list[Purchase]] = []
         for purchase in purchases:
+            work = works[purchase.work_id]
             if purchase.delivery_attempts > 0:
                 retries.append([purchase])
+            elif self._operator_may_move(self._seller_signer(work).address):
+                shared.append(purchase)
             else:
-                by_seller.setdefault(works[purchase.work_id].creator_id, []).append(purchase)
-        groups = list(by_seller.values()) + retries
+                by_seller.setdefault(work.creator_id, []).append(purchase)
+        own_groups = list(by_seller.values()) + retries
         gas_by_seller: dict[int, int] = {}
-        for group in groups:
+        for group in own_groups:
             seller = works[group[0].work_id].creator_id
             gas_by_seller[seller] = gas_by_seller.get(seller, 0) + transfer_gas(len(group))
+        for seller, group in by_seller.items():
+            if self._seller_signer(works[group[0].work_id]).address not in self._approval_sent:
+                gas_by_seller[seller] += APPROVAL_GAS
+        groups = ([(shared, self.chain.signer)] if shared else []) + [(g, None) for g in own_groups]
 
         sent: list[tuple[list[Purchase], PreparedTx]] = []
         funded: set[int] = set()
         try:
-            for group in groups:
+            for group, operator in groups:
                 seller = works[group[0].work_id].creator_id
                 try:
-                    signer = self._seller_signer(works[group[0].work_id])
-                    if seller not in funded:  # gas money once per seller and batch
-                        self._ensure_gas(signer.address, gas=gas_by_seller[seller])
-                        funded.add(seller)
+                    signer = operator
+                    if signer is None:  # the seller's own custody wallet signs and pays
+                        signer = self._seller_signer(works[group[0].work_id])
+                        if seller not in funded:  # gas money once per seller and batch
+                            self._ensure_gas(signer.address, gas=gas_by_seller[seller])
+                            funded.add(seller)
                     prepared = self._start_delivery(group, works, signer)
+                    if prepared is not None and operator is None and group[0].delivery_attempts == 0:
+                        self._approve_operator(signer)
                 except ServiceUnavailable as exc:
                     log.warning("delivery of purchase(s) %s postponed: %s", _ids(group), exc.message)
                     self._release([p.id for p in group])
@@ -115,6 +138,27 @@ class DeliveryWorker(BackgroundWorker):
                     mined.extend((purchase, works[purchase.work_id], receipt) for purchase in group)
             self._settle_many(mined)
         return len(purchases)
+
+    def _operator_may_move(self, custody: str) -> bool:
+        """Has this custody wallet approved the platform signer as its operator? (Asked of the chain until yes.)"""
+        if custody in self._operator_ok:
+            return True
+        if self.chain.is_operator(custody, self.chain.signer.address):
+            self._operator_ok.add(custody)
+            return True
+        return False
+
+    def _approve_operator(self, signer: Signer) -> None:
+        """Once per custody wallet, right after its own delivery: approve the platform signer as operator, so its
+        later sales go in the shared transaction. Best effort: without it the wallet keeps signing its own."""
+        if signer.address in self._approval_sent or signer.address in self._operator_ok:
+            return
+        try:
+            self.chain.send(self.chain.prepare_set_operator(signer, self.chain.signer.address), signer=signer)
+        except MarketplaceError as exc:
+            log.warning("custody wallet %s could not approve the platform operator: %s", signer.address, exc.message)
+            return
+        self._approval_sent.add(signer.address)
 
     def _settle_many(self, mined: list[tuple[Purchase, Work, TxReceipt]]) -> None:
         """Deliveries whose receipt shows the transfer to the buyer settle together, in one transaction; the rest
@@ -147,8 +191,12 @@ class DeliveryWorker(BackgroundWorker):
                          purchase.wallet_address, tx_hash)
 
     def _seller_signer(self, work: Work) -> Signer:
-        key = wallets.custodial_signer(self._wallet_secret, work.creator_id).key
-        return self.chain.signer_for(key)
+        """The creator's custody wallet, which holds the work's token until it is sold."""
+        signer = self._custody.get(work.creator_id)
+        if signer is None:
+            key = wallets.custodial_signer(self._wallet_secret, work.creator_id).key
+            signer = self._custody[work.creator_id] = self.chain.signer_for(key)
+        return signer
 
     def _start_delivery(self, group: list[Purchase], works: dict[int, Work], signer: Signer) -> PreparedTx | None:
         """Sign one transaction for the group, record it on every purchase (write-ahead), send it. None when
@@ -162,8 +210,9 @@ class DeliveryWorker(BackgroundWorker):
             if owner != signer.address:
                 self._owe_refund(purchase.id, "The work's token is no longer held by the platform's custody wallet")
                 return None
-        prepared = self.chain.prepare_transfer_batch(
-            signer, [(p.wallet_address, int(works[p.work_id].token_id)) for p in group])
+        prepared = self.chain.prepare_transfer_batch(signer, [
+            (self._seller_signer(works[p.work_id]).address, p.wallet_address, int(works[p.work_id].token_id))
+            for p in group])
         ids = [p.id for p in group]
         now = utcnow()
         with Session(get_engine()) as session:

@@ -44,8 +44,8 @@ contract CreativeWorks is ERC721, ERC2981, AccessControl, IERC4906 {
     error ZeroDigest();
     /// @notice `mintBatch` or `transferBatch` was called with nothing to do.
     error EmptyBatch();
-    /// @notice `transferBatch` got `receivers` recipients for `tokens` tokens.
-    error BatchLengthMismatch(uint256 receivers, uint256 tokens);
+    /// @notice `transferBatch` got `owners` owners and `receivers` recipients for `tokens` tokens.
+    error BatchLengthMismatch(uint256 owners, uint256 receivers, uint256 tokens);
 
     /// @notice `tokenId` was minted with an EIP-2981 royalty of `bps` basis points paid to `receiver`.
     /// @dev ERC2981 itself emits nothing; only emitted when a royalty is set (bps > 0).
@@ -122,19 +122,20 @@ contract CreativeWorks is ERC721, ERC2981, AccessControl, IERC4906 {
     // Transfers
     // ------------------------------------------------------------------------------------------------
 
-    /// @notice Moves several tokens out of `from` in one transaction: a seller's sales delivered together.
-    /// @dev Each move is exactly `safeTransferFrom(from, to[i], tokenIds[i])` with the caller's own authority
+    /// @notice Moves `tokenIds[i]` from `from[i]` to `to[i]` for every i, in one transaction: sales delivered
+    ///         together, of one seller (the seller's wallet calls) or of several (an operator they approved calls).
+    /// @dev Each move is exactly `safeTransferFrom(from[i], to[i], tokenIds[i])` with the caller's own authority
     ///      (owner, approved or operator) and the ERC-721 receiver check; nothing new is allowed. All or nothing:
     ///      one failed move reverts the batch, so a caller retries the moves one by one to isolate a bad one.
-    /// @param from Current owner of every token.
-    /// @param to Recipient of each token, in the order of `tokenIds`.
+    /// @param from Current owner of each token.
+    /// @param to Recipient of each token.
     /// @param tokenIds The tokens to move.
-    function transferBatch(address from, address[] calldata to, uint256[] calldata tokenIds) external {
+    function transferBatch(address[] calldata from, address[] calldata to, uint256[] calldata tokenIds) external {
         uint256 count = tokenIds.length;
         if (count == 0) revert EmptyBatch();
-        if (to.length != count) revert BatchLengthMismatch(to.length, count);
+        if (from.length != count || to.length != count) revert BatchLengthMismatch(from.length, to.length, count);
         for (uint256 i; i < count; ++i) {
-            safeTransferFrom(from, to[i], tokenIds[i]);
+            safeTransferFrom(from[i], to[i], tokenIds[i]);
         }
     }
 

@@ -408,6 +408,13 @@ contract CreativeWorksTest is Test {
         }
     }
 
+    function _each(address owner, uint256 n) internal pure returns (address[] memory from) {
+        from = new address[](n);
+        for (uint256 i; i < n; ++i) {
+            from[i] = owner;
+        }
+    }
+
     function _fresh(uint256 n) internal returns (address[] memory to) {
         to = new address[](n);
         for (uint256 i; i < n; ++i) {
@@ -425,7 +432,7 @@ contract CreativeWorksTest is Test {
             emit IERC721.Transfer(creator, to[i], ids[i]);
         }
         vm.prank(creator);
-        works.transferBatch(creator, to, ids);
+        works.transferBatch(_each(creator, ids.length), to, ids);
 
         for (uint256 i; i < 3; ++i) {
             assertEq(works.ownerOf(ids[i]), to[i]);
@@ -440,7 +447,7 @@ contract CreativeWorksTest is Test {
         vm.prank(creator);
         works.setApprovalForAll(minter, true);
         vm.prank(minter);
-        works.transferBatch(creator, _fresh(2), ids);
+        works.transferBatch(_each(creator, ids.length), _fresh(2), ids);
         assertEq(works.balanceOf(creator), 0);
     }
 
@@ -448,7 +455,7 @@ contract CreativeWorksTest is Test {
         uint256[] memory ids = _mintMany(creator, 2);
         vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721InsufficientApproval.selector, stranger, ids[0]));
         vm.prank(stranger);
-        works.transferBatch(creator, _fresh(2), ids);
+        works.transferBatch(_each(creator, ids.length), _fresh(2), ids);
         assertEq(works.balanceOf(creator), 2);
     }
 
@@ -460,7 +467,7 @@ contract CreativeWorksTest is Test {
         works.setApprovalForAll(creator, true); // even as bob's operator, `from` must be the owner
         vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721IncorrectOwner.selector, creator, ids[2], bob));
         vm.prank(creator);
-        works.transferBatch(creator, _fresh(3), ids);
+        works.transferBatch(_each(creator, ids.length), _fresh(3), ids);
         assertEq(works.ownerOf(ids[0]), creator); // the first two were rolled back
         assertEq(works.ownerOf(ids[1]), creator);
     }
@@ -474,28 +481,65 @@ contract CreativeWorksTest is Test {
 
         vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721InvalidReceiver.selector, address(plain)));
         vm.prank(creator);
-        works.transferBatch(creator, to, ids);
+        works.transferBatch(_each(creator, ids.length), to, ids);
         assertEq(works.ownerOf(ids[0]), creator);
 
         to[1] = alice;
         vm.prank(creator);
-        works.transferBatch(creator, to, ids);
+        works.transferBatch(_each(creator, ids.length), to, ids);
         assertEq(works.ownerOf(ids[0]), address(wallet));
         assertEq(wallet.lastTokenId(), ids[0]);
         assertEq(wallet.lastOperator(), creator);
     }
 
+    function test_TransferBatch_OperatorMovesTokensOfSeveralOwners() public {
+        uint256[] memory ids = new uint256[](3);
+        address[] memory from = new address[](3);
+        (from[0], from[1], from[2]) = (creator, alice, creator);
+        for (uint256 i; i < 3; ++i) {
+            ids[i] = _mint(from[i], keccak256(abi.encode("owners", i)));
+        }
+        vm.prank(creator);
+        works.setApprovalForAll(minter, true);
+        vm.prank(alice);
+        works.setApprovalForAll(minter, true);
+        address[] memory to = _fresh(3);
+        vm.prank(minter);
+        works.transferBatch(from, to, ids);
+        for (uint256 i; i < 3; ++i) {
+            assertEq(works.ownerOf(ids[i]), to[i]);
+        }
+    }
+
+    function test_RevertWhen_TransferBatchHasAnOwnerWhoDidNotApprove_NothingMoves() public {
+        uint256 mine = _mint(creator, keccak256("approved"));
+        uint256 theirs = _mint(alice, keccak256("not approved"));
+        vm.prank(creator);
+        works.setApprovalForAll(minter, true);
+        address[] memory from = new address[](2);
+        (from[0], from[1]) = (creator, alice);
+        uint256[] memory ids = new uint256[](2);
+        (ids[0], ids[1]) = (mine, theirs);
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721InsufficientApproval.selector, minter, theirs));
+        vm.prank(minter);
+        works.transferBatch(from, _fresh(2), ids);
+        assertEq(works.ownerOf(mine), creator);
+    }
+
     function test_RevertWhen_TransferBatchIsEmpty() public {
         vm.expectRevert(CreativeWorks.EmptyBatch.selector);
         vm.prank(creator);
-        works.transferBatch(creator, new address[](0), new uint256[](0));
+        works.transferBatch(new address[](0), new address[](0), new uint256[](0));
     }
 
     function test_RevertWhen_TransferBatchLengthsDiffer() public {
         uint256[] memory ids = _mintMany(creator, 2);
-        vm.expectRevert(abi.encodeWithSelector(CreativeWorks.BatchLengthMismatch.selector, 3, 2));
+        vm.expectRevert(abi.encodeWithSelector(CreativeWorks.BatchLengthMismatch.selector, 2, 3, 2));
         vm.prank(creator);
-        works.transferBatch(creator, _fresh(3), ids);
+        works.transferBatch(_each(creator, 2), _fresh(3), ids);
+        vm.expectRevert(abi.encodeWithSelector(CreativeWorks.BatchLengthMismatch.selector, 1, 2, 2));
+        vm.prank(creator);
+        works.transferBatch(_each(creator, 1), _fresh(2), ids);
     }
 
     function testFuzz_TransferBatch_MovesExactlyTheBatch(uint8 minted, uint8 moved) public {
@@ -508,7 +552,7 @@ contract CreativeWorksTest is Test {
         }
         address[] memory to = _fresh(k);
         vm.prank(creator);
-        works.transferBatch(creator, to, ids);
+        works.transferBatch(_each(creator, ids.length), to, ids);
         assertEq(works.balanceOf(creator), n - k);
         for (uint256 i; i < n; ++i) {
             assertEq(works.ownerOf(all[i]), i < k ? to[i] : creator);
@@ -638,7 +682,7 @@ contract CreativeWorksTest is Test {
             rest[i] = ids[10 + i];
         }
         uint256 batch = _txGasAs(creator, address(works), abi.encodeCall(CreativeWorks.transferBatch,
-            (creator, _fresh(10), rest)));
+            (_each(creator, 10), _fresh(10), rest)));
         emit log_named_uint("10 safeTransferFrom txs, gas", singles);
         emit log_named_uint("1 transferBatch tx of 10, gas", batch);
         assertLe(batch * 4, singles * 3, "transferBatch of 10 above 0.75x ten single transfers");

@@ -28,9 +28,11 @@ ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 TRANSFER_TOPIC = Web3.keccak(text="Transfer(address,address,uint256)").to_0x_hex()
 _SAFE_TRANSFER_FROM = bytes(Web3.keccak(text="safeTransferFrom(address,address,uint256)")[:4])
-_TRANSFER_BATCH = bytes(Web3.keccak(text="transferBatch(address,address[],uint256[])")[:4])
+_TRANSFER_BATCH = bytes(Web3.keccak(text="transferBatch(address[],address[],uint256[])")[:4])
+_SET_APPROVAL_FOR_ALL = bytes(Web3.keccak(text="setApprovalForAll(address,bool)")[:4])
+APPROVAL_GAS = 60_000  # setApprovalForAll (~46k the first time)
 TRANSFER_GAS = 120_000  # one safeTransferFrom (~63k to a fresh wallet; a receiving contract's hook costs more)
-TRANSFER_BATCH_GAS = (60_000, 70_000)  # transferBatch: base + per token (~39k each to fresh wallets)
+TRANSFER_BATCH_GAS = (60_000, 70_000)  # transferBatch: base + per token (~40k each to fresh wallets)
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, OSError)
 
 
@@ -161,6 +163,11 @@ class ChainClient:
         except ChainTransactionFailed:
             return None
 
+    def is_operator(self, owner: str, operator: str) -> bool:
+        """isApprovedForAll(owner, operator): may `operator` move every token `owner` holds?"""
+        return bool(self._call(lambda: self.contract.functions.isApprovedForAll(
+            Web3.to_checksum_address(owner), Web3.to_checksum_address(operator)).call()))
+
     def token_uri(self, token_id: int) -> str:
         return self._call(lambda: self.contract.functions.tokenURI(token_id).call())
 
@@ -206,30 +213,43 @@ class ChainClient:
             return signer
 
     def signer_for_address_resync(self, address: str) -> None:
-        """Forget the local nonce of a signer (after a lost transaction)."""
+        """Forget the local nonce of a signer, the platform's or a custody wallet's (after a lost transaction)."""
+        address = Web3.to_checksum_address(address)
         with self._signers_lock:
-            signer = self._signers.get(Web3.to_checksum_address(address))
+            signer = self.signer if address == self.signer.address else self._signers.get(address)
         if signer is not None:
             signer.resync()
 
-    def prepare_transfer(self, signer: Signer, *, to: str, token_id: int) -> PreparedTx:
-        """safeTransferFrom(signer -> to, token) signed by the token's owner. The calldata is encoded directly
-        (eth_abi): web3's contract-function machinery costs more CPU than signing, on the delivery hot path."""
+    def prepare_transfer(self, signer: Signer, *, to: str, token_id: int, from_: str | None = None) -> PreparedTx:
+        """safeTransferFrom(from_ -> to, token) signed by its owner (from_ None: the signer) or an operator it
+        approved. The calldata is encoded directly (eth_abi): web3's contract-function machinery costs more CPU
+        than signing, on the delivery hot path."""
         data = _SAFE_TRANSFER_FROM + abi_encode(
-            ["address", "address", "uint256"], [signer.address, Web3.to_checksum_address(to), token_id])
+            ["address", "address", "uint256"],
+            [Web3.to_checksum_address(from_ or signer.address), Web3.to_checksum_address(to), token_id])
         tx = {"to": self.contract_address, "data": "0x" + data.hex(), "value": 0, "gas": TRANSFER_GAS,
               "chainId": self.chain_id(), **self.fees()}
         return signer.sign(tx)
 
-    def prepare_transfer_batch(self, signer: Signer, moves: list[tuple[str, int]]) -> PreparedTx:
-        """transferBatch(signer -> each (to, token)) in one transaction, all or nothing; one move is a plain
-        safeTransferFrom. Either way the receipt's Transfer events say which token went where."""
+    def prepare_transfer_batch(self, signer: Signer, moves: list[tuple[str, str, int]]) -> PreparedTx:
+        """transferBatch of (from, to, token) moves in one transaction, all or nothing, signed by the owner of them
+        all or by an operator every owner approved; one move is a plain safeTransferFrom. Either way the receipt's
+        Transfer events say which token went where."""
         if len(moves) == 1:
-            return self.prepare_transfer(signer, to=moves[0][0], token_id=moves[0][1])
+            (from_, to, token_id), = moves
+            return self.prepare_transfer(signer, to=to, token_id=token_id, from_=from_)
         data = _TRANSFER_BATCH + abi_encode(
-            ["address", "address[]", "uint256[]"],
-            [signer.address, [Web3.to_checksum_address(to) for to, _ in moves], [token for _, token in moves]])
+            ["address[]", "address[]", "uint256[]"],
+            [[Web3.to_checksum_address(f) for f, _, _ in moves], [Web3.to_checksum_address(t) for _, t, _ in moves],
+             [token for _, _, token in moves]])
         tx = {"to": self.contract_address, "data": "0x" + data.hex(), "value": 0, "gas": transfer_gas(len(moves)),
+              "chainId": self.chain_id(), **self.fees()}
+        return signer.sign(tx)
+
+    def prepare_set_operator(self, signer: Signer, operator: str) -> PreparedTx:
+        """setApprovalForAll(operator, true) from the signer's wallet: the operator may move all its tokens."""
+        data = _SET_APPROVAL_FOR_ALL + abi_encode(["address", "bool"], [Web3.to_checksum_address(operator), True])
+        tx = {"to": self.contract_address, "data": "0x" + data.hex(), "value": 0, "gas": APPROVAL_GAS,
               "chainId": self.chain_id(), **self.fees()}
         return signer.sign(tx)
 

@@ -50,7 +50,7 @@ class Purchase(SQLModel, table=True):
     expires_at: datetime | None = None
     # delivery (write-ahead like minting)
     token_id: str | None = Field(default=None, max_length=80)
-    seller_address: str | None = Field(default=None, max_length=42)
+    seller_address: str | None = Field(default=None, max_length=42)  # who signed the delivery: custody or operator
     delivery_tx_hash: str | None = Field(default=None, max_length=66)
     delivery_nonce: int | None = None
     delivery_attempts: int = 0

@@ -1,4 +1,6 @@
-"""Sales delivered together: one transferBatch per seller, and one bad sale cannot hold the others back."""
+"""Sales delivered together: a seller's first sales in one transferBatch from its custody wallet, which then approves
+the platform as operator, so later sales of any sellers share one transaction; one bad sale cannot hold the others
+back."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ def _paid(shop: Shop, buyer: dict, work: dict, **body) -> int:
     return r.json()["purchase_id"]
 
 
-def test_a_sellers_sales_share_one_transaction(make_live, anvil, contract_address):
+def test_sales_share_a_transaction_per_seller_then_across_sellers(make_live, anvil, contract_address):
     shop = Shop(make_live(run_delivery_worker=False))  # the sales pile up paid, then one worker pass
     anna, luc = shop.register(name="Anna"), shop.register(name="Luc")
     works = [shop.minted_work(anna, price_cents=1000 + i) for i in range(3)] + [shop.minted_work(luc)]
@@ -50,32 +52,60 @@ def test_a_sellers_sales_share_one_transaction(make_live, anvil, contract_addres
               int.from_bytes(log["topics"][3], "big"))
              for log in receipt["logs"] if log["topics"][0].to_0x_hex() == TRANSFER_TOPIC]
     assert moved == [(anna["wallet_address"], wallets[i], works[i]["token_id"]) for i in range(3)]
-    assert w3.eth.get_transaction_count(anna["wallet_address"]) == sent_before + 1
+    # her delivery, then (once) her approval of the platform as operator of her custody wallet
+    assert w3.eth.get_transaction_count(anna["wallet_address"]) == sent_before + 2
+    platform = shop.live.services.chain.signer.address
+    assert contract.functions.isApprovedForAll(anna["wallet_address"], platform).call()
+    assert contract.functions.isApprovedForAll(luc["wallet_address"], platform).call()
     # each sale booked once, at its own price
     creator_entries = sorted((e.account_id, e.amount_cents) for e in ledger() if e.entry_type == "sale_creator")
     assert creator_entries == sorted([(anna["id"], 900), (anna["id"], 901), (anna["id"], 902),
                                       (luc["id"], works[3]["price_cents"] * 9 // 10)])
     assert all(p.delivery_attempts == 1 for p in purchases())
 
+    # their next sales: one transaction for both sellers, signed and paid by the platform
+    more = [shop.minted_work(anna), shop.minted_work(luc), shop.minted_work(anna)]
+    more_buyers = [shop.register(role="buyer") for _ in more]
+    more_ids = [_paid(shop, b, w) for b, w in zip(more_buyers, more, strict=True)]
+    anna_sent = w3.eth.get_transaction_count(anna["wallet_address"])
+    assert worker.deliver_batch() == 3
+    again = [shop.purchase(b, i) for b, i in zip(more_buyers, more_ids, strict=True)]
+    assert [a["status"] for a in again] == ["delivered"] * 3
+    assert len({a["delivery_tx_hash"] for a in again}) == 1
+    tx = w3.eth.get_transaction(again[0]["delivery_tx_hash"])
+    assert tx["from"] == platform
+    assert [contract.functions.ownerOf(w["token_id"]).call() for w in more] == \
+        [b["wallet_address"] for b in more_buyers]
+    assert w3.eth.get_transaction_count(anna["wallet_address"]) == anna_sent  # her wallet signed nothing
+    assert len([e for e in ledger() if e.entry_type == "sale_creator"]) == 7
 
-def test_a_sale_that_breaks_the_batch_is_retried_alone_and_refunded(make_live, anvil, contract_address):
+
+@pytest.mark.parametrize("signed_by", ["custody wallet", "platform operator"])
+def test_a_sale_that_breaks_the_batch_is_retried_alone_and_refunded(make_live, anvil, contract_address, signed_by):
     shop = Shop(make_live(run_delivery_worker=False, delivery_max_attempts=2))
     anna = shop.register(name="Anna")
+    worker = build_delivery_worker(shop.live.services)
+    w3, contract = token(anvil, contract_address)
+    earlier = 0
+    if signed_by == "platform operator":  # a first sale: her wallet approves the operator after delivering it
+        _paid(shop, shop.register(role="buyer"), shop.minted_work(anna))
+        worker.run_once()
+        assert contract.functions.isApprovedForAll(anna["wallet_address"],
+                                                   shop.live.services.chain.signer.address).call()
+        earlier = 1
     works = [shop.minted_work(anna) for _ in range(3)]
     buyers = [shop.register(role="buyer") for _ in works]
-    w3, contract = token(anvil, contract_address)
     deployed = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_transaction({"from": w3.eth.accounts[0], "data": _NOT_A_RECEIVER}))
+        w3.eth.send_transaction({"from": w3.eth.accounts[5], "data": _NOT_A_RECEIVER}))
     refuses_tokens = deployed["contractAddress"]
     ids = [_paid(shop, buyers[0], works[0]), _paid(shop, buyers[1], works[1], wallet_address=refuses_tokens),
            _paid(shop, buyers[2], works[2])]
 
-    worker = build_delivery_worker(shop.live.services)
     worker.run_once()  # one transferBatch for the three: the contract refuses its token, so it all reverts
-    first = purchases()
+    first = [p for p in purchases() if p.id in ids]
     assert {p.status for p in first} == {"paid"} and len({p.delivery_tx_hash for p in first}) <= 1
     assert all(contract.functions.ownerOf(w["token_id"]).call() == anna["wallet_address"] for w in works)
-    assert all("reverted" in (p.last_error or "") for p in first)
+    assert all("reverted" in (p.last_error or "") for p in first), [p.last_error for p in first]
 
     worker.run_once()  # each alone now: two go through, the refusing wallet's sale is refunded
     good = [shop.purchase(buyers[i], ids[i]) for i in (0, 2)]
@@ -88,5 +118,5 @@ def test_a_sale_that_breaks_the_batch_is_retried_alone_and_refunded(make_live, a
     assert contract.functions.ownerOf(works[1]["token_id"]).call() == anna["wallet_address"]
     refund = shop.live.double.wait_for_event("charge.refunded")["data"]["object"]
     assert refund["amount_refunded"] == works[1]["price_cents"]
-    assert len([e for e in ledger() if e.entry_type == "sale_creator"]) == 2
+    assert len([e for e in ledger() if e.entry_type == "sale_creator"]) == 2 + earlier
     assert shop.client.get(f"/api/works/{works[1]['id']}").json()["sale_status"] == "available"

@@ -123,12 +123,14 @@ contract CreativeWorksHandler is CommonBase, StdCheats, StdUtils {
             if (works.ownerOf(mintedIds[i]) == from) held[k++] = mintedIds[i];
         }
         uint256[] memory ids = new uint256[](k);
+        address[] memory owners = new address[](k);
         address[] memory to = new address[](k);
         for (uint256 i; i < k; ++i) {
             ids[i] = held[i];
+            owners[i] = from;
             to[i] = _actor(toSeed % actors.length + i);
         }
         vm.prank(from);
-        works.transferBatch(from, to, ids);
+        works.transferBatch(owners, to, ids);
     }
 }
