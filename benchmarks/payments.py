@@ -16,8 +16,9 @@ WALLET_SECRET, as the service does); N buyers as database rows (no Argon2 per bu
    receipts), measured before and after the service run, the faster one counts.
 2. Latency, one purchase at a time: Pay, then poll `ownerOf` every ~2 ms until the buyer owns the token. "Webhook"
    is when the double started POSTing the `checkout.session.completed` event to the app (its delivery record's
-   `started_at`; the app answers within `duration_ms`, after recording the payment). Bare: one raw transfer round
-   trip (sign, send, poll the receipt every ~2 ms) on the same anvil.
+   `started_at`; the app answers within `duration_ms`, after recording the payment). Bare: one raw mint round trip
+   (sign, send, poll the receipt every ~2 ms) from the minter key on the same anvil; a raw transfer round trip as
+   context (the delivery is a transfer).
 
 The delivery worker is profiled during the throughput run: the JSON-RPC calls it makes per delivery (by method),
 its SQL statements and their time, and where its wall time goes.
@@ -61,7 +62,7 @@ from marketplace.accounts import wallets
 from marketplace.accounts.models import Account, Role
 from marketplace.accounts.security import create_access_token
 from marketplace.catalog.models import SaleStatus, Work, WorkStatus
-from marketplace.chain.client import make_web3
+from marketplace.chain.client import ZERO_ADDRESS, make_web3
 from marketplace.config import Settings
 from marketplace.db import get_engine
 from marketplace.devstack.anvil import AnvilNode, anvil_binary
@@ -74,6 +75,7 @@ SECTION = "payments"
 GOAL = ">= 0.8"
 WEBHOOK_SECRET = "whsec_bench_payments_0000000000"
 TRANSFER_GAS = 120_000  # what the delivery worker gives a safeTransferFrom
+MINT_GAS = 200_000  # what the chain client gives a single mint
 MINT_BATCH = 50
 PAY_THREADS = 4
 CHECKOUT_THREADS = 8
@@ -546,24 +548,41 @@ class _Rpc:
 _OWNER_OF = "0x" + Web3.keccak(text="ownerOf(uint256)")[:4].hex()
 
 
-def _raw_latency(stack: BenchStack, address: str, tokens: list[int], recipients: list[str]) -> list[float]:
-    cw = contract(stack.w3, address, "CreativeWorks")
-    sender = RawSender(stack.w3, RAW_KEY)
+def _raw_round_trips(stack: BenchStack, key: str, calls: list[tuple[str, str, int]], what: str) -> list[float]:
+    """One raw transaction at a time (to, data, gas): sign, send, poll the receipt every ~2 ms; ms each."""
+    sender = RawSender(stack.w3, key)
     rpc = _Rpc(stack.rpc_url)
     out = []
     try:
-        for token, to in zip(tokens, recipients, strict=True):
+        for to, data, gas in calls:
             t0 = time.perf_counter()
-            raw, tx_hash = sender.sign(cw.address, cw.encode_abi("safeTransferFrom",
-                                                                 args=[sender.address, to, token]), TRANSFER_GAS)
+            raw, tx_hash = sender.sign(to, data, gas)
             sender.send(raw)
             receipt = rpc.wait_receipt(tx_hash)
             out.append(1000 * (time.perf_counter() - t0))
             if int(receipt["status"], 16) != 1:
-                raise RuntimeError(f"raw transfer {tx_hash} reverted")
+                raise RuntimeError(f"raw {what} {tx_hash} reverted")
     finally:
         rpc.close()
     return out
+
+
+def _raw_latency(stack: BenchStack, address: str, tokens: list[int], recipients: list[str]) -> list[float]:
+    """Raw safeTransferFrom round trips from the raw key (which holds the tokens)."""
+    cw = contract(stack.w3, address, "CreativeWorks")
+    me = RawSender(stack.w3, RAW_KEY).address
+    return _raw_round_trips(stack, RAW_KEY, [
+        (cw.address, cw.encode_abi("safeTransferFrom", args=[me, to, token]), TRANSFER_GAS)
+        for token, to in zip(tokens, recipients, strict=True)], "transfer")
+
+
+def _raw_mint_latency(stack: BenchStack, address: str, digests: list[bytes]) -> list[float]:
+    """Raw mint round trips from the minter key, each to a fresh owner, no royalty."""
+    cw = contract(stack.w3, address, "CreativeWorks")
+    return _raw_round_trips(stack, ADMIN_KEY, [
+        (cw.address, cw.encode_abi("mint", args=[Web3.to_checksum_address("0x" + os.urandom(20).hex()), d,
+                                                 ZERO_ADDRESS, 0]), MINT_GAS)
+        for d in digests], "mint")
 
 
 def _service_latency(stack: BenchStack, address: str, double: _DoubleProcess, sales: list[_Sale]) -> dict:
@@ -696,9 +715,12 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
         # 2. latency, one purchase at a time
         lat = _service_latency(stack, address, double, sales[n:])
         raw_lat = _raw_latency(stack, address, raw_tokens[2 * n:], raw_recipients[2 * n:])
+        mint_lat = _raw_mint_latency(stack, address, _digests(n_lat))
         s_hook, s_click, s_raw = _stats(lat["webhook_to_owned_ms"]), _stats(lat["click_to_owned_ms"]), _stats(raw_lat)
+        s_mint = _stats(mint_lat)
         log(f"  latency webhook -> owned: p50 {s_hook['p50']:.1f} ms, p95 {s_hook['p95']:.1f} ms; Pay click -> owned "
-            f"p50 {s_click['p50']:.1f} ms; raw transfer round trip p50 {s_raw['p50']:.1f} ms, p95 {s_raw['p95']:.1f} ms")
+            f"p50 {s_click['p50']:.1f} ms; raw mint round trip p50 {s_mint['p50']:.1f} ms, p95 {s_mint['p95']:.1f} ms; "
+            f"raw transfer round trip p50 {s_raw['p50']:.1f} ms, p95 {s_raw['p95']:.1f} ms")
 
     figures = [
         Figure(SECTION, "paid purchases delivered/s vs raw safeTransferFrom txs/s", service["per_s"], raw["per_s"],
@@ -708,19 +730,21 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
                note=f"context: each seller's first sales from its own wallet (+ gas top-up, operator approval), "
                     f"later ones in the platform's shared transactions; {spread_run['transactions']} delivery txs "
                     f"for {n}"),
+        Figure(SECTION, "latency p50, webhook -> token owned vs raw mint round trip", s_hook["p50"],
+               s_mint["p50"], unit="ms", note=f"{n_lat} sequential purchases; {n_lat} raw mints"),
+        Figure(SECTION, "latency p95, webhook -> token owned vs raw mint round trip", s_hook["p95"],
+               s_mint["p95"], unit="ms"),
         Figure(SECTION, "latency p50, webhook -> token owned vs raw transfer round trip", s_hook["p50"],
-               s_raw["p50"], unit="ms", note=f"{n_lat} sequential purchases"),
-        Figure(SECTION, "latency p95, webhook -> token owned vs raw transfer round trip", s_hook["p95"],
-               s_raw["p95"], unit="ms"),
-        Figure(SECTION, "latency p50, Pay click -> token owned vs raw transfer round trip", s_click["p50"],
-               s_raw["p50"], unit="ms", note="context: 4 webhooks per Pay"),
+               s_raw["p50"], unit="ms", note="context: the delivery is a transfer"),
+        Figure(SECTION, "latency p50, Pay click -> token owned vs raw mint round trip", s_click["p50"],
+               s_mint["p50"], unit="ms", note="context: 4 webhooks per Pay"),
     ]
     details = {
         "n": n, "latency_samples": n_lat, "setup_seconds": round(setup_s, 2),
         "service": service, "raw_transfers": raw_runs, "spread_over_sellers": {"sellers": SPREAD_SELLERS,
                                                                                 **spread_run},
         "latency": {"webhook_to_owned_ms": s_hook, "ack_to_owned_ms": _stats(lat["ack_to_owned_ms"]),
-                    "click_to_owned_ms": s_click, "raw_round_trip_ms": s_raw,
+                    "click_to_owned_ms": s_click, "raw_round_trip_ms": s_raw, "raw_mint_round_trip_ms": s_mint,
                     "webhook_time": "the double's delivery attempt started_at for checkout.session.completed "
                                     "(ack = started_at + duration_ms, after the app recorded the payment)"},
     }

@@ -75,7 +75,7 @@ def _check_payments(section: dict) -> None:
     assert all(_positive(run["per_s"]) for run in details["raw_transfers"])
     assert _positive(service["worker"]["rpc_calls_per_delivery"])
     latency = details["latency"]
-    for key in ("webhook_to_owned_ms", "click_to_owned_ms", "raw_round_trip_ms"):
+    for key in ("webhook_to_owned_ms", "click_to_owned_ms", "raw_round_trip_ms", "raw_mint_round_trip_ms"):
         samples = latency[key]["samples"]
         assert len(samples) == details["latency_samples"], key
         assert all(_positive(v) for v in samples), f"{key}: {samples}"
