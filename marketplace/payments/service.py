@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, update
@@ -168,6 +169,47 @@ def _book(session: Session, purchase: Purchase, rows) -> None:
 def balance_cents(*, session: Session, account_id: int | None) -> int:
     rows = session.exec(select(LedgerEntry.amount_cents).where(LedgerEntry.account_id == account_id)).all()
     return sum(rows)
+
+
+@dataclass
+class Sale:
+    """One sale on a creator's page: what the buyer paid and what the creator earned from it (after a refund: 0)."""
+
+    purchase_id: int
+    work_id: int
+    title: str
+    status: str
+    amount_cents: int
+    currency: str
+    earned_cents: int
+    created_at: datetime
+
+
+def creator_sales(*, session: Session, creator_id: int) -> list[Sale]:
+    """Purchases of this creator's works that got paid (or were paid and refunded), newest first."""
+    rows = session.exec(
+        select(Purchase, Work)
+        .join(Work, col(Purchase.work_id) == col(Work.id))
+        .where(Work.creator_id == creator_id, col(Purchase.status).in_(("paid", "delivered", "refunded")))
+        .order_by(col(Purchase.id).desc())
+    ).all()
+    earned: dict[int, int] = {}
+    for entry in session.exec(select(LedgerEntry).where(
+            LedgerEntry.account_id == creator_id,
+            col(LedgerEntry.entry_type).in_((LedgerEntryType.sale_creator.value,
+                                             LedgerEntryType.refund_creator.value)))).all():
+        earned[entry.purchase_id] = earned.get(entry.purchase_id, 0) + entry.amount_cents
+    return [Sale(purchase_id=p.id, work_id=w.id, title=w.title, status=p.status, amount_cents=p.amount_cents,
+                 currency=p.currency, earned_cents=earned.get(p.id, 0), created_at=p.paid_at or p.created_at)
+            for p, w in rows]
+
+
+def purchases_with_works(*, session: Session, buyer_id: int) -> list[tuple[Purchase, Work]]:
+    """A buyer's purchases with their works, newest first."""
+    return list(session.exec(
+        select(Purchase, Work).join(Work, col(Purchase.work_id) == col(Work.id))
+        .where(Purchase.buyer_id == buyer_id).order_by(col(Purchase.id).desc())
+    ).all())
 
 
 def to_public(purchase: Purchase) -> PurchasePublic:

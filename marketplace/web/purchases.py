@@ -52,5 +52,5 @@ def collection(request: Request, session: SessionDep, viewer: Viewer) -> Respons
         return redirect(request, "/signin?next=/collection")
     return render(request, "collection.html", {
         "owned": queries.owned_works(session=session, account=viewer),
-        "purchases": queries.purchases_with_works(session=session, buyer_id=viewer.id),
+        "purchases": payments_service.purchases_with_works(session=session, buyer_id=viewer.id),
     }, account=viewer)

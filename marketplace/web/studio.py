@@ -18,7 +18,7 @@ from marketplace.exceptions import MarketplaceError, PayloadTooLarge, ServiceUna
 from marketplace.payments import service as payments_service
 from marketplace.services import ServicesDep
 from marketplace.storage.media import ACCEPTED_SUMMARY
-from marketplace.web import queries, security
+from marketplace.web import security
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import price_error, text, work_form
 from marketplace.web.i18n import Translator
@@ -55,7 +55,7 @@ def _studio(request: Request, session, account: Account, *, errors: dict | None 
     uploaded_work = next((w for w, _ in rows if uploaded and str(w.id) == uploaded), None)
     return render(request, "studio.html", {
         "creator": True, "works": [w for w, _ in rows], "errors": errors or {}, "values": values or {},
-        "sales": queries.creator_sales(session=session, creator_id=account.id),
+        "sales": payments_service.creator_sales(session=session, creator_id=account.id),
         "balance_cents": payments_service.balance_cents(session=session, account_id=account.id),
         "uploaded_work": uploaded_work, "accept": ACCEPT,
         "max_upload_bytes": settings_of(request).max_upload_bytes,
