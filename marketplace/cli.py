@@ -63,9 +63,10 @@ def cmd_dev(args) -> int:
         settings = _settings()
         upgrade(settings.effective_database_url)
         db.init_engine(settings.effective_database_url)
+        services = build_services(settings)  # one set for the seed and the app
         if not args.no_demo:
             with db.session_scope() as session:
-                created = seed_demo(session=session, services=build_services(settings), settings=settings)
+                created = seed_demo(session=session, services=services, settings=settings)
             print("  demo data created (minting in the background):" if created else "  demo accounts:")
             for email, _name, role in DEMO_ACCOUNTS:
                 print(f"    {role.value:8} {email:16} password: {DEMO_PASSWORD}")
@@ -79,7 +80,7 @@ def cmd_dev(args) -> int:
         print(f"Marketplace running at http://{args.host}:{args.port}  (API docs at /docs; Ctrl-C stops everything)")
         sys.stdout.flush()
         try:
-            uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+            uvicorn.run(create_app(settings, services), host=args.host, port=args.port, log_level="warning")
         except KeyboardInterrupt:
             pass
         print("\nStopping…")

@@ -22,7 +22,7 @@ from marketplace.chain.router import router as chain_router
 from marketplace.config import Settings, get_settings
 from marketplace.exceptions import MarketplaceError
 from marketplace.payments.router import router as payments_router
-from marketplace.services import build_delivery_worker, build_mint_worker, build_services
+from marketplace.services import Services, build_delivery_worker, build_mint_worker, build_services
 from marketplace.storage.router import router as ipfs_router
 from marketplace.web import errors as web_errors
 from marketplace.web.router import router as web_router
@@ -83,15 +83,18 @@ async def _too_large(limit_bytes: int, send) -> None:
     await send({"type": "http.response.body", "body": body.body})
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The app. `services`: adapters built beforehand (`marketplace dev` seeds the demo with them, so one chain
+    client, and one nonce counter per key, serves the whole process); by default built at start-up."""
     settings = settings or get_settings()
+    prebuilt = services
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if db._engine is None:
             db.init_engine(settings.effective_database_url)
         settings.media_dir.mkdir(parents=True, exist_ok=True)
-        services = build_services(settings)
+        services = prebuilt or build_services(settings)
         app.state.services = services
         if settings.run_mint_worker and services.chain is not None:
             services.worker = build_mint_worker(services)
