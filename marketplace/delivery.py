@@ -78,11 +78,14 @@ class DeliveryWorker(BackgroundWorker):
         shared: list[Purchase] = []
         by_seller: dict[int, list[Purchase]] = {}
         retries: list[list[Purchase]] = []
+        may_move: dict[int, bool] = {}  # per seller, asked once per batch
         for purchase in purchases:
             work = works[purchase.work_id]
+            if work.creator_id not in may_move:
+                may_move[work.creator_id] = self._operator_may_move(self._seller_signer(work).address)
             if purchase.delivery_attempts > 0:
                 retries.append([purchase])
-            elif self._operator_may_move(self._seller_signer(work).address):
+            elif may_move[work.creator_id]:
                 shared.append(purchase)
             else:
                 by_seller.setdefault(work.creator_id, []).append(purchase)
