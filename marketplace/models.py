@@ -1,8 +1,8 @@
 """Every table, imported in one place for Alembic and create_all."""
 
-from marketplace.accounts.models import Account
+from marketplace.accounts.models import Account, RevokedToken
 from marketplace.catalog.models import Work
 from marketplace.chain.models import MintJob
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 
-__all__ = ["Account", "Work", "MintJob", "Purchase", "StripeEvent", "LedgerEntry"]
+__all__ = ["Account", "LedgerEntry", "MintJob", "Purchase", "RevokedToken", "StripeEvent", "Work"]

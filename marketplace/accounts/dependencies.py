@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from marketplace.accounts import security
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.db import SessionDep
@@ -22,12 +21,10 @@ def get_optional_account(
 ) -> Account | None:
     if not token:
         return None
-    account_id = security.decode_access_token(token, secret=settings.auth_secret.get_secret_value())
-    if account_id is None:
-        raise Unauthorized("Invalid or expired access token")
-    account = accounts_service.get_account(session=session, account_id=account_id)
+    account = accounts_service.account_for_token(session=session, token=token,
+                                                 secret=settings.auth_secret.get_secret_value())
     if account is None:
-        raise Unauthorized("Invalid or expired access token")
+        raise Unauthorized("Invalid, expired or signed-out access token")
     return account
 
 
@@ -56,13 +53,8 @@ SESSION_COOKIE = "mp_session"  # the web pages' sign-in: a signed access token i
 def get_cookie_account(request: Request, session: SessionDep, settings: SettingsDep) -> Account | None:
     """The account signed in to the web pages, or None. Only the pages use this; the JSON API takes bearer tokens
     (so a cookie alone can never call the API, and the pages' form posts carry a CSRF token)."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    account_id = security.decode_access_token(token, secret=settings.auth_secret.get_secret_value())
-    if account_id is None:
-        return None
-    return accounts_service.get_account(session=session, account_id=account_id)
+    return accounts_service.account_for_token(session=session, token=request.cookies.get(SESSION_COOKIE),
+                                              secret=settings.auth_secret.get_secret_value())
 
 
 CookieAccount = Annotated[Account | None, Depends(get_cookie_account)]

@@ -75,3 +75,13 @@ class CreatorPublic(SQLModel):
 class Token(SQLModel):
     access_token: str
     token_type: str = "bearer"
+
+
+class RevokedToken(SQLModel, table=True):
+    """An access token signed out before it expired (by its jti); kept until it would have expired anyway."""
+
+    __tablename__ = "revoked_token"
+
+    token_id: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(index=True)
+    revoked_at: datetime = Field(default_factory=utcnow)

@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from marketplace.accounts import security
 from marketplace.accounts import service as accounts_service
-from marketplace.accounts.dependencies import CurrentAccount
+from marketplace.accounts.dependencies import CurrentAccount, oauth2_scheme
 from marketplace.accounts.models import AccountCreate, AccountPublic, Token
 from marketplace.db import SessionDep
 from marketplace.dependencies import SettingsDep
@@ -36,6 +36,13 @@ def token(
         account_id=account.id, secret=settings.auth_secret.get_secret_value(), minutes=settings.access_token_minutes
     )
     return Token(access_token=access)
+
+
+@router.post("/auth/signout", status_code=status.HTTP_204_NO_CONTENT)
+def signout(account: CurrentAccount, session: SessionDep, settings: SettingsDep,
+            token: Annotated[str | None, Depends(oauth2_scheme)]) -> None:
+    """Revoke the bearer token of this request until it expires; the account's other tokens keep working."""
+    accounts_service.sign_out(session=session, token=token, secret=settings.auth_secret.get_secret_value())
 
 
 @router.get("/me", response_model=AccountPublic)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -31,15 +33,24 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class AccessToken:
+    account_id: int
+    token_id: str  # the JWT's jti: what signing out revokes
+    expires_at: datetime
+
+
 def create_access_token(*, account_id: int, secret: str, minutes: int) -> str:
     now = datetime.now(UTC)
-    payload = {"sub": str(account_id), "iat": now, "exp": now + timedelta(minutes=minutes)}
+    payload = {"sub": str(account_id), "jti": uuid.uuid4().hex, "iat": now, "exp": now + timedelta(minutes=minutes)}
     return jwt.encode(payload, secret, algorithm=_ALGORITHM)
 
 
-def decode_access_token(token: str, *, secret: str) -> int | None:
+def read_access_token(token: str, *, secret: str) -> AccessToken | None:
+    """The token's claims when its signature and expiry hold (revocation is the service's business), else None."""
     try:
-        payload = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["sub", "exp"]})
-        return int(payload["sub"])
-    except (jwt.PyJWTError, ValueError, KeyError):
+        payload = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["sub", "exp", "jti"]})
+        return AccessToken(account_id=int(payload["sub"]), token_id=str(payload["jti"])[:64],
+                           expires_at=datetime.fromtimestamp(payload["exp"], UTC))
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError):
         return None

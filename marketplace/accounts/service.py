@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from marketplace.accounts import security, wallets
-from marketplace.accounts.models import Account, AccountCreate, Role
+from marketplace.accounts.models import Account, AccountCreate, RevokedToken, Role
+from marketplace.db import utcnow
 from marketplace.exceptions import Conflict, Forbidden, NotFound, Unauthorized
 
 
 def get_account(*, session: Session, account_id: int) -> Account | None:
     return session.get(Account, account_id)
+
+
+def account_for_token(*, session: Session, token: str | None, secret: str) -> Account | None:
+    """The account an access token signs in (bearer or session cookie), or None: bad signature, expired, signed
+    out, or the account is gone."""
+    claims = security.read_access_token(token, secret=secret) if token else None
+    if claims is None:
+        return None
+    if session.exec(select(RevokedToken.token_id).where(RevokedToken.token_id == claims.token_id)).first():
+        return None
+    return get_account(session=session, account_id=claims.account_id)
+
+
+def sign_out(*, session: Session, token: str | None, secret: str) -> bool:
+    """Revoke this access token until it expires (other sessions of the account stay signed in). True when a valid
+    token was revoked now; signing out twice, or with a bad token, changes nothing."""
+    claims = security.read_access_token(token, secret=secret) if token else None
+    if claims is None:
+        return False
+    revoked = RevokedToken.__table__
+    session.execute(delete(revoked).where(revoked.c.expires_at < utcnow()))  # the list only holds live tokens
+    try:
+        with session.begin_nested():
+            session.execute(insert(revoked).values(token_id=claims.token_id, expires_at=claims.expires_at,
+                                                   revoked_at=utcnow()))
+    except IntegrityError:  # already signed out
+        session.commit()
+        return False
+    session.commit()
+    return True
 
 
 def get_account_or_raise(*, session: Session, account_id: int) -> Account:

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from marketplace.accounts import security as account_security
 from marketplace.accounts import service as accounts_service
+from marketplace.accounts.dependencies import SESSION_COOKIE
 from marketplace.accounts.models import Account, Role
 from marketplace.db import SessionDep
 from marketplace.exceptions import Conflict, Unauthorized
@@ -75,7 +76,10 @@ def signup(request: Request, form: CsrfForm, session: SessionDep, t: TranslatorD
 
 
 @router.post("/signout")
-def signout(request: Request, form: CsrfForm) -> Response:
+def signout(request: Request, form: CsrfForm, session: SessionDep) -> Response:
+    """Revoke this browser's session token (a copy of the cookie stops working too) and drop the cookie."""
+    accounts_service.sign_out(session=session, token=request.cookies.get(SESSION_COOKIE),
+                              secret=settings_of(request).auth_secret.get_secret_value())
     response = redirect(request, "/signin?m=signed_out")
     security.clear_session_cookie(response, settings_of(request))
     return response

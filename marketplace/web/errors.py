@@ -7,7 +7,6 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from marketplace import db
-from marketplace.accounts import security as account_security
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import SESSION_COOKIE
 from marketplace.web.templating import render, translator
@@ -24,13 +23,10 @@ def _viewer(request: Request):
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    settings = request.app.state.settings
-    account_id = account_security.decode_access_token(token, secret=settings.auth_secret.get_secret_value())
-    if account_id is None:
-        return None
+    secret = request.app.state.settings.auth_secret.get_secret_value()
     try:
         with Session(db.get_engine(), expire_on_commit=False) as session:
-            return accounts_service.get_account(session=session, account_id=account_id)
+            return accounts_service.account_for_token(session=session, token=token, secret=secret)
     except Exception:  # noqa: BLE001 - an error page must render even when the database is the problem
         return None
 

@@ -4,7 +4,7 @@ from eth_utils import is_checksum_address
 from sqlmodel import Session, select
 
 from marketplace import db
-from marketplace.accounts.models import Account
+from marketplace.accounts.models import Account, RevokedToken
 from marketplace.accounts.wallets import custodial_address
 
 
@@ -84,3 +84,39 @@ def test_admin_cannot_self_register(client):
 def test_each_account_gets_a_distinct_wallet(api):
     a, b = api.register(role="creator"), api.register(role="buyer")
     assert a["wallet_address"] != b["wallet_address"]
+
+
+def test_sign_out_revokes_that_token_only(client):
+    client.post("/api/auth/register", json={
+        "email": "paul@example.lu", "password": "paul-password", "display_name": "Paul", "role": "buyer"})
+
+    def token() -> dict:
+        r = client.post("/api/auth/token", data={"username": "paul@example.lu", "password": "paul-password"})
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    laptop, phone = token(), token()
+    assert client.post("/api/auth/signout", headers=laptop).status_code == 204
+    assert client.get("/api/me", headers=laptop).status_code == 401
+    assert client.get("/api/me", headers=phone).status_code == 200  # the other session stays signed in
+    assert client.post("/api/auth/signout", headers=laptop).status_code == 401  # already signed out
+    assert client.post("/api/auth/signout").status_code == 401
+    with Session(db.get_engine()) as session:
+        assert len(session.exec(select(RevokedToken)).all()) == 1
+
+
+def test_signed_out_tokens_are_forgotten_once_they_would_have_expired(client):
+    from datetime import timedelta
+
+    from marketplace.accounts import security
+    from marketplace.accounts import service as accounts_service
+
+    secret = "a-test-secret-of-at-least-32-bytes-long"
+    with Session(db.get_engine()) as session:
+        session.add(RevokedToken(token_id="old", expires_at=db.utcnow() - timedelta(minutes=1)))
+        session.commit()
+        fresh = security.create_access_token(account_id=1, secret=secret, minutes=5)
+        assert accounts_service.sign_out(session=session, token=fresh, secret=secret)
+        assert not accounts_service.sign_out(session=session, token=fresh, secret=secret)  # twice: no change
+        assert not accounts_service.sign_out(session=session, token="not-a-token", secret=secret)
+        ids = [r.token_id for r in session.exec(select(RevokedToken)).all()]
+    assert ids == [security.read_access_token(fresh, secret=secret).token_id]

@@ -96,6 +96,11 @@ def test_sign_up_in_and_out_with_a_cookie_session(web):
     out = user.post_form("/studio", "/signout")
     assert out.status_code == 303 and "mp_session" not in user.client.cookies
     assert user.get("/studio").headers["location"] == "/signin?next=/studio"
+    # the signed-out token is dead, not just forgotten: a copy of the old cookie gets nowhere
+    thief = web()
+    thief.client.cookies.set("mp_session", cookie)
+    assert thief.get("/studio").headers["location"] == "/signin?next=/studio"
+    assert user.client.get("/api/me", headers={"Authorization": f"Bearer {cookie}"}).status_code == 401
 
     bad = user.post_form("/signin", "/signin", {"email": email, "password": "wrong password"})
     assert bad.status_code == 400 and "Incorrect e-mail or password" in bad.text
