@@ -157,7 +157,9 @@ class IpfsNode:
                     f"(log {self.log_path}):\n{self._log_tail()}",
                 )
             try:
-                if _api_answers(self.api_url):
+                # ready = answering, and its `api` file written (js-ipfs may answer first): until then another
+                # node's cleanup could not tell this daemon's files from a dead one's
+                if _api_answers(self.api_url) and (self.repo_dir / "api").exists():
                     return
             except (requests.RequestException, ValueError):
                 pass
@@ -229,6 +231,8 @@ def _clear_stale_daemon_files(repo_dir: Path, *, only_port: int | None = None) -
     only_port: leave everything alone unless the `api` file names this port (our own daemon's leftovers).
     """
     api_file = repo_dir / "api"
+    if only_port is not None and not api_file.exists():
+        return  # nothing says the lock is ours (another daemon may be starting); the next start clears it
     if api_file.exists():
         addr = api_file.read_text().strip()  # e.g. /ip4/127.0.0.1/tcp/5001/http
         parts = addr.split("/")
