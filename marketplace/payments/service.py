@@ -47,19 +47,26 @@ def list_purchases(*, session: Session, buyer_id: int) -> list[Purchase]:
         select(Purchase).where(Purchase.buyer_id == buyer_id).order_by(col(Purchase.id).desc())).all())
 
 
-def transition(session: Session, purchase_id: int, *, from_: tuple[str, ...], to: str, **values) -> bool:
-    """Guarded state change: UPDATE ... WHERE id = ? AND status IN (from_). True when this call made it.
+def transition_many(session: Session, purchase_ids: list[int], *, from_: tuple[str, ...], to: str,
+                    **values) -> list[int]:
+    """Guarded state change: UPDATE ... WHERE id IN (...) AND status IN (from_) RETURNING id. The ids this call
+    moved; the others were in another state already (a concurrent change, a duplicate event).
 
     A plain UPDATE on the table, not the ORM's bulk update (which would also look for loaded Purchase objects to
     synchronise, and cost more than the statement; it runs on every webhook): loaded objects keep their old
-    values, so callers decide from the return value."""
+    values, so callers decide from the returned ids."""
     table = Purchase.__table__
-    result = session.execute(
+    return list(session.execute(
         update(table)
-        .where(table.c.id == purchase_id, table.c.status.in_([str(s) for s in from_]))
-        .values(status=str(to), updated_at=utcnow(), **values)
-    )
-    return result.rowcount == 1
+        .where(table.c.id.in_(purchase_ids), table.c.status.in_([str(s) for s in from_]))
+        .values(**{"updated_at": utcnow(), **values, "status": str(to)})
+        .returning(table.c.id)
+    ).scalars())
+
+
+def transition(session: Session, purchase_id: int, *, from_: tuple[str, ...], to: str, **values) -> bool:
+    """transition_many for one purchase: True when this call made the change."""
+    return bool(transition_many(session, [purchase_id], from_=from_, to=to, **values))
 
 
 def owe_refund(session: Session, purchase_id: int, reason: str, *, payment_intent: str | None = None) -> bool:
@@ -92,13 +99,21 @@ def split_amount(amount_cents: int, fee_bps: int) -> tuple[int, int]:
     return amount_cents - fee, fee
 
 
+def _sale_rows(purchase: Purchase, creator_id: int, fee_bps: int) -> list[tuple[LedgerEntryType, int | None, int]]:
+    """A sale's ledger rows: (type, account, cents) for the creator's earnings and the platform's fee."""
+    creator_cents, fee_cents = split_amount(purchase.amount_cents, fee_bps)
+    return [(LedgerEntryType.sale_creator, creator_id, creator_cents),
+            (LedgerEntryType.sale_platform_fee, None, fee_cents)]
+
+
+def _entry(purchase: Purchase, entry_type: LedgerEntryType, account_id: int | None, cents: int) -> dict:
+    return {"purchase_id": purchase.id, "work_id": purchase.work_id, "account_id": account_id,
+            "entry_type": entry_type.value, "amount_cents": cents, "currency": purchase.currency}
+
+
 def book_sale(session: Session, *, purchase: Purchase, creator_id: int, fee_bps: int) -> None:
     """Record the creator's earnings and the platform fee for a delivered sale, once (unique per purchase)."""
-    creator_cents, fee_cents = split_amount(purchase.amount_cents, fee_bps)
-    _book(session, purchase, [
-        (LedgerEntryType.sale_creator, creator_id, creator_cents),
-        (LedgerEntryType.sale_platform_fee, None, fee_cents),
-    ])
+    _book(session, purchase, _sale_rows(purchase, creator_id, fee_bps))
 
 
 def book_refund_reversal(session: Session, *, purchase: Purchase) -> None:
@@ -115,34 +130,26 @@ def book_refund_reversal(session: Session, *, purchase: Purchase) -> None:
     ])
 
 
-def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str]], *, fee_bps: int,
+def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str | None]], *, fee_bps: int,
                         now: datetime) -> list[int]:
     """paid -> delivered for many (purchase, work, delivery tx hash) at once: the guarded transition, each work's
     new owner, each sale booked. A few statements per call rather than ~10 per sale, so the write lock (SQLite's
     one writer) is held for milliseconds. Returns the ids this call moved; the others were no longer paid."""
-    by_tx: dict[str, list[int]] = defaultdict(list)
+    by_tx: dict[str | None, list[int]] = defaultdict(list)
     for purchase, _, tx_hash in sales:
         by_tx[tx_hash].append(purchase.id)
     moved: set[int] = set()
     for tx_hash, ids in by_tx.items():
-        moved.update(session.execute(
-            update(Purchase).where(col(Purchase.id).in_(ids), Purchase.status == PurchaseStatus.paid)
-            .values(status=PurchaseStatus.delivered, delivery_tx_hash=tx_hash, delivered_at=now, claimed_by=None,
-                    claimed_until=None, last_error=None, updated_at=now)
-            .returning(Purchase.id)).scalars().all())
+        moved.update(transition_many(session, ids, from_=(PurchaseStatus.paid,), to=PurchaseStatus.delivered,
+                                     delivery_tx_hash=tx_hash, delivered_at=now, claimed_by=None, claimed_until=None,
+                                     last_error=None, updated_at=now))
     mine = [(purchase, work) for purchase, work, _ in sales if purchase.id in moved]
     if not mine:
         return []
     session.execute(update(Work), [{"id": work.id, "owner_address": purchase.wallet_address,
                                     "sale_status": SaleStatus.sold.value, "updated_at": now} for purchase, work in mine])
-    entries = []
-    for purchase, work in mine:
-        creator_cents, fee_cents = split_amount(purchase.amount_cents, fee_bps)
-        for entry_type, account_id, cents in ((LedgerEntryType.sale_creator, work.creator_id, creator_cents),
-                                              (LedgerEntryType.sale_platform_fee, None, fee_cents)):
-            entries.append({"purchase_id": purchase.id, "work_id": purchase.work_id, "account_id": account_id,
-                            "entry_type": entry_type.value, "amount_cents": cents, "currency": purchase.currency,
-                            "created_at": now})
+    entries = [{**_entry(purchase, *row), "created_at": now}
+               for purchase, work in mine for row in _sale_rows(purchase, work.creator_id, fee_bps)]
     try:
         with session.begin_nested():
             session.execute(insert(LedgerEntry), entries)
@@ -160,8 +167,7 @@ def _book(session: Session, purchase: Purchase, rows) -> None:
             continue
         try:
             with session.begin_nested():
-                session.add(LedgerEntry(purchase_id=purchase.id, work_id=purchase.work_id, account_id=account_id,
-                                        entry_type=entry_type.value, amount_cents=cents, currency=purchase.currency))
+                session.add(LedgerEntry(**_entry(purchase, entry_type, account_id, cents)))
         except IntegrityError:  # booked concurrently: the unique constraint keeps it once
             pass
 
