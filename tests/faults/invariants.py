@@ -1,0 +1,102 @@
+"""What must hold after any fault: the checks every fault-matrix test ends with.
+
+After a crash, a kill, an outage or a rewound chain, once the product has had time to recover:
+- every paid purchase ends delivered or refunded (nothing stays paid, nothing is lost);
+- nothing is minted twice and nothing is delivered twice (at most one mint Transfer per token, at most one
+  delivered purchase per work, and each delivered purchase's token moved to its buyer once);
+- no work says `minted` without its token on chain, owned where the database says;
+- every delivered purchase's token is in its buyer's wallet on chain;
+- the ledger reconciles to the cent with the delivered and refunded sales;
+- the product still answers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from sqlmodel import Session, select
+from web3 import Web3
+
+from marketplace import db
+from marketplace.catalog.models import Work, WorkStatus
+from marketplace.chain.client import TRANSFER_TOPIC, ZERO_ADDRESS, ChainClient
+from marketplace.payments.models import LedgerEntry, Purchase, PurchaseStatus
+
+
+def _topic_address(topic) -> str:
+    return Web3.to_checksum_address(bytes(topic)[-20:])
+
+
+def transfer_logs(chain: ChainClient, token_id: int) -> list[tuple[str, str]]:
+    """Every (from, to) Transfer of a token on chain, oldest first."""
+    logs = chain.w3.eth.get_logs({
+        "address": chain.contract_address, "fromBlock": 0, "toBlock": "latest",
+        "topics": [TRANSFER_TOPIC, None, None, "0x" + token_id.to_bytes(32, "big").hex()],
+    })
+    return [(_topic_address(log["topics"][1]), _topic_address(log["topics"][2])) for log in logs]
+
+
+def wait_until_settled(*, timeout: float = 60.0, poll: float = 0.1,
+                       also: Callable[[], bool] | None = None) -> None:
+    """Wait until no purchase is paid-and-undelivered and no work is still minting (and `also()` holds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with Session(db.get_engine()) as session:
+            paid = session.exec(select(Purchase.id).where(Purchase.status == PurchaseStatus.paid)).all()
+            minting = session.exec(select(Work.id).where(Work.status == WorkStatus.minting)).all()
+        if not paid and not minting and (also is None or also()):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not settled after {timeout}s: paid purchases {list(paid)}, "
+                                 f"works still minting {list(minting)}")
+        time.sleep(poll)
+
+
+def assert_consistent(chain: ChainClient, *, health: Callable[[], int] | None = None) -> None:
+    """Every invariant above, against the database the engine points at and the chain `chain` reads."""
+    with Session(db.get_engine()) as session:
+        works = list(session.exec(select(Work)).all())
+        purchases = list(session.exec(select(Purchase)).all())
+        ledger = list(session.exec(select(LedgerEntry)).all())
+    stuck = [p.id for p in purchases if p.status == PurchaseStatus.paid]
+    assert not stuck, f"paid purchases neither delivered nor refunded: {stuck}"
+
+    delivered_per_work = Counter(p.work_id for p in purchases if p.status == PurchaseStatus.delivered)
+    twice = [w for w, n in delivered_per_work.items() if n > 1]
+    assert not twice, f"works delivered more than once: {twice}"
+
+    by_id = {w.id: w for w in works}
+    for work in works:
+        if work.token_id is None:
+            continue
+        logs = transfer_logs(chain, int(work.token_id))
+        mints = [t for t in logs if t[0] == ZERO_ADDRESS]
+        assert len(mints) <= 1, f"work {work.id} minted {len(mints)} times"
+        if work.status == WorkStatus.minted:
+            owner = chain.owner_of(int(work.token_id))
+            assert owner is not None, f"work {work.id} is minted in the database but its token is not on chain"
+            assert owner == work.owner_address, (
+                f"work {work.id}: the database says {work.owner_address} owns it, the chain says {owner}")
+    for purchase in purchases:
+        if purchase.status != PurchaseStatus.delivered:
+            continue
+        work = by_id[purchase.work_id]
+        token_id = int(work.token_id)
+        assert chain.owner_of(token_id) == purchase.wallet_address, (
+            f"purchase {purchase.id} is delivered but its token is not in the buyer's wallet")
+        arrivals = [t for t in transfer_logs(chain, token_id) if t[1] == purchase.wallet_address and t[0] != ZERO_ADDRESS]
+        assert len(arrivals) == 1, f"purchase {purchase.id}: the token reached the buyer {len(arrivals)} times"
+
+    # the ledger reconciles to the cent: a delivered sale books its price; a refund after delivery nets it to zero
+    booked = Counter()
+    for entry in ledger:
+        booked[entry.purchase_id] += entry.amount_cents
+    for purchase in purchases:
+        expected = purchase.amount_cents if purchase.status == PurchaseStatus.delivered else 0
+        assert booked.get(purchase.id, 0) == expected, (
+            f"purchase {purchase.id} ({purchase.status}): ledger {booked.get(purchase.id, 0)} cents, "
+            f"expected {expected}")
+    if health is not None:
+        assert health() == 200, "the product no longer answers"
