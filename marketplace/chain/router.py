@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from marketplace.api_errors import errors
 from marketplace.services import ServicesDep
 
 router = APIRouter(prefix="/api", tags=["chain"])
@@ -15,7 +16,7 @@ class ChainInfo(BaseModel):
     contract_address: str
 
 
-@router.get("/chain", response_model=ChainInfo)
+@router.get("/chain", response_model=ChainInfo, responses=errors(503))
 async def chain_info(services: ServicesDep) -> ChainInfo:
     chain = services.chain_or_raise()
     chain_id = await run_in_threadpool(chain.chain_id)
