@@ -52,6 +52,9 @@ class Settings(BaseSettings):
 
     database_url: str = ""  # empty: SQLite file in data_dir
     rpc_url: str = "http://127.0.0.1:8545"
+    # what GET /api/chain tells browsers and wallets; RPC_URL itself may carry a provider's API key, so outside
+    # dev/test it is never shown unless set here
+    public_rpc_url: str | None = None
     chain_id: int | None = None  # checked against the node at start when set
     contract_address: str | None = None  # empty in dev: deployed by `marketplace dev`
     minter_private_key: SecretStr = SecretStr(DEV_MINTER_KEY)
@@ -112,6 +115,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'marketplace.db').as_posix()}"
+
+    @property
+    def shown_rpc_url(self) -> str:
+        if self.public_rpc_url is not None:
+            return self.public_rpc_url
+        return self.rpc_url if self.env in ("dev", "test") else ""
 
     @property
     def media_dir(self) -> Path:
