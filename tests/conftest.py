@@ -81,6 +81,25 @@ class Api:
         user["password"] = password
         return user
 
+    def register_admin(self, *, password: str = "correct horse 1") -> dict:
+        """Admins are made by an operator (`marketplace create-admin`), never by sign-up: the same service call."""
+        from sqlmodel import Session
+
+        from marketplace import db
+        from marketplace.accounts import service as accounts_service
+        from marketplace.accounts.models import AccountCreate, Role
+
+        self._n += 1
+        email = f"admin{self._n}-{time.monotonic_ns()}@example.lu"
+        with Session(db.get_engine()) as session:
+            accounts_service.register(session=session, account_in=AccountCreate(
+                email=email, password=password, display_name="Admin", role=Role.admin),
+                wallet_secret=self.client.app.state.settings.wallet_secret.get_secret_value(), allow_admin=True)
+        token = self.client.post("/api/auth/token", data={"username": email, "password": password})
+        assert token.status_code == 200, token.text
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        return {**self.client.get("/api/me", headers=headers).json(), "headers": headers, "password": password}
+
     def upload(self, user: dict, *, content: bytes | None = None, filename: str = "work.png", **fields):
         data = {
             "title": "Moselle Light", "description": "A photograph of the Moselle at dawn.",

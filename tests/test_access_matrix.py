@@ -21,8 +21,6 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from marketplace import db
-from marketplace.accounts import service as accounts_service
-from marketplace.accounts.models import AccountCreate, Role
 from marketplace.payments.models import Purchase
 from tests.conftest import Api, png_bytes
 from tests.plugins.live_fixtures import WEBHOOK_SECRET
@@ -76,18 +74,6 @@ class Scene:
         return self.api.wait_for_status(draft["id"], "minted")
 
 
-def _admin(scene: Scene, password: str = "correct horse 1") -> dict:
-    email = f"admin-{time.monotonic_ns()}@example.lu"
-    with Session(db.get_engine()) as session:
-        accounts_service.register(session=session, account_in=AccountCreate(
-            email=email, password=password, display_name="Admin", role=Role.admin),
-            wallet_secret=scene.client.app.state.settings.wallet_secret.get_secret_value(), allow_admin=True)
-    token = scene.client.post("/api/auth/token", data={"username": email, "password": password}).json()
-    me = scene.client.get("/api/me", headers={"Authorization": f"Bearer {token['access_token']}"}).json()
-    return {**me, "email": email, "password": password,
-            "headers": {"Authorization": f"Bearer {token['access_token']}"}}
-
-
 @pytest.fixture
 def scene(make_client, stripe_double) -> Scene:
     client = make_client(stripe_api_base=stripe_double.api_base, stripe_api_key=stripe_double.api_key,
@@ -97,7 +83,7 @@ def scene(make_client, stripe_double) -> Scene:
     for role in ROLES[1:-1]:
         kind = "buyer" if "buyer" in role else "creator"
         s.users[role] = api.register(role=kind, name=role.replace("_", " ").title())
-    s.users["admin"] = _admin(s)
+    s.users["admin"] = api.register_admin()
     s.draft = s.fresh_draft()
     s.minted = s.fresh_minted()
     r = client.post(f"/api/works/{s.minted['id']}/checkout", headers=s.headers("buyer"))

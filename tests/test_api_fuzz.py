@@ -38,6 +38,7 @@ def fuzz_roles(fuzz_client) -> dict[str, dict]:
     roles = {"anonymous": {}}
     for role in ("buyer", "creator"):
         roles[role] = api.register(role=role)["headers"]
+    roles["admin"] = api.register_admin()["headers"]
     creator = {"headers": roles["creator"]}
     api.upload(creator)
     minted = api.upload(creator, title="Minted for the fuzzer").json()
