@@ -17,11 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketplace import db
 from marketplace.accounts.router import router as accounts_router
+from marketplace.accounts.security import PasswordHashing
 from marketplace.catalog.router import router as catalog_router
 from marketplace.chain.router import router as chain_router
 from marketplace.config import Settings, get_settings
 from marketplace.exceptions import MarketplaceError
 from marketplace.payments.router import router as payments_router
+from marketplace.ratelimit import RateLimiter
 from marketplace.services import Services, build_delivery_worker, build_mint_worker, build_services
 from marketplace.storage.router import router as ipfs_router
 from marketplace.web import errors as web_errors
@@ -102,12 +104,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if settings.run_delivery_worker and services.chain is not None:
             services.delivery = build_delivery_worker(services)
             services.delivery.start()
+        app.state.password_hashing.warm_up()
         try:
             yield
         finally:
             for worker in (services.worker, services.delivery):
                 if worker is not None:
                     worker.stop()
+            app.state.password_hashing.shutdown()
+            await app.state.rate_limiter.aclose()
 
     app = FastAPI(
         title="Luxembourg Creative Marketplace",
@@ -116,13 +121,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter.from_settings(settings)
+    app.state.password_hashing = PasswordHashing(workers=settings.password_hash_workers,
+                                                 queue=settings.password_hash_queue)
 
     @app.exception_handler(MarketplaceError)
     async def _marketplace_error(request: Request, exc: MarketplaceError):
         if web_errors.wants_page(request):
-            return await run_in_threadpool(web_errors.error_page, request, exc.status_code, exc.message, exc.code)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code, headers=headers)
+            page = await run_in_threadpool(web_errors.error_page, request, exc.status_code, exc.message, exc.code)
+            page.headers.update(exc.headers or {})
+            return page
+        headers = {**(exc.headers or {}), **({"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {})}
+        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code,
+                            headers=headers or None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
