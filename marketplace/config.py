@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     # Argon2 runs in its own small pool (never the server's shared one); callers beyond workers + queue get 503 now
     password_hash_workers: int = Field(default=2, ge=1, le=64)
     password_hash_queue: int = Field(default=16, ge=0)
+    password_hash_nice: int = Field(default=10, ge=0, le=19)  # how much lower the hashing threads' CPU priority is
     body_read_timeout_s: float = Field(default=30.0, gt=0)  # longest wait for the next piece of a request body
 
     @field_validator("rate_limit_signin", "rate_limit_signin_address", "rate_limit_register",

@@ -180,7 +180,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.password_hashing = PasswordHashing(workers=settings.password_hash_workers,
-                                                 queue=settings.password_hash_queue)
+                                                 queue=settings.password_hash_queue, nice=settings.password_hash_nice)
 
     @app.exception_handler(MarketplaceError)
     async def _marketplace_error(request: Request, exc: MarketplaceError):

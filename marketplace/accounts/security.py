@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from marketplace.exceptions import ServerBusy
 
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 _ALGORITHM = "HS256"
 
@@ -44,13 +47,26 @@ class PasswordHashing:
     beyond that is refused at once (ServerBusy, 503 with Retry-After) instead of waiting behind the flood.
 
     A slot is held until the hash is done, not until its caller gives up, so abandoned requests cannot let more
-    hashes run than the pool allows."""
+    hashes run than the pool allows. The pool's threads run at a lower CPU priority (`nice`, Linux niceness is per
+    thread and inherited by the threads Argon2 starts for its lanes): when the CPU is short, the event loop and the
+    other endpoints get it first and sign-ins wait, not the other way round."""
 
-    def __init__(self, *, workers: int, queue: int) -> None:
+    def __init__(self, *, workers: int, queue: int, nice: int = 0) -> None:
         self.workers = workers
         self.queue = queue
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="password-hash")
+        self.nice = nice
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="password-hash",
+                                            initializer=self._lower_priority)
         self._slots = threading.BoundedSemaphore(workers + queue)
+
+    def _lower_priority(self) -> None:
+        if self.nice <= 0 or not hasattr(os, "setpriority"):
+            return
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + self.nice))
+        except OSError as exc:  # not allowed here: hashing still works, only without the lower priority
+            log.warning("could not lower the password hashing threads' priority: %s", exc)
 
     async def _run(self, fn, *args):
         if not self._slots.acquire(blocking=False):
