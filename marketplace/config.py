@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Well-known anvil dev account #0: funded on every local anvil, worthless anywhere else.
@@ -84,6 +84,38 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = 5
     delivery_batch_size: int = Field(default=50, ge=1, le=200)  # purchases claimed at once; one tx per seller
     custodial_gas_topup_wei: int = 10**16  # ETH the platform sends a custodial wallet to pay delivery gas
+
+    # Abuse limits (the `limits` library's strings: "10/minute;100/hour"), each per account (the e-mail for sign-in
+    # and sign-up) and per client address. Counted in memory (one process) or in Redis for several processes.
+    rate_limit_storage_url: str = "memory://"  # e.g. redis://127.0.0.1:6379/0
+    rate_limit_key_prefix: str = "marketplace"  # keys in a shared store are namespaced by this
+    rate_limit_signin: str = "10/minute;100/hour"  # sign-in attempts per e-mail
+    rate_limit_signin_address: str = "60/minute;1000/hour"  # sign-in attempts per client address
+    rate_limit_register: str = "5/hour"  # sign-ups per e-mail
+    rate_limit_register_address: str = "20/hour"  # sign-ups per client address
+    rate_limit_checkout: str = "10/minute;60/hour"  # checkouts per buyer account
+    rate_limit_checkout_address: str = "60/minute;600/hour"  # checkouts per client address
+    # a failed sign-in answers after base * 2^(n-1) s (capped), n = recent failures of that e-mail or address
+    signin_failure_delay_s: float = Field(default=0.25, ge=0)
+    signin_failure_delay_max_s: float = Field(default=4.0, ge=0)
+    signin_failure_window_s: int = Field(default=900, ge=1)  # how long a failure counts
+    # Argon2 runs in its own small pool (never the server's shared one); callers beyond workers + queue get 503 now
+    password_hash_workers: int = Field(default=2, ge=1, le=64)
+    password_hash_queue: int = Field(default=16, ge=0)
+    password_hash_nice: int = Field(default=10, ge=0, le=19)  # how much lower the hashing threads' CPU priority is
+    body_read_timeout_s: float = Field(default=30.0, gt=0)  # longest wait for the next piece of a request body
+
+    @field_validator("rate_limit_signin", "rate_limit_signin_address", "rate_limit_register",
+                     "rate_limit_register_address", "rate_limit_checkout", "rate_limit_checkout_address")
+    @classmethod
+    def _rate_limit_string(cls, value: str) -> str:
+        from limits import parse_many  # fail fast at start on a limit the library cannot read
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit like '10/minute;100/hour': {value!r}") from exc
+        return value
 
     @model_validator(mode="after")
     def _no_dev_secrets_outside_dev(self) -> "Settings":

@@ -12,15 +12,15 @@ class MarketplaceError(Exception):
 
     status_code: int = 500
     code: str = "internal_error"
-    headers: dict[str, str] | None = None  # sent with the error response (e.g. Retry-After)
+    headers: dict[str, str] | None = None  # extra response headers (e.g. Retry-After), sent by the one handler
 
     def __init__(self, message: str | None = None, *, status_code: int | None = None,
                  headers: dict[str, str] | None = None) -> None:
         self.message = message or self.__class__.__doc__ or "Error"
         if status_code is not None:
             self.status_code = status_code
-        if headers is not None:
-            self.headers = headers
+        if headers:
+            self.headers = {**(self.headers or {}), **headers}
         super().__init__(self.message)
 
 
@@ -59,6 +59,13 @@ class Conflict(MarketplaceError):
     code = "conflict"
 
 
+class RequestTimeout(MarketplaceError):
+    """The request body did not arrive in time."""
+
+    status_code = 408
+    code = "request_timeout"
+
+
 class PayloadTooLarge(MarketplaceError):
     """The upload is larger than allowed."""
 
@@ -85,11 +92,32 @@ class InvalidInput(MarketplaceError):
         self.loc = loc
 
 
+class TooManyRequests(MarketplaceError):
+    """Too many attempts; try again later."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, headers={"Retry-After": str(self.retry_after)})
+
+
 class ServiceUnavailable(MarketplaceError):
     """A backing service is unreachable; nothing was changed."""
 
     status_code = 503
     code = "service_unavailable"
+
+
+class ServerBusy(ServiceUnavailable):
+    """The server is busy; nothing was changed. Try again in a moment."""
+
+    code = "server_busy"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, headers={"Retry-After": str(self.retry_after)})
 
 
 class StorageUnavailable(ServiceUnavailable):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,12 +18,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketplace import db
 from marketplace.accounts.router import router as accounts_router
+from marketplace.accounts.security import PasswordHashing
 from marketplace.catalog.router import router as catalog_router
 from marketplace.chain.router import router as chain_router
 from marketplace.config import Settings, get_settings
 from marketplace.api_errors import field_errors
-from marketplace.exceptions import InvalidInput, MarketplaceError
+from marketplace.exceptions import InvalidInput, MarketplaceError, RequestTimeout
 from marketplace.payments.router import router as payments_router
+from marketplace.ratelimit import RateLimiter
 from marketplace.services import Services, build_delivery_worker, build_mint_worker, build_services
 from marketplace.storage.router import router as ipfs_router
 from marketplace.web import errors as web_errors
@@ -100,6 +103,60 @@ class MarketplaceApp(FastAPI):
 
     def build_middleware_stack(self):
         return SecurityHeaders(super().build_middleware_stack(), settings=self._security_settings)
+class BodyReadTimeout:
+    """Bounds the wait for each piece of a request body (BODY_READ_TIMEOUT_S): a client that announces more than it
+    sends (a short body under a long Content-Length, a stalled upload) gets 408 and the connection closed, instead
+    of holding a connection and a task forever. Pure ASGI: it only times `receive` until the body is complete."""
+
+    def __init__(self, app, *, timeout_s: float) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        body_done = timed_out = started = False
+
+        async def timed_receive():
+            nonlocal body_done, timed_out
+            if body_done:  # after the body, receive() waits for a disconnect: no deadline on that
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout_s)
+            except TimeoutError:
+                timed_out = True
+                raise _BodyReadTimedOut() from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        async def guarded_send(message):
+            nonlocal started
+            if timed_out and not started:  # whatever the app answers to the timeout, the 408 below replaces it
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, guarded_send)
+        except Exception:
+            if not timed_out or started:
+                raise
+        if timed_out and not started:
+            error = RequestTimeout(f"The request body did not arrive within {self.timeout_s:g} s")
+            body = JSONResponse({"detail": error.message, "code": error.code}, status_code=error.status_code,
+                                headers={"Connection": "close"})
+            await send({"type": "http.response.start", "status": error.status_code, "headers": body.raw_headers})
+            await send({"type": "http.response.body", "body": body.body})
+
+
+class _BodyReadTimedOut(StarletteHTTPException):
+    """Raised from receive(); FastAPI re-raises HTTPExceptions from body parsing untouched (and BodyReadTimeout
+    answers in place of whatever the app makes of it)."""
+
+    def __init__(self) -> None:
+        super().__init__(408, RequestTimeout.__doc__)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -121,12 +178,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if settings.run_delivery_worker and services.chain is not None:
             services.delivery = build_delivery_worker(services)
             services.delivery.start()
+        app.state.password_hashing.warm_up()
         try:
             yield
         finally:
             for worker in (services.worker, services.delivery):
                 if worker is not None:
                     worker.stop()
+            app.state.password_hashing.shutdown()
+            await app.state.rate_limiter.aclose()
 
     app = MarketplaceApp(
         settings=settings,
@@ -136,6 +196,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter.from_settings(settings)
+    app.state.password_hashing = PasswordHashing(workers=settings.password_hash_workers,
+                                                 queue=settings.password_hash_queue, nice=settings.password_hash_nice)
 
     @app.exception_handler(MarketplaceError)
     async def _marketplace_error(request: Request, exc: MarketplaceError):
@@ -195,4 +258,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
     app.add_middleware(UploadSizeLimit, limit_bytes=settings.max_upload_bytes)
+    app.add_middleware(BodyReadTimeout, timeout_s=settings.body_read_timeout_s)
     return app

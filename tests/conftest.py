@@ -34,6 +34,11 @@ def make_settings(tmp_path, db_url, anvil, ipfs_node, contract_address) -> Calla
             contract_address=contract_address,
             mint_poll_interval_s=0.05,
             public_base_url="http://testserver",
+            # every test client calls from one address: per-address limits sized for the whole suite's users
+            # (the per-account limits keep their defaults; tests/accounts/test_abuse.py sets its own)
+            rate_limit_signin_address="10000/minute",
+            rate_limit_register_address="10000/minute",
+            rate_limit_checkout_address="10000/minute",
         )
         values.update(overrides)
         return Settings(_env_file=None, **values)

@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
+from marketplace.accounts.security import PasswordHashing
 from marketplace.db import SessionDep
 from marketplace.dependencies import SettingsDep
 from marketplace.exceptions import Forbidden, Unauthorized
@@ -40,6 +41,11 @@ def get_current_creator(account: Annotated[Account, Depends(get_current_account)
     return account
 
 
+def get_password_hashing(request: Request) -> PasswordHashing:
+    return request.app.state.password_hashing
+
+
+PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
 OptionalAccount = Annotated[Account | None, Depends(get_optional_account)]
 CurrentAccount = Annotated[Account, Depends(get_current_account)]
 CurrentCreator = Annotated[Account, Depends(get_current_creator)]

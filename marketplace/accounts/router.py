@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from marketplace.api_errors import errors
 from marketplace.accounts import security
 from marketplace.accounts import service as accounts_service
-from marketplace.accounts.dependencies import CurrentAccount, oauth2_scheme
+from marketplace.accounts.dependencies import CurrentAccount, PasswordHashingDep, oauth2_scheme
 from marketplace.accounts.models import AccountCreate, AccountPublic, Token
 from marketplace.db import SessionDep
 from marketplace.dependencies import SettingsDep
+from marketplace.ratelimit import RateLimiterDep, client_address
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -22,18 +23,24 @@ def to_public(account) -> AccountPublic:
 
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=AccountPublic,
              responses=errors(403, 409, 422, 429, 503))
-def register(account_in: AccountCreate, session: SessionDep, settings: SettingsDep) -> AccountPublic:
-    account = accounts_service.register(
-        session=session, account_in=account_in, wallet_secret=settings.wallet_secret.get_secret_value()
-    )
+async def register(account_in: AccountCreate, request: Request, settings: SettingsDep, limiter: RateLimiterDep,
+                   hashing: PasswordHashingDep) -> AccountPublic:
+    """Rate limited per e-mail and per client address (429 with Retry-After)."""
+    account = await accounts_service.sign_up(
+        account_in=account_in, wallet_secret=settings.wallet_secret.get_secret_value(),
+        address=client_address(request), limiter=limiter, hashing=hashing)
     return to_public(account)
 
 
 @router.post("/auth/token", response_model=Token, responses=errors(401, 422, 429, 503))
-def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, settings: SettingsDep,
+    limiter: RateLimiterDep, hashing: PasswordHashingDep,
 ) -> Token:
-    account = accounts_service.authenticate(session=session, email=form.username, password=form.password)
+    """Rate limited per e-mail and per client address (429 with Retry-After); a wrong password answers 401 after a
+    delay that grows with the recent failures."""
+    account = await accounts_service.sign_in(email=form.username, password=form.password,
+                                             address=client_address(request), limiter=limiter, hashing=hashing)
     access = security.create_access_token(
         account_id=account.id, secret=settings.auth_secret.get_secret_value(), minutes=settings.access_token_minutes
     )

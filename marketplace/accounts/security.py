@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -11,6 +16,9 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from marketplace.exceptions import ServerBusy
+
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 _ALGORITHM = "HS256"
 
@@ -31,6 +39,64 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+class PasswordHashing:
+    """Argon2 off the event loop in its own small pool, so a flood of sign-ins never takes the threads (and CPU) that
+    every other sync endpoint and page runs on. At most `workers` hashes run at once and `queue` more wait; a caller
+    beyond that is refused at once (ServerBusy, 503 with Retry-After) instead of waiting behind the flood.
+
+    A slot is held until the hash is done, not until its caller gives up, so abandoned requests cannot let more
+    hashes run than the pool allows. The pool's threads run at a lower CPU priority (`nice`, Linux niceness is per
+    thread and inherited by the threads Argon2 starts for its lanes): when the CPU is short, the event loop and the
+    other endpoints get it first and sign-ins wait, not the other way round."""
+
+    def __init__(self, *, workers: int, queue: int, nice: int = 0) -> None:
+        self.workers = workers
+        self.queue = queue
+        self.nice = nice
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="password-hash",
+                                            initializer=self._lower_priority)
+        self._slots = threading.BoundedSemaphore(workers + queue)
+
+    def _lower_priority(self) -> None:
+        if self.nice <= 0 or not hasattr(os, "setpriority"):
+            return
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + self.nice))
+        except OSError as exc:  # not allowed here: hashing still works, only without the lower priority
+            log.warning("could not lower the password hashing threads' priority: %s", exc)
+
+    async def _run(self, fn, *args):
+        if not self._slots.acquire(blocking=False):
+            raise ServerBusy("Too many sign-ins are being checked right now; try again in a moment")
+        try:
+            future = self._executor.submit(fn, *args)
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _f: self._slots.release())
+        return await asyncio.wrap_future(future)
+
+    @property
+    def free_slots(self) -> int:
+        """How many more hashes would be accepted now (running or queued)."""
+        return self._slots._value  # noqa: SLF001 - BoundedSemaphore has no public reading
+
+    async def hash(self, password: str) -> str:
+        return await self._run(hash_password, password)
+
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        """As `verify_password`: an unknown account (None) costs one verification against the dummy hash too."""
+        return await self._run(verify_password, password, password_hash)
+
+    def warm_up(self) -> None:
+        """Make the dummy hash now, in the pool, so the first unknown e-mail costs no more than a known one."""
+        self._executor.submit(_dummy_hash)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from asyncio import sleep
+from functools import partial
+from typing import TYPE_CHECKING
+
+import anyio
 from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from marketplace import db
 from marketplace.accounts import security, wallets
 from marketplace.accounts.models import Account, AccountCreate, RevokedToken, Role
 from marketplace.db import utcnow
 from marketplace.exceptions import Conflict, Forbidden, NotFound, Unauthorized
+
+if TYPE_CHECKING:
+    from marketplace.ratelimit import RateLimiter
 
 
 def get_account(*, session: Session, account_id: int) -> Account | None:
@@ -53,23 +62,29 @@ def get_account_or_raise(*, session: Session, account_id: int) -> Account:
     return account
 
 
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
 def get_account_by_email(*, session: Session, email: str) -> Account | None:
-    return session.exec(select(Account).where(Account.email == email.strip().lower())).first()
+    return session.exec(select(Account).where(Account.email == normalise_email(email))).first()
 
 
 def register(
-    *, session: Session, account_in: AccountCreate, wallet_secret: str, allow_admin: bool = False
+    *, session: Session, account_in: AccountCreate, wallet_secret: str, allow_admin: bool = False,
+    password_hash: str | None = None,
 ) -> Account:
+    """`password_hash`: the password already hashed (by `sign_up`, in the hashing pool); hashed here otherwise."""
     if account_in.role == Role.admin and not allow_admin:
         raise Forbidden("Admin accounts are created by an operator (`marketplace create-admin`), not by sign-up")
-    email = str(account_in.email).strip().lower()
+    email = normalise_email(str(account_in.email))
     if get_account_by_email(session=session, email=email) is not None:
         raise Conflict("An account with this e-mail already exists")
     account = Account(
         email=email,
         display_name=account_in.display_name,
         role=account_in.role,
-        password_hash=security.hash_password(account_in.password),
+        password_hash=password_hash or security.hash_password(account_in.password),
     )
     session.add(account)
     try:
@@ -83,8 +98,44 @@ def register(
     return account
 
 
-def authenticate(*, session: Session, email: str, password: str) -> Account:
-    account = get_account_by_email(session=session, email=email)
-    if not security.verify_password(password, account.password_hash if account else None) or account is None:
+# ------------------------------------------------------------------ sign-in and sign-up as the API and pages run them
+# Async, awaited on the event loop: the limits are counted there, Argon2 runs in the hashing pool and the database in a
+# worker thread, so neither the loop nor the server's shared thread pool waits on a password hash.
+
+def _find_by_email(email: str) -> Account | None:
+    with Session(db.get_engine(), expire_on_commit=False) as session:
+        return get_account_by_email(session=session, email=email)
+
+
+async def sign_in(*, email: str, password: str, address: str | None, limiter: RateLimiter,
+                  hashing: security.PasswordHashing) -> Account:
+    """The account for this e-mail and password, else Unauthorized -- after a delay that grows with the recent
+    failures of the e-mail and of the address. A known and an unknown e-mail get the same answer after the same
+    work: the same limits (keyed by the e-mail as typed, not by an account), one Argon2 verification (against a
+    dummy hash when there is no account) and the same delay. Over a limit: TooManyRequests, before any hashing."""
+    email = normalise_email(email)
+    await limiter.hit("signin", account=email, address=address)
+    account = await anyio.to_thread.run_sync(_find_by_email, email)
+    verified = await hashing.verify(password, account.password_hash if account else None)
+    if not verified or account is None:
+        delay = await limiter.failed_signin(email=email, address=address)
+        if delay:
+            await sleep(delay)  # the event loop goes on meanwhile; no thread waits
         raise Unauthorized("Incorrect e-mail or password")
+    await limiter.signed_in(email=email)
     return account
+
+
+def _register_now(account_in: AccountCreate, wallet_secret: str, password_hash: str) -> Account:
+    with Session(db.get_engine(), expire_on_commit=False) as session:
+        return register(session=session, account_in=account_in, wallet_secret=wallet_secret,
+                        password_hash=password_hash)
+
+
+async def sign_up(*, account_in: AccountCreate, wallet_secret: str, address: str | None, limiter: RateLimiter,
+                  hashing: security.PasswordHashing) -> Account:
+    """`register`, rate limited per e-mail and per address, the password hashed in the hashing pool (before the
+    e-mail is looked up: a taken e-mail costs the same time as a free one)."""
+    await limiter.hit("register", account=normalise_email(str(account_in.email)), address=address)
+    password_hash = await hashing.hash(account_in.password)
+    return await anyio.to_thread.run_sync(partial(_register_now, account_in, wallet_secret, password_hash))

@@ -7,6 +7,7 @@ Blocking: call it off the event loop.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import stripe
 
 from marketplace.exceptions import BadRequest, MarketplaceError, ServiceUnavailable
+
+WEBHOOK_TOLERANCE_S = stripe.Webhook.DEFAULT_TOLERANCE  # 300 s, either way of now
 
 
 class PaymentProviderError(MarketplaceError):
@@ -61,6 +64,18 @@ class CheckoutSession:
             client_reference_id=data.get("client_reference_id"),
             metadata=dict(data.get("metadata") or {}),
         )
+
+
+def _signed_at(header: str) -> int | None:
+    """The `t=` timestamp of a Stripe-Signature header (as the SDK reads it), or None."""
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 class StripeGateway:
@@ -125,15 +140,21 @@ class StripeGateway:
         return refund.id
 
     def construct_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
-        """Verify the Stripe-Signature over the raw body (tolerance 300 s) and return the event as a dict.
+        """Verify the Stripe-Signature over the raw body, signed within 300 s of now (before or after), and return
+        the event as a dict.
 
-        The SDK's own check (what `stripe.Webhook.construct_event` runs first), then plain JSON: the handler reads
-        the event as a dict, and building the SDK's object tree only to turn it back cost more than the rest."""
+        The SDK's own check (what `stripe.Webhook.construct_event` runs first; it refuses only timestamps too far in
+        the past, so a signature dated in the future would stay replayable until then), the same tolerance ahead of
+        now, then plain JSON: the handler reads the event as a dict, and building the SDK's object tree only to turn
+        it back cost more than the rest."""
         if not signature:
             raise BadRequest("Missing Stripe-Signature header")
         try:
-            stripe.WebhookSignature.verify_header(payload, signature, self._webhook_secret,
-                                                  stripe.Webhook.DEFAULT_TOLERANCE)
+            stripe.WebhookSignature.verify_header(payload, signature, self._webhook_secret, WEBHOOK_TOLERANCE_S)
+            signed_at = _signed_at(signature)
+            if signed_at is None or abs(time.time() - signed_at) > WEBHOOK_TOLERANCE_S:
+                raise stripe.SignatureVerificationError(
+                    f"Timestamp outside the tolerance zone ({signed_at})", signature, payload)
             event = json.loads(payload)
         except stripe.SignatureVerificationError as exc:
             raise BadRequest(f"Invalid Stripe signature: {exc.user_message or 'verification failed'}") from None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Body, Request, status
+from fastapi import APIRouter, Body, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from marketplace.api_errors import errors
@@ -13,14 +13,21 @@ from marketplace.db import SessionDep, session_scope
 from marketplace.dependencies import PurchaseId, WorkId
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import CheckoutCreate, CheckoutPublic, Earnings, PurchasePublic
+from marketplace.ratelimit import RateLimiterDep, client_address
 from marketplace.services import ServicesDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["payments"])
 
 
+async def checkout_limit(request: Request, buyer: CurrentAccount, limiter: RateLimiterDep) -> None:
+    """Checkouts are rate limited per buyer account and per client address (429 with Retry-After): each one
+    reserves a work for the checkout's lifetime, so a flood of them would take works off sale."""
+    await limiter.hit("checkout", account=f"account-{buyer.id}", address=client_address(request))
+
+
 @router.post("/works/{work_id}/checkout", status_code=status.HTTP_201_CREATED, response_model=CheckoutPublic,
-             responses=errors(401, 404, 409, 422, 429, 502, 503))
+             dependencies=[Depends(checkout_limit)], responses=errors(401, 404, 409, 422, 429, 502, 503))
 def checkout(
     work_id: WorkId,
     session: SessionDep,

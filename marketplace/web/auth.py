@@ -8,10 +8,11 @@ from starlette.responses import Response
 
 from marketplace.accounts import security as account_security
 from marketplace.accounts import service as accounts_service
-from marketplace.accounts.dependencies import SESSION_COOKIE
+from marketplace.accounts.dependencies import SESSION_COOKIE, PasswordHashingDep
 from marketplace.accounts.models import Account, Role
 from marketplace.db import SessionDep
-from marketplace.exceptions import Conflict, Unauthorized
+from marketplace.exceptions import Conflict, ServerBusy, TooManyRequests, Unauthorized
+from marketplace.ratelimit import RateLimiterDep, client_address
 from marketplace.web import security
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import signup_form, text
@@ -37,15 +38,30 @@ def signin_page(request: Request, viewer: Viewer) -> HTMLResponse:
                                            "notice": request.query_params.get("m")}, account=viewer)
 
 
+def _refused(t, exc: TooManyRequests | ServerBusy) -> str:
+    if isinstance(exc, TooManyRequests):
+        return t("auth.too_many", seconds=exc.retry_after)
+    return t("err.busy")
+
+
 @router.post("/signin", response_class=HTMLResponse)
-def signin(request: Request, form: CsrfForm, session: SessionDep, t: TranslatorDep) -> Response:
+async def signin(request: Request, form: CsrfForm, t: TranslatorDep, limiter: RateLimiterDep,
+                 hashing: PasswordHashingDep) -> Response:
+    """The same service as POST /api/auth/token (limits, slowed failures); refusals show the form again."""
     email, password = text(form, "email"), form.get("password") if isinstance(form.get("password"), str) else ""
     next_url = safe_next(text(form, "next"), "")
+    context = {"next": next_url, "values": {"email": email}}
     try:
-        account = accounts_service.authenticate(session=session, email=email, password=password)
+        account = await accounts_service.sign_in(email=email, password=password, address=client_address(request),
+                                                 limiter=limiter, hashing=hashing)
     except Unauthorized:
-        return render(request, "signin.html", {"next": next_url, "values": {"email": email},
-                                               "errors": {"form": t("auth.bad_credentials")}}, status_code=400)
+        return render(request, "signin.html", {**context, "errors": {"form": t("auth.bad_credentials")}},
+                      status_code=400)
+    except (TooManyRequests, ServerBusy) as exc:
+        response = render(request, "signin.html", {**context, "errors": {"form": _refused(t, exc)}},
+                          status_code=exc.status_code)
+        response.headers.update(exc.headers or {})
+        return response
     return _signed_in(request, account, next_url)
 
 
@@ -58,21 +74,28 @@ def signup_page(request: Request, viewer: Viewer) -> HTMLResponse:
 
 
 @router.post("/signup", response_class=HTMLResponse)
-def signup(request: Request, form: CsrfForm, session: SessionDep, t: TranslatorDep) -> Response:
+async def signup(request: Request, form: CsrfForm, t: TranslatorDep, limiter: RateLimiterDep,
+                 hashing: PasswordHashingDep) -> Response:
+    """The same service as POST /api/auth/register (limits, hashing pool); refusals show the form again."""
     values = {k: text(form, k) for k in ("email", "display_name", "role")}
     next_url = safe_next(text(form, "next"), "")
     account_in, errors = signup_form(form, t)
+    status_code, headers, message = 400, {}, t("err.form")
     if account_in is not None:
         try:
-            account = accounts_service.register(
-                session=session, account_in=account_in,
-                wallet_secret=settings_of(request).wallet_secret.get_secret_value())
+            account = await accounts_service.sign_up(
+                account_in=account_in, wallet_secret=settings_of(request).wallet_secret.get_secret_value(),
+                address=client_address(request), limiter=limiter, hashing=hashing)
         except Conflict:
             errors = {"email": t("auth.email_taken")}
+        except (TooManyRequests, ServerBusy) as exc:
+            status_code, headers, message = exc.status_code, exc.headers or {}, _refused(t, exc)
         else:
             return _signed_in(request, account, next_url)
-    return render(request, "signup.html", {"next": next_url, "values": values,
-                                           "errors": {"form": t("err.form"), **errors}}, status_code=400)
+    response = render(request, "signup.html", {"next": next_url, "values": values,
+                                               "errors": {"form": message, **errors}}, status_code=status_code)
+    response.headers.update(headers)
+    return response
 
 
 @router.post("/signout")

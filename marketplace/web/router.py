@@ -7,7 +7,9 @@ Public pages live here; sign-in in `auth.py`, the creator studio in `studio.py`,
 from __future__ import annotations
 
 import math
+from functools import partial
 
+from anyio import from_thread
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
@@ -24,6 +26,7 @@ from marketplace.db import SessionDep
 from marketplace.dependencies import AccountId, WorkId
 from marketplace.exceptions import Conflict, MarketplaceError
 from marketplace.payments.models import Purchase, PurchaseStatus
+from marketplace.ratelimit import RateLimiterDep, client_address
 from marketplace.services import ServicesDep
 from marketplace.web import auth, purchases, queries, security, studio
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
@@ -103,12 +106,14 @@ def work_page(work_id: WorkId, request: Request, session: SessionDep, viewer: Vi
 
 @router.post("/works/{work_id}/buy")
 def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, services: ServicesDep,
-        viewer: Viewer, t: TranslatorDep) -> Response:
+        viewer: Viewer, t: TranslatorDep, limiter: RateLimiterDep) -> Response:
     """Reserve the work and send the buyer to Stripe's hosted checkout page (flows.start_checkout)."""
     if viewer is None:
         return redirect(request, f"/signin?next=/works/{work_id}")
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
-    try:
+    try:  # the same limit as POST /api/works/{id}/checkout; over it, the work page again with 429 and Retry-After
+        from_thread.run(partial(limiter.hit, "checkout", account=f"account-{viewer.id}",
+                                address=client_address(request)))
         purchase = flows.start_checkout(
             session=session, work=work, buyer=viewer, wallet_address=None, gateway=services.gateway,
             public_base_url=services.settings.public_base_url,
@@ -119,8 +124,10 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
         own = isinstance(exc, Conflict) and work.creator_id == viewer.id
         context = _work_context(session, work, viewer)
         context["error"] = t("checkout.own") if own else t("checkout.error", error=exc.message)
-        return render(request, "work.html", context, account=viewer,
-                      status_code=exc.status_code if exc.status_code < 500 else 503)
+        response = render(request, "work.html", context, account=viewer,
+                          status_code=exc.status_code if exc.status_code < 500 else 503)
+        response.headers.update(exc.headers or {})
+        return response
     return security.finish(request, RedirectResponse(purchase.checkout_url, status_code=303), settings_of(request))
 
 
