@@ -77,7 +77,8 @@ class Scene:
 @pytest.fixture
 def scene(make_client, stripe_double) -> Scene:
     client = make_client(stripe_api_base=stripe_double.api_base, stripe_api_key=stripe_double.api_key,
-                         stripe_webhook_secret=WEBHOOK_SECRET, stripe_max_network_retries=0)
+                         stripe_webhook_secret=WEBHOOK_SECRET, stripe_max_network_retries=0,
+                         signin_failure_delay_s=0.001, signin_failure_delay_max_s=0.004)
     api = Api(client)
     s = Scene(client=client, api=api)
     for role in ROLES[1:-1]:

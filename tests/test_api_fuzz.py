@@ -28,7 +28,11 @@ EXCLUDED = [schemathesis.checks.positive_data_acceptance]
 @pytest.fixture
 def fuzz_client(make_client, stripe_double):
     return make_client(stripe_api_base=stripe_double.api_base, stripe_api_key=stripe_double.api_key,
-                       stripe_webhook_secret=WEBHOOK_SECRET, stripe_max_network_retries=0)
+                       stripe_webhook_secret=WEBHOOK_SECRET, stripe_max_network_retries=0,
+                       # wrong passwords are most of what the fuzzer sends: their growing delay is tested elsewhere
+                       signin_failure_delay_s=0.001, signin_failure_delay_max_s=0.004,
+                       rate_limit_signin="10000/minute", rate_limit_register="10000/minute",
+                       rate_limit_checkout="10000/minute")
 
 
 @pytest.fixture
