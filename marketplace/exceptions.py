@@ -76,6 +76,13 @@ class InvalidInput(MarketplaceError):
     code = "invalid_input"
 
 
+class InsufficientStorage(MarketplaceError):
+    """The server has no disk space left to receive this upload; nothing was stored. Try again later."""
+
+    status_code = 507
+    code = "insufficient_storage"
+
+
 class ServiceUnavailable(MarketplaceError):
     """A backing service is unreachable; nothing was changed."""
 

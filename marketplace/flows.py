@@ -5,6 +5,7 @@ Routers call these; these call the domain services and the IPFS / chain adapters
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -24,7 +25,7 @@ from marketplace.catalog.schemas import LICENSE_URLS, WorkCreate
 from marketplace.chain.client import ChainClient
 from marketplace.chain.models import MintJob, MintJobStatus
 from marketplace.db import utcnow
-from marketplace.exceptions import Conflict, InvalidInput, MarketplaceError
+from marketplace.exceptions import Conflict, InsufficientStorage, InvalidInput, MarketplaceError
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import ACTIVE_STATUSES, Purchase, PurchaseStatus, StripeEvent
 from marketplace.storage import media
@@ -51,10 +52,15 @@ def upload_work(
 ) -> Work:
     """Stream the upload to disk, check its type from the bytes, pin media (+ thumbnail) on IPFS, then record the
     draft. Any failure before the final insert leaves no row behind (and no staging file)."""
-    staging_dir.mkdir(parents=True, exist_ok=True)
     staged = staging_dir / f"upload-{uuid.uuid4().hex}"
     try:
-        stored = media.stream_to_file(source, staged, max_bytes=max_bytes)
+        try:
+            staging_dir.mkdir(parents=True, exist_ok=True)
+            stored = media.stream_to_file(source, staged, max_bytes=max_bytes)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # a full disk: a clear answer, not a 500
+                raise InsufficientStorage() from exc
+            raise
         info = media.sniff_file(stored.path)
         thumbnail = media.make_thumbnail(stored.path, info, max_px=thumbnail_px)
         dims = media.image_dimensions(stored.path, info)
