@@ -96,6 +96,12 @@ class StorageUnavailable(ServiceUnavailable):
     code = "ipfs_unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database connection was lost or the database is unreachable; try again."""
+
+    code = "database_unavailable"
+
+
 class ChainUnavailable(ServiceUnavailable):
     """The chain node is unreachable; nothing was changed."""
 

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketplace import db
@@ -20,7 +21,7 @@ from marketplace.accounts.router import router as accounts_router
 from marketplace.catalog.router import router as catalog_router
 from marketplace.chain.router import router as chain_router
 from marketplace.config import Settings, get_settings
-from marketplace.exceptions import MarketplaceError
+from marketplace.exceptions import DatabaseUnavailable, MarketplaceError
 from marketplace.payments.router import router as payments_router
 from marketplace.services import Services, build_delivery_worker, build_mint_worker, build_services
 from marketplace.storage.router import router as ipfs_router
@@ -123,6 +124,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return await run_in_threadpool(web_errors.error_page, request, exc.status_code, exc.message, exc.code)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError):
+        """A connection lost mid-request (its transaction rolled back) is a 503 to try again, not a 500."""
+        if not db.is_unavailable(exc):
+            raise exc
+        log.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc.orig)
+        return await _marketplace_error(request, DatabaseUnavailable())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
