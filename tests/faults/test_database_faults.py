@@ -19,6 +19,7 @@ import pytest
 from marketplace.catalog.models import Work
 from marketplace.payments.models import Purchase, StripeEvent
 from tests.faults.invariants import assert_consistent, wait_until_settled
+from tests.faults.proxy import HoldingProxy, http_call
 from tests.payments.conftest import Shop, rows
 from tests.plugins.db_fixtures import PG_ADMIN_URL
 
@@ -85,6 +86,41 @@ def test_connection_killed_inside_the_checkout_transaction(make_live, db_url, ch
     assert again.status_code == 201, again.text
     shop.hosted(again.json()["checkout_url"], "pay")
     shop.wait_purchase(buyer, again.json()["purchase_id"], "delivered")
+    wait_until_settled()
+    assert_consistent(chain, health=lambda: shop.client.get("/api/health").status_code)
+
+
+def test_connection_killed_while_recording_the_checkout_session(make_live, stripe_double, db_url, chain):
+    """The reservation is committed, Stripe opened the session, and the connection dies while the session is
+    recorded on the purchase: the buyer's next checkout gets that same session, not a 409 against themself."""
+    stripe = HoldingProxy(stripe_double.api_base).start()
+    try:
+        shop = Shop(make_live(stripe_api_base=stripe.url))
+        creator, buyer = shop.register(), shop.register(role="buyer")
+        work = shop.minted_work(creator)
+        held = stripe.hold(http_call("POST", "/v1/checkout/sessions"))
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(shop.checkout, buyer, work["id"])
+            assert held.hit.wait(20), "the checkout never reached Stripe"
+            reserved, = rows(Purchase)
+            lock = RowLock(db_url, "purchase", reserved.id)
+            try:
+                held.let_through()
+                terminate_when_waiting(db_url, "UPDATE purchase")
+                r = pending.result(timeout=30)
+            finally:
+                lock.release()
+        assert r.status_code == 503, r.text
+        assert r.json()["code"] == "database_unavailable"
+
+        again = shop.checkout(buyer, work["id"])
+        assert again.status_code == 201, again.text
+        assert again.json()["purchase_id"] == reserved.id
+        assert len(stripe_double.state.store.sessions) == 1  # the same session (idempotency key), not a second
+        shop.hosted(again.json()["checkout_url"], "pay")
+        shop.wait_purchase(buyer, reserved.id, "delivered")
+    finally:
+        stripe.stop()
     wait_until_settled()
     assert_consistent(chain, health=lambda: shop.client.get("/api/health").status_code)
 
