@@ -8,7 +8,8 @@ exact step without any hook in the product: it passes every request through, exc
 
 A held request waits until the proxy stops, and is then dropped (the connection closes without an answer): for a
 process killed meanwhile, the request never happened. `after_upstream=True` forwards the request first and holds
-the answer instead: the service did it, the caller never heard. `let_through()` lets a held request go on.
+the answer instead: the service did it, the caller never heard. `answer=` answers in the service's place (a node
+refusing a transaction). `let_through()` lets a held request go on.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ def http_call(method: str, path_prefix: str) -> Match:
 
 
 class Hold:
-    def __init__(self, match: Match, *, after_upstream: bool) -> None:
+    def __init__(self, match: Match, *, after_upstream: bool,
+                 answer: Callable[[bytes], tuple[int, bytes]] | None = None) -> None:
         self.match = match
         self.after_upstream = after_upstream
+        self.answer = answer
         self.hit = threading.Event()  # a matching request arrived (and, after_upstream, the service answered it)
         self.released = threading.Event()
         self.forward = False
@@ -75,6 +78,16 @@ class HoldingProxy:
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 hold = proxy._match(self.command, self.path, body)
+                if hold is not None and hold.answer is not None:  # the service's own refusal, say
+                    hold.requests.append(body)
+                    status, payload = hold.answer(body)
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    hold.hit.set()
+                    return
                 if hold is not None and not hold.after_upstream:
                     hold.requests.append(body)
                     hold.hit.set()
@@ -120,9 +133,11 @@ class HoldingProxy:
         self._thread.start()
         return self
 
-    def hold(self, match: Match, *, after_upstream: bool = False) -> Hold:
-        """Hold the next request matching `match` (one request; add another hold for more)."""
-        hold = Hold(match, after_upstream=after_upstream)
+    def hold(self, match: Match, *, after_upstream: bool = False,
+             answer: Callable[[bytes], tuple[int, bytes]] | None = None) -> Hold:
+        """Hold the next request matching `match` (one request; add another hold for more). `answer(body)`:
+        answer it at once with (status, body) instead, without forwarding it."""
+        hold = Hold(match, after_upstream=after_upstream, answer=answer)
         with self._lock:
             self._holds.append(hold)
             self._all.append(hold)
