@@ -85,20 +85,26 @@ class MintWorker(BackgroundWorker):
             self._release(ids, str(exc))
             raise
         # write-ahead: the hash is durable before the transaction can exist anywhere
-        with Session(get_engine()) as session:
-            session.exec(
-                update(MintJob)
-                .where(col(MintJob.id).in_(ids), MintJob.claimed_by == self.name)
-                .values(
-                    status=MintJobStatus.submitted,
-                    tx_hash=prepared.tx_hash,
-                    nonce=prepared.nonce,
-                    submitted_at=utcnow(),
-                    attempts=MintJob.attempts + 1,
-                    updated_at=utcnow(),
+        try:
+            with Session(get_engine()) as session:
+                session.exec(
+                    update(MintJob)
+                    .where(col(MintJob.id).in_(ids), MintJob.claimed_by == self.name)
+                    .values(
+                        status=MintJobStatus.submitted,
+                        tx_hash=prepared.tx_hash,
+                        nonce=prepared.nonce,
+                        submitted_at=utcnow(),
+                        attempts=MintJob.attempts + 1,
+                        updated_at=utcnow(),
+                    )
                 )
-            )
-            session.commit()
+                session.commit()
+        except BaseException:
+            # not recorded (say, the database connection died), so never sent: its nonce is free again, or every
+            # later transaction of the key would wait behind the gap
+            self.chain.signer.resync()
+            raise
         try:
             self.chain.send(prepared)
         except MarketplaceError as exc:

@@ -17,9 +17,10 @@ import psycopg
 import pytest
 
 from marketplace.catalog.models import Work
+from marketplace.chain.models import MintJob
 from marketplace.payments.models import Purchase, StripeEvent
 from tests.faults.invariants import assert_consistent, wait_until_settled
-from tests.faults.proxy import HoldingProxy, http_call
+from tests.faults.proxy import HoldingProxy, http_call, rpc_method
 from tests.payments.conftest import Shop, rows
 from tests.plugins.db_fixtures import PG_ADMIN_URL
 
@@ -156,6 +157,46 @@ def test_connection_killed_inside_the_webhook_transaction(make_live, db_url, cha
     attempts = shop.live.double.delivery(event["id"])["attempts"]
     assert [a["ok"] for a in attempts][-1] is True
     assert [e.id for e in rows(StripeEvent) if e.type == "checkout.session.completed"] == [event["id"]]
+    wait_until_settled()
+    assert_consistent(chain, health=lambda: shop.client.get("/api/health").status_code)
+
+
+@pytest.mark.parametrize("step", ["mint", "delivery"])
+def test_connection_killed_while_a_worker_writes_its_transaction_ahead(step, make_live, anvil, db_url, chain):
+    """A worker signs a transaction, then its connection dies while it records the hash (write-ahead): the
+    transaction is never sent, so its nonce must be free again, or every later transaction of that key waits
+    behind the gap forever."""
+    node = HoldingProxy(anvil.rpc_url).start()
+    try:
+        shop = Shop(make_live(rpc_url=node.url, worker_lease_s=1.0))
+        creator = shop.register()
+        if step == "mint":
+            work = shop.upload(creator).json()
+            held = node.hold(rpc_method("eth_getTransactionCount"))  # the mint's nonce: after the claim
+            assert shop.client.post(f"/api/works/{work['id']}/mint", headers=creator["headers"]).status_code == 202
+            table, row_id = "mint_job", None
+        else:
+            buyer = shop.register(role="buyer")
+            work = shop.minted_work(creator)
+            r = shop.checkout(buyer, work["id"])
+            held = node.hold(rpc_method("eth_getTransactionCount"))  # the delivery's first nonce: after the claim
+            shop.hosted(r.json()["checkout_url"], "pay")
+            table, row_id = "purchase", r.json()["purchase_id"]
+        assert held.hit.wait(20), "the worker never signed"
+        row_id = row_id or rows(MintJob)[0].id
+        lock = RowLock(db_url, table, row_id)
+        try:
+            held.let_through()
+            terminate_when_waiting(db_url, f"UPDATE {table}")
+        finally:
+            lock.release()
+
+        if step == "mint":
+            shop.wait_for_status(work["id"], "minted", timeout=30)
+        else:
+            shop.wait_purchase(buyer, row_id, "delivered", timeout=30)
+    finally:
+        node.stop()
     wait_until_settled()
     assert_consistent(chain, health=lambda: shop.client.get("/api/health").status_code)
 
