@@ -24,7 +24,8 @@ from tests.catalog.test_works_api import wav_bytes
 from tests.faults.invariants import assert_consistent, wait_until_settled
 from tests.payments.conftest import Shop
 
-pytestmark = [pytest.mark.ipfs, pytest.mark.chain, pytest.mark.slow]
+pytestmark = [pytest.mark.ipfs, pytest.mark.chain, pytest.mark.slow,
+              pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]  # the outage is the same on both
 
 
 class PrivateNode:
