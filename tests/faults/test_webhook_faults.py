@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from marketplace.payments.models import LedgerEntry, StripeEvent
-from tests.faults.invariants import assert_consistent, transfer_logs, wait_until_settled
+from tests.faults.invariants import assert_consistent, assert_refunds_match, transfer_logs, wait_until_settled
 from tests.payments.conftest import Shop, rows
 from tests.plugins.db_fixtures import PG_ADMIN_URL
 
@@ -38,6 +38,7 @@ def assert_delivered_once(shop: Shop, buyer: dict, purchase_id: int, event_id: s
     assert len(transfer_logs(chain, token_id)) == 2  # minted, then delivered: once
     wait_until_settled()
     assert_consistent(chain, health=lambda: shop.client.get("/api/health").status_code)
+    assert_refunds_match(shop.live.double)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

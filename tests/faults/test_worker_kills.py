@@ -33,7 +33,7 @@ from marketplace.chain.models import MintJob
 from marketplace.devstack.anvil import DEV_KEYS
 from marketplace.payments.models import Purchase
 from marketplace.services import build_delivery_worker, build_mint_worker, build_services
-from tests.faults.invariants import assert_consistent, transfer_logs, wait_until_settled
+from tests.faults.invariants import assert_consistent, assert_refunds_match, transfer_logs, wait_until_settled
 from tests.faults.proxy import HoldingProxy, http_call, rpc_method
 from tests.payments.conftest import Shop
 from tests.plugins.live_fixtures import WEBHOOK_SECRET
@@ -221,3 +221,4 @@ def test_worker_killed(state: State, make_live, stripe_double, anvil, contract_a
     token_id = int(_job().metadata_digest, 16) if state.kind == "mint" else work["token_id"]
     assert len(transfer_logs(chain, token_id)) == (1 if state.kind == "mint" or state.hold == "refund" else 2)
     assert_consistent(chain, health=lambda: shop.client.get("/api/health").status_code)
+    assert_refunds_match(stripe_double)
