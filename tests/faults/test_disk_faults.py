@@ -14,7 +14,7 @@ from tests.catalog.test_works_api import wav_bytes
 from tests.conftest import Api
 from tests.faults.invariants import assert_consistent, wait_until_settled
 
-pytestmark = [pytest.mark.ipfs, pytest.mark.chain,
+pytestmark = [pytest.mark.ipfs, pytest.mark.chain, pytest.mark.slow,
               pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]  # the disk is the same on both
 
 

@@ -14,7 +14,7 @@ from tests.faults.invariants import assert_consistent, assert_refunds_match, tra
 from tests.payments.conftest import Shop, rows
 from tests.plugins.db_fixtures import PG_ADMIN_URL
 
-pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
+pytestmark = [pytest.mark.ipfs, pytest.mark.chain, pytest.mark.slow]
 
 
 def failed_attempts(double, event_id: str, n: int, *, timeout: float = 20.0) -> list[dict]:
