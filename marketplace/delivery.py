@@ -23,7 +23,7 @@ from marketplace.exceptions import MarketplaceError, ServiceUnavailable
 from marketplace.payments import service as payments_service
 from marketplace.payments.gateway import PaymentProviderError, StripeGateway
 from marketplace.payments.models import Purchase, PurchaseStatus
-from marketplace.workers import BackgroundWorker
+from marketplace.workers import BackgroundWorker, nonce_freed_on_error
 
 log = logging.getLogger(__name__)
 
@@ -218,18 +218,14 @@ class DeliveryWorker(BackgroundWorker):
             for p in group])
         ids = [p.id for p in group]
         now = utcnow()
-        try:
-            with Session(get_engine()) as session:
-                recorded = session.exec(update(Purchase).where(
-                    col(Purchase.id).in_(ids), Purchase.claimed_by == self.name,
-                    Purchase.status == PurchaseStatus.paid, col(Purchase.delivery_tx_hash).is_(None),
-                ).values(delivery_tx_hash=prepared.tx_hash, delivery_nonce=prepared.nonce, delivery_submitted_at=now,
-                         delivery_attempts=Purchase.delivery_attempts + 1, seller_address=signer.address,
-                         updated_at=now)).rowcount
-                session.commit()
-        except BaseException:
-            signer.resync()  # not recorded (the database connection died, say), so never sent: the nonce is free
-            raise
+        with nonce_freed_on_error(signer), Session(get_engine()) as session:
+            recorded = session.exec(update(Purchase).where(
+                col(Purchase.id).in_(ids), Purchase.claimed_by == self.name, Purchase.status == PurchaseStatus.paid,
+                col(Purchase.delivery_tx_hash).is_(None),
+            ).values(delivery_tx_hash=prepared.tx_hash, delivery_nonce=prepared.nonce, delivery_submitted_at=now,
+                     delivery_attempts=Purchase.delivery_attempts + 1, seller_address=signer.address,
+                     updated_at=now)).rowcount
+            session.commit()
         if recorded != len(ids):
             # a claim was lost (lease expired, another worker took over): the signed transaction is never sent;
             # the rows that did record it settle through reconcile_submitted as a lost transaction

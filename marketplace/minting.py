@@ -20,7 +20,7 @@ from marketplace.chain.client import ChainClient, Minted, MintRequest, TxReceipt
 from marketplace.chain.models import MintJob, MintJobStatus
 from marketplace.db import get_engine, utcnow
 from marketplace.exceptions import MarketplaceError
-from marketplace.workers import BackgroundWorker
+from marketplace.workers import BackgroundWorker, nonce_freed_on_error
 
 log = logging.getLogger(__name__)
 
@@ -85,26 +85,20 @@ class MintWorker(BackgroundWorker):
             self._release(ids, str(exc))
             raise
         # write-ahead: the hash is durable before the transaction can exist anywhere
-        try:
-            with Session(get_engine()) as session:
-                session.exec(
-                    update(MintJob)
-                    .where(col(MintJob.id).in_(ids), MintJob.claimed_by == self.name)
-                    .values(
-                        status=MintJobStatus.submitted,
-                        tx_hash=prepared.tx_hash,
-                        nonce=prepared.nonce,
-                        submitted_at=utcnow(),
-                        attempts=MintJob.attempts + 1,
-                        updated_at=utcnow(),
-                    )
+        with nonce_freed_on_error(self.chain.signer), Session(get_engine()) as session:
+            session.exec(
+                update(MintJob)
+                .where(col(MintJob.id).in_(ids), MintJob.claimed_by == self.name)
+                .values(
+                    status=MintJobStatus.submitted,
+                    tx_hash=prepared.tx_hash,
+                    nonce=prepared.nonce,
+                    submitted_at=utcnow(),
+                    attempts=MintJob.attempts + 1,
+                    updated_at=utcnow(),
                 )
-                session.commit()
-        except BaseException:
-            # not recorded (say, the database connection died), so never sent: its nonce is free again, or every
-            # later transaction of the key would wait behind the gap
-            self.chain.signer.resync()
-            raise
+            )
+            session.commit()
         try:
             self.chain.send(prepared)
         except MarketplaceError as exc:
