@@ -192,9 +192,9 @@ def test_connection_killed_while_a_worker_writes_its_transaction_ahead(step, mak
             lock.release()
 
         if step == "mint":
-            shop.wait_for_status(work["id"], "minted", timeout=30)
+            shop.wait_for_status(work["id"], "minted", timeout=60)
         else:
-            shop.wait_purchase(buyer, row_id, "delivered", timeout=30)
+            shop.wait_purchase(buyer, row_id, "delivered", timeout=60)
     finally:
         node.stop()
     wait_until_settled()

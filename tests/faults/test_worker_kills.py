@@ -165,7 +165,7 @@ def test_worker_killed(state: State, make_live, stripe_double, anvil, contract_a
     proc = subprocess.Popen([sys.executable, "-m", "marketplace.cli", "worker"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while not (all(h.hit.is_set() for h in holds) and state.reached(rpc)):
             assert time.monotonic() < deadline, f"the worker never reached {state.id}"
             assert proc.poll() is None, "the worker exited"
@@ -196,11 +196,11 @@ def test_worker_killed(state: State, make_live, stripe_double, anvil, contract_a
         worker.start()
     try:
         if state.kind == "mint":
-            body = shop.wait_for_status(work["id"], "minted")
+            body = shop.wait_for_status(work["id"], "minted", timeout=60)
         else:
             final = "refunded" if state.hold == "refund" else "delivered"
-            body = shop.wait_purchase(buyer, r.json()["purchase_id"], final)
-        wait_until_settled(timeout=30)
+            body = shop.wait_purchase(buyer, r.json()["purchase_id"], final, timeout=60)
+        wait_until_settled(timeout=60)
     finally:
         for worker in workers:
             worker.stop()
