@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     mint_batch_size: int = Field(default=50, ge=1, le=200)
     mint_poll_interval_s: float = 0.2
     mint_max_attempts: int = 5
+    # how long a worker's claim on a job holds (a crashed worker's claims wait this long), and when a sent
+    # transaction with no receipt counts as lost and is looked for on chain
+    worker_lease_s: float = Field(default=120.0, gt=0)
+    worker_stale_submit_s: float = Field(default=15.0, ge=0)
     run_mint_worker: bool = True  # the API process also runs the mint worker (dev default)
     run_delivery_worker: bool = True  # ... and the delivery worker (paid -> token to the buyer)
 

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
 
 _engine: Engine | None = None
@@ -88,6 +88,13 @@ def _queue_sqlite_writers(engine: Engine) -> None:
         release(record.info)
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """Does this database error mean "the database is not there right now" (a connection lost or refused: a
+    terminated backend, a restart, the network; SQLite's writer queue timing out), rather than a bug?"""
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)))
+
+
 def init_engine(url: str) -> Engine:
     global _engine
     if _engine is not None:
@@ -115,8 +122,17 @@ def session_scope() -> Iterator[Session]:
 
 
 def get_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
+    session = Session(get_engine(), expire_on_commit=False)
+    try:
         yield session
+    finally:
+        try:
+            session.close()  # rolls back what is left open
+        except DBAPIError as exc:
+            # the connection died after the request was answered (its transaction died with it; the pool drops
+            # it): nothing to undo, and the answer must still go out
+            if not is_unavailable(exc):
+                raise
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

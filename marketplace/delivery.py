@@ -23,7 +23,7 @@ from marketplace.exceptions import MarketplaceError, ServiceUnavailable
 from marketplace.payments import service as payments_service
 from marketplace.payments.gateway import PaymentProviderError, StripeGateway
 from marketplace.payments.models import Purchase, PurchaseStatus
-from marketplace.workers import BackgroundWorker
+from marketplace.workers import BackgroundWorker, nonce_freed_on_error
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class DeliveryWorker(BackgroundWorker):
             for p in group])
         ids = [p.id for p in group]
         now = utcnow()
-        with Session(get_engine()) as session:
+        with nonce_freed_on_error(signer), Session(get_engine()) as session:
             recorded = session.exec(update(Purchase).where(
                 col(Purchase.id).in_(ids), Purchase.claimed_by == self.name, Purchase.status == PurchaseStatus.paid,
                 col(Purchase.delivery_tx_hash).is_(None),

@@ -103,6 +103,13 @@ class TooManyRequests(MarketplaceError):
         super().__init__(message, headers={"Retry-After": str(self.retry_after)})
 
 
+class InsufficientStorage(MarketplaceError):
+    """The server has no disk space left to receive this upload; nothing was stored. Try again later."""
+
+    status_code = 507
+    code = "insufficient_storage"
+
+
 class ServiceUnavailable(MarketplaceError):
     """A backing service is unreachable; nothing was changed."""
 
@@ -124,6 +131,12 @@ class StorageUnavailable(ServiceUnavailable):
     """The IPFS node is unreachable or timed out; nothing was changed."""
 
     code = "ipfs_unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database connection was lost or the database is unreachable; try again."""
+
+    code = "database_unavailable"
 
 
 class ChainUnavailable(ServiceUnavailable):

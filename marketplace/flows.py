@@ -5,11 +5,12 @@ Routers call these; these call the domain services and the IPFS / chain adapters
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -24,7 +25,7 @@ from marketplace.catalog.schemas import LICENSE_URLS, WorkCreate
 from marketplace.chain.client import ChainClient
 from marketplace.chain.models import MintJob, MintJobStatus
 from marketplace.db import utcnow
-from marketplace.exceptions import Conflict, InvalidInput, MarketplaceError
+from marketplace.exceptions import Conflict, InsufficientStorage, InvalidInput, MarketplaceError
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import ACTIVE_STATUSES, Purchase, PurchaseStatus, StripeEvent
 from marketplace.storage import media
@@ -51,10 +52,15 @@ def upload_work(
 ) -> Work:
     """Stream the upload to disk, check its type from the bytes, pin media (+ thumbnail) on IPFS, then record the
     draft. Any failure before the final insert leaves no row behind (and no staging file)."""
-    staging_dir.mkdir(parents=True, exist_ok=True)
     staged = staging_dir / f"upload-{uuid.uuid4().hex}"
     try:
-        stored = media.stream_to_file(source, staged, max_bytes=max_bytes)
+        try:
+            staging_dir.mkdir(parents=True, exist_ok=True)
+            stored = media.stream_to_file(source, staged, max_bytes=max_bytes)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # a full disk: a clear answer, not a 500
+                raise InsufficientStorage() from exc
+            raise
         info = media.sniff_file(stored.path)
         thumbnail = media.make_thumbnail(stored.path, info, max_px=thumbnail_px)
         dims = media.image_dimensions(stored.path, info)
@@ -222,25 +228,30 @@ def start_checkout(
         select(Purchase).where(Purchase.work_id == work.id, col(Purchase.status).in_(ACTIVE_STATUSES))
     ).first()
     if existing is not None:
-        if existing.buyer_id == buyer.id and existing.status == PurchaseStatus.pending and existing.checkout_url \
-                and existing.wallet_address == wallet:
+        if not (existing.buyer_id == buyer.id and existing.status == PurchaseStatus.pending
+                and existing.wallet_address == wallet):
+            raise Conflict("This work is sold" if existing.status == PurchaseStatus.delivered
+                           else "This work is reserved by another buyer's checkout; try again later")
+        if existing.checkout_url:
             return existing  # the same buyer asking again gets the same open session
-        raise Conflict("This work is sold" if existing.status == PurchaseStatus.delivered
-                       else "This work is reserved by another buyer's checkout; try again later")
-
-    # Stripe accepts 30 min .. 24 h from *its* now: keep a minute's margin on both ends
-    expires_at = utcnow() + timedelta(seconds=min(max(expires_minutes * 60, 31 * 60), 24 * 3600 - 60))
-    purchase = Purchase(work_id=work.id, buyer_id=buyer.id, status=PurchaseStatus.pending,
-                        amount_cents=work.price_cents, currency=work.currency, wallet_address=wallet,
-                        token_id=work.token_id, expires_at=expires_at)
-    session.add(purchase)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("This work is reserved by another buyer's checkout; try again later") from None
-    payments_service.set_sale_status(session, work.id, SaleStatus.reserved)
-    session.commit()  # the reservation is durable before Stripe hears of it
+        # this buyer's reservation whose session was never recorded (say, the database connection was lost
+        # right after Stripe opened it): ask Stripe again with the same idempotency key and parameters
+        purchase = existing
+        expires_at = existing.expires_at if existing.expires_at.tzinfo else existing.expires_at.replace(tzinfo=UTC)
+    else:
+        # Stripe accepts 30 min .. 24 h from *its* now: keep a minute's margin on both ends
+        expires_at = utcnow() + timedelta(seconds=min(max(expires_minutes * 60, 31 * 60), 24 * 3600 - 60))
+        purchase = Purchase(work_id=work.id, buyer_id=buyer.id, status=PurchaseStatus.pending,
+                            amount_cents=work.price_cents, currency=work.currency, wallet_address=wallet,
+                            token_id=work.token_id, expires_at=expires_at)
+        session.add(purchase)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            raise Conflict("This work is reserved by another buyer's checkout; try again later") from None
+        payments_service.set_sale_status(session, work.id, SaleStatus.reserved)
+        session.commit()  # the reservation is durable before Stripe hears of it
 
     base = public_base_url.rstrip("/")
     try:

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketplace import db
@@ -23,7 +24,7 @@ from marketplace.catalog.router import router as catalog_router
 from marketplace.chain.router import router as chain_router
 from marketplace.config import Settings, get_settings
 from marketplace.api_errors import field_errors
-from marketplace.exceptions import InvalidInput, MarketplaceError, RequestTimeout
+from marketplace.exceptions import DatabaseUnavailable, InvalidInput, MarketplaceError, RequestTimeout
 from marketplace.payments.router import router as payments_router
 from marketplace.ratelimit import RateLimiter
 from marketplace.services import Services, build_delivery_worker, build_mint_worker, build_services
@@ -213,6 +214,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
             return JSONResponse({"detail": detail, "code": exc.code}, status_code=422, headers=headers)
         return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError):
+        """A connection lost mid-request (its transaction rolled back) is a 503 to try again, not a 500."""
+        if not db.is_unavailable(exc):
+            raise exc
+        log.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc.orig)
+        return await _marketplace_error(request, DatabaseUnavailable())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):

@@ -20,7 +20,7 @@ from marketplace.chain.client import ChainClient, Minted, MintRequest, TxReceipt
 from marketplace.chain.models import MintJob, MintJobStatus
 from marketplace.db import get_engine, utcnow
 from marketplace.exceptions import MarketplaceError
-from marketplace.workers import BackgroundWorker
+from marketplace.workers import BackgroundWorker, nonce_freed_on_error
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class MintWorker(BackgroundWorker):
             self._release(ids, str(exc))
             raise
         # write-ahead: the hash is durable before the transaction can exist anywhere
-        with Session(get_engine()) as session:
+        with nonce_freed_on_error(self.chain.signer), Session(get_engine()) as session:
             session.exec(
                 update(MintJob)
                 .where(col(MintJob.id).in_(ids), MintJob.claimed_by == self.name)

@@ -52,7 +52,8 @@ def build_services(settings: Settings) -> Services:
 def build_mint_worker(services: Services) -> MintWorker:
     settings = services.settings
     return MintWorker(chain=services.chain_or_raise(), batch_size=settings.mint_batch_size,
-                      poll_interval_s=settings.mint_poll_interval_s, max_attempts=settings.mint_max_attempts)
+                      poll_interval_s=settings.mint_poll_interval_s, max_attempts=settings.mint_max_attempts,
+                      lease_s=settings.worker_lease_s, stale_submit_s=settings.worker_stale_submit_s)
 
 
 def build_delivery_worker(services: Services) -> DeliveryWorker:
@@ -66,6 +67,8 @@ def build_delivery_worker(services: Services) -> DeliveryWorker:
         batch_size=settings.delivery_batch_size,
         gas_topup_wei=settings.custodial_gas_topup_wei,
         poll_interval_s=settings.mint_poll_interval_s,
+        lease_s=settings.worker_lease_s,
+        stale_submit_s=settings.worker_stale_submit_s,
     )
 
 

@@ -5,11 +5,25 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from marketplace.exceptions import ServiceUnavailable
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def nonce_freed_on_error(signer) -> Iterator[None]:
+    """Around the write-ahead of a signed transaction: when recording it fails (say, the database connection
+    died), it is never sent, so its nonce is free again; else every later transaction of the key would wait behind
+    the gap forever."""
+    try:
+        yield
+    except BaseException:
+        signer.resync()
+        raise
 
 
 class BackgroundWorker:

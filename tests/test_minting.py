@@ -1,14 +1,10 @@
 """The creator path end to end: upload -> mint -> token on chain with metadata on IPFS; and exactly-once minting
-through crashes, lost transactions and repeated requests."""
+through crashes, lost transactions and repeated requests. (The worker process killed in each mint state:
+tests/faults/test_worker_kills.py.)"""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 from sqlmodel import Session, select
@@ -170,50 +166,6 @@ def test_crash_after_write_ahead_before_send_resumes_and_mints_once(make_client,
     body = api.wait_for_status(work["id"], "minted", timeout=10)
     assert len(mint_transfer_logs(w3, contract, body["token_id"])) == 1
     assert _job().status == "confirmed"
-
-
-def test_worker_killed_with_tx_in_flight_reconciles_without_second_mint(
-    make_client, make_settings, chain, anvil, contract_address, rpc, db_url, tmp_path
-):
-    """A real `marketplace worker` process is SIGKILLed while its transaction waits in the mempool."""
-    from tests.conftest import Api
-
-    api = Api(make_client(run_mint_worker=False))
-    creator = api.register()
-    work = api.upload(creator).json()
-    api.client.post(f"/api/works/{work['id']}/mint", headers=creator["headers"])
-
-    settings = make_settings()
-    env = {**os.environ, "ENV": "test", "DATABASE_URL": db_url, "RPC_URL": anvil.rpc_url,
-           "IPFS_API_URL": settings.ipfs_api_url, "CONTRACT_ADDRESS": contract_address,
-           "DATA_DIR": str(tmp_path / "worker"), "MINT_POLL_INTERVAL_S": "0.05"}
-    rpc("evm_setAutomine", False)
-    proc = subprocess.Popen([sys.executable, "-m", "marketplace.cli", "worker"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 30
-        # written ahead *and* sent: the transaction waits in the mempool (automine is off)
-        while _job().status != "submitted" or rpc("eth_getTransactionByHash", _job().tx_hash) is None:
-            assert time.monotonic() < deadline, "worker never submitted"
-            assert proc.poll() is None, "worker exited"
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-        assert rpc("eth_getTransactionReceipt", _job().tx_hash) is None  # not mined before the kill
-        rpc("evm_mine")
-    finally:
-        rpc("evm_setAutomine", True)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-    w3, contract = contract_at(anvil, contract_address)
-    sent_before = w3.eth.get_transaction_count(chain.signer.address)
-    chain.signer.resync()
-    _worker(chain).run_once()
-    body = api.wait_for_status(work["id"], "minted", timeout=10)
-    assert body["mint_tx_hash"] == _job().tx_hash
-    assert w3.eth.get_transaction_count(chain.signer.address) == sent_before  # nothing re-sent
-    assert len(mint_transfer_logs(w3, contract, body["token_id"])) == 1
 
 
 def test_dropped_transaction_is_resubmitted_and_mints_once(make_client, chain, anvil, contract_address, rpc):

@@ -100,3 +100,25 @@ def assert_consistent(chain: ChainClient, *, health: Callable[[], int] | None = 
             f"expected {expected}")
     if health is not None:
         assert health() == 200, "the product no longer answers"
+
+
+def assert_refunds_match(stripe_double) -> None:
+    """Money back exactly when the database says so: every refunded purchase was refunded at Stripe (the double)
+    once, in full, and no other payment was refunded."""
+    with Session(db.get_engine()) as session:
+        purchases = list(session.exec(select(Purchase)).all())
+    refunds = list(stripe_double.state.store.refunds.values())
+    per_payment = Counter(r["payment_intent"] for r in refunds)
+    amounts = Counter()
+    for r in refunds:
+        amounts[r["payment_intent"]] += r["amount"]
+    for purchase in purchases:
+        pi = purchase.stripe_payment_intent_id
+        n = per_payment.pop(pi, 0) if pi else 0
+        if purchase.status == PurchaseStatus.refunded:
+            assert n == 1, f"purchase {purchase.id} is refunded but Stripe made {n} refund(s)"
+            assert amounts[pi] == purchase.amount_cents, (
+                f"purchase {purchase.id}: {amounts[pi]} cents refunded of {purchase.amount_cents}")
+        else:
+            assert n == 0, f"purchase {purchase.id} ({purchase.status}) was refunded {n} time(s) at Stripe"
+    assert not per_payment, f"refunds for payments no purchase knows: {dict(per_payment)}"
