@@ -48,6 +48,8 @@ def upload_work(
     max_bytes: int,
     thumbnail_px: int,
     ipfs: IpfsClient,
+    max_image_pixels: int = media.DEFAULT_MAX_IMAGE_PIXELS,
+    image_concurrency: int = media.DEFAULT_IMAGE_WORK_CONCURRENCY,
 ) -> Work:
     """Stream the upload to disk, check its type from the bytes, pin media (+ thumbnail) on IPFS, then record the
     draft. Any failure before the final insert leaves no row behind (and no staging file)."""
@@ -56,8 +58,9 @@ def upload_work(
     try:
         stored = media.stream_to_file(source, staged, max_bytes=max_bytes)
         info = media.sniff_file(stored.path)
-        thumbnail = media.make_thumbnail(stored.path, info, max_px=thumbnail_px)
-        dims = media.image_dimensions(stored.path, info)
+        thumbnail = media.make_thumbnail(stored.path, info, max_px=thumbnail_px, max_pixels=max_image_pixels,
+                                         concurrency=image_concurrency)
+        dims = media.image_dimensions(stored.path, info, max_pixels=max_image_pixels)
         media_cid = ipfs.add_file(stored.path)
         thumbnail_cid = ipfs.add_bytes(thumbnail) if thumbnail else None
     finally:
