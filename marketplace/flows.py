@@ -53,6 +53,7 @@ def upload_work(
 ) -> Work:
     """Stream the upload to disk, check its type from the bytes, pin media (+ thumbnail) on IPFS, then record the
     draft. Any failure before the final insert leaves no row behind (and no staging file)."""
+    filename = media.check_filename(filename)
     staging_dir.mkdir(parents=True, exist_ok=True)
     staged = staging_dir / f"upload-{uuid.uuid4().hex}"
     try:
@@ -75,7 +76,7 @@ def upload_work(
         media_kind=info.kind,
         media_size=stored.size,
         media_sha256=stored.sha256,
-        media_filename=Path(filename or "").name[:255],
+        media_filename=filename,
         thumbnail_cid=thumbnail_cid,
         width=dims[0] if dims else None,
         height=dims[1] if dims else None,

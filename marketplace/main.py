@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -83,6 +84,19 @@ async def _too_large(limit_bytes: int, send) -> None:
     await send({"type": "http.response.body", "body": body.body})
 
 
+_HTTP_ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def _http_error_code(status_code: int) -> str:
+    """The `code` of an error raised by the framework itself (body parsing, routing)."""
+    if status_code in _HTTP_ERROR_CODES:
+        return _HTTP_ERROR_CODES[status_code]
+    try:
+        return HTTPStatus(status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "http_error"
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app. `services`: adapters built beforehand (`marketplace dev` seeds the demo with them, so one chain
     client, and one nonce counter per key, serves the whole process); by default built at start-up."""
@@ -128,6 +142,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def _http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code >= 400 and web_errors.wants_page(request):
             return await run_in_threadpool(web_errors.error_page, request, exc.status_code, str(exc.detail))
+        if exc.status_code >= 400:  # e.g. a malformed multipart body (400): the same {detail, code} as every error
+            return JSONResponse({"detail": str(exc.detail), "code": _http_error_code(exc.status_code)},
+                                status_code=exc.status_code, headers=getattr(exc, "headers", None))
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(ValidationError)

@@ -13,6 +13,7 @@ import json
 import re
 import struct
 import threading
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from xml.parsers import expat
 from PIL import Image, PngImagePlugin, UnidentifiedImageError, features
 
 from marketplace.config import Settings
-from marketplace.exceptions import PayloadTooLarge, UnsupportedMediaType
+from marketplace.exceptions import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 ACCEPTED_SUMMARY = (
     "Accepted: images (PNG, JPEG, GIF, WebP, AVIF, TIFF, SVG without scripts), audio (MP3, WAV, FLAC, OGG, M4A), "
@@ -533,6 +534,42 @@ def _check_svg(path: Path) -> None:
         raise UnsupportedMediaType(f"This SVG/XML file is not well-formed ({reason}).") from None
     if state["root"] is None:
         raise _refuse("XML documents other than SVG images")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# File names
+# --------------------------------------------------------------------------------------------------------------
+
+MAX_FILENAME_CHARS = 255
+# Bidirectional embeddings, overrides and isolates: "photo\u202egnp.exe" shows as "photoexe.png".
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+class InvalidFilename(InvalidInput):
+    """The file name must be a plain name."""
+
+    code = "invalid_filename"
+
+
+def check_filename(name: str) -> str:
+    """The name a browser sent for an upload, NFC-normalised, if it is a plain file name; InvalidFilename otherwise.
+
+    Browsers send the base name only, so anything else is refused rather than repaired: folders (`/`, `\\`, `..`),
+    control characters (NUL included), text-direction overrides, more than 255 characters. Never used as a path:
+    the name is only shown, and offered back as the download name."""
+    name = unicodedata.normalize("NFC", name or "")
+    problem = None
+    if len(name) > MAX_FILENAME_CHARS:
+        problem = f"it is longer than {MAX_FILENAME_CHARS} characters"
+    elif "/" in name or "\\" in name or name in (".", ".."):
+        problem = "it names a folder or a path"
+    elif any(unicodedata.category(c) == "Cc" for c in name):
+        problem = "it contains control characters"
+    elif any(c in _BIDI_CONTROLS for c in name):
+        problem = "it contains text-direction override characters"
+    if problem:
+        raise InvalidFilename(f"The file name is refused: {problem}. Rename the file and upload it again.")
+    return name
 
 
 # --------------------------------------------------------------------------------------------------------------
