@@ -55,8 +55,8 @@ class Hostile:
 
     def post(self, body: bytes | object, *, content_type: str = f"multipart/form-data; boundary={BOUNDARY}",
              headers: dict | None = None):
-        return self.api.client.post("/api/works", content=body,
-                                    headers={**self.creator["headers"], "Content-Type": content_type, **(headers or {})})
+        headers = {**self.creator["headers"], "Content-Type": content_type, **(headers or {})}
+        return self.api.client.post("/api/works", content=body, headers=headers)
 
     def assert_refused(self, response, status: int, code: str, *, content: bytes | None = None) -> None:
         assert response.status_code == status, response.text[:500]
@@ -115,7 +115,8 @@ LYING_AND_SCRIPTED = {
                                 b"logo.svg", b"image/svg+xml"),
     "svg billion laughs": (lambda: ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa">'
                                     '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-                                    f'<svg xmlns="http://www.w3.org/2000/svg"><text>&b;{nonce()}</text></svg>').encode(),
+                                    f'<svg xmlns="http://www.w3.org/2000/svg"><text>&b;{nonce()}</text></svg>'
+                                    ).encode(),
                            b"logo.svg", b"image/svg+xml"),
     "truncated png": (lambda: png_bytes((400, 300), color=(1, 2, 3))[:200], b"photo.png", b"image/png"),
     "empty file": (lambda: b"", b"empty.png", b"image/png"),

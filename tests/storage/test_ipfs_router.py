@@ -111,7 +111,7 @@ def test_a_range_is_read_from_the_node_with_offset_and_length(api, song, monkeyp
     assert (asked[0]["offset"], asked[0]["length"]) == (600_000, 100)
 
 
-@pytest.mark.parametrize("header", ["bytes=700000-", "bytes=700000-700010", "bytes=-0", "bytes=99999999999999999999999999999999-"])
+@pytest.mark.parametrize("header", ["bytes=700000-", "bytes=700000-700010", "bytes=-0", "bytes=" + "9" * 40 + "-"])
 def test_unsatisfiable_range_is_416_with_the_size(api, song, header):
     r = api.client.get(song["url"], headers={"Range": header})
     assert r.status_code == 416, r.text
