@@ -306,8 +306,8 @@ def _sniff_glb(head: bytes, f: BinaryIO, size: int) -> MediaInfo | None:
         raise UnsupportedMediaType("This binary glTF (.glb) file is truncated or corrupt.")
     f.seek(20)
     try:
-        document = json.loads(f.read(chunk_length).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        document = _load_json(f.read(chunk_length).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise UnsupportedMediaType("This binary glTF (.glb) file has an unreadable JSON chunk.") from None
     _check_gltf_document(document)
     return GLB
@@ -372,11 +372,33 @@ def _text_start(head: bytes) -> bytes | None:
 # --- glTF JSON ------------------------------------------------------------------------------------------------
 
 
+MAX_JSON_DEPTH = 64  # glTF documents nest about 6 deep; user "extras" get room, bombs do not
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = "".join(chr(c) for c in range(128) if chr(c) not in "[]{}")
+
+
+def _load_json(text: str) -> Any:
+    """json.loads, after checking the nesting depth without recursion: the C parser recurses once per level, and
+    with the recursion limit some libraries raise (py_ecc sets 100,000) 200,000 nested brackets (400 kB) overflow
+    the C stack and kill the process instead of raising RecursionError."""
+    skeleton = _JSON_STRING.sub("", text).translate({ord(c): None for c in _NOT_BRACKETS})
+    for _ in range(MAX_JSON_DEPTH):
+        if not skeleton:
+            break
+        shorter = skeleton.replace("[]", "").replace("{}", "")  # one level of innermost pairs per pass
+        if shorter == skeleton:
+            raise ValueError("unbalanced brackets")
+        skeleton = shorter
+    if skeleton:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    return json.loads(text)
+
+
 def _sniff_gltf_json(path: Path) -> MediaInfo:
     try:
         with path.open("rb") as f:
-            document = json.loads(f.read().decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+            document = _load_json(f.read().decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _refuse("Text files that are not valid JSON glTF models") from None
     if not isinstance(document, dict) or not isinstance(document.get("asset"), dict):
         raise _refuse("JSON files other than glTF 2.0 models")

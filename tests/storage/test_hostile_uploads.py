@@ -86,6 +86,11 @@ def zip_bytes() -> bytes:
     return out.getvalue()
 
 
+def glb_with(document: bytes) -> bytes:
+    document += b" " * (-len(document) % 4)
+    return b"glTF" + struct.pack("<III", 2, 20 + len(document), len(document)) + b"JSON" + document
+
+
 def png_header_only(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
@@ -118,6 +123,11 @@ LYING_AND_SCRIPTED = {
                                     f'<svg xmlns="http://www.w3.org/2000/svg"><text>&b;{nonce()}</text></svg>'
                                     ).encode(),
                            b"logo.svg", b"image/svg+xml"),
+    "gltf nested 200,000 deep": (lambda: b'{"asset":{"version":"2.0"},"x":' + b"[" * 200_000 + b"]" * 200_000
+                                 + f',"n":"{nonce()}"}}'.encode(), b"scene.gltf", b"model/gltf+json"),
+    "glb nested 200,000 deep": (lambda: glb_with(b'{"asset":{"version":"2.0"},"x":' + b"[" * 200_000
+                                                 + b"]" * 200_000 + f',"n":"{nonce()}"}}'.encode()),
+                                b"scene.glb", b"model/gltf-binary"),
     "truncated png": (lambda: png_bytes((400, 300), color=(1, 2, 3))[:200], b"photo.png", b"image/png"),
     "empty file": (lambda: b"", b"empty.png", b"image/png"),
 }

@@ -438,3 +438,20 @@ def test_make_thumbnail_refuses_corrupt_image(tmp_path: Path) -> None:
     assert info == media.JPEG
     with pytest.raises(UnsupportedMediaType, match="corrupt"):
         make_thumbnail(path, info)
+
+
+def test_sniff_file_refuses_json_nested_deeper_than_the_c_stack(tmp_path: Path) -> None:
+    """200,000 nested brackets (400 kB): json.loads would overflow the C stack (the recursion limit is 100,000 once
+    py_ecc is imported) and kill the process; refused from a non-recursive depth check instead."""
+    import sys
+
+    assert sys.getrecursionlimit() >= 100_000  # what the service runs with (web3 -> py_ecc)
+    deep = b'{"asset": {"version": "2.0"}, "extras": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    with pytest.raises(UnsupportedMediaType, match="not valid JSON glTF"):
+        sniff_file(write(tmp_path, "deep.gltf", deep))
+    deep += b" " * (-len(deep) % 4)
+    glb = b"glTF" + struct.pack("<III", 2, 20 + len(deep), len(deep)) + b"JSON" + deep
+    with pytest.raises(UnsupportedMediaType, match="unreadable JSON chunk"):
+        sniff_file(write(tmp_path, "deep.glb", glb))
+    shallow = b'{"asset": {"version": "2.0"}, "extras": ' + b"[" * 60 + b"]" * 60 + b"}"
+    assert sniff_file(write(tmp_path, "ok.gltf", shallow)) == media.GLTF
