@@ -67,6 +67,10 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     thumbnail_px: int = 640
+    # Images above this many pixels (all frames of an animation counted) are refused from their header, before any
+    # decoding: a 300 kB PNG can decode to gigabytes. At most Pillow's own bomb threshold (89.5 Mpx).
+    max_image_pixels: int = Field(default=40_000_000, gt=0, le=89_000_000)
+    image_work_concurrency: int = Field(default=2, ge=1, le=64)  # images decoded at once (memory is bounded by it)
 
     mint_batch_size: int = Field(default=50, ge=1, le=200)
     mint_poll_interval_s: float = 0.2

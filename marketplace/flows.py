@@ -49,9 +49,12 @@ def upload_work(
     max_bytes: int,
     thumbnail_px: int,
     ipfs: IpfsClient,
+    max_image_pixels: int = media.DEFAULT_MAX_IMAGE_PIXELS,
+    image_concurrency: int = media.DEFAULT_IMAGE_WORK_CONCURRENCY,
 ) -> Work:
     """Stream the upload to disk, check its type from the bytes, pin media (+ thumbnail) on IPFS, then record the
     draft. Any failure before the final insert leaves no row behind (and no staging file)."""
+    filename = media.check_filename(filename)
     staged = staging_dir / f"upload-{uuid.uuid4().hex}"
     try:
         try:
@@ -62,8 +65,9 @@ def upload_work(
                 raise InsufficientStorage() from exc
             raise
         info = media.sniff_file(stored.path)
-        thumbnail = media.make_thumbnail(stored.path, info, max_px=thumbnail_px)
-        dims = media.image_dimensions(stored.path, info)
+        thumbnail = media.make_thumbnail(stored.path, info, max_px=thumbnail_px, max_pixels=max_image_pixels,
+                                         concurrency=image_concurrency)
+        dims = media.image_dimensions(stored.path, info, max_pixels=max_image_pixels)
         media_cid = ipfs.add_file(stored.path)
         thumbnail_cid = ipfs.add_bytes(thumbnail) if thumbnail else None
     finally:
@@ -78,7 +82,7 @@ def upload_work(
         media_kind=info.kind,
         media_size=stored.size,
         media_sha256=stored.sha256,
-        media_filename=Path(filename or "").name[:255],
+        media_filename=filename,
         thumbnail_cid=thumbnail_cid,
         width=dims[0] if dims else None,
         height=dims[1] if dims else None,

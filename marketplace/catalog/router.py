@@ -58,7 +58,8 @@ async def create_work(
         work = flows.upload_work(
             session=session, creator=creator, work_in=work_in, source=file.file, filename=file.filename or "",
             staging_dir=settings.media_dir / "staging", max_bytes=settings.max_upload_bytes,
-            thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs,
+            thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs, max_image_pixels=settings.max_image_pixels,
+            image_concurrency=settings.image_work_concurrency,
         )
         return catalog_service.to_public(work, creator)
 

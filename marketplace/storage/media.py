@@ -12,24 +12,32 @@ import io
 import json
 import re
 import struct
-from collections.abc import Callable
+import threading
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 from xml.parsers import expat
 
-from PIL import Image, ImageOps, UnidentifiedImageError, features
+from PIL import Image, PngImagePlugin, UnidentifiedImageError, features
 
-from marketplace.exceptions import PayloadTooLarge, UnsupportedMediaType
+from marketplace.config import Settings
+from marketplace.exceptions import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 ACCEPTED_SUMMARY = (
     "Accepted: images (PNG, JPEG, GIF, WebP, AVIF, TIFF, SVG without scripts), audio (MP3, WAV, FLAC, OGG, M4A), "
     "video (MP4, MOV, WebM), PDF documents and glTF 2.0 3D models (.glb, .gltf)."
 )
 
-# Images above this many pixels are refused before decoding (a 10 kB PNG can decode to gigabytes). Kept below
-# Pillow's own MAX_IMAGE_PIXELS (89.5 M, where it starts warning) so bombs are refused with a clear message.
-MAX_IMAGE_PIXELS = 80_000_000
+# Images above MAX_IMAGE_PIXELS (a setting; all frames counted) are refused from their header, before decoding: a
+# 300 kB PNG can decode to gigabytes. The setting stays below Pillow's own threshold (89.5 Mpx), where Pillow warns;
+# that warning is an error here, so nothing past it is ever decoded whatever the caller passes.
+DEFAULT_MAX_IMAGE_PIXELS: int = Settings.model_fields["max_image_pixels"].default
+DEFAULT_IMAGE_WORK_CONCURRENCY: int = Settings.model_fields["image_work_concurrency"].default
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 RASTER_MIME_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/tiff"})
 
 _HEAD_BYTES = 64 * 1024
@@ -67,6 +75,12 @@ WEBM = MediaInfo("video/webm", "video", "webm")
 PDF = MediaInfo("application/pdf", "document", "pdf")
 GLB = MediaInfo("model/gltf-binary", "model", "glb")
 GLTF = MediaInfo("model/gltf+json", "model", "gltf")
+
+
+class ImageTooLarge(UnsupportedMediaType):
+    """This image has more pixels than the server decodes (415: the body may be small, the image is the problem)."""
+
+    code = "image_too_large"
 
 
 def _refuse(detected: str) -> UnsupportedMediaType:
@@ -292,8 +306,8 @@ def _sniff_glb(head: bytes, f: BinaryIO, size: int) -> MediaInfo | None:
         raise UnsupportedMediaType("This binary glTF (.glb) file is truncated or corrupt.")
     f.seek(20)
     try:
-        document = json.loads(f.read(chunk_length).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        document = _load_json(f.read(chunk_length).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise UnsupportedMediaType("This binary glTF (.glb) file has an unreadable JSON chunk.") from None
     _check_gltf_document(document)
     return GLB
@@ -358,11 +372,33 @@ def _text_start(head: bytes) -> bytes | None:
 # --- glTF JSON ------------------------------------------------------------------------------------------------
 
 
+MAX_JSON_DEPTH = 64  # glTF documents nest about 6 deep; user "extras" get room, bombs do not
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = "".join(chr(c) for c in range(128) if chr(c) not in "[]{}")
+
+
+def _load_json(text: str) -> Any:
+    """json.loads, after checking the nesting depth without recursion: the C parser recurses once per level, and
+    with the recursion limit some libraries raise (py_ecc sets 100,000) 200,000 nested brackets (400 kB) overflow
+    the C stack and kill the process instead of raising RecursionError."""
+    skeleton = _JSON_STRING.sub("", text).translate({ord(c): None for c in _NOT_BRACKETS})
+    for _ in range(MAX_JSON_DEPTH):
+        if not skeleton:
+            break
+        shorter = skeleton.replace("[]", "").replace("{}", "")  # one level of innermost pairs per pass
+        if shorter == skeleton:
+            raise ValueError("unbalanced brackets")
+        skeleton = shorter
+    if skeleton:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    return json.loads(text)
+
+
 def _sniff_gltf_json(path: Path) -> MediaInfo:
     try:
         with path.open("rb") as f:
-            document = json.loads(f.read().decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+            document = _load_json(f.read().decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _refuse("Text files that are not valid JSON glTF models") from None
     if not isinstance(document, dict) or not isinstance(document.get("asset"), dict):
         raise _refuse("JSON files other than glTF 2.0 models")
@@ -523,6 +559,42 @@ def _check_svg(path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# File names
+# --------------------------------------------------------------------------------------------------------------
+
+MAX_FILENAME_CHARS = 255
+# Bidirectional embeddings, overrides and isolates: "photo\u202egnp.exe" shows as "photoexe.png".
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+class InvalidFilename(InvalidInput):
+    """The file name must be a plain name."""
+
+    code = "invalid_filename"
+
+
+def check_filename(name: str) -> str:
+    """The name a browser sent for an upload, NFC-normalised, if it is a plain file name; InvalidFilename otherwise.
+
+    Browsers send the base name only, so anything else is refused rather than repaired: folders (`/`, `\\`, `..`),
+    control characters (NUL included), text-direction overrides, more than 255 characters. Never used as a path:
+    the name is only shown, and offered back as the download name."""
+    name = unicodedata.normalize("NFC", name or "")
+    problem = None
+    if len(name) > MAX_FILENAME_CHARS:
+        problem = f"it is longer than {MAX_FILENAME_CHARS} characters"
+    elif "/" in name or "\\" in name or name in (".", ".."):
+        problem = "it names a folder or a path"
+    elif any(unicodedata.category(c) == "Cc" for c in name):
+        problem = "it contains control characters"
+    elif any(c in _BIDI_CONTROLS for c in name):
+        problem = "it contains text-direction override characters"
+    if problem:
+        raise InvalidFilename(f"The file name is refused: {problem}. Rename the file and upload it again.")
+    return name
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Streaming uploads to disk
 # --------------------------------------------------------------------------------------------------------------
 
@@ -555,61 +627,173 @@ def stream_to_file(source: BinaryIO, dest: Path, *, max_bytes: int, chunk_size: 
 # Thumbnails
 # --------------------------------------------------------------------------------------------------------------
 
+# Decoding is where memory goes (width x height x 4 bytes, and a converted copy): at most `concurrency` images
+# are decoded at once in this process, whatever arrives; the others wait their turn (on disk, in the staging folder).
+_slots_lock = threading.Lock()
+_slots: dict[int, threading.BoundedSemaphore] = {}
 
-def _open_raster(path: Path, info: MediaInfo) -> Image.Image | None:
-    """Open a raster image lazily (header only) after checking its pixel count; None if Pillow can't decode it."""
+
+@contextmanager
+def image_work(concurrency: int = DEFAULT_IMAGE_WORK_CONCURRENCY) -> Iterator[None]:
+    """Hold one of the process's `concurrency` image-decoding slots (blocking: call it off the event loop)."""
+    with _slots_lock:
+        slot = _slots.setdefault(max(1, concurrency), threading.BoundedSemaphore(max(1, concurrency)))
+    with slot:
+        yield
+
+
+def _is_decodable(info: MediaInfo) -> bool:
     if info.mime_type not in RASTER_MIME_TYPES:
-        return None
-    if info.mime_type == "image/avif" and not features.check("avif"):
-        return None
-    try:
-        image = Image.open(path)
-    except Image.DecompressionBombError:
-        raise _bomb() from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise UnsupportedMediaType("This image is corrupt or truncated and cannot be read.") from None
-    if image.width * image.height > MAX_IMAGE_PIXELS or image.width <= 0 or image.height <= 0:
-        image.close()
-        raise _bomb()
-    return image
+        return False
+    return info.mime_type != "image/avif" or bool(features.check("avif"))
 
 
-def _bomb() -> UnsupportedMediaType:
-    return UnsupportedMediaType(
-        f"This image is too large to process (more than {MAX_IMAGE_PIXELS // 1_000_000} megapixels).",
+def _too_large(max_pixels: int, what: str | None = None) -> ImageTooLarge:
+    limit = f"the limit is {max_pixels / 1_000_000:g} megapixels, all frames counted"
+    if what:
+        return ImageTooLarge(f"This image is too large to process: {what}; {limit}.")
+    return ImageTooLarge(f"This image is too large to process; {limit}.")
+
+
+def _text_bomb() -> ImageTooLarge:
+    mb = PngImagePlugin.MAX_TEXT_CHUNK / (1024 * 1024)
+    return ImageTooLarge(
+        f"This image is refused: its text or colour-profile data decompresses to more than {mb:g} MB "
+        "(a decompression bomb).",
     )
 
 
-def image_dimensions(path: Path, info: MediaInfo) -> tuple[int, int] | None:
-    """(width, height) as displayed (EXIF orientation applied) for raster images; None otherwise."""
-    image = _open_raster(Path(path), info)
+def _is_text_bomb(error: ValueError) -> bool:
+    """Pillow's refusals of PNG text/profile chunks that decompress to more than its limits."""
+    message = str(error).lower()
+    return "decompressed data too large" in message or "too much memory used in text chunks" in message
+
+
+def _open_raster(path: Path, info: MediaInfo, max_pixels: int) -> Image.Image | None:
+    """Open a raster image lazily (header only) and check its pixel count, all frames counted, before anything is
+    decoded; None if Pillow can't decode this type here."""
+    if not _is_decodable(info):
+        return None
+    image = None
+    try:
+        image = Image.open(path)
+        width, height = image.size
+        frames = int(getattr(image, "n_frames", 1) or 1)  # reads frame headers only
+        image.seek(0)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        _close(image)
+        raise _too_large(max_pixels) from None
+    except ValueError as error:
+        _close(image)
+        if _is_text_bomb(error):
+            raise _text_bomb() from None
+        raise _corrupt() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, EOFError):
+        _close(image)
+        raise _corrupt() from None
+    if width <= 0 or height <= 0:
+        image.close()
+        raise _corrupt()
+    if width * height * frames > max_pixels:
+        image.close()
+        megapixels = f"{width * height * frames / 1_000_000:.1f} megapixels"
+        if frames > 1:
+            raise _too_large(max_pixels, f"{frames} frames of {width}x{height} pixels ({megapixels})")
+        raise _too_large(max_pixels, f"{width}x{height} pixels ({megapixels})")
+    return image
+
+
+def _close(image: Image.Image | None) -> None:
+    if image is not None:
+        image.close()
+
+
+def _corrupt() -> UnsupportedMediaType:
+    return UnsupportedMediaType("This image is corrupt or truncated and cannot be read.")
+
+
+def image_dimensions(
+    path: Path, info: MediaInfo, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
+) -> tuple[int, int] | None:
+    """(width, height) as displayed (EXIF orientation applied) for raster images; None otherwise. Header only."""
+    image = _open_raster(Path(path), info, max_pixels)
     if image is None:
         return None
     with image:
         width, height = image.size
-        try:
-            orientation = image.getexif().get(0x0112, 1)
-        except Exception:  # noqa: BLE001 - a broken EXIF block only loses the rotation
-            orientation = 1
-        return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+        return (height, width) if _orientation(image) in (5, 6, 7, 8) else (width, height)
 
 
-def make_thumbnail(path: Path, info: MediaInfo, *, max_px: int = 640) -> bytes | None:
-    """A WebP thumbnail (JPEG if WebP is unavailable), EXIF-rotated, longest side <= max_px; None if not raster."""
-    image = _open_raster(Path(path), info)
+def make_thumbnail(
+    path: Path,
+    info: MediaInfo,
+    *,
+    max_px: int = 640,
+    max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
+    concurrency: int = DEFAULT_IMAGE_WORK_CONCURRENCY,
+) -> bytes | None:
+    """A WebP thumbnail (JPEG if WebP is unavailable), EXIF-rotated, longest side <= max_px; None if not raster.
+
+    Refuses (ImageTooLarge, 413) images over `max_pixels` from their header. Decodes at reduced size where the
+    format allows (JPEG draft: 1/2 .. 1/8 scale) and reduces by whole factors before resampling; at most
+    `concurrency` images are decoded at once in the process.
+    """
+    if not _is_decodable(info):
+        return None
+    with image_work(concurrency):
+        return _thumbnail(Path(path), info, max_px=max_px, max_pixels=max_pixels)
+
+
+# Modes Pillow resizes directly: reduced first, converted to RGB(A) once small.
+_RESIZABLE_MODES = frozenset({"RGB", "RGBA", "RGBX", "L", "LA", "CMYK", "YCbCr"})
+_ORIENTATIONS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - a broken EXIF block only loses the rotation
+        return 1
+
+
+def _thumbnail(path: Path, info: MediaInfo, *, max_px: int, max_pixels: int) -> bytes | None:
+    image = _open_raster(path, info, max_pixels)
     if image is None:
         return None
     with image:
         try:
-            image.draft("RGB", (max_px, max_px))  # JPEG: decode at reduced scale, much faster and smaller
-            image.seek(0)
-            frame = ImageOps.exif_transpose(image)
-            frame = _to_display_mode(frame)
-            frame.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
-        except Image.DecompressionBombError:
-            raise _bomb() from None
-        except (OSError, SyntaxError, ValueError, EOFError):
-            raise UnsupportedMediaType("This image is corrupt or truncated and cannot be read.") from None
+            if image.mode in _RESIZABLE_MODES:
+                # JPEG: draft() decodes at reduced scale; others: reduce() by a whole factor, then LANCZOS.
+                image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS, reducing_gap=2.0)
+                image.load()
+                frame = _to_display_mode(image)
+            else:  # palette, 16-bit, float: converted first (Pillow can't average palette indices)
+                image.load()
+                frame = _to_display_mode(image)
+                frame.thumbnail((max_px, max_px), Image.Resampling.LANCZOS, reducing_gap=2.0)
+            transpose = _ORIENTATIONS.get(_orientation(image))
+            if transpose is not None:
+                frame = frame.transpose(transpose)
+            return _encode(frame)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_large(max_pixels) from None
+        except ValueError as error:
+            if _is_text_bomb(error):
+                raise _text_bomb() from None
+            raise _corrupt() from None
+        except (OSError, SyntaxError, EOFError):
+            raise _corrupt() from None
+
+
+def _encode(frame: Image.Image) -> bytes:
     out = io.BytesIO()
     if features.check("webp"):
         frame.save(out, format="WEBP", quality=80, method=4)

@@ -97,7 +97,8 @@ def upload(request: Request, form: CsrfForm, session: SessionDep, services: Serv
             work = flows.upload_work(
                 session=session, creator=viewer, work_in=work_in, source=upload_file.file,
                 filename=upload_file.filename or "", staging_dir=settings.media_dir / "staging",
-                max_bytes=settings.max_upload_bytes, thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs)
+                max_bytes=settings.max_upload_bytes, thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs,
+                max_image_pixels=settings.max_image_pixels, image_concurrency=settings.image_work_concurrency)
         except MarketplaceError as exc:
             errors = _upload_errors(exc, t, max_mb)
     if work is None:

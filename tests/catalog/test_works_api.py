@@ -44,7 +44,7 @@ def test_upload_image_creates_draft_with_media_on_ipfs(api, ipfs_client):
     assert work["token_id"] is None
     # the bytes on IPFS are the bytes uploaded, and the service serves them back
     assert ipfs_client.cat_bytes(work["media_cid"]) == content
-    served = api.client.get(work["media_url"])
+    served = api.client.get(work["media_url"], headers=creator["headers"])  # a draft: its creator only
     assert served.status_code == 200
     assert served.content == content
     assert served.headers["content-type"] == "image/png"

@@ -194,3 +194,18 @@ def test_node_restarts_on_the_same_repo_after_being_killed(tmp_path: Path) -> No
     assert not (repo / "api").exists()
     with pytest.raises(StorageUnavailable):
         IpfsClient(again.api_addr, timeout_s=2).version()
+
+
+@pytest.mark.ipfs
+def test_cat_range_reads_exactly_the_asked_bytes(ipfs_client: IpfsClient) -> None:
+    data = os.urandom(3 * 256 * 1024 + 1000)  # four blocks
+    cid = ipfs_client.add_bytes(data)
+    for offset, length in ((0, 10), (262_140, 10), (600_000, 200_000), (len(data) - 1, 1), (5, None), (0, None)):
+        got = b"".join(ipfs_client.cat_range(cid, offset=offset, length=length))
+        assert got == data[offset : None if length is None else offset + length], (offset, length)
+    assert b"".join(ipfs_client.cat_range(cid, offset=len(data), length=10)) == b""  # past the end: nothing
+    assert b"".join(ipfs_client.cat_range(cid, offset=10, length=0)) == b""
+    with pytest.raises(InvalidInput):
+        ipfs_client.cat_range(cid, offset=-1, length=10)
+    with pytest.raises(NotFound):
+        next(ipfs_client.cat_range(ABSENT_CID, offset=0, length=10))

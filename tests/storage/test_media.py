@@ -414,18 +414,21 @@ def test_make_thumbnail_refuses_decompression_bomb(tmp_path: Path) -> None:
     path = write(tmp_path, "bomb.png", png_header_only(60_000, 60_000))  # 3.6 gigapixels in 100 bytes
     info = sniff_file(path)
     assert info == media.PNG
-    with pytest.raises(UnsupportedMediaType, match="too large to process"):
+    with pytest.raises(media.ImageTooLarge, match="the limit is 40 megapixels") as refused:
         make_thumbnail(path, info)
-    with pytest.raises(UnsupportedMediaType, match="too large to process"):
+    assert (refused.value.status_code, refused.value.code) == (415, "image_too_large")
+    with pytest.raises(media.ImageTooLarge, match="the limit is 40 megapixels"):
         image_dimensions(path, info)
 
 
-def test_make_thumbnail_refuses_images_above_our_pixel_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_make_thumbnail_refuses_images_above_our_pixel_limit(tmp_path: Path) -> None:
     path = tmp_path / "wide.png"
     Image.new("1", (3000, 2000)).save(path)
-    monkeypatch.setattr(media, "MAX_IMAGE_PIXELS", 5_000_000)
-    with pytest.raises(UnsupportedMediaType, match="more than 5 megapixels"):
-        make_thumbnail(path, media.PNG)
+    with pytest.raises(media.ImageTooLarge, match="3000x2000 pixels .* the limit is 5 megapixels"):
+        make_thumbnail(path, media.PNG, max_pixels=5_000_000)
+    with pytest.raises(media.ImageTooLarge, match="the limit is 5 megapixels"):
+        image_dimensions(path, media.PNG, max_pixels=5_000_000)
+    assert image_dimensions(path, media.PNG, max_pixels=6_000_000) == (3000, 2000)
 
 
 def test_make_thumbnail_refuses_corrupt_image(tmp_path: Path) -> None:
@@ -435,3 +438,20 @@ def test_make_thumbnail_refuses_corrupt_image(tmp_path: Path) -> None:
     assert info == media.JPEG
     with pytest.raises(UnsupportedMediaType, match="corrupt"):
         make_thumbnail(path, info)
+
+
+def test_sniff_file_refuses_json_nested_deeper_than_the_c_stack(tmp_path: Path) -> None:
+    """200,000 nested brackets (400 kB): json.loads would overflow the C stack (the recursion limit is 100,000 once
+    py_ecc is imported) and kill the process; refused from a non-recursive depth check instead."""
+    import sys
+
+    assert sys.getrecursionlimit() >= 100_000  # what the service runs with (web3 -> py_ecc)
+    deep = b'{"asset": {"version": "2.0"}, "extras": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    with pytest.raises(UnsupportedMediaType, match="not valid JSON glTF"):
+        sniff_file(write(tmp_path, "deep.gltf", deep))
+    deep += b" " * (-len(deep) % 4)
+    glb = b"glTF" + struct.pack("<III", 2, 20 + len(deep), len(deep)) + b"JSON" + deep
+    with pytest.raises(UnsupportedMediaType, match="unreadable JSON chunk"):
+        sniff_file(write(tmp_path, "deep.glb", glb))
+    shallow = b'{"asset": {"version": "2.0"}, "extras": ' + b"[" * 60 + b"]" * 60 + b"}"
+    assert sniff_file(write(tmp_path, "ok.gltf", shallow)) == media.GLTF
