@@ -36,7 +36,9 @@ _DESCRIPTIONS = {
     422: "Invalid fields",
     429: "Too many requests: wait for Retry-After seconds",
     502: "The payment provider or the chain refused the request",
-    503: "A backing service (database, IPFS, chain, payment provider) is unavailable; nothing was changed",
+    503: "A backing service (database, IPFS, chain, payment provider) is unavailable, or the server is busy; "
+         "nothing was changed",
+    507: "The server's upload storage is full; nothing was stored",
 }
 
 

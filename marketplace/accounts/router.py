@@ -22,7 +22,7 @@ def to_public(account) -> AccountPublic:
 
 
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=AccountPublic,
-             responses=errors(403, 409, 422, 429, 503))
+             responses=errors(403, 408, 409, 422, 429, 503))
 async def register(account_in: AccountCreate, request: Request, settings: SettingsDep, limiter: RateLimiterDep,
                    hashing: PasswordHashingDep) -> AccountPublic:
     """Rate limited per e-mail and per client address (429 with Retry-After)."""
@@ -32,7 +32,7 @@ async def register(account_in: AccountCreate, request: Request, settings: Settin
     return to_public(account)
 
 
-@router.post("/auth/token", response_model=Token, responses=errors(401, 422, 429, 503))
+@router.post("/auth/token", response_model=Token, responses=errors(401, 408, 422, 429, 503))
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, settings: SettingsDep,
     limiter: RateLimiterDep, hashing: PasswordHashingDep,

@@ -34,7 +34,7 @@ router = APIRouter(prefix="/api/works", tags=["works"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkPublic,
-             responses=errors(401, 403, 413, 415, 422, 503))
+             responses=errors(401, 403, 408, 413, 415, 422, 503, 507))
 async def create_work(
     session: SessionDep,
     services: ServicesDep,
@@ -100,7 +100,7 @@ def get_work(work_id: WorkId, session: SessionDep, viewer: OptionalAccount) -> W
     return catalog_service.work_public(session=session, work=work)
 
 
-@router.patch("/{work_id}", response_model=WorkPublic, responses=errors(401, 403, 404, 409, 422, 503))
+@router.patch("/{work_id}", response_model=WorkPublic, responses=errors(401, 403, 404, 408, 409, 422, 503))
 def update_work(work_id: WorkId, work_in: WorkUpdate, session: SessionDep, creator: CurrentCreator) -> WorkPublic:
     work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
     changes = work_in.model_dump(exclude_unset=True, exclude_none=True)

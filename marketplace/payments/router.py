@@ -27,7 +27,7 @@ async def checkout_limit(request: Request, buyer: CurrentAccount, limiter: RateL
 
 
 @router.post("/works/{work_id}/checkout", status_code=status.HTTP_201_CREATED, response_model=CheckoutPublic,
-             dependencies=[Depends(checkout_limit)], responses=errors(401, 404, 409, 422, 429, 502, 503))
+             dependencies=[Depends(checkout_limit)], responses=errors(401, 404, 408, 409, 422, 429, 502, 503))
 def checkout(
     work_id: WorkId,
     session: SessionDep,
