@@ -572,6 +572,9 @@ class InvalidFilename(InvalidInput):
 
     code = "invalid_filename"
 
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, loc=("body", "file"))
+
 
 def check_filename(name: str) -> str:
     """The name a browser sent for an upload, NFC-normalised, if it is a plain file name; InvalidFilename otherwise.
