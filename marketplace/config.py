@@ -82,6 +82,18 @@ class Settings(BaseSettings):
     delivery_batch_size: int = Field(default=50, ge=1, le=200)  # purchases claimed at once; one tx per seller
     custodial_gas_topup_wei: int = 10**16  # ETH the platform sends a custodial wallet to pay delivery gas
 
+    # The chain watcher (marketplace.chain.watch): mints and deliveries are re-verified on chain until they are this
+    # many blocks deep (the block holding them counts as one). Unset: 2 in dev/test (anvil mines a block per
+    # transaction), 12 in production.
+    confirmations: int | None = Field(default=None, ge=1, le=1000)
+    chain_watch_interval_s: float = Field(default=1.0, gt=0)  # how often the watcher checks the chain
+
+    @model_validator(mode="after")
+    def _default_confirmations(self) -> "Settings":
+        if self.confirmations is None:
+            self.confirmations = 2 if self.env in ("dev", "test") else 12
+        return self
+
     @model_validator(mode="after")
     def _no_dev_secrets_outside_dev(self) -> "Settings":
         key = self.stripe_api_key.get_secret_value()

@@ -22,7 +22,13 @@ from marketplace.chain.router import router as chain_router
 from marketplace.config import Settings, get_settings
 from marketplace.exceptions import MarketplaceError
 from marketplace.payments.router import router as payments_router
-from marketplace.services import Services, build_delivery_worker, build_mint_worker, build_services
+from marketplace.services import (
+    Services,
+    build_chain_watcher,
+    build_delivery_worker,
+    build_mint_worker,
+    build_services,
+)
 from marketplace.storage.router import router as ipfs_router
 from marketplace.web import errors as web_errors
 from marketplace.web.router import router as web_router
@@ -98,14 +104,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services
         if settings.run_mint_worker and services.chain is not None:
             services.worker = build_mint_worker(services)
-            services.worker.start()
         if settings.run_delivery_worker and services.chain is not None:
             services.delivery = build_delivery_worker(services)
-            services.delivery.start()
+        services.watcher = build_chain_watcher(services)  # gates the workers until the chain is checked
+        for worker in (services.watcher, services.worker, services.delivery):
+            if worker is not None:
+                worker.start()
         try:
             yield
         finally:
-            for worker in (services.worker, services.delivery):
+            for worker in (services.worker, services.delivery, services.watcher):
                 if worker is not None:
                     worker.stop()
 
