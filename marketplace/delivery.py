@@ -447,10 +447,10 @@ class DeliveryWorker(BackgroundWorker):
 
 
 # ---------------------------------------------------------------- the chain watcher's changes (marketplace.chain.watch)
-def record_delivery_block(session: Session, *, purchase_id: int, block_number: int, block_hash: str | None,
+def record_delivery_block(session: Session, *, purchase_ids: list[int], block_number: int, block_hash: str | None,
                           tx_hash: str) -> None:
-    """Where a delivery is on chain (re-verified until deep enough); its transaction, if another one holds it."""
-    session.exec(update(Purchase).where(Purchase.id == purchase_id, Purchase.status == PurchaseStatus.delivered)
+    """Where deliveries are on chain (re-verified until deep enough), and in which transaction."""
+    session.exec(update(Purchase).where(col(Purchase.id).in_(purchase_ids), Purchase.status == PurchaseStatus.delivered)
                  .values(delivery_block_number=block_number, delivery_block_hash=block_hash, delivery_tx_hash=tx_hash))
 
 

@@ -239,14 +239,15 @@ class MintWorker(BackgroundWorker):
 
 
 # ---------------------------------------------------------------- the chain watcher's changes (marketplace.chain.watch)
-def record_mint_block(session: Session, *, job_id: int, work_id: int, block_number: int, block_hash: str | None,
-                      tx_hash: str) -> None:
-    """Where a confirmed mint is on chain (re-verified until deep enough); its transaction, if another one holds it."""
-    session.exec(update(MintJob).where(MintJob.id == job_id, MintJob.status == MintJobStatus.confirmed)
+def record_mint_block(session: Session, *, job_ids: list[int], block_number: int, block_hash: str | None,
+                      tx_hash: str, moved_work_ids: list[int] = ()) -> None:
+    """Where confirmed mints are on chain (re-verified until deep enough). moved_work_ids: works whose mint is now
+    in another transaction than the one recorded (a reorg re-included it elsewhere)."""
+    session.exec(update(MintJob).where(col(MintJob.id).in_(job_ids), MintJob.status == MintJobStatus.confirmed)
                  .values(block_number=block_number, block_hash=block_hash, tx_hash=tx_hash))
-    session.exec(update(Work).where(Work.id == work_id, Work.status == WorkStatus.minted,
-                                    or_(col(Work.mint_tx_hash).is_(None), Work.mint_tx_hash != tx_hash))
-                 .values(mint_tx_hash=tx_hash))
+    if moved_work_ids:
+        session.exec(update(Work).where(col(Work.id).in_(moved_work_ids), Work.status == WorkStatus.minted)
+                     .values(mint_tx_hash=tx_hash))
 
 
 def return_to_minting(session: Session, *, job_id: int, work_id: int, tx_hash: str | None, reason: str) -> bool:

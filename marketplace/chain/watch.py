@@ -243,7 +243,7 @@ class ChainWatcher(BackgroundWorker):
             mints += session.exec(joined.where(confirmed, col(MintJob.block_number).is_(None))
                                   .order_by(col(MintJob.id).desc()).limit(UNRECORDED_PER_CHECK)).all()
         gone_works: set[int] = set()
-        located: list[tuple[MintJob, Work, tuple[int, str | None, str]]] = []
+        located: list[tuple[tuple[MintJob, Work], tuple[int, str | None, str]]] = []
         for job, work in mints:
             report.verified_mints.append(job.id)
             if job.block_number is not None and job.block_hash == canonical(job.block_number):
@@ -251,18 +251,19 @@ class ChainWatcher(BackgroundWorker):
             token_id = int(job.metadata_digest, 16)
             found = receipt(job.tx_hash)
             if found is not None and found.status == 1 and any(m.token_id == token_id for m in found.minted):
-                located.append((job, work, (found.block_number, found.block_hash, found.tx_hash)))
+                located.append(((job, work), (found.block_number, found.block_hash, found.tx_hash)))
                 continue
             minted = self.chain.find_mint(token_id)  # minted by another transaction (re-included elsewhere)?
             if minted is None:
                 gone_works.add(work.id)
             else:
-                located.append((job, work, (minted.block_number, canonical(minted.block_number), minted.tx_hash)))
+                located.append(((job, work), (minted.block_number, canonical(minted.block_number), minted.tx_hash)))
         if located or gone_works:
             with Session(get_engine()) as session:
-                for job, work, (number, block_hash, tx_hash) in located:
-                    minting.record_mint_block(session, job_id=job.id, work_id=work.id, block_number=number,
-                                              block_hash=block_hash, tx_hash=tx_hash)
+                for (number, block_hash, tx_hash), jobs in _grouped(located).items():
+                    minting.record_mint_block(session, job_ids=[job.id for job, _ in jobs], block_number=number,
+                                              block_hash=block_hash, tx_hash=tx_hash,
+                                              moved_work_ids=[w.id for job, w in jobs if job.tx_hash != tx_hash])
                 for job, work in mints:
                     if work.id in gone_works and minting.return_to_minting(
                             session, job_id=job.id, work_id=work.id, tx_hash=job.tx_hash,
@@ -301,8 +302,8 @@ class ChainWatcher(BackgroundWorker):
                                           transfer.tx_hash)))
         if landed or gone:
             with Session(get_engine()) as session:
-                for purchase, (number, block_hash, tx_hash) in landed:
-                    delivery.record_delivery_block(session, purchase_id=purchase.id, block_number=number,
+                for (number, block_hash, tx_hash), group in _grouped(landed).items():
+                    delivery.record_delivery_block(session, purchase_ids=[p.id for p in group], block_number=number,
                                                    block_hash=block_hash, tx_hash=tx_hash)
                 for purchase, owner in gone:
                     if delivery.return_to_delivery(
@@ -330,3 +331,10 @@ class ChainWatcher(BackgroundWorker):
                 session.exec(update(ChainCheckpoint).where(ChainCheckpoint.id == CHECKPOINT_ID).values(**values))
             session.commit()
 
+
+def _grouped(found: list[tuple[object, tuple[int, str | None, str]]]) -> dict[tuple[int, str | None, str], list]:
+    """Records by (block number, block hash, transaction): one statement per transaction, not per record."""
+    groups: dict[tuple[int, str | None, str], list] = {}
+    for record, where in found:
+        groups.setdefault(where, []).append(record)
+    return groups
