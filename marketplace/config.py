@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     database_url: str = ""  # empty: SQLite file in data_dir
     rpc_url: str = "http://127.0.0.1:8545"
-    chain_id: int | None = None  # checked against the node at start when set
+    chain_id: int | None = None  # when set, the chain watcher refuses (no mints, no deliveries) a node with another
     contract_address: str | None = None  # empty in dev: deployed by `marketplace dev`
     minter_private_key: SecretStr = SecretStr(DEV_MINTER_KEY)
     wallet_secret: SecretStr = SecretStr(DEV_WALLET_SECRET)

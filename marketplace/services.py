@@ -79,7 +79,7 @@ def build_chain_watcher(services: Services) -> ChainWatcher | None:
         return None
     settings = services.settings
     watcher = ChainWatcher(chain=services.chain, confirmations=settings.confirmations,
-                           poll_interval_s=settings.chain_watch_interval_s)
+                           expected_chain_id=settings.chain_id, poll_interval_s=settings.chain_watch_interval_s)
     for worker in workers:
         watcher.follow(worker)
     return watcher

@@ -75,10 +75,12 @@ def get_checkpoint(*, session: Session) -> ChainCheckpoint | None:
 class ChainWatcher(BackgroundWorker):
     kind = "chainwatch"
 
-    def __init__(self, *, chain: ChainClient, confirmations: int, **settings) -> None:
+    def __init__(self, *, chain: ChainClient, confirmations: int, expected_chain_id: int | None = None,
+                 **settings) -> None:
         super().__init__(**settings)  # poll_interval_s: how often it checks
         self.chain = chain
         self.confirmations = confirmations
+        self.expected_chain_id = expected_chain_id  # CHAIN_ID, when set: checked even before anything is recorded
         self.followers: list[ChainFollower] = []
         self._writable = False
         self._down = False
@@ -142,9 +144,12 @@ class ChainWatcher(BackgroundWorker):
         return report
 
     def _identity_mismatch(self, checkpoint: ChainCheckpoint | None, head: ChainHead) -> str | None:
-        if checkpoint is None:
-            return None  # the first check: this chain becomes the recorded one
         diffs = []
+        if self.expected_chain_id is not None and head.chain_id != self.expected_chain_id:
+            diffs.append(f"chain id {head.chain_id} (CHAIN_ID: {self.expected_chain_id})")
+        if checkpoint is None:  # the first check: this chain becomes the recorded one
+            checkpoint = ChainCheckpoint(chain_id=head.chain_id, genesis_hash=head.genesis_hash,
+                                         contract_address=self.chain.contract_address, block_number=0, block_hash="")
         if checkpoint.chain_id != head.chain_id:
             diffs.append(f"chain id {head.chain_id} (recorded: {checkpoint.chain_id})")
         if checkpoint.genesis_hash != head.genesis_hash:

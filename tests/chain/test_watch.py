@@ -145,6 +145,13 @@ def test_another_chain_id_is_refused_until_the_recorded_chain_is_back(api, node,
     assert watcher.writable and _checkpoint().status == "ok"
 
 
+def test_a_chain_id_other_than_the_configured_one_is_refused_from_the_first_check(api, chain):
+    watcher = ChainWatcher(chain=chain, confirmations=2, expected_chain_id=1)  # CHAIN_ID=1 (mainnet), anvil: 31337
+    report = watcher.check()
+    assert report.status == "mismatch" and "chain id 31337 (CHAIN_ID: 1)" in report.detail
+    assert not watcher.writable and _checkpoint() is None  # nothing recorded from the wrong chain
+
+
 def test_another_genesis_is_refused(api, chain, tmp_path):
     assert _watcher(chain).check().status == "ok"
     other = RestartableChain(tmp_path / "other", state_interval_s=3600).start()  # same chain id, another chain
