@@ -40,7 +40,7 @@ LICENSES = (
     "personal-use",
     "commercial-use",
 )
-MAX_ROYALTY_BPS = 2500
+from marketplace.limits import MAX_ROYALTY_BPS  # noqa: E402,F401 - defined once, in limits
 
 
 class Settings(BaseSettings):

@@ -12,11 +12,15 @@ class MarketplaceError(Exception):
 
     status_code: int = 500
     code: str = "internal_error"
+    headers: dict[str, str] | None = None  # sent with the error response (e.g. Retry-After)
 
-    def __init__(self, message: str | None = None, *, status_code: int | None = None) -> None:
+    def __init__(self, message: str | None = None, *, status_code: int | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         self.message = message or self.__class__.__doc__ or "Error"
         if status_code is not None:
             self.status_code = status_code
+        if headers is not None:
+            self.headers = headers
         super().__init__(self.message)
 
 
@@ -70,10 +74,15 @@ class UnsupportedMediaType(MarketplaceError):
 
 
 class InvalidInput(MarketplaceError):
-    """A field is invalid."""
+    """A field is invalid. `loc` names it as FastAPI does (("query", "min_price_cents")); the response's
+    `detail` is a list of field errors like every other 422."""
 
     status_code = 422
     code = "invalid_input"
+
+    def __init__(self, message: str | None = None, *, loc: tuple[str | int, ...] = ("body",)) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 class ServiceUnavailable(MarketplaceError):

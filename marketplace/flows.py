@@ -209,7 +209,7 @@ def start_checkout(
         raise Conflict("You cannot buy your own work")
     if wallet_address:
         if not is_address(wallet_address):
-            raise InvalidInput("wallet_address is not a valid Ethereum address")
+            raise InvalidInput("wallet_address is not a valid Ethereum address", loc=("body", "wallet_address"))
         wallet = to_checksum_address(wallet_address)
     else:
         wallet = buyer.wallet_address

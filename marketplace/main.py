@@ -20,7 +20,8 @@ from marketplace.accounts.router import router as accounts_router
 from marketplace.catalog.router import router as catalog_router
 from marketplace.chain.router import router as chain_router
 from marketplace.config import Settings, get_settings
-from marketplace.exceptions import MarketplaceError
+from marketplace.api_errors import field_errors
+from marketplace.exceptions import InvalidInput, MarketplaceError
 from marketplace.payments.router import router as payments_router
 from marketplace.services import (
     Services,
@@ -31,6 +32,7 @@ from marketplace.services import (
 )
 from marketplace.storage.router import router as ipfs_router
 from marketplace.web import errors as web_errors
+from marketplace.web.security import SecurityHeaders
 from marketplace.web.router import router as web_router
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,23 @@ async def _too_large(limit_bytes: int, send) -> None:
     await send({"type": "http.response.body", "body": body.body})
 
 
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout", 409: "conflict",
+               413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+
+
+class MarketplaceApp(FastAPI):
+    """FastAPI with the security headers outside every other layer, so even the last-resort 500 from Starlette's
+    ServerErrorMiddleware, and errors raised before routing, carry them."""
+
+    def __init__(self, *, settings: Settings, **kwargs) -> None:
+        self._security_settings = settings
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self):
+        return SecurityHeaders(super().build_middleware_stack(), settings=self._security_settings)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app. `services`: adapters built beforehand (`marketplace dev` seeds the demo with them, so one chain
     client, and one nonce counter per key, serves the whole process); by default built at start-up."""
@@ -117,7 +136,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 if worker is not None:
                     worker.stop()
 
-    app = FastAPI(
+    app = MarketplaceApp(
+        settings=settings,
         title="Luxembourg Creative Marketplace",
         version="0.1.0",
         description="Creators mint their works as NFTs (IPFS + Ethereum) and sell them in euros.",
@@ -128,32 +148,48 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.exception_handler(MarketplaceError)
     async def _marketplace_error(request: Request, exc: MarketplaceError):
         if web_errors.wants_page(request):
-            return await run_in_threadpool(web_errors.error_page, request, exc.status_code, exc.message, exc.code)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            page = await run_in_threadpool(web_errors.error_page, request, exc.status_code, exc.message, exc.code)
+            page.headers.update(exc.headers or {})
+            return page
+        headers = dict(exc.headers or {})
+        if exc.status_code == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
+        if isinstance(exc, InvalidInput):  # every 422 has the same documented shape: a list of field errors
+            detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
+            return JSONResponse({"detail": detail, "code": exc.code}, status_code=422, headers=headers)
         return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code >= 400 and web_errors.wants_page(request):
             return await run_in_threadpool(web_errors.error_page, request, exc.status_code, str(exc.detail))
-        return await http_exception_handler(request, exc)
+        if exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        return JSONResponse({"detail": str(exc.detail), "code": _HTTP_CODES.get(exc.status_code, "http_error")},
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(ValidationError)
-    async def _validation_error(_request: Request, exc: ValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)
-        ]
-        return JSONResponse({"detail": errors, "code": "invalid_input"}, status_code=422)
+    async def _validation_error(request: Request, exc: ValidationError):
+        if web_errors.wants_page(request):
+            return await run_in_threadpool(web_errors.error_page, request, 400)
+        return JSONResponse({"detail": field_errors(exc.errors(include_url=False)), "code": "invalid_input"},
+                            status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation_error(request: Request, exc: RequestValidationError):
         if web_errors.wants_page(request):  # e.g. /works/abc: for a page, that is a page that does not exist
             in_path = any((e.get("loc") or ("",))[0] == "path" for e in exc.errors())
             return await run_in_threadpool(web_errors.error_page, request, 404 if in_path else 400)
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
-        ]
-        return JSONResponse({"detail": errors, "code": "invalid_input"}, status_code=422)
+        return JSONResponse({"detail": field_errors(exc.errors()), "code": "invalid_input"}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        """The last resort (Starlette's ServerErrorMiddleware calls it, then re-raises for the logs): the same
+        `{detail, code}` or error page as every other error, and no traceback to the client."""
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if web_errors.wants_page(request):
+            return await run_in_threadpool(web_errors.error_page, request, 500)
+        return JSONResponse({"detail": "Internal error", "code": "internal_error"}, status_code=500)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict:

@@ -10,6 +10,8 @@ from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
 from marketplace.db import utcnow
+from marketplace.limits import MAX_DISPLAY_NAME_CHARS
+from marketplace.text import Line
 
 
 class Role(StrEnum):
@@ -43,8 +45,17 @@ class Account(AccountBase, table=True):
 class AccountCreate(SQLModel):
     email: EmailStr
     password: str = Field(min_length=8, max_length=128)
-    display_name: str = Field(min_length=1, max_length=120)
+    display_name: Line = Field(min_length=1, max_length=MAX_DISPLAY_NAME_CHARS)
     role: Role = Role.buyer
+
+    @field_validator("password")
+    @classmethod
+    def _encodable(cls, value: str) -> str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("password must be valid Unicode text (no unpaired surrogates)") from None
+        return value
 
     @field_validator("display_name")
     @classmethod

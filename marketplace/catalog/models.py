@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from marketplace.accounts.models import CreatorPublic
 from marketplace.db import utcnow
+from marketplace.limits import Currency
 
 
 class WorkStatus(StrEnum):
@@ -69,6 +70,7 @@ class Work(WorkBase, table=True):
 
 
 class WorkPublic(WorkBase):
+    currency: Currency
     id: int
     status: WorkStatus
     sale_status: SaleStatus

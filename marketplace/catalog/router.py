@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
+from marketplace.api_errors import errors
 from marketplace import flows
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import CurrentCreator, OptionalAccount
@@ -13,24 +14,39 @@ from marketplace.catalog.models import WorkPublic, WorksPublic, WorkStatus
 from marketplace.catalog.schemas import Discipline, License, SortKey, WorkCreate, WorkFilters, WorkUpdate
 from marketplace.db import SessionDep
 from marketplace.exceptions import Conflict
+from marketplace.dependencies import WorkId
+from marketplace.limits import (
+    Currency,
+    MAX_DB_ID,
+    MAX_DESCRIPTION_CHARS,
+    MAX_DISPLAY_NAME_CHARS,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_PRICE_CENTS,
+    MAX_ROYALTY_BPS,
+    MAX_SEARCH_CHARS,
+    MAX_TITLE_CHARS,
+)
 from marketplace.services import ServicesDep
+from marketplace.text import Line, OptionalLine, Text
 
 router = APIRouter(prefix="/api/works", tags=["works"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkPublic)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkPublic,
+             responses=errors(401, 403, 413, 415, 422, 503))
 async def create_work(
     session: SessionDep,
     services: ServicesDep,
     creator: CurrentCreator,
     file: Annotated[UploadFile, File(description="The media: image, audio, video, PDF or glTF model")],
-    title: Annotated[str, Form(min_length=1, max_length=200)],
+    title: Annotated[Line, Form(min_length=1, max_length=MAX_TITLE_CHARS)],
     discipline: Annotated[Discipline, Form()],
-    price_cents: Annotated[int, Form(gt=0, le=100_000_000)],
+    price_cents: Annotated[int, Form(gt=0, le=MAX_PRICE_CENTS)],
     license: Annotated[License, Form()],
-    description: Annotated[str, Form(max_length=5000)] = "",
-    currency: Annotated[str, Form()] = "EUR",
-    royalty_bps: Annotated[int, Form(ge=0, le=2500)] = 0,
+    description: Annotated[Text, Form(max_length=MAX_DESCRIPTION_CHARS)] = "",
+    currency: Annotated[Currency, Form()] = Currency.EUR,
+    royalty_bps: Annotated[int, Form(ge=0, le=MAX_ROYALTY_BPS)] = 0,
 ) -> WorkPublic:
     work_in = WorkCreate(
         title=title, description=description, discipline=discipline, price_cents=price_cents,
@@ -49,21 +65,21 @@ async def create_work(
     return await run_in_threadpool(_upload)
 
 
-@router.get("", response_model=WorksPublic)
+@router.get("", response_model=WorksPublic, responses=errors(401, 422, 503))
 def list_works(
     session: SessionDep,
     viewer: OptionalAccount,
     discipline: Discipline | None = None,
     license: License | None = None,
-    creator_id: int | None = None,
-    creator: Annotated[str | None, Query(max_length=120, description="creator name (contains)")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="text in title, description or creator")] = None,
-    min_price_cents: Annotated[int | None, Query(ge=0)] = None,
-    max_price_cents: Annotated[int | None, Query(ge=0)] = None,
+    creator_id: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
+    creator: Annotated[OptionalLine, Query(max_length=MAX_DISPLAY_NAME_CHARS, description="creator name (contains)")] = None,
+    q: Annotated[OptionalLine, Query(max_length=MAX_SEARCH_CHARS, description="text in title, description or creator")] = None,
+    min_price_cents: Annotated[int | None, Query(ge=0, le=MAX_PRICE_CENTS)] = None,
+    max_price_cents: Annotated[int | None, Query(ge=0, le=MAX_PRICE_CENTS)] = None,
     status_: Annotated[WorkStatus | None, Query(alias="status")] = None,
     sort: SortKey = "newest",
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 24,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 24,
 ) -> WorksPublic:
     filters = WorkFilters(
         discipline=discipline, license=license, creator_id=creator_id, creator=creator, q=q,
@@ -76,14 +92,15 @@ def list_works(
     )
 
 
-@router.get("/{work_id}", response_model=WorkPublic)
-def get_work(work_id: int, session: SessionDep) -> WorkPublic:
-    work = catalog_service.get_work_or_raise(session=session, work_id=work_id)
+@router.get("/{work_id}", response_model=WorkPublic, responses=errors(401, 404, 422, 503))
+def get_work(work_id: WorkId, session: SessionDep, viewer: OptionalAccount) -> WorkPublic:
+    """A work; a draft only for its creator and admins (404 for everyone else)."""
+    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
     return catalog_service.work_public(session=session, work=work)
 
 
-@router.patch("/{work_id}", response_model=WorkPublic)
-def update_work(work_id: int, work_in: WorkUpdate, session: SessionDep, creator: CurrentCreator) -> WorkPublic:
+@router.patch("/{work_id}", response_model=WorkPublic, responses=errors(401, 403, 404, 409, 422, 503))
+def update_work(work_id: WorkId, work_in: WorkUpdate, session: SessionDep, creator: CurrentCreator) -> WorkPublic:
     work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
     changes = work_in.model_dump(exclude_unset=True, exclude_none=True)
     if ("title" in changes or "description" in changes) and work.status != WorkStatus.draft:
@@ -96,8 +113,9 @@ def update_work(work_id: int, work_in: WorkUpdate, session: SessionDep, creator:
     return catalog_service.work_public(session=session, work=work)
 
 
-@router.post("/{work_id}/mint", status_code=status.HTTP_202_ACCEPTED, response_model=WorkPublic)
-def mint_work(work_id: int, session: SessionDep, services: ServicesDep, creator: CurrentCreator) -> WorkPublic:
+@router.post("/{work_id}/mint", status_code=status.HTTP_202_ACCEPTED, response_model=WorkPublic,
+             responses=errors(401, 403, 404, 409, 422, 502, 503))
+def mint_work(work_id: WorkId, session: SessionDep, services: ServicesDep, creator: CurrentCreator) -> WorkPublic:
     work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
     owner = accounts_service.get_account_or_raise(session=session, account_id=work.creator_id)  # admin may mint
     work = flows.request_mint(

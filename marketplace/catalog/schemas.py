@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from marketplace.config import DISCIPLINES, LICENSES, MAX_ROYALTY_BPS
+from marketplace.config import DISCIPLINES, LICENSES
+from marketplace.limits import (
+    Currency,
+    MAX_DB_ID,
+    MAX_DESCRIPTION_CHARS,
+    MAX_DISPLAY_NAME_CHARS,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_PRICE_CENTS,
+    MAX_ROYALTY_BPS,
+    MAX_SEARCH_CHARS,
+    MAX_TITLE_CHARS,
+)
+from marketplace.text import Line, OptionalLine, Text
 
 Discipline = Literal[DISCIPLINES]  # type: ignore[valid-type]
 License = Literal[LICENSES]  # type: ignore[valid-type]
@@ -23,11 +36,11 @@ LICENSE_URLS = {
 
 
 class WorkCreate(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    title: Line = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    description: Text = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
     discipline: Discipline
-    price_cents: int = Field(gt=0, le=100_000_000)
-    currency: str = "EUR"
+    price_cents: int = Field(gt=0, le=MAX_PRICE_CENTS)
+    currency: Currency = Currency.EUR
     royalty_bps: int = Field(default=0, ge=0, le=MAX_ROYALTY_BPS)
     license: License
 
@@ -39,30 +52,36 @@ class WorkCreate(BaseModel):
             raise ValueError("title must not be blank")
         return value
 
-    @field_validator("currency")
+    @field_validator("currency", mode="before")
     @classmethod
-    def _currency(cls, value: str) -> str:
-        value = value.strip().upper()
-        if value != "EUR":
-            raise ValueError("works are listed in euros: currency must be EUR")
-        return value
+    def _currency(cls, value):
+        if isinstance(value, str) and value.strip().upper() in Currency.__members__:
+            return Currency(value.strip().upper())
+        raise ValueError("works are listed in euros: currency must be EUR")
 
 
 class WorkUpdate(BaseModel):
-    price_cents: int | None = Field(default=None, gt=0, le=100_000_000)
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
+    price_cents: int | None = Field(default=None, gt=0, le=MAX_PRICE_CENTS)
+    title: OptionalLine = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
+    description: Annotated[Text | None, Field(default=None, max_length=MAX_DESCRIPTION_CHARS)] = None
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        if value is not None and not value:
+            raise ValueError("title must not be blank")
+        return value
 
 
 class WorkFilters(BaseModel):
     discipline: Discipline | None = None
     license: License | None = None
-    creator_id: int | None = None
-    creator: str | None = Field(default=None, max_length=120)
-    q: str | None = Field(default=None, max_length=200)
-    min_price_cents: int | None = Field(default=None, ge=0)
-    max_price_cents: int | None = Field(default=None, ge=0)
+    creator_id: int | None = Field(default=None, ge=1, le=MAX_DB_ID)
+    creator: OptionalLine = Field(default=None, max_length=MAX_DISPLAY_NAME_CHARS)
+    q: OptionalLine = Field(default=None, max_length=MAX_SEARCH_CHARS)
+    min_price_cents: int | None = Field(default=None, ge=0, le=MAX_PRICE_CENTS)
+    max_price_cents: int | None = Field(default=None, ge=0, le=MAX_PRICE_CENTS)
     status: str | None = None
     sort: SortKey = "newest"
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=24, ge=1, le=100)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(default=24, ge=1, le=MAX_PAGE_SIZE)

@@ -22,8 +22,23 @@ def get_work_or_raise(*, session: Session, work_id: int) -> Work:
     return work
 
 
+def can_see(work: Work, viewer: Account | None) -> bool:
+    """Drafts are private to their creator (and admins) until minting publishes them; everything else is public."""
+    if work.status != WorkStatus.draft:
+        return True
+    return viewer is not None and (viewer.id == work.creator_id or viewer.role == "admin")
+
+
+def get_visible_work_or_raise(*, session: Session, work_id: int, viewer: Account | None) -> Work:
+    """The work, or NotFound -- also for a draft the viewer may not see (a draft's existence is private too)."""
+    work = get_work(session=session, work_id=work_id)
+    if work is None or not can_see(work, viewer):
+        raise NotFound(f"Work {work_id} not found")
+    return work
+
+
 def get_own_work_or_raise(*, session: Session, work_id: int, account: Account) -> Work:
-    work = get_work_or_raise(session=session, work_id=work_id)
+    work = get_visible_work_or_raise(session=session, work_id=work_id, viewer=account)
     if work.creator_id != account.id and account.role != "admin":
         raise Forbidden("This work belongs to another creator")
     return work
@@ -35,7 +50,7 @@ def list_works(*, session: Session, filters: WorkFilters, viewer: Account | None
         and filters.max_price_cents is not None
         and filters.min_price_cents > filters.max_price_cents
     ):
-        raise InvalidInput("min_price_cents must not exceed max_price_cents")
+        raise InvalidInput("min_price_cents must not exceed max_price_cents", loc=("query", "min_price_cents"))
     query = select(Work, Account).join(Account, col(Work.creator_id) == col(Account.id))
     # Drafts are private to their creator until they are published by minting.
     if viewer is None:

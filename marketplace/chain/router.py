@@ -8,6 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from marketplace.api_errors import errors
 from marketplace.chain.watch import get_checkpoint
 from marketplace.db import get_engine
 from marketplace.services import ServicesDep
@@ -32,7 +33,7 @@ class ChainInfo(BaseModel):
     last_rewind: str | None = None
 
 
-@router.get("/chain", response_model=ChainInfo)
+@router.get("/chain", response_model=ChainInfo, responses=errors(503))
 async def chain_info(services: ServicesDep) -> ChainInfo:
     chain = services.chain_or_raise()
 

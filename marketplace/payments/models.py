@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from marketplace.db import utcnow
+from marketplace.limits import MAX_ADDRESS_CHARS, Currency
 
 
 class PurchaseStatus(StrEnum):
@@ -113,7 +114,7 @@ class PurchasePublic(SQLModel):
     buyer_id: int
     status: PurchaseStatus
     amount_cents: int
-    currency: str
+    currency: Currency
     wallet_address: str
     token_id: int | None
     delivery_tx_hash: str | None
@@ -129,7 +130,14 @@ class PurchasePublic(SQLModel):
 
 
 class CheckoutCreate(SQLModel):
-    wallet_address: str | None = None
+    wallet_address: str | None = Field(default=None, max_length=MAX_ADDRESS_CHARS,
+                                       description="an Ethereum address of the buyer's own; default: the wallet the platform keeps for the buyer")
+
+
+class Earnings(SQLModel):
+    account_id: int
+    balance_cents: int
+    currency: Currency
 
 
 class CheckoutPublic(SQLModel):

@@ -5,28 +5,31 @@ import logging
 from fastapi import APIRouter, Body, Request, status
 from fastapi.concurrency import run_in_threadpool
 
+from marketplace.api_errors import errors
 from marketplace import flows
 from marketplace.accounts.dependencies import CurrentAccount
 from marketplace.catalog import service as catalog_service
 from marketplace.db import SessionDep, session_scope
+from marketplace.dependencies import PurchaseId, WorkId
 from marketplace.payments import service as payments_service
-from marketplace.payments.models import CheckoutCreate, CheckoutPublic, PurchasePublic
+from marketplace.payments.models import CheckoutCreate, CheckoutPublic, Earnings, PurchasePublic
 from marketplace.services import ServicesDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["payments"])
 
 
-@router.post("/works/{work_id}/checkout", status_code=status.HTTP_201_CREATED, response_model=CheckoutPublic)
+@router.post("/works/{work_id}/checkout", status_code=status.HTTP_201_CREATED, response_model=CheckoutPublic,
+             responses=errors(401, 404, 409, 422, 429, 502, 503))
 def checkout(
-    work_id: int,
+    work_id: WorkId,
     session: SessionDep,
     services: ServicesDep,
     buyer: CurrentAccount,
     checkout_in: CheckoutCreate | None = Body(default=None),
 ) -> CheckoutPublic:
     """Reserve the work and open a Stripe Checkout Session in euros; pay at `checkout_url`."""
-    work = catalog_service.get_work_or_raise(session=session, work_id=work_id)
+    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=buyer)
     purchase = flows.start_checkout(
         session=session, work=work, buyer=buyer,
         wallet_address=checkout_in.wallet_address if checkout_in else None,
@@ -53,21 +56,21 @@ async def stripe_webhook(request: Request, services: ServicesDep) -> dict:
     return {"received": True, "outcome": outcome}
 
 
-@router.get("/purchases", response_model=list[PurchasePublic])
+@router.get("/purchases", response_model=list[PurchasePublic], responses=errors(401, 503))
 def my_purchases(session: SessionDep, account: CurrentAccount) -> list[PurchasePublic]:
     return [payments_service.to_public(p) for p in payments_service.list_purchases(session=session,
                                                                                   buyer_id=account.id)]
 
 
-@router.get("/purchases/{purchase_id}", response_model=PurchasePublic)
-def get_purchase(purchase_id: int, session: SessionDep, account: CurrentAccount) -> PurchasePublic:
+@router.get("/purchases/{purchase_id}", response_model=PurchasePublic, responses=errors(401, 404, 422, 503))
+def get_purchase(purchase_id: PurchaseId, session: SessionDep, account: CurrentAccount) -> PurchasePublic:
     purchase = payments_service.get_visible_purchase_or_raise(session=session, purchase_id=purchase_id,
                                                               viewer=account)
     return payments_service.to_public(purchase)
 
 
-@router.get("/me/earnings")
-def my_earnings(session: SessionDep, account: CurrentAccount) -> dict:
+@router.get("/me/earnings", response_model=Earnings, responses=errors(401, 503))
+def my_earnings(session: SessionDep, account: CurrentAccount) -> Earnings:
     """The signed-in creator's balance from the ledger, in integer cents."""
-    return {"account_id": account.id, "balance_cents": payments_service.balance_cents(
-        session=session, account_id=account.id), "currency": "EUR"}
+    return Earnings(account_id=account.id, currency="EUR",
+                    balance_cents=payments_service.balance_cents(session=session, account_id=account.id))

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from marketplace.accounts.models import Account
 from marketplace.catalog.models import SaleStatus, Work
 from marketplace.db import utcnow
-from marketplace.exceptions import Forbidden, NotFound
+from marketplace.exceptions import NotFound
 from marketplace.payments.models import (
     ACTIVE_STATUSES,
     LedgerEntry,
@@ -35,10 +35,16 @@ def get_purchase_or_raise(*, session: Session, purchase_id: int) -> Purchase:
     return purchase
 
 
+def may_see(purchase: Purchase, viewer: Account) -> bool:
+    """A purchase is the buyer's and the admins' business only."""
+    return purchase.buyer_id == viewer.id or viewer.role == "admin"
+
+
 def get_visible_purchase_or_raise(*, session: Session, purchase_id: int, viewer: Account) -> Purchase:
-    purchase = get_purchase_or_raise(session=session, purchase_id=purchase_id)
-    if purchase.buyer_id != viewer.id and viewer.role != "admin":
-        raise Forbidden("This purchase belongs to another buyer")
+    """The purchase, or NotFound -- also when it is someone else's (ids are sequential: no hint that it exists)."""
+    purchase = get_purchase(session=session, purchase_id=purchase_id)
+    if purchase is None or not may_see(purchase, viewer):
+        raise NotFound(f"Purchase {purchase_id} not found")
     return purchase
 
 

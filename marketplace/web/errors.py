@@ -41,7 +41,7 @@ def error_page(request: Request, status_code: int, message: str | None = None, c
         title, text = t("error.title"), t("error.forbidden")
     elif status_code == 413:
         title, text = t("error.title"), message or ""
-    elif status_code == 503:
+    elif status_code >= 500:
         title, text = t("error.title"), t("err.service")
     else:
         title, text = t("error.title"), message or t("error.bad_request")

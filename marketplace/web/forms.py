@@ -14,10 +14,11 @@ from starlette.datastructures import FormData, UploadFile
 
 from marketplace.accounts.models import AccountCreate, Role
 from marketplace.catalog.schemas import WorkCreate
-from marketplace.config import DISCIPLINES, LICENSES, MAX_ROYALTY_BPS
+from marketplace.config import DISCIPLINES, LICENSES
+from marketplace.limits import MAX_DESCRIPTION_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_PRICE_CENTS, MAX_ROYALTY_BPS, MAX_TITLE_CHARS
+from marketplace.text import refused_character
 from marketplace.web.i18n import Translator
 
-MAX_PRICE_CENTS = 100_000_000
 _AMOUNT = re.compile(r"^\d{1,9}([.,]\d{1,2})?$")
 
 
@@ -68,10 +69,14 @@ def work_form(form: FormData, t: Translator) -> tuple[WorkCreate | None, UploadF
     license_ = text(form, "license")
     if not title:
         errors["title"] = t("err.required")
-    elif len(title) > 200:
-        errors["title"] = t("err.too_long", max=200)
-    if len(description) > 5000:
-        errors["description"] = t("err.too_long", max=5000)
+    elif len(title) > MAX_TITLE_CHARS:
+        errors["title"] = t("err.too_long", max=MAX_TITLE_CHARS)
+    elif bad := refused_character(title):
+        errors["title"] = t("err.characters", what=bad)
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        errors["description"] = t("err.too_long", max=MAX_DESCRIPTION_CHARS)
+    elif bad := refused_character(description.replace("\r", ""), multiline=True):
+        errors["description"] = t("err.characters", what=bad)
     if discipline not in DISCIPLINES:
         errors["discipline"] = t("err.choice")
     if license_ not in LICENSES:
@@ -112,8 +117,10 @@ def signup_form(form: FormData, t: Translator) -> tuple[AccountCreate | None, di
         errors["password"] = t("err.too_long", max=128)
     if not name:
         errors["display_name"] = t("err.required")
-    elif len(name) > 120:
-        errors["display_name"] = t("err.too_long", max=120)
+    elif len(name) > MAX_DISPLAY_NAME_CHARS:
+        errors["display_name"] = t("err.too_long", max=MAX_DISPLAY_NAME_CHARS)
+    elif bad := refused_character(name):
+        errors["display_name"] = t("err.characters", what=bad)
     if role not in (Role.buyer.value, Role.creator.value):
         errors["role"] = t("err.choice")
     if errors:

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from marketplace.catalog.models import Work
 from marketplace.db import SessionDep
+from marketplace.dependencies import PurchaseId
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import Purchase
 from marketplace.web import queries
@@ -26,20 +27,30 @@ def _purchase_context(session, purchase: Purchase | None, viewer, cancelled: boo
             "final": purchase is not None and purchase.status in FINAL}
 
 
-@router.get("/purchases/{purchase_id}", response_class=HTMLResponse)
-def purchase_return(purchase_id: int, request: Request, session: SessionDep, viewer: Viewer,
-                    cancelled: int = 0) -> HTMLResponse:
-    """Where Stripe Checkout returns the buyer (success `?session_id=`, cancel `?cancelled=1`). Shows the status
-    (no personal data to others) and updates it live until it is final."""
+def _visible_purchase(session, purchase_id: int, viewer) -> Purchase | None:
     purchase = payments_service.get_purchase(session=session, purchase_id=purchase_id)
+    if purchase is None or viewer is None or not payments_service.may_see(purchase, viewer):
+        return None
+    return purchase
+
+
+@router.get("/purchases/{purchase_id}", response_class=HTMLResponse)
+def purchase_return(purchase_id: PurchaseId, request: Request, session: SessionDep, viewer: Viewer,
+                    cancelled: int = 0) -> Response:
+    """Where Stripe Checkout returns the buyer (success `?session_id=`, cancel `?cancelled=1`). Shows the status
+    and updates it live until it is final. Only the buyer and admins see a purchase (ids are sequential: anyone
+    else gets the same page as for a purchase that does not exist); signed out, sign in first."""
+    if viewer is None:
+        return redirect(request, f"/signin?next=/purchases/{purchase_id}" + ("?cancelled=1" if cancelled else ""))
+    purchase = _visible_purchase(session, purchase_id, viewer)
     return render(request, "purchase.html", _purchase_context(session, purchase, viewer, bool(cancelled)),
                   account=viewer, status_code=200 if purchase else 404)
 
 
 @router.get("/purchases/{purchase_id}/status", response_class=HTMLResponse)
-def purchase_status(purchase_id: int, request: Request, session: SessionDep, viewer: Viewer,
+def purchase_status(purchase_id: PurchaseId, request: Request, session: SessionDep, viewer: Viewer,
                     cancelled: int = 0) -> HTMLResponse:
-    purchase = payments_service.get_purchase(session=session, purchase_id=purchase_id)
+    purchase = _visible_purchase(session, purchase_id, viewer)
     if purchase is None:
         raise HTTPException(404)
     return render(request, "partials/purchase_status.html",

@@ -21,6 +21,7 @@ from marketplace.catalog.models import SaleStatus, Work, WorkStatus
 from marketplace.catalog.schemas import LICENSE_URLS, WorkFilters
 from marketplace.config import DISCIPLINES, LICENSES
 from marketplace.db import SessionDep
+from marketplace.dependencies import AccountId, WorkId
 from marketplace.exceptions import Conflict, MarketplaceError
 from marketplace.payments.models import Purchase, PurchaseStatus
 from marketplace.services import ServicesDep
@@ -95,18 +96,18 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
 
 
 @router.get("/works/{work_id}", response_class=HTMLResponse)
-def work_page(work_id: int, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
-    work = catalog_service.get_work_or_raise(session=session, work_id=work_id)
+def work_page(work_id: WorkId, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
+    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
     return render(request, "work.html", _work_context(session, work, viewer), account=viewer)
 
 
 @router.post("/works/{work_id}/buy")
-def buy(work_id: int, request: Request, form: CsrfForm, session: SessionDep, services: ServicesDep,
+def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, services: ServicesDep,
         viewer: Viewer, t: TranslatorDep) -> Response:
     """Reserve the work and send the buyer to Stripe's hosted checkout page (flows.start_checkout)."""
     if viewer is None:
         return redirect(request, f"/signin?next=/works/{work_id}")
-    work = catalog_service.get_work_or_raise(session=session, work_id=work_id)
+    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
     try:
         purchase = flows.start_checkout(
             session=session, work=work, buyer=viewer, wallet_address=None, gateway=services.gateway,
@@ -124,7 +125,7 @@ def buy(work_id: int, request: Request, form: CsrfForm, session: SessionDep, ser
 
 
 @router.get("/creators/{account_id}", response_class=HTMLResponse)
-def creator_page(account_id: int, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
+def creator_page(account_id: AccountId, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
     creator = accounts_service.get_account(session=session, account_id=account_id)
     if creator is None or creator.role not in (Role.creator, Role.admin):
         raise HTTPException(404)
@@ -168,5 +169,6 @@ def switch_language(code: str, request: Request) -> RedirectResponse:
     if code not in LANGUAGES:
         raise HTTPException(404)
     response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
-    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/",
+                        secure=security.cookies_secure(settings_of(request)))
     return response

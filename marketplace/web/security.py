@@ -67,8 +67,12 @@ def verify_csrf(request: Request, settings: Settings, form: FormData | None) -> 
         raise CsrfFailed()
 
 
-def _secure(settings: Settings) -> bool:
+def cookies_secure(settings: Settings) -> bool:
+    """Cookies are `Secure` when the site is served over https (PUBLIC_BASE_URL)."""
     return settings.public_base_url.startswith("https://")
+
+
+_secure = cookies_secure
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
@@ -119,3 +123,51 @@ def finish(request: Request, response: Response, settings: Settings) -> Response
         response.set_cookie(CSRF_COOKIE, new_nonce, httponly=True, samesite="lax", secure=_secure(settings),
                             path="/")
     return response
+
+
+# JSON, media and anything else that is not a page: nothing in it may load or run, and no one may frame it
+_NON_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'"
+# Swagger UI and ReDoc load their scripts from a CDN and run inline script (served locally: the house issue)
+_DOCS_PATHS = ("/docs", "/redoc")
+
+
+class SecurityHeaders:
+    """Pure ASGI, outermost: every response -- pages, JSON, media, redirects, errors raised anywhere, the
+    last-resort 500 -- carries nosniff, DENY framing, the referrer policy and a Content-Security-Policy (the
+    page policy for HTML, `default-src 'none'` for the rest), HSTS over https, and `no-store` on errors. Headers a
+    route set itself (the pages' `finish`, /ipfs's sandbox) are kept."""
+
+    def __init__(self, app, *, settings: Settings) -> None:
+        self.app = app
+        self.page_csp = content_security_policy(settings).encode()
+        self.hsts = _secure(settings)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+
+                def add(name: bytes, value: bytes) -> None:
+                    if name not in present:
+                        headers.append((name, value))
+
+                add(b"x-content-type-options", b"nosniff")
+                add(b"x-frame-options", b"DENY")
+                add(b"referrer-policy", b"same-origin")
+                if not path.startswith(_DOCS_PATHS):
+                    add(b"content-security-policy",
+                        self.page_csp if content_type.startswith(b"text/html") else _NON_PAGE_CSP.encode())
+                if self.hsts:
+                    add(b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+                if message["status"] >= 400:
+                    add(b"cache-control", b"no-store")
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -14,6 +14,7 @@ from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work
 from marketplace.catalog.schemas import WorkFilters
 from marketplace.db import SessionDep, utcnow
+from marketplace.dependencies import WorkId
 from marketplace.exceptions import MarketplaceError, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 from marketplace.payments import service as payments_service
 from marketplace.services import ServicesDep
@@ -112,14 +113,14 @@ def upload(request: Request, form: CsrfForm, session: SessionDep, services: Serv
 
 
 @router.get("/studio/works/{work_id}/status", response_class=HTMLResponse)
-def work_status(work_id: int, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
+def work_status(work_id: WorkId, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
     """The mint status cell, polled by htmx while the work is minting (it stops polling once settled)."""
     work = _own_work(session, work_id, viewer)
     return render(request, "partials/mint_status.html", {"work": work}, account=viewer)
 
 
 @router.post("/studio/works/{work_id}/mint", response_class=HTMLResponse)
-def mint(work_id: int, request: Request, form: CsrfForm, session: SessionDep, services: ServicesDep,
+def mint(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, services: ServicesDep,
          viewer: Viewer) -> Response:
     work = _own_work(session, work_id, viewer)
     error = None
@@ -137,7 +138,7 @@ def mint(work_id: int, request: Request, form: CsrfForm, session: SessionDep, se
 
 
 @router.post("/studio/works/{work_id}/price", response_class=HTMLResponse)
-def edit_price(work_id: int, request: Request, form: CsrfForm, session: SessionDep, viewer: Viewer,
+def edit_price(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, viewer: Viewer,
                t: TranslatorDep) -> Response:
     work = _own_work(session, work_id, viewer)
     cents, error = price_error(t, text(form, "price"))

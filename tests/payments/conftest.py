@@ -39,6 +39,11 @@ class Shop(Api):
         path = urlparse(checkout_url).path
         return httpx.post(f"{self.live.double.public_url}{path}/{action}", timeout=10, follow_redirects=False)
 
+    def page(self, user: dict, path: str):
+        """A page as this user's browser sees it (signed in: the session cookie holds the same access token)."""
+        token = user["headers"]["Authorization"].split()[1]
+        return self.client.get(path.replace(self.live.url, ""), headers={"Cookie": f"mp_session={token}"})
+
     def purchase(self, buyer: dict, purchase_id: int) -> dict:
         r = self.client.get(f"/api/purchases/{purchase_id}", headers=buyer["headers"])
         assert r.status_code == 200, r.text

@@ -1,0 +1,26 @@
+"""Limits of the inputs the service accepts, defined once: routes, schemas, forms and tests import them.
+
+Integers are bounded before they reach the database: SQLite stores at most 2^63 - 1 and PostgreSQL's `integer`
+ids 2^31 - 1, and an unbounded query parameter once turned into a 500.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+MAX_DB_ID = 2**31 - 1  # ids are PostgreSQL `integer` (SERIAL)
+MAX_PRICE_CENTS = 100_000_000  # EUR 1,000,000.00
+MAX_ROYALTY_BPS = 2500  # 25 %
+MAX_PAGE = 10_000
+MAX_PAGE_SIZE = 100
+MAX_TITLE_CHARS = 200
+MAX_DESCRIPTION_CHARS = 5000
+MAX_DISPLAY_NAME_CHARS = 120
+MAX_SEARCH_CHARS = 200
+MAX_ADDRESS_CHARS = 42
+
+
+class Currency(StrEnum):
+    """Works are listed, and paid for, in euros."""
+
+    EUR = "EUR"

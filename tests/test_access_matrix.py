@@ -1,0 +1,342 @@
+"""The access matrix: every route of the app x every role x ownership, with the status each must get.
+
+The routes are read from the app's own route table, so a new endpoint without a row here fails
+`test_every_route_has_a_row`. Each request's response also carries the security headers (JSON included).
+
+Roles: anonymous, buyer, other buyer, creator (who owns the works and whose buyer made the purchase), other creator,
+admin. API calls sign in with a bearer token, pages with the session cookie (and a CSRF token on form posts).
+Requests that change state get a fresh resource each (a fresh draft to mint, a fresh minted work to buy), so the
+order of the rows does not matter.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from marketplace import db
+from marketplace.accounts import service as accounts_service
+from marketplace.accounts.models import AccountCreate, Role
+from marketplace.payments.models import Purchase
+from tests.conftest import Api, png_bytes
+from tests.plugins.live_fixtures import WEBHOOK_SECRET
+
+pytestmark = [pytest.mark.ipfs, pytest.mark.chain, pytest.mark.slow]
+
+ROLES = ("anonymous", "buyer", "other_buyer", "creator", "other_creator", "admin")
+CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def app_routes(app) -> list[tuple[str, str]]:
+    """(method, path) of every route, through included routers (FastAPI includes them lazily)."""
+    def walk(routes, prefix=""):
+        for route in routes:
+            if hasattr(route, "original_router"):
+                yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
+            elif getattr(route, "methods", None):
+                for method in route.methods:
+                    yield method, prefix + route.path
+    return sorted(set(walk(app.router.routes)))
+
+
+@dataclass
+class Scene:
+    """Who is who, and what they own."""
+
+    client: TestClient
+    api: Api
+    users: dict[str, dict] = field(default_factory=dict)
+    draft: dict = field(default_factory=dict)
+    minted: dict = field(default_factory=dict)
+    purchase_id: int = 0
+
+    def headers(self, role: str) -> dict:
+        return {} if role == "anonymous" else dict(self.users[role]["headers"])
+
+    def cookie(self, role: str) -> dict:
+        if role == "anonymous":
+            return {}
+        return {"Cookie": f"mp_session={self.users[role]['headers']['Authorization'].split()[1]}"}
+
+    def fresh_draft(self) -> dict:
+        r = self.api.upload(self.users["creator"], content=png_bytes((64, 64), (time.monotonic_ns() % 255, 1, 2)))
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def fresh_minted(self) -> dict:
+        draft = self.fresh_draft()
+        r = self.client.post(f"/api/works/{draft['id']}/mint", headers=self.headers("creator"))
+        assert r.status_code == 202, r.text
+        return self.api.wait_for_status(draft["id"], "minted")
+
+
+def _admin(scene: Scene, password: str = "correct horse 1") -> dict:
+    email = f"admin-{time.monotonic_ns()}@example.lu"
+    with Session(db.get_engine()) as session:
+        accounts_service.register(session=session, account_in=AccountCreate(
+            email=email, password=password, display_name="Admin", role=Role.admin),
+            wallet_secret=scene.client.app.state.settings.wallet_secret.get_secret_value(), allow_admin=True)
+    token = scene.client.post("/api/auth/token", data={"username": email, "password": password}).json()
+    me = scene.client.get("/api/me", headers={"Authorization": f"Bearer {token['access_token']}"}).json()
+    return {**me, "email": email, "password": password,
+            "headers": {"Authorization": f"Bearer {token['access_token']}"}}
+
+
+@pytest.fixture
+def scene(make_client, stripe_double) -> Scene:
+    client = make_client(stripe_api_base=stripe_double.api_base, stripe_api_key=stripe_double.api_key,
+                         stripe_webhook_secret=WEBHOOK_SECRET, stripe_max_network_retries=0)
+    api = Api(client)
+    s = Scene(client=client, api=api)
+    for role in ROLES[1:-1]:
+        kind = "buyer" if "buyer" in role else "creator"
+        s.users[role] = api.register(role=kind, name=role.replace("_", " ").title())
+    s.users["admin"] = _admin(s)
+    s.draft = s.fresh_draft()
+    s.minted = s.fresh_minted()
+    r = client.post(f"/api/works/{s.minted['id']}/checkout", headers=s.headers("buyer"))
+    assert r.status_code == 201, r.text
+    s.purchase_id = r.json()["purchase_id"]
+    return s
+
+
+# ----------------------------------------------------------------------------------------------- the rows
+# A row: how to make the request for a role (returns the response), and the status each role must get.
+Call = Callable[[Scene, str], object]
+OK_ALL = dict.fromkeys(ROLES, 200)
+
+
+def _by(anonymous, buyer, other_buyer, creator, other_creator, admin) -> dict[str, int | tuple[int, ...]]:
+    return dict(zip(ROLES, (anonymous, buyer, other_buyer, creator, other_creator, admin), strict=True))
+
+
+def api_get(path: str) -> Call:
+    return lambda s, role: s.client.get(path.format(s=s), headers=s.headers(role))
+
+
+def page_get(path: str) -> Call:
+    return lambda s, role: s.client.get(path.format(s=s), headers={**s.cookie(role), "Accept": "text/html"},
+                                        follow_redirects=False)
+
+
+def page_head(path: str) -> Call:
+    return lambda s, role: s.client.head(path.format(s=s), headers=s.cookie(role), follow_redirects=False)
+
+
+def page_post(path: str | Callable[[Scene], str], data: dict | None = None, files=None) -> Call:
+    """A form post as the role's browser makes it: open a page for the CSRF cookie and token, then post."""
+    def call(s: Scene, role: str):
+        browser = TestClient(s.client.app, base_url=str(s.client.base_url), follow_redirects=False)
+        if role != "anonymous":
+            browser.cookies.set("mp_session", s.users[role]["headers"]["Authorization"].split()[1])
+        page = browser.get("/signin")
+        token = CSRF_RE.search(page.text).group(1)
+        target = path(s) if callable(path) else path.format(s=s)
+        return browser.post(target, data={"csrf_token": token, **(data or {})}, files=files)
+    return call
+
+
+def _register(s: Scene, role: str):
+    return s.client.post("/api/auth/register", headers=s.headers(role), json={
+        "email": f"new-{time.monotonic_ns()}@example.lu", "password": "correct horse 1", "display_name": "New",
+        "role": "buyer"})
+
+
+def _token(s: Scene, role: str):
+    if role == "anonymous":
+        return s.client.post("/api/auth/token", data={"username": "nobody@example.lu", "password": "wrong pass"})
+    user = s.users[role]
+    return s.client.post("/api/auth/token", data={"username": user["email"], "password": user["password"]})
+
+
+def _signout(s: Scene, role: str):
+    if role == "anonymous":
+        return s.client.post("/api/auth/signout")
+    fresh = _token(s, role).json()["access_token"]  # a second session of the account: the matrix's stays valid
+    return s.client.post("/api/auth/signout", headers={"Authorization": f"Bearer {fresh}"})
+
+
+def _page_signout(s: Scene, role: str):
+    """Signing out revokes the session's token: sign out a second session of the account, not the matrix's."""
+    if role == "anonymous":
+        return page_post("/signout")(s, role)
+    fresh = _token(s, role).json()["access_token"]
+    other = Scene(client=s.client, api=s.api, users={role: {"headers": {"Authorization": f"Bearer {fresh}"}}})
+    return page_post("/signout")(other, role)
+
+
+def _upload(s: Scene, role: str):
+    return s.api.upload({"headers": s.headers(role)}, content=png_bytes((32, 32), (9, 9, time.monotonic_ns() % 255)))
+
+
+def _patch(work: str) -> Call:
+    def call(s: Scene, role: str):
+        target = s.fresh_draft() if work == "draft" else s.minted
+        return s.client.patch(f"/api/works/{target['id']}", json={"price_cents": 3100}, headers=s.headers(role))
+    return call
+
+
+def _mint_fresh_draft(s: Scene, role: str):
+    return s.client.post(f"/api/works/{s.fresh_draft()['id']}/mint", headers=s.headers(role))
+
+
+def _checkout_fresh(s: Scene, role: str):
+    return s.client.post(f"/api/works/{s.fresh_minted()['id']}/checkout", headers=s.headers(role))
+
+
+def _webhook(s: Scene, role: str):
+    return s.client.post("/api/stripe/webhook", headers=s.headers(role), content=b"{}")
+
+
+def _ipfs_draft(s: Scene, role: str):
+    return s.client.get(f"/ipfs/{s.draft['media_cid']}", headers=s.cookie(role))
+
+
+def _ipfs_draft_bearer(s: Scene, role: str):
+    return s.client.get(f"/ipfs/{s.draft['media_cid']}", headers=s.headers(role))
+
+
+def _page_upload(s: Scene, role: str):
+    return page_post("/studio/works", data={
+        "title": "Page upload", "discipline": "design", "license": "CC0-1.0", "price": "12", "royalty": "0"},
+        files={"file": ("p.png", png_bytes((40, 40), (1, 2, time.monotonic_ns() % 255)), "image/png")})(s, role)
+
+
+DRAFT_PRIVATE = _by(404, 404, 404, 200, 404, 200)
+SIGNED_IN = _by(401, 200, 200, 200, 200, 200)
+CREATORS_OWN = _by(401, 403, 403, 200, 403, 200)
+
+ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
+    ("GET", "/api/health"): [("", api_get("/api/health"), OK_ALL)],
+    ("POST", "/api/auth/register"): [("", _register, dict.fromkeys(ROLES, 201))],
+    ("POST", "/api/auth/token"): [("own credentials", _token, _by(401, 200, 200, 200, 200, 200))],
+    ("POST", "/api/auth/signout"): [("", _signout, _by(401, 204, 204, 204, 204, 204))],
+    ("GET", "/api/me"): [("", api_get("/api/me"), SIGNED_IN)],
+    ("POST", "/api/works"): [("", _upload, _by(401, 403, 403, 201, 201, 201))],
+    ("GET", "/api/works"): [("", api_get("/api/works"), OK_ALL)],
+    ("GET", "/api/works/{work_id}"): [
+        ("draft", api_get("/api/works/{s.draft[id]}"), DRAFT_PRIVATE),
+        ("minted", api_get("/api/works/{s.minted[id]}"), OK_ALL)],
+    ("PATCH", "/api/works/{work_id}"): [
+        ("draft", _patch("draft"), _by(401, 403, 403, 200, 404, 200)),
+        ("minted", _patch("minted"), CREATORS_OWN)],
+    ("POST", "/api/works/{work_id}/mint"): [
+        ("draft", _mint_fresh_draft, _by(401, 403, 403, 202, 404, 202)),
+        ("minted", lambda s, r: s.client.post(f"/api/works/{s.minted['id']}/mint", headers=s.headers(r)),
+         _by(401, 403, 403, 409, 403, 409))],
+    ("GET", "/api/chain"): [("", api_get("/api/chain"), OK_ALL)],
+    ("POST", "/api/works/{work_id}/checkout"): [
+        ("fresh minted work", _checkout_fresh, _by(401, 201, 201, 409, 201, 201)),
+        ("draft", lambda s, r: s.client.post(f"/api/works/{s.draft['id']}/checkout", headers=s.headers(r)),
+         _by(401, 404, 404, 409, 404, 409)),
+        ("reserved by the buyer", lambda s, r: s.client.post(f"/api/works/{s.minted['id']}/checkout",
+                                                             headers=s.headers(r)),
+         _by(401, 201, 409, 409, 409, 409))],
+    ("POST", "/api/stripe/webhook"): [("unsigned", _webhook, dict.fromkeys(ROLES, 400))],
+    ("GET", "/api/purchases"): [("", api_get("/api/purchases"), SIGNED_IN)],
+    ("GET", "/api/purchases/{purchase_id}"): [
+        ("the buyer's", api_get("/api/purchases/{s.purchase_id}"), _by(401, 200, 404, 404, 404, 200))],
+    ("GET", "/api/me/earnings"): [("", api_get("/api/me/earnings"), SIGNED_IN)],
+    ("GET", "/ipfs/{cid}"): [
+        ("draft media, cookie", _ipfs_draft, DRAFT_PRIVATE),
+        ("draft media, bearer", _ipfs_draft_bearer, DRAFT_PRIVATE),
+        ("published media", lambda s, r: s.client.get(f"/ipfs/{s.minted['media_cid']}"), OK_ALL)],
+    # pages
+    ("GET", "/"): [("", page_get("/"), OK_ALL)],
+    ("GET", "/about"): [("", page_get("/about"), OK_ALL)],
+    ("GET", "/signin"): [("", page_get("/signin"), OK_ALL)],
+    ("GET", "/signup"): [("", page_get("/signup"), OK_ALL)],
+    ("POST", "/signin"): [("wrong password", page_post("/signin", {"email": "x@example.lu", "password": "nope nope"}),
+                           dict.fromkeys(ROLES, 400))],
+    ("POST", "/signup"): [("invalid", page_post("/signup", {"email": "not-an-email"}), dict.fromkeys(ROLES, 400))],
+    ("POST", "/signout"): [("", _page_signout, dict.fromkeys(ROLES, 303))],
+    ("GET", "/studio"): [("", page_get("/studio"), _by(303, 200, 200, 200, 200, 200))],
+    ("POST", "/studio/works"): [("", _page_upload, _by(403, 403, 403, 303, 303, 303))],
+    ("GET", "/studio/works/{work_id}/status"): [
+        ("draft", page_get("/studio/works/{s.draft[id]}/status"), DRAFT_PRIVATE),
+        ("minted", page_get("/studio/works/{s.minted[id]}/status"), _by(404, 404, 404, 200, 403, 200))],
+    ("POST", "/studio/works/{work_id}/mint"): [
+        ("fresh draft", page_post(lambda s: f"/studio/works/{s.fresh_draft()['id']}/mint"),
+         _by(404, 404, 404, 303, 404, 303))],
+    ("POST", "/studio/works/{work_id}/price"): [
+        ("draft", page_post("/studio/works/{s.draft[id]}/price", {"price": "31"}), _by(404, 404, 404, 303, 404, 303)),
+        ("minted", page_post("/studio/works/{s.minted[id]}/price", {"price": "32"}),
+         _by(404, 404, 404, 303, 403, 303))],
+    ("GET", "/purchases/{purchase_id}"): [
+        ("the buyer's", page_get("/purchases/{s.purchase_id}"), _by(303, 200, 404, 404, 404, 200))],
+    ("GET", "/purchases/{purchase_id}/status"): [
+        ("the buyer's", page_get("/purchases/{s.purchase_id}/status"), _by(404, 200, 404, 404, 404, 200))],
+    ("GET", "/collection"): [("", page_get("/collection"), _by(303, 200, 200, 200, 200, 200))],
+    ("GET", "/works/{work_id}"): [
+        ("draft", page_get("/works/{s.draft[id]}"), DRAFT_PRIVATE),
+        ("minted", page_get("/works/{s.minted[id]}"), OK_ALL)],
+    ("POST", "/works/{work_id}/buy"): [
+        ("fresh minted work", page_post(lambda s: f"/works/{s.fresh_minted()['id']}/buy"),
+         _by(303, 303, 303, 409, 303, 303)),
+        ("draft", page_post("/works/{s.draft[id]}/buy"), _by(303, 404, 404, 409, 404, 409))],
+    ("GET", "/creators/{account_id}"): [
+        ("a creator", page_get("/creators/{s.users[creator][id]}"), OK_ALL),
+        ("a buyer", page_get("/creators/{s.users[buyer][id]}"), dict.fromkeys(ROLES, 404))],
+    ("GET", "/tokens/{token}"): [("minted", page_get("/tokens/{s.minted[token_id]}"), OK_ALL),
+                                 ("unknown", page_get("/tokens/12345"), dict.fromkeys(ROLES, 404))],
+    ("GET", "/lang/{code}"): [("fr", page_get("/lang/fr"), dict.fromkeys(ROLES, 303)),
+                              ("unknown", page_get("/lang/xx"), dict.fromkeys(ROLES, 404))],
+    ("GET", "/openapi.json"): [("", page_get("/openapi.json"), OK_ALL)],
+    ("GET", "/docs"): [("", page_get("/docs"), OK_ALL)],
+    ("GET", "/docs/oauth2-redirect"): [("", page_get("/docs/oauth2-redirect"), OK_ALL)],
+    ("GET", "/redoc"): [("", page_get("/redoc"), OK_ALL)],
+}
+# HEAD answers like GET wherever the framework adds it
+for _method, _path in list(ROWS):
+    if _method == "GET" and _path in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/ipfs/{cid}"):
+        ROWS[("HEAD", _path)] = [(what, page_head(_path.replace("{cid}", "{s.minted[media_cid]}")), expected)
+                                 for what, _, expected in ROWS[(_method, _path)][-1:]]
+
+SECURITY_HEADERS = ("x-content-type-options", "x-frame-options", "content-security-policy", "referrer-policy")
+
+
+def test_every_route_has_a_row(client):
+    missing = [f"{m} {p}" for m, p in app_routes(client.app) if (m, p) not in ROWS]
+    assert not missing, f"routes without a row in the access matrix: {missing}"
+    stale = [f"{m} {p}" for m, p in ROWS if (m, p) not in set(app_routes(client.app))]
+    assert not stale, f"rows for routes the app no longer has: {stale}"
+
+
+def test_access_matrix(scene: Scene):
+    failures: list[str] = []
+    for (method, path), cases in ROWS.items():
+        for what, call, expected in cases:
+            for role in ROLES:
+                r = call(scene, role)
+                want = expected[role]
+                allowed = want if isinstance(want, tuple) else (want,)
+                label = f"{method} {path} [{what}] as {role}"
+                if r.status_code not in allowed:
+                    failures.append(f"{label}: {r.status_code}, expected {want} ({r.text[:120]!r})")
+                # Swagger UI and ReDoc still run inline script from a CDN: no page CSP there until they are served
+                # from our own static files
+                wanted = [h for h in SECURITY_HEADERS if not (h == "content-security-policy"
+                                                              and path.startswith(("/docs", "/redoc")))]
+                missing = [h for h in wanted if h not in r.headers]
+                if missing:
+                    failures.append(f"{label}: missing security headers {missing}")
+                elif r.headers["x-content-type-options"] != "nosniff":
+                    failures.append(f"{label}: x-content-type-options {r.headers['x-content-type-options']}")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_buyer_s_purchase_stays_theirs(scene: Scene):
+    """What the matrix's 404s protect: nothing of the purchase reaches anyone else."""
+    with Session(db.get_engine()) as session:
+        purchase = session.get(Purchase, scene.purchase_id)
+    for role in ("other_buyer", "creator", "other_creator"):
+        page = scene.client.get(f"/purchases/{scene.purchase_id}", headers=scene.cookie(role))
+        assert scene.minted["title"] not in page.text and "25.00" not in page.text
+        assert str(purchase.amount_cents) not in scene.client.get(
+            f"/api/purchases/{scene.purchase_id}", headers=scene.headers(role)).text
