@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace import delivery, minting
@@ -326,10 +327,17 @@ class ChainWatcher(BackgroundWorker):
         with Session(get_engine()) as session:
             checkpoint = get_checkpoint(session=session)
             if checkpoint is None:
-                session.add(ChainCheckpoint(id=CHECKPOINT_ID, **values))
-                log.info("chain watcher: recording chain %s (genesis %s) at block %s", head.chain_id,
-                         head.genesis_hash, head.number)
-            elif rewind is not None or (checkpoint.block_number, checkpoint.block_hash, checkpoint.status) != (
+                try:
+                    session.add(ChainCheckpoint(id=CHECKPOINT_ID, **values))
+                    session.commit()
+                except IntegrityError:  # another watcher (process) recorded it first: its row is updated below
+                    session.rollback()
+                    checkpoint = get_checkpoint(session=session)
+                else:
+                    log.info("chain watcher: recording chain %s (genesis %s) at block %s", head.chain_id,
+                             head.genesis_hash, head.number)
+                    return
+            if rewind is not None or (checkpoint.block_number, checkpoint.block_hash, checkpoint.status) != (
                     head.number, head.hash, ChainStatus.ok.value):
                 if rewind is not None:
                     values.update(rewinds=ChainCheckpoint.rewinds + 1, last_rewind_at=now, last_rewind=rewind[:500])
