@@ -101,12 +101,14 @@ def cmd_worker(_args) -> int:
     """The background workers in their own process: minting and delivery (run the API with
     RUN_MINT_WORKER=false RUN_DELIVERY_WORKER=false and one of these per signer key)."""
     from marketplace import db
-    from marketplace.services import build_delivery_worker, build_mint_worker, build_services
+    from marketplace.services import build_chain_watcher, build_delivery_worker, build_mint_worker, build_services
 
     settings = _settings()
     db.init_engine(settings.effective_database_url)
     services = build_services(settings)
-    workers = [build_mint_worker(services), build_delivery_worker(services)]
+    services.worker, services.delivery = build_mint_worker(services), build_delivery_worker(services)
+    services.watcher = build_chain_watcher(services)  # gates the workers until the chain is checked
+    workers = [services.watcher, services.worker, services.delivery]
     for worker in workers:
         worker.start()
     print(f"mint and delivery workers running against {settings.rpc_url}; Ctrl-C stops them")

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     # what GET /api/chain tells browsers and wallets; RPC_URL itself may carry a provider's API key, so outside
     # dev/test it is never shown unless set here
     public_rpc_url: str | None = None
-    chain_id: int | None = None  # checked against the node at start when set
+    chain_id: int | None = None  # when set, the chain watcher refuses (no mints, no deliveries) a node with another
     contract_address: str | None = None  # empty in dev: deployed by `marketplace dev`
     minter_private_key: SecretStr = SecretStr(DEV_MINTER_KEY)
     wallet_secret: SecretStr = SecretStr(DEV_WALLET_SECRET)
@@ -124,6 +124,17 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"not a rate limit like '10/minute;100/hour': {value!r}") from exc
         return value
+    # The chain watcher (marketplace.chain.watch): mints and deliveries are re-verified on chain until they are this
+    # many blocks deep (the block holding them counts as one). Unset: 2 in dev/test (anvil mines a block per
+    # transaction), 12 in production.
+    confirmations: int | None = Field(default=None, ge=1, le=1000)
+    chain_watch_interval_s: float = Field(default=1.0, gt=0)  # how often the watcher checks the chain
+
+    @model_validator(mode="after")
+    def _default_confirmations(self) -> "Settings":
+        if self.confirmations is None:
+            self.confirmations = 2 if self.env in ("dev", "test") else 12
+        return self
 
     @model_validator(mode="after")
     def _no_dev_secrets_outside_dev(self) -> "Settings":

@@ -11,12 +11,13 @@ of sellers, go in one `transferBatch` the platform signs and pays for. See deliv
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from marketplace.accounts import wallets
-from marketplace.catalog.models import Work
+from marketplace.catalog.models import Work, WorkStatus
 from marketplace.chain.client import APPROVAL_GAS, ChainClient, PreparedTx, Signer, TxReceipt, transfer_gas
 from marketplace.db import get_engine, utcnow
 from marketplace.exceptions import MarketplaceError, ServiceUnavailable
@@ -28,8 +29,14 @@ from marketplace.workers import BackgroundWorker, nonce_freed_on_error
 log = logging.getLogger(__name__)
 
 
+HOLD_S = 1.0  # a purchase whose token is not on chain (yet) is looked at again after this long
+
+
 class DeliveryWorker(BackgroundWorker):
     kind = "deliver"
+    chain_gate = None  # a ChainWatcher (services wire it): no chain writes until it says the chain is ours
+    _force_reconcile = False
+    _forget_chain = False
 
     def __init__(
         self,
@@ -55,7 +62,26 @@ class DeliveryWorker(BackgroundWorker):
         self._approval_sent: set[str] = set()  # ... and those whose approval is on its way
 
     def run_once(self) -> int:
-        return self.reconcile_submitted() + self.deliver_batch() + self.refund_owed()
+        if self.chain_gate is not None and not self.chain_gate.writable:
+            return self.refund_owed()  # refunds need Stripe, not the chain
+        if self._forget_chain:
+            self._forget_chain = False
+            self._gas_budget.clear()
+            self._operator_ok.clear()
+            self._approval_sent.clear()
+        force, self._force_reconcile = self._force_reconcile, False
+        try:
+            return self.reconcile_submitted(force=force) + self.deliver_batch() + self.refund_owed()
+        except Exception:
+            self._release_unsent()  # e.g. the chain went away mid-batch: let the claims go now, not at lease end
+            raise
+
+    def chain_moved(self) -> None:
+        """The chain watcher saw a rewind or an outage: balances and operator approvals read before may be gone,
+        and so may the node's mempool (submitted transactions it no longer knows count as lost at once)."""
+        self._forget_chain = True
+        self._force_reconcile = True
+        self.wake()
 
     # ------------------------------------------------------------ delivery
     def deliver_batch(self) -> int:
@@ -75,6 +101,9 @@ class DeliveryWorker(BackgroundWorker):
         with Session(get_engine(), expire_on_commit=False) as session:
             works = {w.id: w for w in session.exec(
                 select(Work).where(col(Work.id).in_({p.work_id for p in purchases}))).all()}
+        purchases = self._hold_unminted(purchases, works)
+        if not purchases:
+            return 0
         shared: list[Purchase] = []
         by_seller: dict[int, list[Purchase]] = {}
         retries: list[list[Purchase]] = []
@@ -210,6 +239,9 @@ class DeliveryWorker(BackgroundWorker):
             if owner == purchase.wallet_address:
                 self._settle(purchase.id, receipt=None)
                 return None
+            if owner is None:  # the token is not on chain: a rewound chain, which the chain watcher sets right
+                self._hold([purchase.id], "The work's token is not on chain: waiting for it to be minted again")
+                return None
             if owner != signer.address:
                 self._owe_refund(purchase.id, "The work's token is no longer held by the platform's custody wallet")
                 return None
@@ -280,7 +312,7 @@ class DeliveryWorker(BackgroundWorker):
             return
         self._mark_delivered([(purchase, work, tx_hash)])
 
-    def reconcile_submitted(self) -> int:
+    def reconcile_submitted(self, *, force: bool = False) -> int:
         now = utcnow()
         with Session(get_engine(), expire_on_commit=False) as session:
             submitted = session.exec(select(Purchase).where(
@@ -289,15 +321,16 @@ class DeliveryWorker(BackgroundWorker):
         moved = 0
         receipts: dict[str, TxReceipt | None] = {}  # the purchases of one batch share their transaction
         for purchase in submitted:
-            if purchase.claimed_by == self.name and purchase.claimed_until and purchase.claimed_until > now \
-                    and purchase.delivery_submitted_at and now - purchase.delivery_submitted_at < self.stale_submit:
+            if not force and purchase.claimed_by == self.name and purchase.claimed_until \
+                    and purchase.claimed_until > now and purchase.delivery_submitted_at \
+                    and now - purchase.delivery_submitted_at < self.stale_submit:
                 continue  # ours, in flight
             if purchase.delivery_tx_hash not in receipts:
                 receipts[purchase.delivery_tx_hash] = self.chain.get_receipt(purchase.delivery_tx_hash)
             receipt = receipts[purchase.delivery_tx_hash]
             if receipt is None:
                 stale = purchase.delivery_submitted_at is None or now - purchase.delivery_submitted_at > self.stale_submit
-                if not stale or self.chain.tx_known(purchase.delivery_tx_hash):
+                if not (stale or force) or self.chain.tx_known(purchase.delivery_tx_hash):
                     continue
                 if purchase.seller_address:
                     self.chain.signer_for_address_resync(purchase.seller_address)
@@ -324,6 +357,38 @@ class DeliveryWorker(BackgroundWorker):
                 .returning(Purchase).execution_options(synchronize_session=False)).all())
             session.commit()
         return sorted(claimed, key=lambda p: p.id)
+
+    def _hold_unminted(self, purchases: list[Purchase], works: dict[int, Work]) -> list[Purchase]:
+        """The purchases whose work is minted. One whose work went back to minting (the chain lost its token) waits
+        for it; one whose work could not be minted again is refunded."""
+        ready, waiting = [], []
+        for purchase in purchases:
+            status = works[purchase.work_id].status
+            if status == WorkStatus.minted:
+                ready.append(purchase)
+            elif status == WorkStatus.mint_failed:
+                self._owe_refund(purchase.id, "The work's token was lost by the chain and could not be minted again")
+            else:
+                waiting.append(purchase.id)
+        if waiting:
+            self._hold(waiting, "Waiting for the work to be minted again (the chain lost its token)")
+        return ready
+
+    def _hold(self, purchase_ids: list[int], reason: str) -> None:
+        """Let the claims go, but not claimable again for HOLD_S: nothing to do before the work is on chain."""
+        with Session(get_engine()) as session:
+            session.exec(update(Purchase).where(col(Purchase.id).in_(purchase_ids), Purchase.claimed_by == self.name)
+                         .values(claimed_by=None, claimed_until=utcnow() + timedelta(seconds=HOLD_S),
+                                 last_error=reason[:500]))
+            session.commit()
+
+    def _release_unsent(self) -> None:
+        """Release this worker's claims on purchases with nothing sent yet (no delivery transaction written)."""
+        with Session(get_engine()) as session:
+            session.exec(update(Purchase).where(
+                Purchase.claimed_by == self.name, Purchase.status == PurchaseStatus.paid,
+                col(Purchase.delivery_tx_hash).is_(None)).values(claimed_by=None, claimed_until=None))
+            session.commit()
 
     def _release(self, purchase_ids: list[int]) -> None:
         with Session(get_engine()) as session:
@@ -379,6 +444,41 @@ class DeliveryWorker(BackgroundWorker):
                     payments_service.refresh_sale_status(session, purchase.work_id)
                 session.commit()
         return len(owed)
+
+
+# ---------------------------------------------------------------- the chain watcher's changes (marketplace.chain.watch)
+def record_delivery_block(session: Session, *, purchase_ids: list[int], block_number: int, block_hash: str | None,
+                          tx_hash: str) -> None:
+    """Where deliveries are on chain (re-verified until deep enough), and in which transaction."""
+    session.exec(update(Purchase).where(col(Purchase.id).in_(purchase_ids), Purchase.status == PurchaseStatus.delivered)
+                 .values(delivery_block_number=block_number, delivery_block_hash=block_hash, delivery_tx_hash=tx_hash))
+
+
+def return_to_delivery(session: Session, *, purchase_id: int, tx_hash: str | None, owner: str | None,
+                       reason: str) -> bool:
+    """The chain no longer holds this delivery: the purchase is `paid` again with no delivery transaction (fresh
+    attempts) and its sale unbooked, so the delivery worker sends it again. It stays the work's active purchase (the
+    partial unique index counts paid and delivered alike), so nobody else can buy the work meanwhile. Never twice:
+    the token leaves the custody wallet once. `owner`: who holds the token on chain now (None: nobody, the work is
+    minting again). Guarded on the delivery it undoes; True when this call made the change."""
+    now = utcnow()
+    same_tx = Purchase.delivery_tx_hash == tx_hash if tx_hash else col(Purchase.delivery_tx_hash).is_(None)
+    moved = session.exec(
+        update(Purchase).where(Purchase.id == purchase_id, Purchase.status == PurchaseStatus.delivered, same_tx)
+        .values(status=PurchaseStatus.paid, delivery_tx_hash=None, delivery_nonce=None, delivery_submitted_at=None,
+                delivery_attempts=0, delivery_block_number=None, delivery_block_hash=None, seller_address=None,
+                delivered_at=None, claimed_by=None, claimed_until=None, last_error=reason[:500], updated_at=now)
+    ).rowcount
+    if not moved:
+        return False
+    purchase = session.get(Purchase, purchase_id)
+    payments_service.unbook_sale(session, purchase_id=purchase_id)
+    if owner is not None:
+        session.exec(update(Work).where(Work.id == purchase.work_id, Work.status == WorkStatus.minted)
+                     .values(owner_address=owner, updated_at=now))
+    payments_service.refresh_sale_status(session, purchase.work_id)
+    log.warning("purchase %s: its delivery is gone from the chain; delivering it again", purchase_id)
+    return True
 
 
 def _ids(purchases: list[Purchase]) -> str:

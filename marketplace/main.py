@@ -28,7 +28,13 @@ from marketplace.api_errors import field_errors
 from marketplace.exceptions import DatabaseUnavailable, InvalidInput, MarketplaceError, RequestTimeout
 from marketplace.payments.router import router as payments_router
 from marketplace.ratelimit import RateLimiter
-from marketplace.services import Services, build_delivery_worker, build_mint_worker, build_services
+from marketplace.services import (
+    Services,
+    build_chain_watcher,
+    build_delivery_worker,
+    build_mint_worker,
+    build_services,
+)
 from marketplace.storage.router import router as ipfs_router
 from marketplace.web import errors as web_errors
 from marketplace.web.security import SecurityHeaders
@@ -176,15 +182,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services
         if settings.run_mint_worker and services.chain is not None:
             services.worker = build_mint_worker(services)
-            services.worker.start()
         if settings.run_delivery_worker and services.chain is not None:
             services.delivery = build_delivery_worker(services)
-            services.delivery.start()
         app.state.password_hashing.warm_up()
+        services.watcher = build_chain_watcher(services)  # gates the workers until the chain is checked
+        for worker in (services.watcher, services.worker, services.delivery):
+            if worker is not None:
+                worker.start()
         try:
             yield
         finally:
-            for worker in (services.worker, services.delivery):
+            for worker in (services.worker, services.delivery, services.watcher):
                 if worker is not None:
                     worker.stop()
             app.state.password_hashing.shutdown()

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 class MintWorker(BackgroundWorker):
     kind = "mint"
+    chain_gate = None  # a ChainWatcher (services wire it): no chain writes until it says the chain is ours
+    _force_reconcile = False
 
     def __init__(
         self,
@@ -39,9 +41,18 @@ class MintWorker(BackgroundWorker):
 
     def run_once(self) -> int:
         """Reconcile what was submitted, then submit one batch. Returns how many jobs moved."""
-        moved = self.reconcile_submitted()
+        if self.chain_gate is not None and not self.chain_gate.writable:
+            return 0  # the chain is not checked yet, unreachable, or another chain
+        force, self._force_reconcile = self._force_reconcile, False
+        moved = self.reconcile_submitted(force=force)
         moved += self.submit_batch()
         return moved
+
+    def chain_moved(self) -> None:
+        """The chain watcher saw a rewind or an outage: the node's mempool may be gone, so submitted transactions
+        it no longer knows count as lost at once (not after stale_submit)."""
+        self._force_reconcile = True
+        self.wake()
 
     def reconcile_submitted(self, *, force: bool = False) -> int:
         """Settle submitted jobs from their receipts, or, for transactions the node no longer knows, from the chain."""
@@ -225,3 +236,36 @@ class MintWorker(BackgroundWorker):
                     )
             session.commit()
 
+
+
+# ---------------------------------------------------------------- the chain watcher's changes (marketplace.chain.watch)
+def record_mint_block(session: Session, *, job_ids: list[int], block_number: int, block_hash: str | None,
+                      tx_hash: str, moved_work_ids: list[int] = ()) -> None:
+    """Where confirmed mints are on chain (re-verified until deep enough). moved_work_ids: works whose mint is now
+    in another transaction than the one recorded (a reorg re-included it elsewhere)."""
+    session.exec(update(MintJob).where(col(MintJob.id).in_(job_ids), MintJob.status == MintJobStatus.confirmed)
+                 .values(block_number=block_number, block_hash=block_hash, tx_hash=tx_hash))
+    if moved_work_ids:
+        session.exec(update(Work).where(col(Work.id).in_(moved_work_ids), Work.status == WorkStatus.minted)
+                     .values(mint_tx_hash=tx_hash))
+
+
+def return_to_minting(session: Session, *, job_id: int, work_id: int, tx_hash: str | None, reason: str) -> bool:
+    """The chain no longer holds this work's token: the work is `minting` again and its job `pending` (fresh
+    attempts), so the worker mints it again. Never twice: the token id is the metadata digest and mintBatch skips
+    ids that exist. Guarded on the confirmation it undoes. True when this call made the change."""
+    now = utcnow()
+    job_tx = MintJob.tx_hash == tx_hash if tx_hash else col(MintJob.tx_hash).is_(None)
+    moved = session.exec(
+        update(MintJob).where(MintJob.id == job_id, MintJob.status == MintJobStatus.confirmed, job_tx)
+        .values(status=MintJobStatus.pending, tx_hash=None, nonce=None, attempts=0, submitted_at=None,
+                block_number=None, block_hash=None, claimed_by=None, claimed_until=None, last_error=reason[:500],
+                updated_at=now)
+    ).rowcount
+    if not moved:
+        return False
+    session.exec(update(Work).where(Work.id == work_id, Work.status == WorkStatus.minted).values(
+        status=WorkStatus.minting, mint_tx_hash=None, minted_at=None, owner_address=None, mint_error=None,
+        updated_at=now))
+    log.warning("work %s: its token is gone from the chain; minting it again", work_id)
+    return True

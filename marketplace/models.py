@@ -2,7 +2,7 @@
 
 from marketplace.accounts.models import Account, RevokedToken
 from marketplace.catalog.models import Work
-from marketplace.chain.models import MintJob
+from marketplace.chain.models import ChainCheckpoint, MintJob
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 
-__all__ = ["Account", "LedgerEntry", "MintJob", "Purchase", "RevokedToken", "StripeEvent", "Work"]
+__all__ = ["Account", "ChainCheckpoint", "LedgerEntry", "MintJob", "Purchase", "RevokedToken", "StripeEvent", "Work"]

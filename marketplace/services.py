@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from marketplace.chain.client import ChainClient
+from marketplace.chain.watch import ChainWatcher
 from marketplace.config import Settings
 from marketplace.delivery import DeliveryWorker
 from marketplace.exceptions import ChainUnavailable
@@ -24,6 +25,7 @@ class Services:
     gateway: StripeGateway
     worker: MintWorker | None = None
     delivery: DeliveryWorker | None = None
+    watcher: ChainWatcher | None = None
 
     def chain_or_raise(self) -> ChainClient:
         if self.chain is None:
@@ -70,6 +72,20 @@ def build_delivery_worker(services: Services) -> DeliveryWorker:
         lease_s=settings.worker_lease_s,
         stale_submit_s=settings.worker_stale_submit_s,
     )
+
+
+def build_chain_watcher(services: Services) -> ChainWatcher | None:
+    """The chain watcher for the workers built so far (none: no watcher). Call it before starting them: it gates
+    them until its first check has passed."""
+    workers = [w for w in (services.worker, services.delivery) if w is not None]
+    if services.chain is None or not workers:
+        return None
+    settings = services.settings
+    watcher = ChainWatcher(chain=services.chain, confirmations=settings.confirmations,
+                           expected_chain_id=settings.chain_id, poll_interval_s=settings.chain_watch_interval_s)
+    for worker in workers:
+        watcher.follow(worker)
+    return watcher
 
 
 def get_services(request: Request) -> Services:

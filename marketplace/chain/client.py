@@ -20,7 +20,7 @@ from eth_account import Account as EthAccount
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound, Web3RPCError
 
 from marketplace.exceptions import ChainTransactionFailed, ChainUnavailable
 
@@ -101,6 +101,17 @@ class TxReceipt:
     gas_used: int
     minted: list[Minted] = field(default_factory=list)
     transfers: list[Transfer] = field(default_factory=list)
+    block_hash: str = ""
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """Which chain a node serves and how far it is: what the chain watcher compares with its checkpoint."""
+
+    chain_id: int
+    genesis_hash: str
+    number: int
+    hash: str
 
 
 class Signer:
@@ -141,6 +152,9 @@ class ChainClient:
         self._signers: dict[str, Signer] = {}
         self._signers_lock = threading.Lock()
         self._chain_id: int | None = None
+        self._timeout_s = timeout_s
+        self._probe: Web3 | None = None
+        self._refuse_writes: str | None = None  # set by the chain watcher when the node serves another chain
         self._fees_cache: tuple[float, dict[str, int]] | None = None
 
     # ---------------------------------------------------------------- reads
@@ -155,6 +169,26 @@ class ChainClient:
         if not code:
             raise ChainUnavailable(f"No contract deployed at {self.contract_address} on {self.rpc_url}")
         return self.chain_id()
+
+    def head(self) -> ChainHead:
+        """The node's chain id (asked each time: not the cached one transactions are signed with), its genesis
+        block and its latest block."""
+        if self._probe is None:  # no request cache: a node restarted on another chain must show it
+            self._probe = Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": self._timeout_s}))
+        probe = self._probe
+        chain_id = self._call(lambda: probe.eth.chain_id)
+        genesis = self._call(lambda: probe.eth.get_block(0))
+        latest = self._call(lambda: probe.eth.get_block("latest"))
+        return ChainHead(chain_id=chain_id, genesis_hash=HexBytes(genesis["hash"]).to_0x_hex(),
+                         number=latest["number"], hash=HexBytes(latest["hash"]).to_0x_hex())
+
+    def block_hash(self, number: int) -> str | None:
+        """The hash of the canonical block at this height, None above the head."""
+        try:
+            block = self._call(lambda: self.w3.eth.get_block(number))
+        except BlockNotFound:
+            return None
+        return HexBytes(block["hash"]).to_0x_hex() if block else None
 
     def owner_of(self, token_id: int) -> str | None:
         """One ownerOf call; a token that does not exist (ERC721NonexistentToken) has no owner."""
@@ -219,6 +253,14 @@ class ChainClient:
             signer = self.signer if address == self.signer.address else self._signers.get(address)
         if signer is not None:
             signer.resync()
+
+    def resync_signers(self) -> None:
+        """Forget every signer's local nonce (after the chain was rewound or restarted: its pending counts moved)."""
+        with self._signers_lock:
+            signers = [self.signer, *self._signers.values()]
+        for signer in signers:
+            signer.resync()
+        self._fees_cache = None
 
     def prepare_transfer(self, signer: Signer, *, to: str, token_id: int, from_: str | None = None) -> PreparedTx:
         """safeTransferFrom(from_ -> to, token) signed by its owner (from_ None: the signer) or an operator it
@@ -287,9 +329,23 @@ class ChainClient:
         self._fees_cache = (now, fees)
         return fees
 
+    @property
+    def writes_refused(self) -> bool:
+        return self._refuse_writes is not None
+
+    def refuse_writes(self, reason: str) -> None:
+        """From now on send() raises ChainUnavailable (the chain watcher found another chain behind RPC_URL)."""
+        self._refuse_writes = reason
+
+    def allow_writes(self) -> None:
+        self._refuse_writes = None
+
     def send(self, prepared: PreparedTx, *, signer: Signer | None = None) -> str:
         """Send a signed transaction. Already-known transactions count as sent (idempotent re-send)."""
         signer = signer or self.signer
+        if self._refuse_writes is not None:
+            signer.resync()  # this nonce is never used
+            raise ChainUnavailable(f"Not sending to this chain: {self._refuse_writes}")
         try:
             self.w3.eth.send_raw_transaction(prepared.raw)
         except Web3RPCError as exc:
@@ -358,6 +414,7 @@ class ChainClient:
             gas_used=receipt["gasUsed"],
             minted=minted,
             transfers=transfers,
+            block_hash=HexBytes(receipt["blockHash"]).to_0x_hex() if receipt.get("blockHash") else "",
         )
 
     def _call(self, fn, *, retries: int = 1):
@@ -367,7 +424,7 @@ class ChainClient:
                 return fn()
             except ContractLogicError as exc:
                 raise ChainTransactionFailed(f"Contract call reverted: {exc}") from exc
-            except TransactionNotFound:  # an answer, not an error (it subclasses Web3RPCError in web3 8)
+            except (TransactionNotFound, BlockNotFound):  # answers, not errors (Web3RPCError subclasses in web3 8)
                 raise
             except _NETWORK_ERRORS as exc:
                 raise ChainUnavailable(f"Chain node unreachable at {self.rpc_url}") from exc

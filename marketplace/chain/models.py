@@ -3,6 +3,9 @@
 pending -> submitted (tx signed, hash stored *before* it is sent) -> confirmed | failed.
 A crash at any point leaves a row the worker can resume or reconcile against the chain; the token id is the
 metadata digest, so the contract itself refuses to mint the same token twice.
+
+A confirmed job goes back to pending when the chain no longer holds its token (a reorg, a local chain restarted from
+an older state): see marketplace.chain.watch. The chain checkpoint is the watcher's cursor.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlmodel import Field, SQLModel
 
 from marketplace.db import utcnow
@@ -40,5 +43,32 @@ class MintJob(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = None
     submitted_at: datetime | None = None
+    # where the mint landed, recorded by the chain watcher once it saw it on chain; re-verified until deep enough
+    block_number: int | None = Field(default=None, index=True, sa_type=BigInteger)
+    block_hash: str | None = Field(default=None, max_length=66)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ChainStatus(StrEnum):
+    ok = "ok"  # the chain is the one our records were written to
+    mismatch = "mismatch"  # another chain (chain id, genesis block or contract differ): the workers do not write
+
+
+class ChainCheckpoint(SQLModel, table=True):
+    """The chain watcher's cursor (one row): which chain our records live on, and the last block it checked."""
+
+    __tablename__ = "chain_checkpoint"
+
+    id: int = Field(default=1, primary_key=True)
+    chain_id: int = Field(sa_type=BigInteger)
+    genesis_hash: str = Field(max_length=66)
+    contract_address: str = Field(max_length=42)
+    block_number: int = Field(sa_type=BigInteger)
+    block_hash: str = Field(max_length=66)
+    status: str = Field(default=ChainStatus.ok.value, sa_type=String(16))  # a ChainStatus value
+    detail: str | None = Field(default=None, max_length=500)
+    rewinds: int = 0  # rewinds seen so far (a reorg, or a local chain restarted from an older state)
+    last_rewind_at: datetime | None = None
+    last_rewind: str | None = Field(default=None, max_length=500)
+    checked_at: datetime = Field(default_factory=utcnow)

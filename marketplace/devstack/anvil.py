@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,9 @@ DEV_KEYS = (
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
     "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3d09d776f3f4a3d6",
 )
+
+
+STATE_INTERVAL_S = 1  # how often a local chain with a state file dumps it: a crash loses at most this much
 
 
 def anvil_binary() -> Path:
@@ -46,11 +51,14 @@ class AnvilNode:
 
     @classmethod
     def start(cls, *, port: int, state_file: Path | None = None, log_path: Path, block_time: float | None = None,
-              timeout: float = 30.0) -> "AnvilNode":
+              state_interval_s: int = STATE_INTERVAL_S, timeout: float = 30.0) -> "AnvilNode":
+        """With a state_file, anvil loads it at start, dumps to it every state_interval_s seconds (whole seconds)
+        and on a clean stop (SIGTERM: stop()); a crash (SIGKILL) loses at most the last interval, which the chain
+        watcher then sees as a rewind."""
         args = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--chain-id", "31337"]
         if state_file is not None:
             state_file.parent.mkdir(parents=True, exist_ok=True)
-            args += ["--state", str(state_file), "--state-interval", "10"]
+            args += ["--state", str(state_file), "--state-interval", str(state_interval_s)]
         else:
             args += ["--prune-history", "64"]  # bare pruning drops state an eth_call right after a block still needs
         if block_time:
@@ -68,7 +76,14 @@ class AnvilNode:
         return node
 
     def stop(self) -> None:
-        stop_process(self.proc)
+        """SIGTERM (anvil dumps its state file, if any, before it exits), SIGKILL only if it hangs."""
+        stop_process(self.proc, timeout=30.0)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: nothing is dumped."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
 
     def __enter__(self) -> "AnvilNode":
         return self

@@ -13,7 +13,7 @@ from pathlib import Path
 from web3 import Web3
 
 from marketplace.chain import client as chain_client
-from marketplace.devstack.anvil import DEV_KEYS, AnvilNode
+from marketplace.devstack.anvil import DEV_KEYS, STATE_INTERVAL_S, AnvilNode
 from marketplace.devstack.ipfs_node import IpfsNode
 from marketplace.devstack.procs import pick_free_port, port_open
 from marketplace.devstack.stripe_double import StripeDouble
@@ -71,7 +71,8 @@ def start_local_stack(stack: ExitStack, *, data_dir: Path, app_url: str, webhook
     ipfs_port = _port(ipfs_port, "IPFS")
     if stripe_double:
         stripe_port = _port(stripe_port, "the Stripe double")
-    print(f"  starting anvil on 127.0.0.1:{rpc_port} (state in {data_dir / 'chain'})")
+    print(f"  starting anvil on 127.0.0.1:{rpc_port} (state in {data_dir / 'chain'}, saved every {STATE_INTERVAL_S} s "
+          "and on stop)")
     anvil = AnvilNode.start(port=rpc_port, state_file=data_dir / "chain" / "anvil-state.json",
                             log_path=data_dir / "logs" / "anvil.log")
     stack.callback(anvil.stop)

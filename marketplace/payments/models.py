@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from marketplace.db import utcnow
@@ -56,6 +56,9 @@ class Purchase(SQLModel, table=True):
     delivery_nonce: int | None = None
     delivery_attempts: int = 0
     delivery_submitted_at: datetime | None = None
+    # where the delivery landed, recorded by the chain watcher; re-verified until deep enough
+    delivery_block_number: int | None = Field(default=None, index=True, sa_type=BigInteger)
+    delivery_block_hash: str | None = Field(default=None, max_length=66)
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = None
     last_error: str | None = Field(default=None, max_length=500)

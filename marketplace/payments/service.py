@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -176,6 +176,14 @@ def _book(session: Session, purchase: Purchase, rows) -> None:
                 session.add(LedgerEntry(**_entry(purchase, entry_type, account_id, cents)))
         except IntegrityError:  # booked concurrently: the unique constraint keeps it once
             pass
+
+
+def unbook_sale(session: Session, *, purchase_id: int) -> None:
+    """Remove a sale's booking when its delivery is undone (the chain lost it) before any refund: the purchase is
+    paid again, not sold, and is booked anew when it is delivered again (still once: unique per purchase and type)."""
+    session.exec(delete(LedgerEntry).where(
+        LedgerEntry.purchase_id == purchase_id,
+        col(LedgerEntry.entry_type).in_((LedgerEntryType.sale_creator.value, LedgerEntryType.sale_platform_fee.value))))
 
 
 def balance_cents(*, session: Session, account_id: int | None) -> int:

@@ -4,8 +4,10 @@ After a crash, a kill, an outage or a rewound chain, once the product has had ti
 - every paid purchase ends delivered or refunded (nothing stays paid, nothing is lost);
 - nothing is minted twice and nothing is delivered twice (at most one mint Transfer per token, at most one
   delivered purchase per work, and each delivered purchase's token moved to its buyer once);
-- no work says `minted` without its token on chain, owned where the database says;
-- every delivered purchase's token is in its buyer's wallet on chain;
+- no work says `minted` without its token on chain, owned where the database says, and the mint transaction it
+  shows is on this chain and minted that token (its job confirmed);
+- every delivered purchase's token is in its buyer's wallet on chain, moved there by the transaction it shows, and
+  its work says sold;
 - the ledger reconciles to the cent with the delivered and refunded sales;
 - the product still answers.
 """
@@ -20,8 +22,9 @@ from sqlmodel import Session, select
 from web3 import Web3
 
 from marketplace import db
-from marketplace.catalog.models import Work, WorkStatus
+from marketplace.catalog.models import SaleStatus, Work, WorkStatus
 from marketplace.chain.client import TRANSFER_TOPIC, ZERO_ADDRESS, ChainClient
+from marketplace.chain.models import MintJob, MintJobStatus
 from marketplace.payments.models import LedgerEntry, Purchase, PurchaseStatus
 
 
@@ -60,6 +63,7 @@ def assert_consistent(chain: ChainClient, *, health: Callable[[], int] | None = 
         works = list(session.exec(select(Work)).all())
         purchases = list(session.exec(select(Purchase)).all())
         ledger = list(session.exec(select(LedgerEntry)).all())
+        jobs = {job.work_id: job.status for job in session.exec(select(MintJob)).all()}
     stuck = [p.id for p in purchases if p.status == PurchaseStatus.paid]
     assert not stuck, f"paid purchases neither delivered nor refunded: {stuck}"
 
@@ -79,6 +83,11 @@ def assert_consistent(chain: ChainClient, *, health: Callable[[], int] | None = 
             assert owner is not None, f"work {work.id} is minted in the database but its token is not on chain"
             assert owner == work.owner_address, (
                 f"work {work.id}: the database says {work.owner_address} owns it, the chain says {owner}")
+            receipt = chain.get_receipt(work.mint_tx_hash) if work.mint_tx_hash else None
+            assert receipt is not None and any(m.token_id == int(work.token_id) for m in receipt.minted), (
+                f"work {work.id}: its mint transaction {work.mint_tx_hash} did not mint its token on this chain")
+            assert jobs.get(work.id) == MintJobStatus.confirmed, (
+                f"work {work.id} is minted but its mint job is {jobs.get(work.id)}")
     for purchase in purchases:
         if purchase.status != PurchaseStatus.delivered:
             continue
@@ -88,6 +97,12 @@ def assert_consistent(chain: ChainClient, *, health: Callable[[], int] | None = 
             f"purchase {purchase.id} is delivered but its token is not in the buyer's wallet")
         arrivals = [t for t in transfer_logs(chain, token_id) if t[1] == purchase.wallet_address and t[0] != ZERO_ADDRESS]
         assert len(arrivals) == 1, f"purchase {purchase.id}: the token reached the buyer {len(arrivals)} times"
+        receipt = chain.get_receipt(purchase.delivery_tx_hash) if purchase.delivery_tx_hash else None
+        assert receipt is not None and any(t.token_id == token_id and t.to == purchase.wallet_address
+                                           for t in receipt.transfers), (
+            f"purchase {purchase.id}: its delivery transaction {purchase.delivery_tx_hash} did not move the token "
+            f"to the buyer on this chain")
+        assert work.sale_status == SaleStatus.sold, f"purchase {purchase.id} is delivered, its work {work.sale_status}"
 
     # the ledger reconciles to the cent: a delivered sale books its price; a refund after delivery nets it to zero
     booked = Counter()
