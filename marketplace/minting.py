@@ -107,9 +107,10 @@ class MintWorker(BackgroundWorker):
         its hash on every job, in one database transaction: when it commits, the hash is durable before the
         transaction can exist anywhere (write-ahead); when anything fails first, nothing was claimed.
 
-        The claim is one UPDATE ... RETURNING whose rows stay locked until the commit (PostgreSQL: row locks, and
-        a concurrent worker's claim skips them; SQLite: the one writer), so no job is taken twice. Nothing inside
-        asks the node: the fees and the signer's nonce are read before the transaction opens."""
+        The claimed rows stay locked until the commit (PostgreSQL: row locks, which a concurrent worker's claim
+        skips; SQLite: the one writer), and the claim re-checks that each job is still claimable, so no job is taken
+        twice. Nothing inside asks the node: the fees and the signer's nonce are read before the transaction opens
+        (so a hung node never holds SQLite's write lock)."""
         fees = self.chain.fees()
         self.chain.chain_id()
         self.chain.signer.prime()
@@ -121,8 +122,17 @@ class MintWorker(BackgroundWorker):
                   .with_for_update(skip_locked=True))
         table = MintJob.__table__
         with Session(get_engine(), expire_on_commit=False) as session:
+            # two statements, not `UPDATE ... WHERE id IN (SELECT ... SKIP LOCKED)`: PostgreSQL may run such a
+            # subquery again per row and, skipping the rows this very UPDATE locked, claim more than batch_size;
+            # and a `WITH ... UPDATE` would run outside the transaction on SQLite (pysqlite begins one only before
+            # a statement that starts with INSERT/UPDATE/DELETE). PostgreSQL locks the rows at the SELECT (others
+            # skip them); the UPDATE re-checks the condition, so on SQLite a job taken meanwhile is left out.
+            candidates = list(session.scalars(oldest).all())
+            if not candidates:
+                session.rollback()
+                return None
             jobs = sorted(session.scalars(
-                update(MintJob).where(col(MintJob.id).in_(oldest.scalar_subquery()), claimable)
+                update(MintJob).where(col(MintJob.id).in_(candidates), claimable)
                 .values(claimed_by=self.name, claimed_until=now + self.lease)
                 .returning(MintJob).execution_options(synchronize_session=False)).all(), key=lambda j: j.id)
             if not jobs:
