@@ -107,10 +107,11 @@ class MintWorker(BackgroundWorker):
         its hash on every job, in one database transaction: when it commits, the hash is durable before the
         transaction can exist anywhere (write-ahead); when anything fails first, nothing was claimed.
 
-        The claimed rows stay locked until the commit (PostgreSQL: row locks, which a concurrent worker's claim
-        skips; SQLite: the one writer), and the claim re-checks that each job is still claimable, so no job is taken
-        twice. Nothing inside asks the node: the fees and the signer's nonce are read before the transaction opens
-        (so a hung node never holds SQLite's write lock)."""
+        The claim is one guarded UPDATE ... RETURNING (as the delivery worker's): the rows stay locked until the
+        commit (PostgreSQL: a concurrent claim waits for them, then re-checks and leaves them out; SQLite: the one
+        writer), so no job is taken twice. Nothing inside asks the node: the fees and the signer's nonce are read
+        before the transaction opens (so a hung node never holds SQLite's write lock). Returns the jobs as the
+        write-ahead left them (rows of mint_job, with the attributes of MintJob) and the signed transaction."""
         fees = self.chain.fees()
         self.chain.chain_id()
         self.chain.signer.prime()
@@ -118,27 +119,19 @@ class MintWorker(BackgroundWorker):
         claimable = (MintJob.status == MintJobStatus.pending) & or_(
             col(MintJob.claimed_until).is_(None), col(MintJob.claimed_until) < now
         )
-        oldest = (select(MintJob.id).where(claimable).order_by(MintJob.id).limit(self.batch_size)
-                  .with_for_update(skip_locked=True))
-        table = MintJob.__table__
-        with Session(get_engine(), expire_on_commit=False) as session:
-            # two statements, not `UPDATE ... WHERE id IN (SELECT ... SKIP LOCKED)`: PostgreSQL may run such a
-            # subquery again per row and, skipping the rows this very UPDATE locked, claim more than batch_size;
-            # and a `WITH ... UPDATE` would run outside the transaction on SQLite (pysqlite begins one only before
-            # a statement that starts with INSERT/UPDATE/DELETE). PostgreSQL locks the rows at the SELECT (others
-            # skip them); the UPDATE re-checks the condition, so on SQLite a job taken meanwhile is left out.
-            candidates = list(session.scalars(oldest).all())
-            if not candidates:
-                session.rollback()
-                return None
-            jobs = sorted(session.scalars(
-                update(MintJob).where(col(MintJob.id).in_(candidates), claimable)
+        oldest = select(MintJob.id).where(claimable).order_by(MintJob.id).limit(self.batch_size)
+        jobs_t = MintJob.__table__
+        with Session(get_engine()) as session:
+            # plain rows, not ORM objects (loading 50 MintJob objects cost more than the SQL)
+            claimed = sorted(session.execute(
+                update(jobs_t).where(jobs_t.c.id.in_(oldest.scalar_subquery()), claimable)
                 .values(claimed_by=self.name, claimed_until=now + self.lease)
-                .returning(MintJob).execution_options(synchronize_session=False)).all(), key=lambda j: j.id)
-            if not jobs:
+                .returning(jobs_t.c.id, jobs_t.c.to_address, jobs_t.c.metadata_digest, jobs_t.c.royalty_receiver,
+                           jobs_t.c.royalty_bps)).all(), key=lambda j: j.id)
+            if not claimed:
                 session.rollback()
                 return None
-            ids = [j.id for j in jobs]
+            ids = [j.id for j in claimed]
             requests = [
                 MintRequest(
                     to=j.to_address,
@@ -146,7 +139,7 @@ class MintWorker(BackgroundWorker):
                     royalty_receiver=j.royalty_receiver,
                     royalty_bps=j.royalty_bps,
                 )
-                for j in jobs
+                for j in claimed
             ]
             try:
                 prepared = self.chain.prepare_mint_batch(requests, fees=fees)
@@ -155,19 +148,16 @@ class MintWorker(BackgroundWorker):
                 self._record_error(ids, str(exc))
                 raise
             try:
-                session.execute(
-                    update(table)
-                    .where(table.c.id.in_(ids))
+                jobs = sorted(session.execute(
+                    update(jobs_t)
+                    .where(jobs_t.c.id.in_(ids))
                     .values(status=MintJobStatus.submitted.value, tx_hash=prepared.tx_hash, nonce=prepared.nonce,
-                            submitted_at=now, attempts=table.c.attempts + 1, updated_at=now)
-                )
+                            submitted_at=now, attempts=jobs_t.c.attempts + 1, updated_at=now)
+                    .returning(*jobs_t.c)).all(), key=lambda j: j.id)
                 session.commit()
             except BaseException:
                 self.chain.signer.resync()  # its nonce was consumed by a transaction that will never be sent
                 raise
-        for job in jobs:  # the rows as the write-ahead left them (no second read)
-            job.status, job.tx_hash, job.nonce = MintJobStatus.submitted.value, prepared.tx_hash, prepared.nonce
-            job.submitted_at, job.attempts, job.updated_at = now, job.attempts + 1, now
         return jobs, prepared
 
     def _await_and_settle(self, jobs: list[MintJob], prepared: PreparedTx) -> None:

@@ -47,8 +47,25 @@ def mint_calldata(request: tuple) -> bytes:
 
 
 def mint_batch_calldata(requests: list[tuple]) -> bytes:
-    """mintBatch(MintRequest[]) calldata, encoded with eth_abi, from MintRequest.as_abi() tuples."""
-    return _MINT_BATCH + abi_encode([f"{_MINT_REQUEST}[]"], [requests])
+    """mintBatch(MintRequest[]) calldata from MintRequest.as_abi() tuples (to, digest, receiver, bps).
+
+    A MintRequest is a static tuple of four 32-byte words, so the array is its offset, its length and the words:
+    written out here (the same bytes as eth_abi, checked in the tests) because eth_abi's generic encoder, with its
+    per-value validation, cost ~2.5 ms for a batch of 50, as much as signing it."""
+    words = [_MINT_BATCH, (32).to_bytes(32, "big"), len(requests).to_bytes(32, "big")]
+    for to, digest, receiver, bps in requests:
+        if len(digest) != 32 or not isinstance(digest, bytes | bytearray):
+            raise ValueError(f"a metadata digest is 32 bytes, not {digest!r}")
+        if not (isinstance(bps, int) and 0 <= bps < 2**96):
+            raise ValueError(f"royalty bps out of range for uint96: {bps!r}")
+        words += [_address_word(to), bytes(digest), _address_word(receiver), bps.to_bytes(32, "big")]
+    return b"".join(words)
+
+
+def _address_word(address: str) -> bytes:
+    if not (isinstance(address, str) and len(address) == 42 and address[:2] in ("0x", "0X")):
+        raise ValueError(f"not an address: {address!r}")
+    return bytes(12) + bytes.fromhex(address[2:])
 
 
 def mint_batch_gas(requests: int) -> int:
