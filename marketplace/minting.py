@@ -74,13 +74,17 @@ class MintWorker(BackgroundWorker):
 
     def submit_batch(self) -> int:
         """Claim, sign, write ahead and send batches, keeping up to `pipeline_depth` transactions in flight: the
-        next batch is signed, recorded and sent while the previous one is being mined, and each settles from its
-        receipt, oldest first. A round ends when no job is left to claim (or after MAX_BATCHES_PER_ROUND batches,
-        so reconcile_submitted runs now and then); normally nothing is in flight when it returns. An exception
-        (or a crash) leaves the in-flight batches as `submitted` rows with their hashes, written before they were
-        sent, which reconcile_submitted settles from their receipts or from the chain. Returns the jobs moved."""
+        next batch is signed, recorded and sent while the previous one is being mined. A round ends when no job is
+        left to claim (or after MAX_BATCHES_PER_ROUND batches, so reconcile_submitted runs now and then); nothing
+        is in flight when it returns. The batches whose receipts show every token minted settle together at the
+        end of the round, in one database transaction (_confirm); any other receipt settles through _settle.
+
+        An exception (or a crash) leaves the batches in flight, and those mined but not yet settled, as
+        `submitted` rows with their hashes, written before they were sent: reconcile_submitted settles them from
+        their receipts or from the chain. Returns the jobs moved."""
         moved = 0
         in_flight: deque[tuple[list[MintJob], PreparedTx]] = deque()
+        confirmed: list[tuple[MintJob, Minted]] = []
         for _ in range(MAX_BATCHES_PER_ROUND):
             claimed = self._claim_and_write_ahead()
             if claimed is None:
@@ -95,12 +99,28 @@ class MintWorker(BackgroundWorker):
                 break  # do not spin on a node that refuses; what is in flight settles below
             in_flight.append((jobs, prepared))
             if len(in_flight) >= self.pipeline_depth:
-                self._await_and_settle(*in_flight.popleft())
+                confirmed += self._await(*in_flight.popleft())
             if len(jobs) < self.batch_size:
                 break  # the queue is empty: settle what is in flight rather than ask again
         while in_flight:
-            self._await_and_settle(*in_flight.popleft())
+            confirmed += self._await(*in_flight.popleft())
+        if confirmed:
+            self._confirm(confirmed)
         return moved
+
+    def _await(self, jobs: list[MintJob], prepared: PreparedTx) -> list[tuple[MintJob, Minted]]:
+        """Wait for a batch's receipt. Every token minted by it: the (job, mint) pairs, for _confirm. Otherwise the
+        batch settles now through _settle (reverted, or tokens minted earlier: it asks the chain), or, without a
+        receipt in time, later through reconcile_submitted."""
+        receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
+        if receipt is None:
+            return []
+        minted = {m.token_id: m for m in receipt.minted}
+        pairs = [(job, minted.get(int(job.metadata_digest, 16))) for job in jobs]
+        if receipt.status == 1 and all(m is not None for _, m in pairs):
+            return pairs
+        self._settle(jobs, receipt)
+        return []
 
     def _claim_and_write_ahead(self) -> tuple[list[MintJob], PreparedTx] | None:
         """Claim up to batch_size pending jobs (oldest first, for a lease), sign one mintBatch for them and record
@@ -159,11 +179,6 @@ class MintWorker(BackgroundWorker):
                 self.chain.signer.resync()  # its nonce was consumed by a transaction that will never be sent
                 raise
         return jobs, prepared
-
-    def _await_and_settle(self, jobs: list[MintJob], prepared: PreparedTx) -> None:
-        receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
-        if receipt is not None:  # else reconcile_submitted settles it later
-            self._settle(jobs, receipt)
 
     # ------------------------------------------------------------ helpers
     def _record_error(self, ids: list[int], error: str) -> None:
