@@ -37,7 +37,7 @@ SECTIONS = {
     "upload_memory": (upload_memory, "Server memory during a ~50 MB upload (`marketplace serve`)",
                       "bare = minimal FastAPI app that receives the multipart upload and discards it"),
     "payments": (payments, "Card purchases: Pay on the Stripe double -> token delivered (served app, uvicorn)",
-                 "bare = raw locally signed safeTransferFrom txs from one key on the same anvil"),
+                 "bare = raw locally signed transferBatch (and safeTransferFrom) txs from one key on the same anvil"),
 }
 DEFAULT_OUTPUT = REPO_ROOT / "bench-results.json"
 
@@ -105,7 +105,7 @@ def _section_notes(key: str, details: dict) -> list[str]:
             "send": s("chain.send"),
             "wait receipt": s("chain.wait_for_receipt") - s("chain._typed"),
             "decode receipt": s("chain._typed"),
-            "settle (DB)": s("worker._settle"),
+            "settle (DB)": s("worker._confirm") + s("worker._settle"),
             "reconcile (DB)": s("worker.reconcile_submitted"),
         }
         parts["other"] = total - sum(parts.values())

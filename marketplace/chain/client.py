@@ -68,6 +68,14 @@ def _address_word(address: str) -> bytes:
     return bytes(12) + bytes.fromhex(address[2:])
 
 
+def transfer_batch_calldata(moves: list[tuple[str, str, int]]) -> bytes:
+    """transferBatch(from[], to[], tokenIds[]) calldata of (from, to, token) moves, encoded with eth_abi."""
+    return _TRANSFER_BATCH + abi_encode(
+        ["address[]", "address[]", "uint256[]"],
+        [[Web3.to_checksum_address(f) for f, _, _ in moves], [Web3.to_checksum_address(t) for _, t, _ in moves],
+         [token for _, _, token in moves]])
+
+
 def mint_batch_gas(requests: int) -> int:
     """Gas limit of one mintBatch of `requests` tokens (prepare_mint_batch)."""
     base, each = MINT_BATCH_GAS
@@ -282,10 +290,7 @@ class ChainClient:
         if len(moves) == 1:
             (from_, to, token_id), = moves
             return self.prepare_transfer(signer, to=to, token_id=token_id, from_=from_)
-        data = _TRANSFER_BATCH + abi_encode(
-            ["address[]", "address[]", "uint256[]"],
-            [[Web3.to_checksum_address(f) for f, _, _ in moves], [Web3.to_checksum_address(t) for _, t, _ in moves],
-             [token for _, _, token in moves]])
+        data = transfer_batch_calldata(moves)
         tx = {"to": self.contract_address, "data": "0x" + data.hex(), "value": 0, "gas": transfer_gas(len(moves)),
               "chainId": self.chain_id(), **self.fees()}
         return signer.sign(tx)
