@@ -816,7 +816,9 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
             f"{delivery_batch}) txs: " + ", ".join(f"{r['per_s']:.0f}/s" for r in raw_batch_runs))
 
         # 2. latency, one purchase at a time
+        profile.reset()
         lat = _service_latency(stack, address, double, sales[n:])
+        lat_worker = profile.summary(n_lat)
         raw_lat = _raw_latency(stack, address, raw_tokens[2 * n:], raw_recipients[2 * n:])
         mint_lat = _raw_mint_latency(stack, address, _digests(n_lat))
         s_hook, s_click, s_raw = _stats(lat["webhook_to_owned_ms"]), _stats(lat["click_to_owned_ms"]), _stats(raw_lat)
@@ -854,6 +856,7 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
         "n": n, "latency_samples": n_lat, "setup_seconds": round(setup_s, 2),
         "service": service, "raw_transfers": raw_runs, "backlog": backlog_run, "raw_transfer_batches": raw_batch_runs,
         "spread_over_sellers": {"sellers": SPREAD_SELLERS, **spread_run},
+        "latency_worker": lat_worker,
         "latency": {"webhook_to_owned_ms": s_hook, "ack_to_owned_ms": _stats(lat["ack_to_owned_ms"]),
                     "click_to_owned_ms": s_click, "raw_round_trip_ms": s_raw, "raw_mint_round_trip_ms": s_mint,
                     "webhook_time": "the double's delivery attempt started_at for checkout.session.completed "

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     mint_batch_size: int = Field(default=50, ge=1, le=200)
     mint_poll_interval_s: float = 0.2
     mint_max_attempts: int = 5
+    # mint transactions in flight at once: the next batch is signed and sent while the previous ones are mined (on
+    # a chain with block times, about the batches that share a block); 1 = each batch mined before the next
+    mint_pipeline_depth: int = Field(default=4, ge=1, le=16)
     run_mint_worker: bool = True  # the API process also runs the mint worker (dev default)
     run_delivery_worker: bool = True  # ... and the delivery worker (paid -> token to the buyer)
 

@@ -35,11 +35,11 @@ class MintWorker(BackgroundWorker):
         self,
         *,
         chain: ChainClient,
-        pipeline_depth: int = 2,
+        pipeline_depth: int = 4,
         **settings,
     ) -> None:
-        """pipeline_depth: mint transactions in flight at once (1: each batch is mined and settled before the
-        next is signed)."""
+        """pipeline_depth: mint transactions in flight at once (1: each batch is mined before the next is
+        signed); the setting MINT_PIPELINE_DEPTH."""
         super().__init__(**settings)  # batch_size, max_attempts, lease_s, ...: see BackgroundWorker
         self.chain = chain
         self.pipeline_depth = max(1, pipeline_depth)
@@ -76,8 +76,9 @@ class MintWorker(BackgroundWorker):
         """Claim, sign, write ahead and send batches, keeping up to `pipeline_depth` transactions in flight: the
         next batch is signed, recorded and sent while the previous one is being mined. A round ends when no job is
         left to claim (or after MAX_BATCHES_PER_ROUND batches, so reconcile_submitted runs now and then); nothing
-        is in flight when it returns. The batches whose receipts show every token minted settle together at the
-        end of the round, in one database transaction (_confirm); any other receipt settles through _settle.
+        is in flight when it returns. The batches whose receipts show every token minted settle together, every
+        `pipeline_depth` receipts and at the end of the round, in one database transaction each (_confirm); any
+        other receipt settles through _settle.
 
         An exception (or a crash) leaves the batches in flight, and those mined but not yet settled, as
         `submitted` rows with their hashes, written before they were sent: reconcile_submitted settles them from
@@ -85,6 +86,7 @@ class MintWorker(BackgroundWorker):
         moved = 0
         in_flight: deque[tuple[list[MintJob], PreparedTx]] = deque()
         confirmed: list[tuple[MintJob, Minted]] = []
+        awaited = 0
         for _ in range(MAX_BATCHES_PER_ROUND):
             claimed = self._claim_and_write_ahead()
             if claimed is None:
@@ -100,13 +102,20 @@ class MintWorker(BackgroundWorker):
             in_flight.append((jobs, prepared))
             if len(in_flight) >= self.pipeline_depth:
                 confirmed += self._await(*in_flight.popleft())
+                awaited += 1
+                if awaited % self.pipeline_depth == 0:  # settle every pipeline_depth receipts, not only at the end
+                    confirmed = self._confirm_all(confirmed)
             if len(jobs) < self.batch_size:
                 break  # the queue is empty: settle what is in flight rather than ask again
         while in_flight:
             confirmed += self._await(*in_flight.popleft())
+        self._confirm_all(confirmed)
+        return moved
+
+    def _confirm_all(self, confirmed: list[tuple[MintJob, Minted]]) -> list[tuple[MintJob, Minted]]:
         if confirmed:
             self._confirm(confirmed)
-        return moved
+        return []
 
     def _await(self, jobs: list[MintJob], prepared: PreparedTx) -> list[tuple[MintJob, Minted]]:
         """Wait for a batch's receipt. Every token minted by it: the (job, mint) pairs, for _confirm. Otherwise the
@@ -127,9 +136,10 @@ class MintWorker(BackgroundWorker):
         its hash on every job, in one database transaction: when it commits, the hash is durable before the
         transaction can exist anywhere (write-ahead); when anything fails first, nothing was claimed.
 
-        The claim is one guarded UPDATE ... RETURNING (as the delivery worker's): the rows stay locked until the
-        commit (PostgreSQL: a concurrent claim waits for them, then re-checks and leaves them out; SQLite: the one
-        writer), so no job is taken twice. Nothing inside asks the node: the fees and the signer's nonce are read
+        The claim reads the oldest claimable ids, then takes them with a guarded UPDATE ... RETURNING (as the
+        delivery worker's) that re-checks each: the rows stay locked until the commit (PostgreSQL: a concurrent
+        claim waits for them, then re-checks and leaves them out; SQLite: the one writer), so no job is taken
+        twice. Nothing inside asks the node: the fees and the signer's nonce are read
         before the transaction opens (so a hung node never holds SQLite's write lock). Returns the jobs as the
         write-ahead left them (rows of mint_job, with the attributes of MintJob) and the signed transaction."""
         fees = self.chain.fees()
@@ -139,12 +149,16 @@ class MintWorker(BackgroundWorker):
         claimable = (MintJob.status == MintJobStatus.pending) & or_(
             col(MintJob.claimed_until).is_(None), col(MintJob.claimed_until) < now
         )
-        oldest = select(MintJob.id).where(claimable).order_by(MintJob.id).limit(self.batch_size)
         jobs_t = MintJob.__table__
         with Session(get_engine()) as session:
+            # read first: an idle worker never takes SQLite's write lock (the webhooks' commits queue behind it)
+            candidates = list(session.scalars(
+                select(MintJob.id).where(claimable).order_by(MintJob.id).limit(self.batch_size)).all())
+            if not candidates:
+                return None
             # plain rows, not ORM objects (loading 50 MintJob objects cost more than the SQL)
             claimed = sorted(session.execute(
-                update(jobs_t).where(jobs_t.c.id.in_(oldest.scalar_subquery()), claimable)
+                update(jobs_t).where(jobs_t.c.id.in_(candidates), claimable)
                 .values(claimed_by=self.name, claimed_until=now + self.lease)
                 .returning(jobs_t.c.id, jobs_t.c.to_address, jobs_t.c.metadata_digest, jobs_t.c.royalty_receiver,
                            jobs_t.c.royalty_bps)).all(), key=lambda j: j.id)

@@ -69,11 +69,23 @@ def _address_word(address: str) -> bytes:
 
 
 def transfer_batch_calldata(moves: list[tuple[str, str, int]]) -> bytes:
-    """transferBatch(from[], to[], tokenIds[]) calldata of (from, to, token) moves, encoded with eth_abi."""
-    return _TRANSFER_BATCH + abi_encode(
-        ["address[]", "address[]", "uint256[]"],
-        [[Web3.to_checksum_address(f) for f, _, _ in moves], [Web3.to_checksum_address(t) for _, t, _ in moves],
-         [token for _, _, token in moves]])
+    """transferBatch(from[], to[], tokenIds[]) calldata of (from, to, token) moves.
+
+    Three arrays of static words: their offsets, then each array's length and words, written out here (the same
+    bytes as eth_abi, checked in the tests; eth_abi with the checksums it wants cost ~4 ms for 50 moves)."""
+    n = len(moves)
+    size = 32 * (1 + n)
+    words = [_TRANSFER_BATCH, (96).to_bytes(32, "big"), (96 + size).to_bytes(32, "big"),
+             (96 + 2 * size).to_bytes(32, "big"), n.to_bytes(32, "big")]
+    words += [_address_word(f) for f, _, _ in moves]
+    words.append(n.to_bytes(32, "big"))
+    words += [_address_word(t) for _, t, _ in moves]
+    words.append(n.to_bytes(32, "big"))
+    for _, _, token in moves:
+        if not (isinstance(token, int) and 0 <= token < 2**256):
+            raise ValueError(f"not a token id: {token!r}")
+        words.append(token.to_bytes(32, "big"))
+    return b"".join(words)
 
 
 def mint_batch_gas(requests: int) -> int:
@@ -333,7 +345,9 @@ class ChainClient:
         cached = self._fees_cache
         if cached is not None and now - cached[0] < 1.0:
             return cached[1]
-        base_fee = self._call(lambda: self.w3.eth.get_block("latest").get("baseFeePerGas", 0)) or 0
+        # the header fields only, unformatted: web3's get_block formats the whole block (~2 ms, more when full)
+        block = self._call(lambda: self._rpc("eth_getBlockByNumber", ["latest", False])) or {}
+        base_fee = int(block.get("baseFeePerGas") or "0x0", 16)
         tip = 1_000_000_000
         fees = {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip}
         self._fees_cache = (now, fees)

@@ -7,7 +7,14 @@ import os
 import pytest
 from web3 import Web3
 
-from marketplace.chain.client import ZERO_ADDRESS, MintRequest, load_artifact, mint_batch_calldata, mint_calldata
+from marketplace.chain.client import (
+    ZERO_ADDRESS,
+    MintRequest,
+    load_artifact,
+    mint_batch_calldata,
+    mint_calldata,
+    transfer_batch_calldata,
+)
 
 
 def _contract():
@@ -43,3 +50,21 @@ def test_mint_calldata_equals_the_contract_abi_encoding():
 def test_mint_batch_calldata_refuses_what_the_abi_cannot_hold(bad):
     with pytest.raises(ValueError):
         mint_batch_calldata([bad])
+
+
+@pytest.mark.parametrize("size", [1, 2, 50])
+def test_transfer_batch_calldata_equals_the_contract_abi_encoding(size):
+    def address() -> str:
+        return Web3.to_checksum_address("0x" + os.urandom(20).hex())
+
+    moves = [(address(), address(), int.from_bytes(os.urandom(32), "big")) for _ in range(size)]
+    expected = _contract().encode_abi("transferBatch", args=[[f for f, _, _ in moves], [t for _, t, _ in moves],
+                                                             [token for _, _, token in moves]])
+    assert "0x" + transfer_batch_calldata(moves).hex() == expected
+
+
+@pytest.mark.parametrize("bad", [("0x" + "11" * 20, "0x" + "22" * 19, 1), ("0x" + "11" * 20, "0x" + "22" * 20, -1),
+                                 ("0x" + "11" * 20, "0x" + "22" * 20, 2**256)])
+def test_transfer_batch_calldata_refuses_what_the_abi_cannot_hold(bad):
+    with pytest.raises(ValueError):
+        transfer_batch_calldata([bad, bad])
