@@ -3,8 +3,8 @@
 Service: N pending mint jobs (Work + MintJob rows written straight into the database, as `request_mint` leaves
 them) processed by `MintWorker.run_once()` in a loop until every job is confirmed. Bare limit, like for like: N
 mints as locally signed `mintBatch` transactions of the same batch size (and, for batch 1, single `mint`s) of the
-same contract on the same anvil from another funded key (fixed gas, manual nonces, calldata encoded with eth_abi,
-send all, then collect the receipts as plain JSON-RPC). Context: the raw batches built with web3's contract
+same contract on the same anvil from another funded key (fixed gas, manual nonces, calldata as the chain client
+writes it, send all, then collect the receipts as plain JSON-RPC). Context: the raw batches built with web3's contract
 helpers (the reference the issue measured: 917/s), and the worker's batches against single raw mints.
 """
 
@@ -159,8 +159,8 @@ def _lean_receipts(w3: Web3, tx_hashes: list[str], timeout_s: float = 60.0) -> l
 def _run_raw(stack: BenchStack, address: str, creator_addr: str, n: int, *, batch: int | None = None,
              web3_helpers: bool = False) -> dict:
     """The bare limit: N mints as raw signed transactions (single `mint`s, or `mintBatch`es of `batch`) from one
-    key, send all, then collect the receipts. Calldata encoded with eth_abi and receipts read as plain JSON-RPC
-    (the cheapest client work); `web3_helpers`: with web3's contract encode_abi and formatted receipts instead."""
+    key, send all, then collect the receipts. Calldata as the chain client writes it and receipts read as plain
+    JSON-RPC (the cheapest client work); `web3_helpers`: web3's contract encode_abi and formatted receipts."""
     cw = contract(stack.w3, address, "CreativeWorks")
     sender = RawSender(stack.w3, RAW_KEY)
     digests = _digests(n)

@@ -13,8 +13,8 @@ WALLET_SECRET, as the service does); N buyers as database rows (no Argon2 per bu
 1. Throughput, like for like. A backlog: N purchases paid (Pay pressed, every webhook recorded) while the delivery
    worker is held; timed from releasing it to the last token delivered (the database, polled every 10 ms). Bare
    limit, same anvil, same run: N tokens moved by locally signed `transferBatch` transactions of the worker's batch
-   size (DELIVERY_BATCH_SIZE) from one key to fresh addresses (calldata by eth_abi, send all, then collect the
-   receipts as plain JSON-RPC), measured before and after, the faster one counts.
+   size (DELIVERY_BATCH_SIZE) from one key to fresh addresses (calldata as the chain client writes it, send all,
+   then collect the receipts as plain JSON-RPC), measured before and after, the faster one counts.
    Context: the pipeline, timed from releasing the held webhooks of N paid sessions to the last delivery (bound
    by the webhooks the app takes in), against the batches and against N single `safeTransferFrom`s (same
    method); and the same N sales spread over 20 sellers.
@@ -572,7 +572,8 @@ def _run_backlog(double: _DoubleProcess, sales: list[_Sale], profile: _Profile, 
 
 def _run_raw_batches(stack: BenchStack, address: str, tokens: list[int], recipients: list[str], batch: int) -> dict:
     """The bare limit of batched delivery: `transferBatch`es of `batch` tokens signed by their owner (the raw key)
-    to fresh addresses, calldata encoded with eth_abi, send all, then collect the receipts as plain JSON-RPC."""
+    to fresh addresses, calldata as the chain client writes it, send all, then collect the receipts as plain
+    JSON-RPC."""
     sender = RawSender(stack.w3, RAW_KEY)
     moves = list(zip(tokens, recipients, strict=True))
     t0 = time.perf_counter()
@@ -781,7 +782,8 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
         for group in (sales[:n], spread, backlog, sales[n:]):  # one after the other: each run's ids are contiguous
             _checkouts(server.url, auth_secret, group)
         setup_s = time.perf_counter() - t_setup
-        log(f"  setup: {3 * n + n_lat} works minted and checked out, {len(raw_tokens) + len(raw_batch_tokens)} raw tokens, "
+        log(f"  setup: {3 * n + n_lat} works minted and checked out, "
+            f"{len(raw_tokens) + len(raw_batch_tokens)} raw tokens, "
             f"in {setup_s:.1f} s")
 
         # 1. throughput: raw, service, raw again (the faster raw run counts)

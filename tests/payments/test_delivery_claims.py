@@ -101,7 +101,6 @@ def test_an_idle_claim_writes_nothing(db_url):
     for the webhooks' commits to queue behind. Claiming still takes what is there."""
     from sqlalchemy import event
 
-    from marketplace.chain.models import MintJob  # noqa: F401 - the mint worker's claim reads its table
     from marketplace.minting import MintWorker
 
     statements: list[str] = []
