@@ -852,7 +852,7 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
         Figure(SECTION, "latency p50, webhook -> token owned vs raw transfer round trip", s_hook["p50"],
                s_raw["p50"], unit="ms", note="context: the delivery is a transfer"),
         Figure(SECTION, "latency p50, Pay click -> token owned vs raw mint round trip", s_click["p50"],
-               s_mint["p50"], unit="ms", note="context: 4 webhooks per Pay"),
+               s_mint["p50"], unit="ms", note="context: a Pay makes 4 events on the double, 1 is sent (enabled events)"),
     ]
     details = {
         "n": n, "latency_samples": n_lat, "setup_seconds": round(setup_s, 2),
