@@ -37,7 +37,7 @@ SECTIONS = {
     "upload_memory": (upload_memory, "Server memory during a ~50 MB upload (`marketplace serve`)",
                       "bare = minimal FastAPI app that receives the multipart upload and discards it"),
     "payments": (payments, "Card purchases: Pay on the Stripe double -> token delivered (served app, uvicorn)",
-                 "bare = raw locally signed safeTransferFrom txs from one key on the same anvil"),
+                 "bare = raw locally signed transferBatch (and safeTransferFrom) txs from one key on the same anvil"),
     "auth_load": (auth_load, "/api/health while 16 clients guess passwords (`marketplace serve`)",
                   "bare = the same endpoint on the same server with nobody guessing"),
 }
@@ -102,15 +102,15 @@ def _section_notes(key: str, details: dict) -> list[str]:
 
         total = run["seconds"]
         parts = {
-            "claim (DB)": s("worker._claim"),
-            "sign+fees": s("chain.prepare_mint_batch"),
+            "claim+write-ahead (DB)": s("worker._claim_and_write_ahead") - s("chain.prepare_mint_batch"),
+            "encode+sign": s("chain.prepare_mint_batch"),
             "send": s("chain.send"),
             "wait receipt": s("chain.wait_for_receipt") - s("chain._typed"),
             "decode receipt": s("chain._typed"),
-            "settle (DB)": s("worker._settle"),
+            "settle (DB)": s("worker._confirm") + s("worker._settle"),
             "reconcile (DB)": s("worker.reconcile_submitted"),
         }
-        parts["write-ahead (DB) + other"] = total - sum(parts.values())
+        parts["other"] = total - sum(parts.values())
         shares = ", ".join(f"{k} {v / total:.0%}" for k, v in parts.items())
         out.append(f"  time in MintWorker, batch {run['batch_size']} ({total:.2f} s): {shares}")
     return out

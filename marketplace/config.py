@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # transaction with no receipt counts as lost and is looked for on chain
     worker_lease_s: float = Field(default=120.0, gt=0)
     worker_stale_submit_s: float = Field(default=15.0, ge=0)
+    # mint transactions in flight at once: the next batch is signed and sent while the previous ones are mined (on
+    # a chain with block times, about the batches that share a block); 1 = each batch mined before the next
+    mint_pipeline_depth: int = Field(default=4, ge=1, le=16)
     run_mint_worker: bool = True  # the API process also runs the mint worker (dev default)
     run_delivery_worker: bool = True  # ... and the delivery worker (paid -> token to the buyer)
 

@@ -340,8 +340,10 @@ class DeliveryWorker(BackgroundWorker):
 
     # ------------------------------------------------------------ claims, retries, refunds
     def _claim(self) -> list[Purchase]:
-        """Take up to batch_size claimable purchases for a lease, oldest first, in one UPDATE ... RETURNING (a
-        concurrent worker's UPDATE re-checks the condition on each row, so no purchase is taken twice)."""
+        """Take up to batch_size claimable purchases for a lease, oldest first: read their ids, then one guarded
+        UPDATE ... RETURNING (it re-checks the condition on each row, so a concurrent worker never takes a purchase
+        twice). Reading first means an idle worker (woken by every webhook) never takes SQLite's write lock, which
+        the webhooks' own commits would queue behind."""
         now = utcnow()
         claimable = (
             (Purchase.status == PurchaseStatus.paid)
@@ -351,8 +353,11 @@ class DeliveryWorker(BackgroundWorker):
         )
         oldest = select(Purchase.id).where(claimable).order_by(Purchase.id).limit(self.batch_size)
         with Session(get_engine(), expire_on_commit=False) as session:
+            candidates = list(session.scalars(oldest).all())
+            if not candidates:
+                return []
             claimed = list(session.scalars(
-                update(Purchase).where(col(Purchase.id).in_(oldest.scalar_subquery()), claimable)
+                update(Purchase).where(col(Purchase.id).in_(candidates), claimable)
                 .values(claimed_by=self.name, claimed_until=now + self.lease)
                 .returning(Purchase).execution_options(synchronize_session=False)).all())
             session.commit()

@@ -11,18 +11,21 @@ Exactly once rests on three things:
 from __future__ import annotations
 
 import logging
+from collections import defaultdict, deque
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from marketplace.catalog.models import Work, WorkStatus
-from marketplace.chain.client import ChainClient, Minted, MintRequest, TxReceipt
+from marketplace.chain.client import ChainClient, Minted, MintRequest, PreparedTx, TxReceipt
 from marketplace.chain.models import MintJob, MintJobStatus
 from marketplace.db import get_engine, utcnow
 from marketplace.exceptions import MarketplaceError
-from marketplace.workers import BackgroundWorker, nonce_freed_on_error
+from marketplace.workers import BackgroundWorker
 
 log = logging.getLogger(__name__)
+
+MAX_BATCHES_PER_ROUND = 16  # batches one submit_batch may send before run_once reconciles again
 
 
 class MintWorker(BackgroundWorker):
@@ -34,10 +37,14 @@ class MintWorker(BackgroundWorker):
         self,
         *,
         chain: ChainClient,
+        pipeline_depth: int = 4,
         **settings,
     ) -> None:
+        """pipeline_depth: mint transactions in flight at once (1: each batch is mined before the next is
+        signed); the setting MINT_PIPELINE_DEPTH."""
         super().__init__(**settings)  # batch_size, max_attempts, lease_s, ...: see BackgroundWorker
         self.chain = chain
+        self.pipeline_depth = max(1, pipeline_depth)
 
     def run_once(self) -> int:
         """Reconcile what was submitted, then submit one batch. Returns how many jobs moved."""
@@ -77,87 +84,136 @@ class MintWorker(BackgroundWorker):
         return moved
 
     def submit_batch(self) -> int:
-        jobs = self._claim()
-        if not jobs:
-            return 0
-        requests = [
-            MintRequest(
-                to=j.to_address,
-                metadata_digest=bytes.fromhex(j.metadata_digest.removeprefix("0x")),
-                royalty_receiver=j.royalty_receiver,
-                royalty_bps=j.royalty_bps,
-            )
-            for j in jobs
-        ]
-        ids = [j.id for j in jobs]
-        try:
-            prepared = self.chain.prepare_mint_batch(requests)
-        except MarketplaceError as exc:
-            self._release(ids, str(exc))
-            raise
-        # write-ahead: the hash is durable before the transaction can exist anywhere
-        with nonce_freed_on_error(self.chain.signer), Session(get_engine()) as session:
-            session.exec(
-                update(MintJob)
-                .where(col(MintJob.id).in_(ids), MintJob.claimed_by == self.name)
-                .values(
-                    status=MintJobStatus.submitted,
-                    tx_hash=prepared.tx_hash,
-                    nonce=prepared.nonce,
-                    submitted_at=utcnow(),
-                    attempts=MintJob.attempts + 1,
-                    updated_at=utcnow(),
-                )
-            )
-            session.commit()
-        try:
-            self.chain.send(prepared)
-        except MarketplaceError as exc:
-            log.warning("mint batch %s not accepted: %s", prepared.tx_hash, exc.message)
-            with Session(get_engine(), expire_on_commit=False) as session:
-                jobs = session.exec(select(MintJob).where(col(MintJob.id).in_(ids))).all()
-            self._retry_or_fail(jobs, exc.message)
-            return len(ids)
+        """Claim, sign, write ahead and send batches, keeping up to `pipeline_depth` transactions in flight: the
+        next batch is signed, recorded and sent while the previous one is being mined. A round ends when no job is
+        left to claim (or after MAX_BATCHES_PER_ROUND batches, so reconcile_submitted runs now and then); nothing
+        is in flight when it returns. The batches whose receipts show every token minted settle together, every
+        `pipeline_depth` receipts and at the end of the round, in one database transaction each (_confirm); any
+        other receipt settles through _settle.
+
+        An exception (or a crash) leaves the batches in flight, and those mined but not yet settled, as
+        `submitted` rows with their hashes, written before they were sent: reconcile_submitted settles them from
+        their receipts or from the chain. Returns the jobs moved."""
+        moved = 0
+        in_flight: deque[tuple[list[MintJob], PreparedTx]] = deque()
+        confirmed: list[tuple[MintJob, Minted]] = []
+        awaited = 0
+        for _ in range(MAX_BATCHES_PER_ROUND):
+            claimed = self._claim_and_write_ahead()
+            if claimed is None:
+                break
+            jobs, prepared = claimed
+            moved += len(jobs)
+            try:
+                self.chain.send(prepared)
+            except MarketplaceError as exc:
+                log.warning("mint batch %s not accepted: %s", prepared.tx_hash, exc.message)
+                self._retry_or_fail(jobs, exc.message)
+                break  # do not spin on a node that refuses; what is in flight settles below
+            in_flight.append((jobs, prepared))
+            if len(in_flight) >= self.pipeline_depth:
+                confirmed += self._await(*in_flight.popleft())
+                awaited += 1
+                if awaited % self.pipeline_depth == 0:  # settle every pipeline_depth receipts, not only at the end
+                    confirmed = self._confirm_all(confirmed)
+            if len(jobs) < self.batch_size:
+                break  # the queue is empty: settle what is in flight rather than ask again
+        while in_flight:
+            confirmed += self._await(*in_flight.popleft())
+        self._confirm_all(confirmed)
+        return moved
+
+    def _confirm_all(self, confirmed: list[tuple[MintJob, Minted]]) -> list[tuple[MintJob, Minted]]:
+        if confirmed:
+            self._confirm(confirmed)
+        return []
+
+    def _await(self, jobs: list[MintJob], prepared: PreparedTx) -> list[tuple[MintJob, Minted]]:
+        """Wait for a batch's receipt. Every token minted by it: the (job, mint) pairs, for _confirm. Otherwise the
+        batch settles now through _settle (reverted, or tokens minted earlier: it asks the chain), or, without a
+        receipt in time, later through reconcile_submitted."""
         receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
         if receipt is None:
-            return len(ids)  # reconcile_submitted settles it later
-        with Session(get_engine(), expire_on_commit=False) as session:
-            jobs = session.exec(select(MintJob).where(col(MintJob.id).in_(ids))).all()
+            return []
+        minted = {m.token_id: m for m in receipt.minted}
+        pairs = [(job, minted.get(int(job.metadata_digest, 16))) for job in jobs]
+        if receipt.status == 1 and all(m is not None for _, m in pairs):
+            return pairs
         self._settle(jobs, receipt)
-        return len(ids)
+        return []
 
-    # ------------------------------------------------------------ helpers
-    def _claim(self) -> list[MintJob]:
+    def _claim_and_write_ahead(self) -> tuple[list[MintJob], PreparedTx] | None:
+        """Claim up to batch_size pending jobs (oldest first, for a lease), sign one mintBatch for them and record
+        its hash on every job, in one database transaction: when it commits, the hash is durable before the
+        transaction can exist anywhere (write-ahead); when anything fails first, nothing was claimed.
+
+        The claim reads the oldest claimable ids, then takes them with a guarded UPDATE ... RETURNING (as the
+        delivery worker's) that re-checks each: the rows stay locked until the commit (PostgreSQL: a concurrent
+        claim waits for them, then re-checks and leaves them out; SQLite: the one writer), so no job is taken
+        twice. Nothing inside asks the node: the fees and the signer's nonce are read
+        before the transaction opens (so a hung node never holds SQLite's write lock). Returns the jobs as the
+        write-ahead left them (rows of mint_job, with the attributes of MintJob) and the signed transaction."""
+        fees = self.chain.fees()
+        self.chain.chain_id()
+        self.chain.signer.prime()
         now = utcnow()
         claimable = (MintJob.status == MintJobStatus.pending) & or_(
             col(MintJob.claimed_until).is_(None), col(MintJob.claimed_until) < now
         )
-        with Session(get_engine(), expire_on_commit=False) as session:
-            ids = session.exec(select(MintJob.id).where(claimable).order_by(MintJob.id).limit(self.batch_size)).all()
-            if not ids:
-                return []
-            session.exec(
-                update(MintJob)
-                .where(col(MintJob.id).in_(ids), claimable)
-                .values(claimed_by=self.name, claimed_until=now + self.lease)
-            )
-            session.commit()
-            return list(
-                session.exec(
-                    select(MintJob).where(
-                        col(MintJob.id).in_(ids),
-                        MintJob.claimed_by == self.name,
-                        MintJob.status == MintJobStatus.pending,
-                    )
-                ).all()
-            )
-
-    def _release(self, ids: list[int], error: str) -> None:
+        jobs_t = MintJob.__table__
         with Session(get_engine()) as session:
-            session.exec(
-                update(MintJob)
-                .where(col(MintJob.id).in_(ids), MintJob.claimed_by == self.name)
-                .values(claimed_by=None, claimed_until=None, last_error=error[:500], updated_at=utcnow())
+            # read first: an idle worker never takes SQLite's write lock (the webhooks' commits queue behind it)
+            candidates = list(session.scalars(
+                select(MintJob.id).where(claimable).order_by(MintJob.id).limit(self.batch_size)).all())
+            if not candidates:
+                return None
+            # plain rows, not ORM objects (loading 50 MintJob objects cost more than the SQL)
+            claimed = sorted(session.execute(
+                update(jobs_t).where(jobs_t.c.id.in_(candidates), claimable)
+                .values(claimed_by=self.name, claimed_until=now + self.lease)
+                .returning(jobs_t.c.id, jobs_t.c.to_address, jobs_t.c.metadata_digest, jobs_t.c.royalty_receiver,
+                           jobs_t.c.royalty_bps)).all(), key=lambda j: j.id)
+            if not claimed:
+                session.rollback()
+                return None
+            ids = [j.id for j in claimed]
+            requests = [
+                MintRequest(
+                    to=j.to_address,
+                    metadata_digest=bytes.fromhex(j.metadata_digest.removeprefix("0x")),
+                    royalty_receiver=j.royalty_receiver,
+                    royalty_bps=j.royalty_bps,
+                )
+                for j in claimed
+            ]
+            try:
+                prepared = self.chain.prepare_mint_batch(requests, fees=fees)
+            except MarketplaceError as exc:
+                session.rollback()
+                self._record_error(ids, str(exc))
+                raise
+            try:
+                jobs = sorted(session.execute(
+                    update(jobs_t)
+                    .where(jobs_t.c.id.in_(ids))
+                    .values(status=MintJobStatus.submitted.value, tx_hash=prepared.tx_hash, nonce=prepared.nonce,
+                            submitted_at=now, attempts=jobs_t.c.attempts + 1, updated_at=now)
+                    .returning(*jobs_t.c)).all(), key=lambda j: j.id)
+                session.commit()
+            except BaseException:
+                self.chain.signer.resync()  # its nonce was consumed by a transaction that will never be sent
+                raise
+        return jobs, prepared
+
+    # ------------------------------------------------------------ helpers
+    def _record_error(self, ids: list[int], error: str) -> None:
+        """Why a claim was given back (the claim itself was rolled back): on the jobs still pending."""
+        table = MintJob.__table__
+        with Session(get_engine()) as session:
+            session.execute(
+                update(table)
+                .where(table.c.id.in_(ids), table.c.status == MintJobStatus.pending.value)
+                .values(last_error=error[:500], updated_at=utcnow())
             )
             session.commit()
 
@@ -184,23 +240,34 @@ class MintWorker(BackgroundWorker):
         return len(jobs)
 
     def _confirm(self, confirmed: list[tuple[MintJob, Minted]]) -> None:
-        """Settle a whole batch in one database transaction (guarded: a confirmed job is never confirmed again)."""
+        """Settle a whole batch in one database transaction, set-based: one guarded UPDATE of the jobs per
+        transaction hash and one of the works per (owner, transaction) -- normally one of each for a batch -- so a
+        confirmed job is never confirmed again and a work already minted keeps its record. Every minted token of
+        a group shares its transaction, so its block: a block number column would be set in the works' UPDATE
+        from `minted.block_number` (the receipt's)."""
         now = utcnow()
         chain_id = self.chain.chain_id()
+        jobs_by_tx: dict[str, list[int]] = defaultdict(list)
+        works_by_mint: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for job, minted in confirmed:
+            jobs_by_tx[minted.tx_hash].append(job.id)
+            works_by_mint[(minted.to, minted.tx_hash)].append(job.work_id)
+        jobs, works = MintJob.__table__, Work.__table__
         with Session(get_engine()) as session:
             done = 0
-            for job, minted in confirmed:
-                done += session.exec(
-                    update(MintJob)
-                    .where(MintJob.id == job.id, MintJob.status != MintJobStatus.confirmed)
-                    .values(status=MintJobStatus.confirmed, tx_hash=minted.tx_hash, claimed_by=None,
+            for tx_hash, job_ids in jobs_by_tx.items():
+                done += session.execute(
+                    update(jobs)
+                    .where(jobs.c.id.in_(job_ids), jobs.c.status != MintJobStatus.confirmed.value)
+                    .values(status=MintJobStatus.confirmed.value, tx_hash=tx_hash, claimed_by=None,
                             claimed_until=None, last_error=None, updated_at=now)
                 ).rowcount
-                session.exec(
-                    update(Work)
-                    .where(Work.id == job.work_id,
-                           col(Work.status).in_([WorkStatus.minting, WorkStatus.mint_failed]))
-                    .values(status=WorkStatus.minted, owner_address=minted.to, mint_tx_hash=minted.tx_hash,
+            for (owner, tx_hash), work_ids in works_by_mint.items():
+                session.execute(
+                    update(works)
+                    .where(works.c.id.in_(work_ids),
+                           works.c.status.in_([WorkStatus.minting.value, WorkStatus.mint_failed.value]))
+                    .values(status=WorkStatus.minted.value, owner_address=owner, mint_tx_hash=tx_hash,
                             contract_address=self.chain.contract_address, chain_id=chain_id, minted_at=now,
                             mint_error=None, updated_at=now)
                 )

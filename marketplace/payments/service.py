@@ -158,7 +158,7 @@ def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str 
                for purchase, work in mine for row in _sale_rows(purchase, work.creator_id, fee_bps)]
     try:
         with session.begin_nested():
-            session.execute(insert(LedgerEntry), entries)
+            session.execute(insert(LedgerEntry.__table__), entries)  # one executemany (ORM insert: one per row)
     except IntegrityError:  # a sale already booked (cannot happen after paid -> delivered, but never twice)
         for purchase, work in mine:
             book_sale(session, purchase=purchase, creator_id=work.creator_id, fee_bps=fee_bps)

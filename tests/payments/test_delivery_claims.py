@@ -94,3 +94,42 @@ def test_gas_budget_reads_the_balance_only_when_needed_and_never_overspends(chai
         assert worker._gas_budget[wallet] + since_read <= real_balance(wallet)
         assert worker._gas_budget[wallet] >= 0
     assert 1 < len(reads) < 7  # read on the first batch and when the budget ran out, not every time
+
+
+def test_an_idle_claim_writes_nothing(db_url):
+    """A worker woken with nothing to claim (every webhook wakes it) only reads: no UPDATE, no write transaction
+    for the webhooks' commits to queue behind. Claiming still takes what is there."""
+    from sqlalchemy import event
+
+    from marketplace.minting import MintWorker
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    engine = db.get_engine()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert _worker("idle")._claim() == []
+        assert MintWorker(chain=_IdleChain(), name="idle-mint")._claim_and_write_ahead() is None
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements and set(statements) == {"SELECT"}, statements
+    ids = _paid_purchases(3)
+    assert [p.id for p in _worker("busy")._claim()] == ids
+
+
+class _IdleChain:
+    """What the mint worker asks of the chain before it claims (fees, chain id, a primed signer): no node needed."""
+
+    class signer:  # noqa: N801 - stands for the client's `signer` attribute
+        @staticmethod
+        def prime() -> None:
+            return None
+
+    def fees(self) -> dict:
+        return {"maxFeePerGas": 1, "maxPriorityFeePerGas": 1}
+
+    def chain_id(self) -> int:
+        return 31337
