@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from pathlib import Path
@@ -41,6 +42,13 @@ from marketplace.web.security import SecurityHeaders
 from marketplace.web.router import router as web_router
 
 log = logging.getLogger(__name__)
+
+# py_ecc (imported by web3) raises the interpreter's recursion limit to 100,000. At that depth a JSON body of a
+# few hundred kB of nested brackets overflows the C stack inside json.loads and kills the whole server (SIGSEGV)
+# instead of raising. With a sane limit the parser raises RecursionError, which FastAPI answers as a 400. Nothing
+# the service runs recurses deeper (signing is coincurve; BLS pairings, py_ecc's reason, are never used here).
+SAFE_RECURSION_LIMIT = 4000
+sys.setrecursionlimit(min(sys.getrecursionlimit(), SAFE_RECURSION_LIMIT))
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
 
