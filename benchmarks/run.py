@@ -25,7 +25,7 @@ import traceback
 from contextlib import ExitStack
 from pathlib import Path
 
-from benchmarks import gas, mint_rate, payments, upload_memory
+from benchmarks import gallery, gas, mint_rate, payments, upload_memory
 from benchmarks.common import start_stack
 from marketplace.devstack.anvil import anvil_binary
 from marketplace.devstack.procs import REPO_ROOT
@@ -38,6 +38,8 @@ SECTIONS = {
                       "bare = minimal FastAPI app that receives the multipart upload and discards it"),
     "payments": (payments, "Card purchases: Pay on the Stripe double -> token delivered (served app, uvicorn)",
                  "bare = raw locally signed safeTransferFrom txs from one key on the same anvil"),
+    "gallery": (gallery, "Gallery under load: 50 concurrent clients, 10,000 works (`marketplace serve`)",
+                "bare = GET /api/health of the same server in the same run"),
 }
 DEFAULT_OUTPUT = REPO_ROOT / "bench-results.json"
 

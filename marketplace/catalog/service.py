@@ -6,6 +6,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account, CreatorPublic
+from marketplace.catalog import search
 from marketplace.catalog.models import Work, WorkPublic, WorkStatus
 from marketplace.catalog.schemas import WorkFilters
 from marketplace.exceptions import Forbidden, InvalidInput, NotFound
@@ -30,43 +31,42 @@ def get_own_work_or_raise(*, session: Session, work_id: int, account: Account) -
 
 
 def list_works(*, session: Session, filters: WorkFilters, viewer: Account | None) -> tuple[list[tuple[Work, Account]], int]:
+    """One page of works (with their creators) matching `filters` as `viewer` may see them, and the total count.
+
+    The count reads `work` alone (the creator-name filter is a subquery on `account`), and text search is answered
+    by each database's full-text index (catalog/search.py), so neither scans and joins the whole catalog."""
     if (
         filters.min_price_cents is not None
         and filters.max_price_cents is not None
         and filters.min_price_cents > filters.max_price_cents
     ):
         raise InvalidInput("min_price_cents must not exceed max_price_cents")
-    query = select(Work, Account).join(Account, col(Work.creator_id) == col(Account.id))
+    conditions = []
     # Drafts are private to their creator until they are published by minting.
     if viewer is None:
-        query = query.where(Work.status != WorkStatus.draft)
+        conditions.append(Work.status != WorkStatus.draft)
     elif viewer.role != "admin":
-        query = query.where(or_(Work.status != WorkStatus.draft, col(Work.creator_id) == viewer.id))
+        conditions.append(or_(Work.status != WorkStatus.draft, col(Work.creator_id) == viewer.id))
     if filters.status:
-        query = query.where(Work.status == filters.status)
+        conditions.append(Work.status == filters.status)
     if filters.discipline:
-        query = query.where(Work.discipline == filters.discipline)
+        conditions.append(Work.discipline == filters.discipline)
     if filters.license:
-        query = query.where(Work.license == filters.license)
+        conditions.append(Work.license == filters.license)
     if filters.creator_id is not None:
-        query = query.where(Work.creator_id == filters.creator_id)
-    if filters.creator:
-        query = query.where(func.lower(Account.display_name).contains(filters.creator.strip().lower(), autoescape=True))
-    if filters.q:
-        needle = filters.q.strip().lower()
-        query = query.where(
-            or_(
-                func.lower(Work.title).contains(needle, autoescape=True),
-                func.lower(Work.description).contains(needle, autoescape=True),
-                func.lower(Account.display_name).contains(needle, autoescape=True),
-            )
-        )
+        conditions.append(Work.creator_id == filters.creator_id)
+    if filters.creator and filters.creator.strip():
+        named = select(Account.id).where(
+            func.lower(Account.display_name).contains(filters.creator.strip().lower(), autoescape=True))
+        conditions.append(col(Work.creator_id).in_(named))
+    if filters.q and filters.q.strip():
+        conditions.append(search.matches(filters.q.strip(), session.get_bind().dialect.name))
     if filters.min_price_cents is not None:
-        query = query.where(Work.price_cents >= filters.min_price_cents)
+        conditions.append(Work.price_cents >= filters.min_price_cents)
     if filters.max_price_cents is not None:
-        query = query.where(Work.price_cents <= filters.max_price_cents)
+        conditions.append(Work.price_cents <= filters.max_price_cents)
 
-    count = session.exec(select(func.count()).select_from(query.subquery())).one()
+    count = session.exec(select(func.count()).select_from(Work).where(*conditions)).one()
     order = {
         "newest": [col(Work.created_at).desc(), col(Work.id).desc()],
         "oldest": [col(Work.created_at).asc(), col(Work.id).asc()],
@@ -75,7 +75,8 @@ def list_works(*, session: Session, filters: WorkFilters, viewer: Account | None
         "title": [func.lower(Work.title).asc(), col(Work.id).asc()],
     }[filters.sort]
     rows = session.exec(
-        query.order_by(*order).offset((filters.page - 1) * filters.page_size).limit(filters.page_size)
+        select(Work, Account).join(Account, col(Work.creator_id) == col(Account.id)).where(*conditions)
+        .order_by(*order).offset((filters.page - 1) * filters.page_size).limit(filters.page_size)
     ).all()
     return list(rows), count
 
