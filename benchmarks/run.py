@@ -25,7 +25,7 @@ import traceback
 from contextlib import ExitStack
 from pathlib import Path
 
-from benchmarks import gallery, gas, mint_rate, payments, upload_memory
+from benchmarks import gallery, gas, ipfs_serve, mint_rate, payments, upload, upload_memory
 from benchmarks.common import start_stack
 from marketplace.devstack.anvil import anvil_binary
 from marketplace.devstack.procs import REPO_ROOT
@@ -40,6 +40,10 @@ SECTIONS = {
                  "bare = raw locally signed safeTransferFrom txs from one key on the same anvil"),
     "gallery": (gallery, "Gallery under load: 50 concurrent clients, 10,000 works (`marketplace serve`)",
                 "bare = GET /api/health of the same server in the same run"),
+    "upload": (upload, "Upload speed: POST /api/works of a 20 MB and a 50 MB file (`marketplace serve`)",
+               "bare = a direct /api/v0/add of a same-size file to the same IPFS node"),
+    "ipfs_serve": (ipfs_serve, "Serving media: GET /ipfs/{cid} of a 50 MB video (`marketplace serve`)",
+                   "bare = a direct /api/v0/cat of the same CID from the same IPFS node"),
 }
 DEFAULT_OUTPUT = REPO_ROOT / "bench-results.json"
 

@@ -54,11 +54,13 @@ def upload_work(
     staging_dir.mkdir(parents=True, exist_ok=True)
     staged = staging_dir / f"upload-{uuid.uuid4().hex}"
     try:
-        stored = media.stream_to_file(source, staged, max_bytes=max_bytes)
-        info = media.sniff_file(stored.path)
-        thumbnail = media.make_thumbnail(stored.path, info, max_px=thumbnail_px)
-        dims = media.image_dimensions(stored.path, info)
-        media_cid = ipfs.add_file(stored.path)
+        # one copy to staging (by the kernel when the upload is spooled to disk), then one read: IPFS add + SHA-256
+        size = media.stage_file(source, staged, max_bytes=max_bytes)
+        info = media.sniff_file(staged)
+        thumbnail = media.make_thumbnail(staged, info, max_px=thumbnail_px)
+        dims = media.image_dimensions(staged, info)
+        digest = hashlib.sha256()
+        media_cid = ipfs.add_file(staged, digest=digest)
         thumbnail_cid = ipfs.add_bytes(thumbnail) if thumbnail else None
     finally:
         staged.unlink(missing_ok=True)
@@ -70,8 +72,8 @@ def upload_work(
         media_cid=media_cid,
         media_mime=info.mime_type,
         media_kind=info.kind,
-        media_size=stored.size,
-        media_sha256=stored.sha256,
+        media_size=size,
+        media_sha256=digest.hexdigest(),
         media_filename=Path(filename or "").name[:255],
         thumbnail_cid=thumbnail_cid,
         width=dims[0] if dims else None,
