@@ -144,3 +144,23 @@ def test_counts_match_the_pages(catalog):
     rows, count = catalog_service.list_works(session=s, filters=WorkFilters(q="anna", page=2, page_size=1),
                                              viewer=None)
     assert count == 2 and [w.title for w, _ in rows] == ["River poster"]  # newest first
+
+
+def test_public_shape_is_what_validation_would_build(catalog):
+    """to_public skips re-validating database rows: its result equals the validated model, field for field."""
+    from marketplace.catalog.models import WorkPublic
+
+    s, works = catalog["session"], catalog["works"]
+    works["night"].token_id, works["night"].metadata_cid = str(2**200 + 7), "bafkreimeta"
+    s.add(works["night"])
+    s.commit()
+    for work in works.values():
+        creator = s.get(Account, work.creator_id)
+        public = catalog_service.to_public(work, creator)
+        assert WorkPublic.model_validate(public.model_dump()) == public
+        assert public.model_dump_json() == WorkPublic.model_validate(public.model_dump()).model_dump_json()
+    night = catalog_service.to_public(works["night"], catalog["accounts"]["anna"])
+    assert night.token_id == 2**200 + 7 and night.token_id_hex == f"0x{2**200 + 7:064x}"
+    assert night.token_uri == "ipfs://bafkreimeta" and night.media_url == f"/ipfs/{works['night'].media_cid}"
+    draft = catalog_service.to_public(works["draft"], catalog["accounts"]["luc"])
+    assert draft.status == "draft" and draft.token_id is None and draft.token_uri is None
