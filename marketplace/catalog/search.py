@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import ColumnElement, Integer, column, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Integer, column, false, func, literal_column, select, table, text
 
 from marketplace.catalog.models import Work
 
@@ -46,9 +46,10 @@ def matches(q: str, dialect: str) -> ColumnElement[bool]:
     A query without any word (only punctuation) matches nothing."""
     words = query_words(q)
     if not words:
-        return literal_column("1") == literal_column("0")
+        return false()
     if dialect == "postgresql":
-        return literal_column(f"work.{PG_COLUMN}").op("@@")(func.work_search_query(q))  # PostgreSQL splits the words as it did the documents
+        # the words only (no NUL or control characters reach PostgreSQL); it folds accents as for the documents
+        return literal_column(f"work.{PG_COLUMN}").op("@@")(func.work_search_query(" ".join(words)))
     fts = table(FTS_TABLE, column("rowid", Integer))
     hits = select(fts.c.rowid).where(text(f"{FTS_TABLE} MATCH :work_search_match").bindparams(
         work_search_match=fts5_match(words)))
@@ -66,7 +67,6 @@ def include_name(name, type_, parent_names) -> bool:  # noqa: ANN001 - Alembic's
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
     """Alembic `include_object`: leave PostgreSQL's `work.search_document` and its index out of the comparison."""
-    if type_ == "column" and name == PG_COLUMN and getattr(obj, "table", None) is not None \
-            and obj.table.name == "work":
+    if type_ == "column" and name == PG_COLUMN and getattr(getattr(obj, "table", None), "name", None) == "work":
         return False
     return not (type_ == "index" and name == "ix_work_search_document")

@@ -578,6 +578,11 @@ def stage_file(source: BinaryIO, dest: Path, *, max_bytes: int) -> int:
                 if n == 0:
                     break
                 copied += n
+    except OSError:
+        # whatever failed (a full disk included) fails again the ordinary way, with stream_to_file's handling
+        dest.unlink(missing_ok=True)
+        source.seek(start)
+        return stream_to_file(source, dest, max_bytes=max_bytes).size
     except BaseException:
         dest.unlink(missing_ok=True)
         raise

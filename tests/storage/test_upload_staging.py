@@ -72,3 +72,16 @@ def test_add_file_hashes_what_it_sends(ipfs_client: IpfsClient, tmp_path: Path) 
     digest = hashlib.sha256()
     assert ipfs_client.add_file(small, digest=digest) == raw_cid_of_bytes(b"hello world")
     assert digest.digest() == hashlib.sha256(b"hello world").digest()
+
+
+def test_stage_file_falls_back_to_the_ordinary_copy_when_the_kernel_copy_fails(tmp_path: Path, monkeypatch) -> None:
+    def refuse(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+    monkeypatch.setattr(os, "sendfile", refuse)
+    data = os.urandom(2 * 1024 * 1024 + 3)
+    with _spooled(data) as source:
+        source.seek(5)
+        assert stage_file(source, tmp_path / "staged", max_bytes=4 * 1024 * 1024) == len(data) - 5
+    assert (tmp_path / "staged").read_bytes() == data[5:]
