@@ -1,6 +1,6 @@
 """`make bench`: start a private anvil, IPFS node and SQLite database, measure, print a table, write JSON.
 
-    .venv/bin/python -m benchmarks.run            # full run (~3-4 min on 2 cores; payments ~1.5 min of it)
+    .venv/bin/python -m benchmarks.run            # full run (~8-10 min on 2 cores; the gallery ~4 of them)
     .venv/bin/python -m benchmarks.run --quick    # smaller N, a smoke run
     .venv/bin/python -m benchmarks.run --only gas,mint_rate --output /tmp/b.json
 
@@ -25,7 +25,7 @@ import traceback
 from contextlib import ExitStack
 from pathlib import Path
 
-from benchmarks import auth_load, gas, mint_rate, payments, upload_memory
+from benchmarks import auth_load, gallery, gas, ipfs_serve, mint_rate, payments, upload, upload_memory
 from benchmarks.common import start_stack
 from marketplace.devstack.anvil import anvil_binary
 from marketplace.devstack.procs import REPO_ROOT
@@ -40,6 +40,12 @@ SECTIONS = {
                  "bare = raw locally signed transferBatch (and safeTransferFrom) txs from one key on the same anvil"),
     "auth_load": (auth_load, "/api/health while 16 clients guess passwords (`marketplace serve`)",
                   "bare = the same endpoint on the same server with nobody guessing"),
+    "gallery": (gallery, "Gallery under load: 50 concurrent clients, 10,000 works (`marketplace serve`)",
+                "bare = GET /api/health of the same server in the same run"),
+    "upload": (upload, "Upload speed: POST /api/works of a 20 MB and a 50 MB file (`marketplace serve`)",
+               "bare = a direct /api/v0/add of a same-size file to the same IPFS node"),
+    "ipfs_serve": (ipfs_serve, "Serving media: GET /ipfs/{cid} of a 50 MB video (`marketplace serve`)",
+                   "bare = a direct /api/v0/cat of the same CID from the same IPFS node"),
 }
 DEFAULT_OUTPUT = REPO_ROOT / "bench-results.json"
 
@@ -88,6 +94,10 @@ def _section_notes(key: str, details: dict) -> list[str]:
                 f"IpfsClient.add_file of a same-size file); the bare app takes {bare_s:.2f} s"]
     if key == "payments":
         return _payments_notes(details)
+    if key == "upload":
+        return [f"  {label}: staging copy {r['staging_copy_s']:.2f} s, sniffing {r['sniff_s']:.3f} s, a SHA-256 "
+                f"{r['sha256_s']:.2f} s (done during the add), our IpfsClient.add_file {r['ipfs_client_add_file_s']:.2f} s"
+                for label, r in details.get("sizes", {}).items()]
     if key != "mint_rate":
         return []
     out = []
@@ -168,6 +178,7 @@ def _meta(quick: bool) -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()],  # other work on the machine skews figures
         "anvil": cmd(str(anvil_binary()), "--version"),
     }
 
@@ -206,6 +217,7 @@ def run(*, quick: bool, only: list[str], output: Path, log=print) -> int:
         traceback.print_exc()
         results["error"] = f"{type(exc).__name__}: {exc}"
     results["meta"]["duration_s"] = round(time.perf_counter() - t_start, 1)
+    results["meta"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     results["meta"]["interrupted"] = interrupted
 
     table = format_table(results["sections"])

@@ -59,16 +59,18 @@ def upload_work(
     try:
         try:
             staging_dir.mkdir(parents=True, exist_ok=True)
-            stored = media.stream_to_file(source, staged, max_bytes=max_bytes)
+            # one copy to staging (by the kernel when the upload is spooled to disk), then one read: add + SHA-256
+            size = media.stage_file(source, staged, max_bytes=max_bytes)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # a full disk: a clear answer, not a 500
                 raise InsufficientStorage() from exc
             raise
-        info = media.sniff_file(stored.path)
-        thumbnail = media.make_thumbnail(stored.path, info, max_px=thumbnail_px, max_pixels=max_image_pixels,
+        info = media.sniff_file(staged)
+        thumbnail = media.make_thumbnail(staged, info, max_px=thumbnail_px, max_pixels=max_image_pixels,
                                          concurrency=image_concurrency)
-        dims = media.image_dimensions(stored.path, info, max_pixels=max_image_pixels)
-        media_cid = ipfs.add_file(stored.path)
+        dims = media.image_dimensions(staged, info, max_pixels=max_image_pixels)
+        digest = hashlib.sha256()
+        media_cid = ipfs.add_file(staged, digest=digest)
         thumbnail_cid = ipfs.add_bytes(thumbnail) if thumbnail else None
     finally:
         staged.unlink(missing_ok=True)
@@ -80,8 +82,8 @@ def upload_work(
         media_cid=media_cid,
         media_mime=info.mime_type,
         media_kind=info.kind,
-        media_size=stored.size,
-        media_sha256=stored.sha256,
+        media_size=size,
+        media_sha256=digest.hexdigest(),
         media_filename=filename,
         thumbnail_cid=thumbnail_cid,
         width=dims[0] if dims else None,

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import sys
 from contextlib import asynccontextmanager
-from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import FastAPI, Request

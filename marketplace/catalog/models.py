@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, String, Text
+from sqlalchemy import Column, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from marketplace.accounts.models import CreatorPublic
@@ -29,7 +29,7 @@ class SaleStatus(StrEnum):
 class WorkBase(SQLModel):
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    discipline: str = Field(max_length=32, index=True)
+    discipline: str = Field(max_length=32)  # indexed with created_at and with price_cents (Work.__table_args__)
     license: str = Field(max_length=32)
     price_cents: int = Field(gt=0, index=True)
     currency: str = Field(default="EUR", max_length=3)
@@ -37,6 +37,13 @@ class WorkBase(SQLModel):
 
 
 class Work(WorkBase, table=True):
+    # the gallery's filters and sorts (full-text search lives outside the models: catalog/search.py)
+    __table_args__ = (
+        Index("ix_work_discipline_created_at", "discipline", "created_at"),
+        Index("ix_work_discipline_price_cents", "discipline", "price_cents"),
+        Index("ix_work_lower_title", text("lower(title)")),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     creator_id: int = Field(foreign_key="account.id", index=True)
     status: str = Field(default=WorkStatus.draft.value, sa_type=String(16), index=True)  # a WorkStatus value

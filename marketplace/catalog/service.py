@@ -6,7 +6,8 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account, CreatorPublic
-from marketplace.catalog.models import Work, WorkPublic, WorkStatus
+from marketplace.catalog import search
+from marketplace.catalog.models import SaleStatus, Work, WorkPublic, WorkStatus
 from marketplace.catalog.schemas import WorkFilters
 from marketplace.exceptions import Forbidden, InvalidInput, NotFound
 
@@ -45,43 +46,42 @@ def get_own_work_or_raise(*, session: Session, work_id: int, account: Account) -
 
 
 def list_works(*, session: Session, filters: WorkFilters, viewer: Account | None) -> tuple[list[tuple[Work, Account]], int]:
+    """One page of works (with their creators) matching `filters` as `viewer` may see them, and the total count.
+
+    The count reads `work` alone (the creator-name filter is a subquery on `account`), and text search is answered
+    by each database's full-text index (catalog/search.py), so neither scans and joins the whole catalog."""
     if (
         filters.min_price_cents is not None
         and filters.max_price_cents is not None
         and filters.min_price_cents > filters.max_price_cents
     ):
         raise InvalidInput("min_price_cents must not exceed max_price_cents", loc=("query", "min_price_cents"))
-    query = select(Work, Account).join(Account, col(Work.creator_id) == col(Account.id))
+    conditions = []
     # Drafts are private to their creator until they are published by minting.
     if viewer is None:
-        query = query.where(Work.status != WorkStatus.draft)
+        conditions.append(Work.status != WorkStatus.draft)
     elif viewer.role != "admin":
-        query = query.where(or_(Work.status != WorkStatus.draft, col(Work.creator_id) == viewer.id))
+        conditions.append(or_(Work.status != WorkStatus.draft, col(Work.creator_id) == viewer.id))
     if filters.status:
-        query = query.where(Work.status == filters.status)
+        conditions.append(Work.status == filters.status)
     if filters.discipline:
-        query = query.where(Work.discipline == filters.discipline)
+        conditions.append(Work.discipline == filters.discipline)
     if filters.license:
-        query = query.where(Work.license == filters.license)
+        conditions.append(Work.license == filters.license)
     if filters.creator_id is not None:
-        query = query.where(Work.creator_id == filters.creator_id)
-    if filters.creator:
-        query = query.where(func.lower(Account.display_name).contains(filters.creator.strip().lower(), autoescape=True))
-    if filters.q:
-        needle = filters.q.strip().lower()
-        query = query.where(
-            or_(
-                func.lower(Work.title).contains(needle, autoescape=True),
-                func.lower(Work.description).contains(needle, autoescape=True),
-                func.lower(Account.display_name).contains(needle, autoescape=True),
-            )
-        )
+        conditions.append(Work.creator_id == filters.creator_id)
+    if filters.creator and filters.creator.strip():
+        named = select(Account.id).where(
+            func.lower(Account.display_name).contains(filters.creator.strip().lower(), autoescape=True))
+        conditions.append(col(Work.creator_id).in_(named))
+    if filters.q and filters.q.strip():
+        conditions.append(search.matches(filters.q.strip(), session.get_bind().dialect.name))
     if filters.min_price_cents is not None:
-        query = query.where(Work.price_cents >= filters.min_price_cents)
+        conditions.append(Work.price_cents >= filters.min_price_cents)
     if filters.max_price_cents is not None:
-        query = query.where(Work.price_cents <= filters.max_price_cents)
+        conditions.append(Work.price_cents <= filters.max_price_cents)
 
-    count = session.exec(select(func.count()).select_from(query.subquery())).one()
+    count = session.exec(select(func.count()).select_from(Work).where(*conditions)).one()
     order = {
         "newest": [col(Work.created_at).desc(), col(Work.id).desc()],
         "oldest": [col(Work.created_at).asc(), col(Work.id).asc()],
@@ -89,24 +89,41 @@ def list_works(*, session: Session, filters: WorkFilters, viewer: Account | None
         "price_desc": [col(Work.price_cents).desc(), col(Work.id).desc()],
         "title": [func.lower(Work.title).asc(), col(Work.id).asc()],
     }[filters.sort]
+    # The page's ids first (sorting narrow rows), then those rows and their creators: sorting whole rows (texts
+    # and all) of every match was most of a common word's search.
+    page_ids = (select(Work.id).where(*conditions).order_by(*order)
+                .offset((filters.page - 1) * filters.page_size).limit(filters.page_size).subquery())
     rows = session.exec(
-        query.order_by(*order).offset((filters.page - 1) * filters.page_size).limit(filters.page_size)
+        select(Work, Account).join(page_ids, page_ids.c.id == col(Work.id))
+        .join(Account, col(Work.creator_id) == col(Account.id)).order_by(*order)
     ).all()
     return list(rows), count
 
 
+# the columns WorkPublic shows as they are (the rest is derived in to_public)
+_PUBLIC_COLUMNS = tuple(name for name in WorkPublic.model_fields if name in Work.model_fields and name not in (
+    "token_id", "status", "sale_status"))
+
+
 def to_public(work: Work, creator: Account) -> WorkPublic:
-    minted = work.status == WorkStatus.minted
-    token_id = int(work.token_id) if (minted and work.token_id) else None
-    return WorkPublic(
-        **work.model_dump(exclude={"token_id", "creator_id", "media_filename"}),
-        creator=CreatorPublic(id=creator.id, display_name=creator.display_name, wallet_address=creator.wallet_address),
-        media_url=f"/ipfs/{work.media_cid}",
-        thumbnail_url=f"/ipfs/{work.thumbnail_cid}" if work.thumbnail_cid else None,
+    """The public shape of a work. Built without re-validating what the database already holds (the page of a
+    listing builds 24 of these per request): `WorkPublic.model_validate` of the result gives the same model."""
+    values = work.__dict__  # loaded columns, read without the ORM's attribute machinery
+    minted = values["status"] == WorkStatus.minted
+    token_id = int(values["token_id"]) if (minted and values["token_id"]) else None
+    fields = {name: values[name] for name in _PUBLIC_COLUMNS}
+    fields.update(
+        status=WorkStatus(values["status"]),
+        sale_status=SaleStatus(values["sale_status"]),
+        creator=CreatorPublic.model_construct(id=creator.id, display_name=creator.display_name,
+                                              wallet_address=creator.wallet_address),
+        media_url=f"/ipfs/{values['media_cid']}",
+        thumbnail_url=f"/ipfs/{values['thumbnail_cid']}" if values["thumbnail_cid"] else None,
         token_id=token_id,
         token_id_hex=f"0x{token_id:064x}" if token_id is not None else None,
-        token_uri=f"ipfs://{work.metadata_cid}" if minted and work.metadata_cid else None,
+        token_uri=f"ipfs://{values['metadata_cid']}" if minted and values["metadata_cid"] else None,
     )
+    return WorkPublic.model_construct(**fields)
 
 
 def work_public(*, session: Session, work: Work) -> WorkPublic:

@@ -175,7 +175,10 @@ class IpfsClient:
                     raise StorageUnavailable("The IPFS client has been closed.")
                 try:
                     # session=True skips ipfshttpclient's version check, which refuses every current node.
-                    client = ipfshttpclient.Client(self.api_addr, session=True, timeout=self.timeout_s)
+                    # chunk_size: the multipart body goes out in 1 MiB pieces (the default is 8 KiB: six thousand
+                    # chunked-encoding writes for a 50 MB upload)
+                    client = ipfshttpclient.Client(self.api_addr, session=True, timeout=self.timeout_s,
+                                                   chunk_size=_READ_CHUNK)
                 except ipfs_errors.AddressError:
                     raise InvalidInput(f"IPFS API address {self.api_addr!r} is not usable.") from None
                 self._clients.append(client)
@@ -239,8 +242,11 @@ class IpfsClient:
         """Add and pin `data`; return its base32 CIDv1."""
         return self._add(iter((bytes(data),)))
 
-    def add_file(self, path: Path) -> str:
-        """Add and pin the file at `path`, streamed in 1 MiB reads; return its base32 CIDv1."""
+    def add_file(self, path: Path, *, digest: Any | None = None) -> str:
+        """Add and pin the file at `path`, streamed in 1 MiB reads; return its base32 CIDv1.
+
+        `digest` (a hashlib object) is updated with every chunk sent, so the caller gets the file's hash from the
+        same single read."""
         path = Path(path)
         try:
             f = path.open("rb")
@@ -250,6 +256,8 @@ class IpfsClient:
         def chunks() -> Iterator[bytes]:
             with f:
                 while chunk := f.read(_READ_CHUNK):
+                    if digest is not None:
+                        digest.update(chunk)
                     yield chunk
 
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import struct
 import threading
@@ -624,6 +625,43 @@ def stream_to_file(source: BinaryIO, dest: Path, *, max_bytes: int, chunk_size: 
         dest.unlink(missing_ok=True)
         raise
     return StoredUpload(path=dest, size=size, sha256=digest.hexdigest())
+
+
+def stage_file(source: BinaryIO, dest: Path, *, max_bytes: int) -> int:
+    """Copy `source` (from its current position) to `dest`, return the size; refuse files over `max_bytes`.
+
+    No hashing here: the caller hashes on the single read that follows (`IpfsClient.add_file(digest=...)`). A source
+    backed by a file (an upload Starlette spooled to disk) is measured first and copied by the kernel
+    (`copy_file_range`, else `sendfile`: no bytes through Python); anything else goes through `stream_to_file`."""
+    try:
+        fd = source.fileno()
+        start = source.tell()
+        size = os.fstat(fd).st_size - start
+    except (AttributeError, OSError, io.UnsupportedOperation, ValueError):
+        return stream_to_file(source, dest, max_bytes=max_bytes).size
+    if size > max_bytes:
+        raise PayloadTooLarge(f"The file is larger than the {_format_mb(max_bytes)} MB limit.")
+    dest = Path(dest)
+    try:
+        with dest.open("wb") as out:
+            copied = 0
+            while copied < size:
+                try:
+                    n = os.copy_file_range(fd, out.fileno(), size - copied, start + copied)
+                except OSError:  # older kernels, some file systems
+                    n = os.sendfile(out.fileno(), fd, start + copied, size - copied)
+                if n == 0:
+                    break
+                copied += n
+    except OSError:
+        # whatever failed (a full disk included) fails again the ordinary way, with stream_to_file's handling
+        dest.unlink(missing_ok=True)
+        source.seek(start)
+        return stream_to_file(source, dest, max_bytes=max_bytes).size
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return copied
 
 
 # --------------------------------------------------------------------------------------------------------------

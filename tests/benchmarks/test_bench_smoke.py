@@ -52,6 +52,8 @@ def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
                     assert value > 0, f"{label}: {field} = {value!r}"
         assert section["details"], f"{key} has no details"
     _check_payments(results["sections"]["payments"])
+    _check_gallery(results["sections"]["gallery"])
+    _check_upload(results["sections"]["upload"], results["sections"]["ipfs_serve"])
     # the table is printed too
     for _module, title, _bare in SECTIONS.values():
         assert title in proc.stdout
@@ -80,3 +82,31 @@ def _check_payments(section: dict) -> None:
         assert len(samples) == details["latency_samples"], key
         assert all(_positive(v) for v in samples), f"{key}: {samples}"
         assert _positive(latency[key]["p50"]) and _positive(latency[key]["p95"]), key
+
+
+def _check_gallery(section: dict) -> None:
+    """Both databases, every case measured under load next to /api/health, a p99 with a goal for each case."""
+    details = section["details"]
+    assert details["concurrency"] == 50
+    for database in ("sqlite", "postgres"):
+        run = details[database]
+        cases = {name: r for name, r in run.items() if isinstance(r, dict) and "p99_ms" in r
+                 and name not in ("bare",)}
+        assert len(cases) >= 5, sorted(cases)
+        for name, r in cases.items():
+            assert r["requests"] > 0 and _positive(r["p50_ms"]) and r["p99_ms"] >= r["p50_ms"], (database, name)
+        assert len(run["bare_runs"]) == 2 and run["bare"]["requests"] > 0
+        p99 = [f for f in section["figures"] if f["name"].endswith(" p99") and database in f["note"]]
+        assert len(p99) == len(cases) and all(f["goal"] == "ratio <= 3" for f in p99), p99
+
+
+def _check_upload(upload: dict, serve: dict) -> None:
+    """Two upload sizes, each through the API and straight to the node; the served video read to its end."""
+    sizes = upload["details"]["sizes"]
+    assert len(sizes) == 2
+    for label, run in sizes.items():
+        assert run["api_s"] and run["direct_add_s"], label
+        assert all(_positive(v) for v in run["api_s"] + run["direct_add_s"]), label
+    assert sum(1 for f in upload["figures"] if f["goal"] == "ratio <= 1.2") == 2
+    details = serve["details"]
+    assert details["bytes"] > 0 and details["app_s"] and details["direct_cat_s"]

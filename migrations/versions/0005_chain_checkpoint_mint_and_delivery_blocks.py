@@ -1,6 +1,6 @@
 """chain_checkpoint (the chain watcher's cursor); the block of each mint and delivery, re-verified until deep enough
 
-Revision ID: 0005_chainwatch
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision: str = '0005_chainwatch'
+revision: str = '0005'
 down_revision: Union[str, None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
