@@ -124,7 +124,7 @@ def test_ipfs_down_during_upload_and_mint_then_back(private_ipfs, make_live, cha
     private_ipfs.start()
     again = shop.upload(creator, title="After the outage")
     assert again.status_code == 201, again.text
-    assert shop.client.get(f"/ipfs/{again.json()['media_cid']}").status_code == 200
+    assert shop.client.get(f"/ipfs/{again.json()['media_cid']}", headers=creator["headers"]).status_code == 200
     r = shop.client.post(f"/api/works/{draft['id']}/mint", headers=creator["headers"])
     assert r.status_code == 202, r.text
     minted = shop.wait_for_status(draft["id"], "minted")

@@ -68,8 +68,11 @@ class State:
 
 
 def _mint_claimed(rpc) -> bool:
+    """Held at the signer's nonce read, on the way to the claim. The mint worker claims, signs and writes ahead in one
+    database transaction (nonce and fees are read first), so a claimed-but-unwritten job is never durable: the
+    kill finds it pending, unsent, and a lease-free recovery mints it once."""
     job = _job()
-    return job.claimed_by is not None and job.status == "pending" and job.tx_hash is None
+    return job.status == "pending" and job.tx_hash is None
 
 
 def _mint_written(rpc) -> bool:
