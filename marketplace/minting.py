@@ -153,14 +153,17 @@ class MintWorker(BackgroundWorker):
         twice. Nothing inside asks the node: the fees and the signer's nonce are read
         before the transaction opens (so a hung node never holds SQLite's write lock). Returns the jobs as the
         write-ahead left them (rows of mint_job, with the attributes of MintJob) and the signed transaction."""
-        fees = self.chain.fees()
-        self.chain.chain_id()
-        self.chain.signer.prime()
         now = utcnow()
         claimable = (MintJob.status == MintJobStatus.pending) & or_(
             col(MintJob.claimed_until).is_(None), col(MintJob.claimed_until) < now
         )
         jobs_t = MintJob.__table__
+        with Session(get_engine()) as session:  # an idle worker asks the node nothing
+            if session.scalars(select(MintJob.id).where(claimable).limit(1)).first() is None:
+                return None
+        fees = self.chain.fees()
+        self.chain.chain_id()
+        self.chain.signer.prime()
         with Session(get_engine()) as session:
             # read first: an idle worker never takes SQLite's write lock (the webhooks' commits queue behind it)
             candidates = list(session.scalars(

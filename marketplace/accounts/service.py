@@ -15,6 +15,7 @@ from marketplace import db
 from marketplace.accounts import security, wallets
 from marketplace.accounts.models import Account, AccountCreate, RevokedToken, Role
 from marketplace.db import utcnow
+from marketplace.text import refused_character
 from marketplace.exceptions import Conflict, Forbidden, NotFound, Unauthorized
 
 if TYPE_CHECKING:
@@ -67,6 +68,10 @@ def normalise_email(email: str) -> str:
 
 
 def get_account_by_email(*, session: Session, email: str) -> Account | None:
+    """The account of an e-mail, or None. An "e-mail" with control characters is no account's (and PostgreSQL
+    refuses NUL in text outright: asking would be a 500)."""
+    if refused_character(email) is not None:
+        return None
     return session.exec(select(Account).where(Account.email == normalise_email(email))).first()
 
 

@@ -141,3 +141,11 @@ def test_text_rules():
     assert clean_line("  e\u0301  ") == "é"
     with pytest.raises(ValueError, match=r"U\+0000"):
         clean_line("\x00")
+
+
+def test_signing_in_with_control_characters_in_the_email_is_a_plain_401(client):
+    # PostgreSQL refuses NUL in text: looking the account up was a 500 (found by the schema fuzzer)
+    for username in ("\x00", "anna\x00@example.lu", "\u202eanna@example.lu"):
+        r = client.post("/api/auth/token", data={"username": username, "password": "correct horse 1"})
+        assert r.status_code == 401, (username, r.text)
+        assert r.json()["code"] == "unauthorized"

@@ -163,9 +163,10 @@ def test_connection_killed_inside_the_webhook_transaction(make_live, db_url, cha
 
 @pytest.mark.parametrize("step", ["mint", "delivery"])
 def test_connection_killed_while_a_worker_writes_its_transaction_ahead(step, make_live, anvil, db_url, chain):
-    """A worker signs a transaction, then its connection dies while it records the hash (write-ahead): the
-    transaction is never sent, so its nonce must be free again, or every later transaction of that key waits
-    behind the gap forever."""
+    """A worker's connection dies while it claims and records a transaction (write-ahead): nothing is sent, no
+    nonce is left behind as a gap (every later transaction of that key would wait behind it forever), and the
+    next round mints or delivers once. (The mint worker claims, signs and writes ahead in one transaction: the
+    connection dies at its claim.)"""
     node = HoldingProxy(anvil.rpc_url).start()
     try:
         shop = Shop(make_live(rpc_url=node.url, worker_lease_s=1.0))
@@ -202,7 +203,7 @@ def test_connection_killed_while_a_worker_writes_its_transaction_ahead(step, mak
 
 
 def test_backends_terminated_in_a_loop_while_requests_run(make_live, db_url, chain):
-    shop = Shop(make_live())
+    shop = Shop(make_live(rate_limit_checkout="10000/minute"))  # the storm's buyers check out in a loop
     creator, buyers = shop.register(), [shop.register(role="buyer") for _ in range(2)]
     works = [shop.minted_work(creator, title=f"Storm {i}") for i in range(2)]
 

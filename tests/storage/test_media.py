@@ -440,12 +440,20 @@ def test_make_thumbnail_refuses_corrupt_image(tmp_path: Path) -> None:
         make_thumbnail(path, info)
 
 
-def test_sniff_file_refuses_json_nested_deeper_than_the_c_stack(tmp_path: Path) -> None:
-    """200,000 nested brackets (400 kB): json.loads would overflow the C stack (the recursion limit is 100,000 once
-    py_ecc is imported) and kill the process; refused from a non-recursive depth check instead."""
+@pytest.fixture
+def high_recursion_limit():
     import sys
 
-    assert sys.getrecursionlimit() >= 100_000  # what the service runs with (web3 -> py_ecc)
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)  # what py_ecc sets on import
+    yield
+    sys.setrecursionlimit(before)
+
+
+def test_sniff_file_refuses_json_nested_deeper_than_the_c_stack(tmp_path: Path, high_recursion_limit) -> None:
+    """200,000 nested brackets (400 kB): with the recursion limit py_ecc sets (100,000) json.loads would overflow
+    the C stack and kill the process; refused from a non-recursive depth check instead, whatever the limit (the
+    service puts it back to a sane value too: tests/test_deep_json.py)."""
     deep = b'{"asset": {"version": "2.0"}, "extras": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
     with pytest.raises(UnsupportedMediaType, match="not valid JSON glTF"):
         sniff_file(write(tmp_path, "deep.gltf", deep))
