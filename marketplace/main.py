@@ -25,7 +25,13 @@ from marketplace.catalog.router import router as catalog_router
 from marketplace.chain.router import router as chain_router
 from marketplace.config import Settings, get_settings
 from marketplace.api_errors import field_errors
-from marketplace.exceptions import DatabaseUnavailable, InvalidInput, MarketplaceError, RequestTimeout
+from marketplace.exceptions import (
+    DatabaseUnavailable,
+    InvalidInput,
+    MarketplaceError,
+    PayloadTooLarge,
+    RequestTimeout,
+)
 from marketplace.payments.router import router as payments_router
 from marketplace.ratelimit import RateLimiter
 from marketplace.services import (
@@ -94,13 +100,26 @@ def _too_large_message(limit_bytes: int) -> str:
     return f"The upload is larger than the {limit_bytes / (1024 * 1024):g} MB limit"
 
 
+def error_response(exc: MarketplaceError, *, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one JSON shape of an error, `{detail, code}` (a 422's detail a list of field errors), with the error's
+    own headers (Retry-After ...): the exception handler and the pure-ASGI guards below all answer with it."""
+    headers = {**(exc.headers or {}), **(headers or {})}
+    if exc.status_code == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    detail = ([{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}] if isinstance(exc, InvalidInput)
+              else exc.message)
+    return JSONResponse({"detail": detail, "code": exc.code}, status_code=exc.status_code, headers=headers or None)
+
+
+async def _send_error(send, exc: MarketplaceError, **kwargs) -> None:
+    """Answer from an ASGI layer (outside the app's handlers)."""
+    response = error_response(exc, **kwargs)
+    await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
 async def _too_large(limit_bytes: int, send) -> None:
-    body = JSONResponse(
-        {"detail": _too_large_message(limit_bytes), "code": "payload_too_large"},
-        status_code=413,
-    )
-    await send({"type": "http.response.start", "status": 413, "headers": body.raw_headers})
-    await send({"type": "http.response.body", "body": body.body})
+    await _send_error(send, PayloadTooLarge(_too_large_message(limit_bytes)))
 
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -118,6 +137,8 @@ class MarketplaceApp(FastAPI):
 
     def build_middleware_stack(self):
         return SecurityHeaders(super().build_middleware_stack(), settings=self._security_settings)
+
+
 class BodyReadTimeout:
     """Bounds the wait for each piece of a request body (BODY_READ_TIMEOUT_S): a client that announces more than it
     sends (a short body under a long Content-Length, a stalled upload) gets 408 and the connection closed, instead
@@ -159,11 +180,8 @@ class BodyReadTimeout:
             if not timed_out or started:
                 raise
         if timed_out and not started:
-            error = RequestTimeout(f"The request body did not arrive within {self.timeout_s:g} s")
-            body = JSONResponse({"detail": error.message, "code": error.code}, status_code=error.status_code,
-                                headers={"Connection": "close"})
-            await send({"type": "http.response.start", "status": error.status_code, "headers": body.raw_headers})
-            await send({"type": "http.response.body", "body": body.body})
+            await _send_error(send, RequestTimeout(f"The request body did not arrive within {self.timeout_s:g} s"),
+                              headers={"Connection": "close"})
 
 
 class _BodyReadTimedOut(StarletteHTTPException):
@@ -223,13 +241,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             page = await run_in_threadpool(web_errors.error_page, request, exc.status_code, exc.message, exc.code)
             page.headers.update(exc.headers or {})
             return page
-        headers = dict(exc.headers or {})
-        if exc.status_code == 401:
-            headers.setdefault("WWW-Authenticate", "Bearer")
-        if isinstance(exc, InvalidInput):  # every 422 has the same documented shape: a list of field errors
-            detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
-            return JSONResponse({"detail": detail, "code": exc.code}, status_code=422, headers=headers)
-        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code, headers=headers)
+        return error_response(exc)
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError):
