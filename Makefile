@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
-ARTIFACTS := marketplace/chain/artifacts/CreativeWorks.json marketplace/chain/artifacts/BaselineURIStorage.json
+ARTIFACTS := marketplace/integrations/chain/artifacts/CreativeWorks.json marketplace/integrations/chain/artifacts/BaselineURIStorage.json
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`: it downloads a build).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 .PHONY: run test test-fast bench setup contracts clean
 
 run: setup
-	$(BIN)/marketplace dev
+	$(BIN)/python -m devtools dev
 
 test: setup
 	$(BIN)/python -m pytest
@@ -26,10 +26,10 @@ bench: setup
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(ARTIFACTS) $(CHROMIUM)
 
-$(PY_STAMP): pyproject.toml requirements.lock
+$(PY_STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 

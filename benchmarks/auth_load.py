@@ -27,9 +27,9 @@ from pathlib import Path
 import httpx
 
 from benchmarks.common import BenchStack, Figure, start_subprocess, stop_proc
-from marketplace.config import Settings
-from marketplace.devstack.procs import pick_free_port
-from marketplace.migrate import upgrade
+from devtools.procs import pick_free_port
+from marketplace.core.config import Settings
+from marketplace.core.migrate import upgrade
 
 SECTION = "auth load"
 ATTACKERS = 16

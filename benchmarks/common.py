@@ -18,12 +18,12 @@ from typing import Any
 from eth_account import Account as EthAccount
 from web3 import Web3
 
-from marketplace import db
-from marketplace.chain import client as chain_client
-from marketplace.devstack.anvil import DEV_KEYS, AnvilNode
-from marketplace.devstack.ipfs_node import IpfsNode
-from marketplace.devstack.procs import pick_free_port, stop_process
-from marketplace.migrate import upgrade
+from devtools.anvil import DEV_KEYS, AnvilNode
+from devtools.ipfs_node import IpfsNode
+from devtools.procs import pick_free_port, stop_process
+from marketplace.core import db
+from marketplace.core.migrate import upgrade
+from marketplace.integrations.chain import client as chain_client
 
 ADMIN_KEY = DEV_KEYS[0]  # deploys, holds DEFAULT_ADMIN_ROLE and MINTER_ROLE; the service's minter
 RAW_KEY = DEV_KEYS[1]  # the bare-limit sender (granted MINTER_ROLE)

@@ -29,12 +29,12 @@ from sqlalchemy import insert
 
 from benchmarks.common import BenchStack, Figure, stop_proc
 from benchmarks.upload_memory import _SETTING_NAMES, _start_server
+from devtools.procs import pick_free_port
 from marketplace.accounts.models import Account
 from marketplace.catalog.models import Work
-from marketplace.config import DISCIPLINES, LICENSES
-from marketplace.db import make_engine
-from marketplace.devstack.procs import pick_free_port
-from marketplace.migrate import upgrade
+from marketplace.core.config import DISCIPLINES, LICENSES
+from marketplace.core.db import make_engine
+from marketplace.core.migrate import upgrade
 
 SECTION = "gallery"
 GOAL = "<= 3"

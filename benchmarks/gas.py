@@ -24,8 +24,8 @@ from benchmarks.common import (
     deploy_baseline,
     deploy_creative_works,
 )
-from marketplace.chain.client import ZERO_ADDRESS
-from marketplace.storage.ipfs import raw_cid_digest, raw_cid_of_bytes
+from marketplace.integrations.chain.client import ZERO_ADDRESS
+from marketplace.integrations.ipfs.client import raw_cid_digest, raw_cid_of_bytes
 
 SECTION = "gas"
 GOAL = "<= 0.6"

@@ -18,12 +18,12 @@ from sqlalchemy import insert
 
 from benchmarks.common import BenchStack, Figure, stop_proc
 from benchmarks.upload_memory import _SETTING_NAMES, _start_server
+from devtools.procs import pick_free_port
 from marketplace.accounts.models import Account
 from marketplace.catalog.models import Work
-from marketplace.db import make_engine
-from marketplace.devstack.procs import pick_free_port
-from marketplace.migrate import upgrade
-from marketplace.storage.ipfs import IpfsClient
+from marketplace.core.db import make_engine
+from marketplace.core.migrate import upgrade
+from marketplace.integrations.ipfs.client import IpfsClient
 
 SECTION = "ipfs serve"
 MB = 1_000_000

@@ -32,12 +32,18 @@ from benchmarks.common import (
 )
 from marketplace.accounts.models import Account, Role
 from marketplace.catalog.models import Work, WorkStatus
-from marketplace.chain.client import MINT_GAS, ChainClient, mint_batch_calldata, mint_batch_gas, mint_calldata
-from marketplace.chain.models import MintJob, MintJobStatus
-from marketplace.config import Settings
-from marketplace.db import get_engine
-from marketplace.minting import MintWorker
-from marketplace.storage.ipfs import raw_cid_from_digest
+from marketplace.core.config import Settings
+from marketplace.core.db import get_engine
+from marketplace.integrations.chain.client import (
+    MINT_GAS,
+    ChainClient,
+    mint_batch_calldata,
+    mint_batch_gas,
+    mint_calldata,
+)
+from marketplace.integrations.ipfs.client import raw_cid_from_digest
+from marketplace.minting.models import MintJob, MintJobStatus
+from marketplace.minting.worker import MintWorker
 
 _RAW_CID_PREFIX = bytes([0x01, 0x55, 0x12, 0x20])  # CIDv1, raw codec, sha2-256, 32 bytes
 
@@ -71,7 +77,7 @@ def _creator(address: str) -> int:
 
 
 def _queue_jobs(creator_id: int, address: str, n: int, tag: str) -> list[int]:
-    """N works in `minting` with one pending mint job each, as flows.request_mint leaves them. Returns job ids."""
+    """N works in `minting` with one pending mint job each, as minting_service.request_mint leaves them. Returns job ids."""
     digests = _digests(n)
     with Session(get_engine()) as session:
         works = [
@@ -201,7 +207,7 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
     creator_id = _creator(creator_addr)
     probe = os.urandom(32)
     if _raw_cid(probe) != raw_cid_from_digest(probe):
-        raise RuntimeError("benchmarks.mint_rate._raw_cid disagrees with marketplace.storage.ipfs")
+        raise RuntimeError("benchmarks.mint_rate._raw_cid disagrees with marketplace.integrations.ipfs.client")
 
     def fresh_contract() -> str:
         """The same starting point for every measurement: anvil reset to genesis, the contract deployed, the raw

@@ -1,7 +1,7 @@
 """4. Card purchases: paid purchases delivered per second, and the latency from Stripe's webhook to the token owned.
 
 The real path end to end: the app (create_app) served by uvicorn in this process on a free port; the project's
-Stripe double (`python -m marketplace.devstack.stripe_double`) in its own process, as Stripe is remote: its webhooks
+Stripe double (`python -m devtools.stripe_double`) in its own process, as Stripe is remote: its webhooks
 reach the app over HTTP, four at a time; the app's own DeliveryWorker moves the tokens on the section's anvil;
 SQLite is the benchmark's temp database.
 
@@ -62,18 +62,18 @@ from benchmarks.common import (
     start_subprocess,
 )
 from benchmarks.mint_rate import _digests, _lean_receipts, _raw_cid
+from devtools.anvil import AnvilNode, anvil_binary
+from devtools.procs import REPO_ROOT, pick_free_port, wait_until
 from marketplace.accounts import wallets
 from marketplace.accounts.models import Account, Role
 from marketplace.accounts.security import create_access_token
 from marketplace.catalog.models import SaleStatus, Work, WorkStatus
-from marketplace.chain.client import ZERO_ADDRESS, make_web3, transfer_batch_calldata, transfer_gas
-from marketplace.config import Settings
-from marketplace.db import get_engine
-from marketplace.devstack.anvil import AnvilNode, anvil_binary
-from marketplace.devstack.procs import REPO_ROOT, pick_free_port, wait_until
-from marketplace.flows import HANDLED_EVENTS
+from marketplace.core.config import Settings
+from marketplace.core.db import get_engine
+from marketplace.integrations.chain.client import ZERO_ADDRESS, make_web3, transfer_batch_calldata, transfer_gas
 from marketplace.main import create_app
 from marketplace.payments.models import Purchase, PurchaseStatus
+from marketplace.payments.webhooks import HANDLED_EVENTS
 
 SECTION = "payments"
 GOAL = ">= 0.8"
@@ -140,7 +140,7 @@ class _DoubleProcess:
         log_path = stack.tmp / "logs" / "stripe-double-payments.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         # like a production endpoint: subscribed to the events the app handles; Stripe delivers concurrently
-        args = [sys.executable, "-m", "marketplace.devstack.stripe_double", "--port", str(port),
+        args = [sys.executable, "-m", "devtools.stripe_double", "--port", str(port),
                 "--webhook-url", webhook_url, "--webhook-secret", WEBHOOK_SECRET,
                 "--enabled-events", ",".join(HANDLED_EVENTS), "--retry-initial-delay", "0.2",
                 "--retry-max-delay", "1", "--max-attempts", "6", "--delivery-workers", "4", "--log-level", "warning"]
@@ -724,7 +724,7 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
         chain_id = stack.w3.eth.chain_id
         raw_address = RawSender(stack.w3, RAW_KEY).address
         worker_log = _LogCount()
-        delivery_logger = logging.getLogger("marketplace.delivery")
+        delivery_logger = logging.getLogger("marketplace.payments.delivery")
         delivery_logger.addHandler(worker_log)
         cleanup.callback(delivery_logger.removeHandler, worker_log)
         server = _Server()

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from benchmarks import auth_load, gallery, gas, ipfs_serve, mint_rate, payments, upload, upload_memory
 from benchmarks.common import start_stack
-from marketplace.devstack.anvil import anvil_binary
-from marketplace.devstack.procs import REPO_ROOT
+from devtools.anvil import anvil_binary
+from devtools.procs import REPO_ROOT
 
 SECTIONS = {
     "gas": (gas, "Gas per mint", "bare = plain OZ ERC721URIStorage.mint of the same ipfs:// URIs"),

@@ -23,10 +23,10 @@ import httpx
 
 from benchmarks.common import BenchStack, Figure, stop_proc
 from benchmarks.upload_memory import _SETTING_NAMES, FORM, _start_server, write_wav
-from marketplace.devstack.procs import pick_free_port
-from marketplace.migrate import upgrade
-from marketplace.storage import media
-from marketplace.storage.ipfs import ADD_OPTIONS, IpfsClient
+from devtools.procs import pick_free_port
+from marketplace.catalog import media
+from marketplace.core.migrate import upgrade
+from marketplace.integrations.ipfs.client import ADD_OPTIONS, IpfsClient
 
 SECTION = "upload"
 GOAL = "<= 1.2"

@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 
 from benchmarks.common import BenchStack, Figure, deploy_creative_works, start_subprocess, stop_proc
-from marketplace.config import Settings
-from marketplace.devstack.procs import REPO_ROOT, pick_free_port
-from marketplace.migrate import upgrade
-from marketplace.storage.ipfs import IpfsClient
+from devtools.procs import REPO_ROOT, pick_free_port
+from marketplace.core.config import Settings
+from marketplace.core.migrate import upgrade
+from marketplace.integrations.ipfs.client import IpfsClient
 
 SECTION = "upload memory"
 MB = 1_000_000

@@ -4,7 +4,7 @@
 Run after `forge build` (scripts/build_contracts.sh does both). Output is deterministic: sorted keys,
 indent 2, trailing newline; the bytecode carries no metadata hash, so it changes only when the code does.
 
-    python3 contracts/export_artifacts.py [--out contracts/out] [--dest marketplace/chain/artifacts]
+    python3 contracts/export_artifacts.py [--out contracts/out] [--dest marketplace/integrations/chain/artifacts]
 """
 
 from __future__ import annotations

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import time
-from contextlib import ExitStack
-from pathlib import Path
 
 
 def _settings():
-    from marketplace.config import get_settings
+    from marketplace.core.config import get_settings
 
     get_settings.cache_clear()
     return get_settings()
 
 
 def cmd_migrate(_args) -> int:
-    from marketplace.migrate import upgrade
+    from marketplace.core.migrate import upgrade
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -30,61 +27,15 @@ def cmd_migrate(_args) -> int:
 
 
 def cmd_dev(args) -> int:
-    """Everything on one machine: anvil, IPFS, contract, SQLite, demo data, the web app with its mint worker."""
-    import uvicorn
-
-    from marketplace import db
-    from marketplace.config import DEV_STRIPE_WEBHOOK_SECRET
-    from marketplace.devstack.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
-    from marketplace.devstack.stack import start_local_stack
-    from marketplace.main import create_app
-    from marketplace.migrate import upgrade
-    from marketplace.services import build_services
-
-    data_dir = Path(os.environ.get("DATA_DIR", "data")).resolve()
-    os.environ.setdefault("ENV", "dev")
-    os.environ["DATA_DIR"] = str(data_dir)
-    print("Starting the local stack…")
-    with ExitStack() as stack:
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        app_url = f"http://{args.host}:{args.port}"
-        webhook_secret = os.environ.get("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET)
-        # STRIPE_API_BASE set explicitly (e.g. https://api.stripe.com with test keys): no double
-        use_double = not os.environ.get("STRIPE_API_BASE")
-        local = start_local_stack(stack, data_dir=data_dir, app_url=app_url, webhook_secret=webhook_secret,
-                                  stripe_double=use_double)
-        if use_double:
-            os.environ["STRIPE_API_BASE"] = local.stripe_api_base
-        os.environ["STRIPE_WEBHOOK_SECRET"] = webhook_secret
-        os.environ["RPC_URL"] = local.rpc_url
-        os.environ["IPFS_API_URL"] = local.ipfs_api_addr
-        os.environ["CONTRACT_ADDRESS"] = local.contract_address
-        os.environ["PUBLIC_BASE_URL"] = app_url
-        settings = _settings()
-        upgrade(settings.effective_database_url)
-        db.init_engine(settings.effective_database_url)
-        services = build_services(settings)  # one set for the seed and the app
-        if not args.no_demo:
-            with db.session_scope() as session:
-                created = seed_demo(session=session, services=services, settings=settings)
-            print("  demo data created (minting in the background):" if created else "  demo accounts:")
-            for email, _name, role in DEMO_ACCOUNTS:
-                print(f"    {role.value:8} {email:16} password: {DEMO_PASSWORD}")
-        print(f"  chain  {local.rpc_url} (chain id 31337), contract {local.contract_address}")
-        print(f"  ipfs   {local.ipfs_api_addr}")
-        if use_double:
-            print(f"  stripe {local.stripe_api_base} (the project's Stripe double: Checkout pages, signed webhooks)")
-        else:
-            print(f"  stripe {os.environ['STRIPE_API_BASE']} (real Stripe; forward webhooks with `stripe listen`)")
-        print()
-        print(f"Marketplace running at http://{args.host}:{args.port}  (API docs at /docs; Ctrl-C stops everything)")
-        sys.stdout.flush()
-        try:
-            uvicorn.run(create_app(settings, services), host=args.host, port=args.port, log_level="warning")
-        except KeyboardInterrupt:
-            pass
-        print("\nStopping…")
-    return 0
+    """The whole product on this machine: the development stack lives in the source checkout (devtools/), not in
+    the installed package."""
+    try:
+        from devtools.cli import run_dev
+    except ImportError:
+        print("`marketplace dev` runs from a source checkout: use `make run` (or `python -m devtools dev`) there.",
+              file=sys.stderr)
+        return 2
+    return run_dev(host=args.host, port=args.port, no_demo=args.no_demo)
 
 
 def cmd_serve(args) -> int:
@@ -100,7 +51,7 @@ def cmd_serve(args) -> int:
 def cmd_worker(_args) -> int:
     """The background workers in their own process: minting and delivery (run the API with
     RUN_MINT_WORKER=false RUN_DELIVERY_WORKER=false and one of these per signer key)."""
-    from marketplace import db
+    from marketplace.core import db
     from marketplace.services import build_chain_watcher, build_delivery_worker, build_mint_worker, build_services
 
     settings = _settings()
@@ -123,9 +74,9 @@ def cmd_worker(_args) -> int:
 
 
 def cmd_create_admin(args) -> int:
-    from marketplace import db
     from marketplace.accounts import service as accounts_service
     from marketplace.accounts.models import AccountCreate, Role
+    from marketplace.core import db
 
     settings = _settings()
     db.init_engine(settings.effective_database_url)

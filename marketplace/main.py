@@ -18,22 +18,23 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from marketplace import db
 from marketplace.accounts.router import router as accounts_router
 from marketplace.accounts.security import PasswordHashing
+from marketplace.catalog.media_router import router as ipfs_router
 from marketplace.catalog.router import router as catalog_router
-from marketplace.chain.router import router as chain_router
-from marketplace.config import Settings, get_settings
-from marketplace.api_errors import field_errors
-from marketplace.exceptions import (
+from marketplace.chainwatch.router import router as chain_router
+from marketplace.core import db
+from marketplace.core.api_errors import field_errors
+from marketplace.core.config import Settings, get_settings
+from marketplace.core.exceptions import (
     DatabaseUnavailable,
     InvalidInput,
     MarketplaceError,
     PayloadTooLarge,
     RequestTimeout,
 )
+from marketplace.core.ratelimit import RateLimiter
 from marketplace.payments.router import router as payments_router
-from marketplace.ratelimit import RateLimiter
 from marketplace.services import (
     Services,
     build_chain_watcher,
@@ -41,10 +42,9 @@ from marketplace.services import (
     build_mint_worker,
     build_services,
 )
-from marketplace.storage.router import router as ipfs_router
 from marketplace.web import errors as web_errors
-from marketplace.web.security import SecurityHeaders
 from marketplace.web.router import router as web_router
+from marketplace.web.security import SecurityHeaders
 
 log = logging.getLogger(__name__)
 

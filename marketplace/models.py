@@ -2,7 +2,8 @@
 
 from marketplace.accounts.models import Account, RevokedToken
 from marketplace.catalog.models import Work
-from marketplace.chain.models import ChainCheckpoint, MintJob
+from marketplace.chainwatch.models import ChainCheckpoint
+from marketplace.minting.models import MintJob
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 
 __all__ = ["Account", "ChainCheckpoint", "LedgerEntry", "MintJob", "Purchase", "RevokedToken", "StripeEvent", "Work"]

@@ -1,54 +1,28 @@
-"""The process-wide adapters (IPFS, chain, mint worker), built once at start-up and kept on app.state."""
+"""The composition root: the adapters and the workers of one process, wired together (main and the worker command
+use it; routers and services never import it: they take the adapters from marketplace.integrations.adapters)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
-
-from marketplace.chain.client import ChainClient
-from marketplace.chain.watch import ChainWatcher
-from marketplace.config import Settings
-from marketplace.delivery import DeliveryWorker
-from marketplace.exceptions import ChainUnavailable
-from marketplace.minting import MintWorker
-from marketplace.payments.gateway import StripeGateway
-from marketplace.storage.ipfs import IpfsClient
+from marketplace.chainwatch.watcher import ChainWatcher
+from marketplace.core.config import Settings
+from marketplace.integrations.adapters import Adapters, adapter_parts
+from marketplace.minting.worker import MintWorker
+from marketplace.payments.delivery import DeliveryWorker
 
 
 @dataclass
-class Services:
-    settings: Settings
-    ipfs: IpfsClient
-    chain: ChainClient | None
-    gateway: StripeGateway
+class Services(Adapters):
+    """The adapters and the workers this process runs (none until main or the worker command builds them)."""
+
     worker: MintWorker | None = None
     delivery: DeliveryWorker | None = None
     watcher: ChainWatcher | None = None
 
-    def chain_or_raise(self) -> ChainClient:
-        if self.chain is None:
-            raise ChainUnavailable("No contract is configured (CONTRACT_ADDRESS)")
-        return self.chain
-
 
 def build_services(settings: Settings) -> Services:
-    ipfs = IpfsClient(settings.ipfs_api_url, timeout_s=settings.ipfs_timeout_s)
-    chain = None
-    if settings.contract_address:
-        chain = ChainClient(
-            rpc_url=settings.rpc_url,
-            contract_address=settings.contract_address,
-            minter_key=settings.minter_private_key.get_secret_value(),
-        )
-    gateway = StripeGateway(
-        api_key=settings.stripe_api_key.get_secret_value(),
-        api_base=settings.stripe_api_base,
-        webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
-        max_network_retries=settings.stripe_max_network_retries,
-    )
-    return Services(settings=settings, ipfs=ipfs, chain=chain, gateway=gateway)
+    return Services(**adapter_parts(settings))
 
 
 def build_mint_worker(services: Services) -> MintWorker:
@@ -87,10 +61,3 @@ def build_chain_watcher(services: Services) -> ChainWatcher | None:
     for worker in workers:
         watcher.follow(worker)
     return watcher
-
-
-def get_services(request: Request) -> Services:
-    return request.app.state.services
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]

@@ -6,8 +6,8 @@ from sqlmodel import SQLModel
 
 from marketplace import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from marketplace.catalog import search
-from marketplace.config import get_settings
-from marketplace.db import normalise_url
+from marketplace.core.config import get_settings
+from marketplace.core.db import normalise_url
 
 config = context.config
 target_metadata = SQLModel.metadata

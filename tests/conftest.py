@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from marketplace.config import Settings
+from marketplace.core.config import Settings
 from marketplace.main import create_app
 
 pytest_plugins = [
@@ -90,9 +90,9 @@ class Api:
         """Admins are made by an operator (`marketplace create-admin`), never by sign-up: the same service call."""
         from sqlmodel import Session
 
-        from marketplace import db
         from marketplace.accounts import service as accounts_service
         from marketplace.accounts.models import AccountCreate, Role
+        from marketplace.core import db
 
         self._n += 1
         email = f"admin{self._n}-{time.monotonic_ns()}@example.lu"

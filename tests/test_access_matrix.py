@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from marketplace import db
+from marketplace.core import db
 from marketplace.payments.models import Purchase
 from tests.conftest import Api, png_bytes
 from tests.plugins.live_fixtures import WEBHOOK_SECRET

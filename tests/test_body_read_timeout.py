@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from marketplace.devstack.procs import pick_free_port
+from devtools.procs import pick_free_port
 from marketplace.main import create_app
 from tests.plugins.live_fixtures import LiveServer
 

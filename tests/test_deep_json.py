@@ -10,7 +10,7 @@ import textwrap
 SCRIPT = textwrap.dedent("""
     import sys
     from fastapi.testclient import TestClient
-    from marketplace.config import Settings
+    from marketplace.core.config import Settings
     from marketplace.main import create_app
 
     app = create_app(Settings(_env_file=None, env="test", data_dir=sys.argv[1]))

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from marketplace import db
 from marketplace import models  # noqa: F401  (registers every table)
 from marketplace.catalog import search
+from marketplace.core import db
 
 
 def test_migrations_match_the_models(db_url):

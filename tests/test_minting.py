@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import Session, select
 from web3 import Web3
 
-from marketplace import db
-from marketplace.chain.client import load_artifact
-from marketplace.chain.models import MintJob
-from marketplace.minting import MintWorker
-from marketplace.storage.ipfs import raw_cid_digest
+from marketplace.core import db
+from marketplace.integrations.chain.client import load_artifact
+from marketplace.integrations.ipfs.client import raw_cid_digest
+from marketplace.minting.models import MintJob
+from marketplace.minting.worker import MintWorker
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
 
@@ -96,7 +96,7 @@ def test_only_the_creator_can_mint(api):
 
 
 def test_chain_unreachable_is_503_and_work_stays_draft(make_client):
-    from marketplace.devstack.procs import pick_free_port
+    from devtools.procs import pick_free_port
     from tests.conftest import Api
 
     api = Api(make_client(rpc_url=f"http://127.0.0.1:{pick_free_port()}", run_mint_worker=False))

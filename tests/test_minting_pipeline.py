@@ -10,14 +10,14 @@ import pytest
 from sqlmodel import Session, select
 from web3 import Web3
 
-from marketplace import db
+from devtools.anvil import DEV_KEYS
 from marketplace.accounts.models import Account
 from marketplace.catalog.models import Work
-from marketplace.chain.client import ChainClient, MintRequest
-from marketplace.chain.models import MintJob
-from marketplace.devstack.anvil import DEV_KEYS
-from marketplace.exceptions import ChainUnavailable
-from marketplace.minting import MintWorker
+from marketplace.core import db
+from marketplace.core.exceptions import ChainUnavailable
+from marketplace.integrations.chain.client import ChainClient, MintRequest
+from marketplace.minting.models import MintJob
+from marketplace.minting.worker import MintWorker
 
 pytestmark = pytest.mark.chain
 

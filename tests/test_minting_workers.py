@@ -8,13 +8,13 @@ import threading
 import pytest
 from sqlmodel import Session, select
 
-from marketplace import db
+from devtools.anvil import DEV_KEYS
 from marketplace.accounts.models import Account
 from marketplace.catalog.models import Work
-from marketplace.chain.client import ChainClient
-from marketplace.chain.models import MintJob
-from marketplace.devstack.anvil import DEV_KEYS
-from marketplace.minting import MintWorker
+from marketplace.core import db
+from marketplace.integrations.chain.client import ChainClient
+from marketplace.minting.models import MintJob
+from marketplace.minting.worker import MintWorker
 
 pytestmark = pytest.mark.chain
 

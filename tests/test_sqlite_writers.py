@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy import text
 
-from marketplace.db import make_engine
+from marketplace.core.db import make_engine
 
 
 def _engine(tmp_path):

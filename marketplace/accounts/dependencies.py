@@ -10,9 +10,9 @@ from fastapi.security import OAuth2PasswordBearer
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.accounts.security import PasswordHashing
-from marketplace.db import SessionDep
-from marketplace.dependencies import SettingsDep
-from marketplace.exceptions import Forbidden, Unauthorized
+from marketplace.core.db import SessionDep
+from marketplace.core.deps import SettingsDep
+from marketplace.core.exceptions import Forbidden, Unauthorized
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 

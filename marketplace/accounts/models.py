@@ -9,9 +9,9 @@ from pydantic import EmailStr, field_validator
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from marketplace.db import utcnow
-from marketplace.limits import MAX_DISPLAY_NAME_CHARS
-from marketplace.text import Line
+from marketplace.core.db import utcnow
+from marketplace.core.limits import MAX_DISPLAY_NAME_CHARS
+from marketplace.core.text import Line
 
 
 class Role(StrEnum):

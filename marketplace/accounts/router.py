@@ -5,14 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from marketplace.api_errors import errors
 from marketplace.accounts import security
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import CurrentAccount, PasswordHashingDep, oauth2_scheme
 from marketplace.accounts.models import AccountCreate, AccountPublic, Token
-from marketplace.db import SessionDep
-from marketplace.dependencies import SettingsDep
-from marketplace.ratelimit import RateLimiterDep, client_address
+from marketplace.core.api_errors import errors
+from marketplace.core.db import SessionDep
+from marketplace.core.deps import SettingsDep
+from marketplace.core.ratelimit import RateLimiterDep, client_address
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 

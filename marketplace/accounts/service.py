@@ -11,15 +11,15 @@ from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from marketplace import db
 from marketplace.accounts import security, wallets
 from marketplace.accounts.models import Account, AccountCreate, RevokedToken, Role
-from marketplace.db import utcnow
-from marketplace.text import refused_character
-from marketplace.exceptions import Conflict, Forbidden, NotFound, Unauthorized
+from marketplace.core import db
+from marketplace.core.db import utcnow
+from marketplace.core.exceptions import Conflict, Forbidden, NotFound, Unauthorized
+from marketplace.core.text import refused_character
 
 if TYPE_CHECKING:
-    from marketplace.ratelimit import RateLimiter
+    from marketplace.core.ratelimit import RateLimiter
 
 
 def get_account(*, session: Session, account_id: int) -> Account | None:

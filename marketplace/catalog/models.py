@@ -9,8 +9,8 @@ from sqlalchemy import Column, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from marketplace.accounts.models import CreatorPublic
-from marketplace.db import utcnow
-from marketplace.limits import Currency
+from marketplace.core.db import utcnow
+from marketplace.core.limits import Currency
 
 
 class WorkStatus(StrEnum):

@@ -5,18 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
-from marketplace.api_errors import errors
-from marketplace import flows
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import CurrentCreator, OptionalAccount
 from marketplace.catalog import service as catalog_service
+from marketplace.catalog import upload
 from marketplace.catalog.models import WorkPublic, WorksPublic, WorkStatus
 from marketplace.catalog.schemas import Discipline, License, SortKey, WorkCreate, WorkFilters, WorkUpdate
-from marketplace.db import SessionDep
-from marketplace.exceptions import Conflict
-from marketplace.dependencies import WorkId
-from marketplace.limits import (
-    Currency,
+from marketplace.core.api_errors import errors
+from marketplace.core.db import SessionDep
+from marketplace.core.deps import WorkId
+from marketplace.core.limits import (
     MAX_DB_ID,
     MAX_DESCRIPTION_CHARS,
     MAX_DISPLAY_NAME_CHARS,
@@ -26,9 +24,11 @@ from marketplace.limits import (
     MAX_ROYALTY_BPS,
     MAX_SEARCH_CHARS,
     MAX_TITLE_CHARS,
+    Currency,
 )
-from marketplace.services import ServicesDep
-from marketplace.text import Line, OptionalLine, Text
+from marketplace.core.text import Line, OptionalLine, Text
+from marketplace.integrations.adapters import AdaptersDep
+from marketplace.minting import service as minting_service
 
 router = APIRouter(prefix="/api/works", tags=["works"])
 
@@ -37,7 +37,7 @@ router = APIRouter(prefix="/api/works", tags=["works"])
              responses=errors(401, 403, 408, 413, 415, 422, 503, 507))
 async def create_work(
     session: SessionDep,
-    services: ServicesDep,
+    services: AdaptersDep,
     creator: CurrentCreator,
     file: Annotated[UploadFile, File(description="The media: image, audio, video, PDF or glTF model")],
     title: Annotated[Line, Form(min_length=1, max_length=MAX_TITLE_CHARS)],
@@ -55,7 +55,7 @@ async def create_work(
     settings = services.settings
 
     def _upload():
-        work = flows.upload_work(
+        work = upload.upload_work(
             session=session, creator=creator, work_in=work_in, source=file.file, filename=file.filename or "",
             staging_dir=settings.media_dir / "staging", max_bytes=settings.max_upload_bytes,
             thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs, max_image_pixels=settings.max_image_pixels,
@@ -105,27 +105,18 @@ def get_work(work_id: WorkId, session: SessionDep, viewer: OptionalAccount) -> W
 @router.patch("/{work_id}", response_model=WorkPublic, responses=errors(401, 403, 404, 408, 409, 422, 503))
 def update_work(work_id: WorkId, work_in: WorkUpdate, session: SessionDep, creator: CurrentCreator) -> WorkPublic:
     work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
-    changes = work_in.model_dump(exclude_unset=True, exclude_none=True)
-    if ("title" in changes or "description" in changes) and work.status != WorkStatus.draft:
-        raise Conflict("Title and description are fixed once minting has started (they are in the token metadata)")
-    for key, value in changes.items():
-        setattr(work, key, value.strip() if isinstance(value, str) and key == "title" else value)
-    session.add(work)
-    session.commit()
-    session.refresh(work)
+    work = catalog_service.update_work(session=session, work=work, work_in=work_in)
     return catalog_service.work_public(session=session, work=work)
 
 
 @router.post("/{work_id}/mint", status_code=status.HTTP_202_ACCEPTED, response_model=WorkPublic,
              responses=errors(401, 403, 404, 409, 422, 502, 503))
-def mint_work(work_id: WorkId, session: SessionDep, services: ServicesDep, creator: CurrentCreator) -> WorkPublic:
+def mint_work(work_id: WorkId, session: SessionDep, services: AdaptersDep, creator: CurrentCreator) -> WorkPublic:
     work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
     owner = accounts_service.get_account_or_raise(session=session, account_id=work.creator_id)  # admin may mint
-    work = flows.request_mint(
+    work = minting_service.request_mint(
         session=session, work=work, creator=owner, ipfs=services.ipfs, chain=services.chain_or_raise(),
         public_base_url=services.settings.public_base_url,
     )
-    if services.worker is not None:
-        services.worker.wake()
     return catalog_service.work_public(session=session, work=work)
 

@@ -6,9 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from marketplace.config import DISCIPLINES, LICENSES
-from marketplace.limits import (
-    Currency,
+from marketplace.core.config import DISCIPLINES, LICENSES
+from marketplace.core.limits import (
     MAX_DB_ID,
     MAX_DESCRIPTION_CHARS,
     MAX_DISPLAY_NAME_CHARS,
@@ -18,8 +17,9 @@ from marketplace.limits import (
     MAX_ROYALTY_BPS,
     MAX_SEARCH_CHARS,
     MAX_TITLE_CHARS,
+    Currency,
 )
-from marketplace.text import Line, OptionalLine, Text
+from marketplace.core.text import Line, OptionalLine, Text
 
 Discipline = Literal[DISCIPLINES]  # type: ignore[valid-type]
 License = Literal[LICENSES]  # type: ignore[valid-type]

@@ -1,15 +1,24 @@
-"""Works: lookups, listing with filters, and their public shape."""
+"""Works: lookups, listing with filters, their public shape, and every change to a work.
+
+The catalog owns the `work` table: the upload, the studio and the API, minting and payments all change a work
+through the functions here (each a guarded update where a state must hold), so a rule lives once.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account, CreatorPublic
 from marketplace.catalog import search
 from marketplace.catalog.models import SaleStatus, Work, WorkPublic, WorkStatus
-from marketplace.catalog.schemas import WorkFilters
-from marketplace.exceptions import Forbidden, InvalidInput, NotFound
+from marketplace.catalog.schemas import WorkCreate, WorkFilters, WorkUpdate
+from marketplace.core.db import utcnow
+from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, PriceFixed
 
 
 def get_work(*, session: Session, work_id: int) -> Work | None:
@@ -129,3 +138,118 @@ def to_public(work: Work, creator: Account) -> WorkPublic:
 def work_public(*, session: Session, work: Work) -> WorkPublic:
     creator = session.get(Account, work.creator_id)
     return to_public(work, creator)
+
+
+# ------------------------------------------------------------------------------------------------ changes to a work
+def create_work(*, session: Session, work_in: WorkCreate, creator_id: int, **media: Any) -> Work:
+    """Record a new draft (the upload pinned its media already: `media` are the media columns)."""
+    work = Work(**work_in.model_dump(), creator_id=creator_id, status=WorkStatus.draft, **media)
+    session.add(work)
+    session.commit()
+    session.refresh(work)
+    return work
+
+
+SOLD_PRICE_FIXED = "This work is sold: its price is the one it sold for"
+CHECKOUT_PRICE_FIXED = ("A buyer is paying for this work at its current price: the price can change once that "
+                        "checkout ends")
+TEXT_FIXED = "Title and description are fixed once minting has started (they are in the token metadata)"
+
+
+def update_work(*, session: Session, work: Work, work_in: WorkUpdate) -> Work:
+    """A creator's edit (the API's PATCH and the studio's forms alike). Title and description are fixed once
+    minting started; the price while a checkout is open (the buyer pays what they were shown) and once sold. The
+    price change is a guarded update on the sale status, so a checkout opened meanwhile wins cleanly: 409."""
+    changes = work_in.model_dump(exclude_unset=True, exclude_none=True)
+    if ("title" in changes or "description" in changes) and work.status != WorkStatus.draft:
+        raise Conflict(TEXT_FIXED)
+    if "title" in changes:
+        changes["title"] = changes["title"].strip()
+    if not changes:
+        return work
+    guards = [Work.id == work.id]
+    if "price_cents" in changes:
+        _check_price_may_change(work)
+        guards.append(Work.sale_status == SaleStatus.available.value)
+    if "title" in changes or "description" in changes:
+        guards.append(Work.status == WorkStatus.draft.value)
+    moved = session.exec(update(Work).where(*guards).values(**changes, updated_at=utcnow())).rowcount
+    session.commit()
+    session.refresh(work)
+    if not moved:  # the sale status or the work's state changed since it was read
+        _check_price_may_change(work)
+        raise Conflict(TEXT_FIXED)
+    return work
+
+
+def _check_price_may_change(work: Work) -> None:
+    if work.sale_status == SaleStatus.sold:
+        raise PriceFixed(SOLD_PRICE_FIXED, reason="sold")
+    if work.sale_status == SaleStatus.reserved:
+        raise PriceFixed(CHECKOUT_PRICE_FIXED, reason="checkout")
+
+
+def reserve(session: Session, *, work_id: int, price_cents: int) -> bool:
+    """available -> reserved, only at the price the buyer is about to pay (a price changed meanwhile: False)."""
+    return session.exec(update(Work).where(
+        Work.id == work_id, Work.sale_status == SaleStatus.available.value, Work.price_cents == price_cents,
+    ).values(sale_status=SaleStatus.reserved.value, updated_at=utcnow())).rowcount == 1
+
+
+def set_sale_status(session: Session, work_id: int, status: SaleStatus) -> None:
+    session.exec(update(Work).where(Work.id == work_id).values(sale_status=status.value, updated_at=utcnow()))
+
+
+def record_sales(session: Session, sales: Sequence[tuple[int, str]], *, now: datetime) -> None:
+    """Works sold and delivered: (work id, the buyer's wallet that owns the token now), in one executemany."""
+    if sales:
+        session.execute(update(Work), [{"id": work_id, "owner_address": owner, "sale_status": SaleStatus.sold.value,
+                                        "updated_at": now} for work_id, owner in sales])
+
+
+def set_owner(session: Session, *, work_id: int, owner: str) -> None:
+    """Who holds a minted work's token on chain (the chain watcher saw it elsewhere than recorded)."""
+    session.exec(update(Work).where(Work.id == work_id, Work.status == WorkStatus.minted)
+                 .values(owner_address=owner, updated_at=utcnow()))
+
+
+def mark_minting(session: Session, *, work_id: int, metadata_cid: str, token_id: int) -> bool:
+    """draft | mint_failed -> minting, with the metadata it will point to. False: someone else got there first."""
+    return session.exec(
+        update(Work)
+        .where(Work.id == work_id, col(Work.status).in_([WorkStatus.draft, WorkStatus.mint_failed]))
+        .values(status=WorkStatus.minting, metadata_cid=metadata_cid, token_id=str(token_id), mint_error=None,
+                updated_at=utcnow())
+    ).rowcount == 1
+
+
+def record_minted(session: Session, *, work_ids: Iterable[int], owner: str, tx_hash: str, contract_address: str,
+                  chain_id: int, now: datetime) -> None:
+    """minting | mint_failed -> minted for works whose tokens one transaction minted to `owner` (set-based)."""
+    works = Work.__table__
+    session.execute(
+        update(works)
+        .where(works.c.id.in_(list(work_ids)),
+               works.c.status.in_([WorkStatus.minting.value, WorkStatus.mint_failed.value]))
+        .values(status=WorkStatus.minted.value, owner_address=owner, mint_tx_hash=tx_hash,
+                contract_address=contract_address, chain_id=chain_id, minted_at=now, mint_error=None, updated_at=now)
+    )
+
+
+def mark_mint_failed(session: Session, *, work_id: int, error: str) -> None:
+    session.exec(update(Work).where(Work.id == work_id, Work.status == WorkStatus.minting)
+                 .values(status=WorkStatus.mint_failed, mint_error=error[:500], updated_at=utcnow()))
+
+
+def record_mint_moved(session: Session, *, work_ids: Sequence[int], tx_hash: str) -> None:
+    """A reorg re-included these works' mints in another transaction than the one recorded."""
+    if work_ids:
+        session.exec(update(Work).where(col(Work.id).in_(list(work_ids)), Work.status == WorkStatus.minted)
+                     .values(mint_tx_hash=tx_hash))
+
+
+def return_to_minting(session: Session, *, work_id: int) -> None:
+    """The chain no longer holds this work's token: `minting` again (the minting service re-queues its job)."""
+    session.exec(update(Work).where(Work.id == work_id, Work.status == WorkStatus.minted).values(
+        status=WorkStatus.minting, mint_tx_hash=None, minted_at=None, owner_address=None, mint_error=None,
+        updated_at=utcnow()))

@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from marketplace.db import utcnow
-from marketplace.limits import MAX_ADDRESS_CHARS, Currency
+from marketplace.core.db import utcnow
+from marketplace.core.limits import MAX_ADDRESS_CHARS, Currency
 
 
 class PurchaseStatus(StrEnum):

@@ -5,16 +5,17 @@ import logging
 from fastapi import APIRouter, Body, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
 
-from marketplace.api_errors import errors
-from marketplace import flows
 from marketplace.accounts.dependencies import CurrentAccount
 from marketplace.catalog import service as catalog_service
-from marketplace.db import SessionDep, session_scope
-from marketplace.dependencies import PurchaseId, WorkId
+from marketplace.core.api_errors import errors
+from marketplace.core.db import SessionDep, session_scope
+from marketplace.core.deps import PurchaseId, WorkId
+from marketplace.core.ratelimit import RateLimiterDep, client_address
+from marketplace.integrations.adapters import AdaptersDep
+from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
+from marketplace.payments import webhooks
 from marketplace.payments.models import CheckoutCreate, CheckoutPublic, Earnings, PurchasePublic
-from marketplace.ratelimit import RateLimiterDep, client_address
-from marketplace.services import ServicesDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["payments"])
@@ -31,13 +32,13 @@ async def checkout_limit(request: Request, buyer: CurrentAccount, limiter: RateL
 def checkout(
     work_id: WorkId,
     session: SessionDep,
-    services: ServicesDep,
+    services: AdaptersDep,
     buyer: CurrentAccount,
     checkout_in: CheckoutCreate | None = Body(default=None),
 ) -> CheckoutPublic:
     """Reserve the work and open a Stripe Checkout Session in euros; pay at `checkout_url`."""
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=buyer)
-    purchase = flows.start_checkout(
+    purchase = checkout_flow.start_checkout(
         session=session, work=work, buyer=buyer,
         wallet_address=checkout_in.wallet_address if checkout_in else None,
         gateway=services.gateway, public_base_url=services.settings.public_base_url,
@@ -47,19 +48,17 @@ def checkout(
 
 
 @router.post("/stripe/webhook", include_in_schema=False)
-async def stripe_webhook(request: Request, services: ServicesDep) -> dict:
+async def stripe_webhook(request: Request, services: AdaptersDep) -> dict:
     """Verify the signature on the raw body, record the event once, answer fast; chain work happens in a worker."""
     payload = await request.body()
     event = services.gateway.construct_event(payload, request.headers.get("stripe-signature"))
 
     def apply() -> str:
         with session_scope() as session:
-            return flows.handle_stripe_event(session=session, event=event)
+            return webhooks.handle_stripe_event(session=session, event=event)
 
     outcome = await run_in_threadpool(apply)
     log.info("stripe event %s %s: %s", event["id"], event["type"], outcome)
-    if services.delivery is not None:
-        services.delivery.wake()
     return {"received": True, "outcome": outcome}
 
 

@@ -1,7 +1,12 @@
-"""Purchases and the ledger: lookups, guarded state changes, bookings. No FastAPI, no Stripe, no chain."""
+"""Purchases and the ledger: lookups, guarded state changes, bookings. No FastAPI, no Stripe, no chain.
+
+Payments own the `purchase`, `ledger_entry` and `stripe_event` tables; a work's sale status and owner change through
+the catalog service.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account
+from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work
-from marketplace.db import utcnow
-from marketplace.exceptions import NotFound
+from marketplace.core.db import utcnow
+from marketplace.core.exceptions import NotFound
 from marketplace.payments.models import (
     ACTIVE_STATUSES,
     LedgerEntry,
@@ -22,6 +28,8 @@ from marketplace.payments.models import (
     PurchasePublic,
     PurchaseStatus,
 )
+
+log = logging.getLogger(__name__)
 
 
 def get_purchase(*, session: Session, purchase_id: int) -> Purchase | None:
@@ -87,16 +95,12 @@ def owe_refund(session: Session, purchase_id: int, reason: str, *, payment_inten
     return result.rowcount == 1
 
 
-def set_sale_status(session: Session, work_id: int, status: SaleStatus) -> None:
-    session.exec(update(Work).where(Work.id == work_id).values(sale_status=status.value, updated_at=utcnow()))
-
-
 def refresh_sale_status(session: Session, work_id: int) -> None:
     """Derive the work's sale status from its active purchases (sold > reserved > available)."""
     active = session.exec(select(Purchase.status).where(
         Purchase.work_id == work_id, col(Purchase.status).in_(ACTIVE_STATUSES))).all()
     status = SaleStatus.sold if "delivered" in active else SaleStatus.reserved if active else SaleStatus.available
-    set_sale_status(session, work_id, status)
+    catalog_service.set_sale_status(session, work_id, status)
 
 
 def split_amount(amount_cents: int, fee_bps: int) -> tuple[int, int]:
@@ -152,8 +156,7 @@ def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str 
     mine = [(purchase, work) for purchase, work, _ in sales if purchase.id in moved]
     if not mine:
         return []
-    session.execute(update(Work), [{"id": work.id, "owner_address": purchase.wallet_address,
-                                    "sale_status": SaleStatus.sold.value, "updated_at": now} for purchase, work in mine])
+    catalog_service.record_sales(session, [(work.id, purchase.wallet_address) for purchase, work in mine], now=now)
     entries = [{**_entry(purchase, *row), "created_at": now}
                for purchase, work in mine for row in _sale_rows(purchase, work.creator_id, fee_bps)]
     try:
@@ -238,3 +241,36 @@ def to_public(purchase: Purchase) -> PurchasePublic:
         token_id=int(purchase.token_id) if purchase.token_id else None,
     )
 
+
+# ------------------------------------------------------------------- the chain watcher's changes (chainwatch)
+def record_delivery_block(session: Session, *, purchase_ids: list[int], block_number: int, block_hash: str | None,
+                          tx_hash: str) -> None:
+    """Where deliveries are on chain (re-verified until deep enough), and in which transaction."""
+    session.exec(update(Purchase).where(col(Purchase.id).in_(purchase_ids), Purchase.status == PurchaseStatus.delivered)
+                 .values(delivery_block_number=block_number, delivery_block_hash=block_hash, delivery_tx_hash=tx_hash))
+
+
+def return_to_delivery(session: Session, *, purchase_id: int, tx_hash: str | None, owner: str | None,
+                       reason: str) -> bool:
+    """The chain no longer holds this delivery: the purchase is `paid` again with no delivery transaction (fresh
+    attempts) and its sale unbooked, so the delivery worker sends it again. It stays the work's active purchase (the
+    partial unique index counts paid and delivered alike), so nobody else can buy the work meanwhile. Never twice:
+    the token leaves the custody wallet once. `owner`: who holds the token on chain now (None: nobody, the work is
+    minting again). Guarded on the delivery it undoes; True when this call made the change."""
+    now = utcnow()
+    same_tx = Purchase.delivery_tx_hash == tx_hash if tx_hash else col(Purchase.delivery_tx_hash).is_(None)
+    moved = session.exec(
+        update(Purchase).where(Purchase.id == purchase_id, Purchase.status == PurchaseStatus.delivered, same_tx)
+        .values(status=PurchaseStatus.paid, delivery_tx_hash=None, delivery_nonce=None, delivery_submitted_at=None,
+                delivery_attempts=0, delivery_block_number=None, delivery_block_hash=None, seller_address=None,
+                delivered_at=None, claimed_by=None, claimed_until=None, last_error=reason[:500], updated_at=now)
+    ).rowcount
+    if not moved:
+        return False
+    purchase = session.get(Purchase, purchase_id)
+    unbook_sale(session, purchase_id=purchase_id)
+    if owner is not None:
+        catalog_service.set_owner(session, work_id=purchase.work_id, owner=owner)
+    refresh_sale_status(session, purchase.work_id)
+    log.warning("purchase %s: its delivery is gone from the chain; delivering it again", purchase_id)
+    return True

@@ -6,9 +6,9 @@ from fastapi import Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from marketplace import db
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import SESSION_COOKIE
+from marketplace.core import db
 from marketplace.web.templating import render, translator
 
 _JSON_PREFIXES = ("/api/", "/ipfs/", "/docs", "/redoc", "/openapi.json", "/static/")

@@ -14,9 +14,15 @@ from starlette.datastructures import FormData, UploadFile
 
 from marketplace.accounts.models import AccountCreate, Role
 from marketplace.catalog.schemas import WorkCreate
-from marketplace.config import DISCIPLINES, LICENSES
-from marketplace.limits import MAX_DESCRIPTION_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_PRICE_CENTS, MAX_ROYALTY_BPS, MAX_TITLE_CHARS
-from marketplace.text import refused_character
+from marketplace.core.config import DISCIPLINES, LICENSES
+from marketplace.core.limits import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_DISPLAY_NAME_CHARS,
+    MAX_PRICE_CENTS,
+    MAX_ROYALTY_BPS,
+    MAX_TITLE_CHARS,
+)
+from marketplace.core.text import refused_character
 from marketplace.web.i18n import Translator
 
 _AMOUNT = re.compile(r"^\d{1,9}([.,]\d{1,2})?$")

@@ -1,7 +1,7 @@
 """Server-rendered pages (Jinja2 templates in frontend/templates, htmx where parts update).
 
 Public pages live here; sign-in in `auth.py`, the creator studio in `studio.py`, buying and owning in
-`purchases.py`. Routes only translate HTTP to calls of the domain services and `flows`.
+`purchases.py`. Routes only translate HTTP to calls of the domain services.
 """
 
 from __future__ import annotations
@@ -15,19 +15,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import select
 from starlette.responses import Response
 
-from marketplace import flows
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work, WorkStatus
 from marketplace.catalog.schemas import LICENSE_URLS, WorkFilters
-from marketplace.config import DISCIPLINES, LICENSES
-from marketplace.db import SessionDep
-from marketplace.dependencies import AccountId, WorkId
-from marketplace.exceptions import Conflict, MarketplaceError
+from marketplace.core.config import DISCIPLINES, LICENSES
+from marketplace.core.db import SessionDep
+from marketplace.core.deps import AccountId, WorkId
+from marketplace.core.exceptions import Conflict, MarketplaceError
+from marketplace.core.ratelimit import RateLimiterDep, client_address
+from marketplace.integrations.adapters import AdaptersDep
+from marketplace.payments import checkout as checkout_flow
 from marketplace.payments.models import Purchase, PurchaseStatus
-from marketplace.ratelimit import RateLimiterDep, client_address
-from marketplace.services import ServicesDep
 from marketplace.web import auth, purchases, queries, security, studio
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import parse_euros
@@ -105,16 +105,16 @@ def work_page(work_id: WorkId, request: Request, session: SessionDep, viewer: Vi
 
 
 @router.post("/works/{work_id}/buy")
-def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, services: ServicesDep,
+def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, services: AdaptersDep,
         viewer: Viewer, t: TranslatorDep, limiter: RateLimiterDep) -> Response:
-    """Reserve the work and send the buyer to Stripe's hosted checkout page (flows.start_checkout)."""
+    """Reserve the work and send the buyer to Stripe's hosted checkout page (checkout.start_checkout)."""
     if viewer is None:
         return redirect(request, f"/signin?next=/works/{work_id}")
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
     try:  # the same limit as POST /api/works/{id}/checkout; over it, the work page again with 429 and Retry-After
         from_thread.run(partial(limiter.hit, "checkout", account=f"account-{viewer.id}",
                                 address=client_address(request)))
-        purchase = flows.start_checkout(
+        purchase = checkout_flow.start_checkout(
             session=session, work=work, buyer=viewer, wallet_address=None, gateway=services.gateway,
             public_base_url=services.settings.public_base_url,
             expires_minutes=services.settings.checkout_expires_minutes)

@@ -21,8 +21,8 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from marketplace.accounts.dependencies import SESSION_COOKIE
-from marketplace.config import REAL_STRIPE_API, Settings
-from marketplace.exceptions import Forbidden
+from marketplace.core.config import REAL_STRIPE_API, Settings
+from marketplace.core.exceptions import Forbidden
 
 CSRF_COOKIE = "mp_csrf"
 CSRF_FIELD = "csrf_token"

@@ -7,18 +7,25 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 
-from marketplace import flows
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.catalog import service as catalog_service
-from marketplace.catalog.models import SaleStatus, Work
-from marketplace.catalog.schemas import WorkFilters
-from marketplace.db import SessionDep, utcnow
-from marketplace.dependencies import WorkId
-from marketplace.exceptions import MarketplaceError, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from marketplace.catalog import upload as catalog_upload
+from marketplace.catalog.media import ACCEPTED_SUMMARY
+from marketplace.catalog.models import Work
+from marketplace.catalog.schemas import WorkFilters, WorkUpdate
+from marketplace.core.db import SessionDep
+from marketplace.core.deps import WorkId
+from marketplace.core.exceptions import (
+    MarketplaceError,
+    PayloadTooLarge,
+    PriceFixed,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
+from marketplace.integrations.adapters import AdaptersDep
+from marketplace.minting import service as minting_service
 from marketplace.payments import service as payments_service
-from marketplace.services import ServicesDep
-from marketplace.storage.media import ACCEPTED_SUMMARY
 from marketplace.web import security
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import price_error, text, work_form
@@ -81,7 +88,7 @@ def _upload_errors(exc: MarketplaceError, t: Translator, max_mb: str) -> dict[st
 
 
 @router.post("/studio/works", response_class=HTMLResponse)
-def upload(request: Request, form: CsrfForm, session: SessionDep, services: ServicesDep, viewer: Viewer,
+def upload(request: Request, form: CsrfForm, session: SessionDep, services: AdaptersDep, viewer: Viewer,
            t: TranslatorDep) -> Response:
     """A new draft from the upload form. The upload script posts with XMLHttpRequest (for its progress bar) and
     gets JSON; without JavaScript the form posts normally and gets the page back, with messages by the fields."""
@@ -94,7 +101,7 @@ def upload(request: Request, form: CsrfForm, session: SessionDep, services: Serv
     work = None
     if work_in is not None and upload_file is not None:
         try:
-            work = flows.upload_work(
+            work = catalog_upload.upload_work(
                 session=session, creator=viewer, work_in=work_in, source=upload_file.file,
                 filename=upload_file.filename or "", staging_dir=settings.media_dir / "staging",
                 max_bytes=settings.max_upload_bytes, thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs,
@@ -121,16 +128,14 @@ def work_status(work_id: WorkId, request: Request, session: SessionDep, viewer: 
 
 
 @router.post("/studio/works/{work_id}/mint", response_class=HTMLResponse)
-def mint(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, services: ServicesDep,
+def mint(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, services: AdaptersDep,
          viewer: Viewer) -> Response:
     work = _own_work(session, work_id, viewer)
     error = None
     try:
         creator = accounts_service.get_account_or_raise(session=session, account_id=work.creator_id)
-        work = flows.request_mint(session=session, work=work, creator=creator, ipfs=services.ipfs,
+        work = minting_service.request_mint(session=session, work=work, creator=creator, ipfs=services.ipfs,
                                   chain=services.chain_or_raise(), public_base_url=services.settings.public_base_url)
-        if services.worker is not None:
-            services.worker.wake()
     except MarketplaceError as exc:
         error = exc.message
     if request.headers.get("hx-request") != "true":
@@ -144,13 +149,12 @@ def edit_price(work_id: WorkId, request: Request, form: CsrfForm, session: Sessi
     work = _own_work(session, work_id, viewer)
     cents, error = price_error(t, text(form, "price"))
     saved = False
-    if error is None and work.sale_status != SaleStatus.sold:
-        work.price_cents = cents
-        work.updated_at = utcnow()
-        session.add(work)
-        session.commit()
-        session.refresh(work)
-        saved = True
+    if error is None:
+        try:
+            work = catalog_service.update_work(session=session, work=work, work_in=WorkUpdate(price_cents=cents))
+            saved = True
+        except PriceFixed as exc:  # the same rule as the API's PATCH, in the reader's language
+            error = t(f"err.price_fixed_{exc.reason}")
     if request.headers.get("hx-request") != "true":
         return redirect(request, f"/studio#work-{work.id}")
     return render(request, "partials/price_form.html", {"work": work, "saved": saved, "error": error,

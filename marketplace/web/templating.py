@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from marketplace.accounts.models import Account
-from marketplace.config import DISCIPLINES, LICENSES, Settings
+from marketplace.core.config import DISCIPLINES, LICENSES, Settings
 from marketplace.web import security
 from marketplace.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate
 

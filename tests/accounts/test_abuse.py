@@ -16,7 +16,7 @@ import redis
 
 from marketplace.accounts import security
 from marketplace.accounts import service as accounts_service
-from marketplace.ratelimit import RateLimiter
+from marketplace.core.ratelimit import RateLimiter
 from tests.conftest import Api
 from tests.web.helpers import WebUser
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from eth_utils import is_checksum_address
 from sqlmodel import Session, select
 
-from marketplace import db
 from marketplace.accounts.models import Account, RevokedToken
 from marketplace.accounts.wallets import custodial_address
+from marketplace.core import db
 
 
 def test_register_returns_user_with_custodial_wallet(client):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.run import SECTIONS
-from marketplace.devstack.procs import REPO_ROOT
+from devtools.procs import REPO_ROOT
 
 # differences of two measurements (peak minus idle) may legitimately be zero
 _DELTA_FIGURES = ("above idle",)

@@ -7,10 +7,10 @@ import json
 import pytest
 from sqlmodel import Session, func, select
 
-from marketplace import db
 from marketplace.accounts.models import Account
 from marketplace.catalog.models import Work
-from marketplace.text import clean_line, clean_text, refused_character
+from marketplace.core import db
+from marketplace.core.text import clean_line, clean_text, refused_character
 
 HUGE = [2**63, 2**63 - 1, 2**64 + 7, 10**30, -(2**63) - 1]
 

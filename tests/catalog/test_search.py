@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from marketplace import db
 from marketplace.accounts.models import Account
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work, WorkStatus
 from marketplace.catalog.schemas import WorkFilters
+from marketplace.core import db
 
 
 def _account(session: Session, name: str, role: str = "creator") -> Account:

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, select
 
-from marketplace import db
 from marketplace.catalog.models import Work
+from marketplace.core import db
 from tests.conftest import png_bytes
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
@@ -114,7 +114,7 @@ def test_buyers_cannot_upload_and_anonymous_gets_401(api):
 
 
 def test_ipfs_unreachable_is_503_and_creates_nothing(make_client):
-    from marketplace.devstack.procs import pick_free_port
+    from devtools.procs import pick_free_port
     from tests.conftest import Api
 
     api = Api(make_client(ipfs_api_url=f"/ip4/127.0.0.1/tcp/{pick_free_port()}/http", ipfs_timeout_s=2))

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from marketplace.devstack.anvil import STATE_INTERVAL_S
+from devtools.anvil import STATE_INTERVAL_S
 from tests.faults.chain_node import RestartableChain
 
 pytestmark = [pytest.mark.chain]

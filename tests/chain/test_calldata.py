@@ -7,7 +7,7 @@ import os
 import pytest
 from web3 import Web3
 
-from marketplace.chain.client import (
+from marketplace.integrations.chain.client import (
     ZERO_ADDRESS,
     MintRequest,
     load_artifact,

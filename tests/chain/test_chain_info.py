@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.config import Settings
+from marketplace.core.config import Settings
 
 pytestmark = [pytest.mark.chain, pytest.mark.ipfs]
 

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from web3 import Web3
 
-from marketplace.chain.client import MintRequest
-from marketplace.exceptions import ChainTransactionFailed, ChainUnavailable
-from marketplace.storage.ipfs import raw_cid_from_digest
+from marketplace.core.exceptions import ChainTransactionFailed, ChainUnavailable
+from marketplace.integrations.chain.client import MintRequest
+from marketplace.integrations.ipfs.client import raw_cid_from_digest
 
 pytestmark = pytest.mark.chain
 
@@ -69,9 +69,9 @@ def test_receipt_events_token_uri_and_royalty(chain):
 
 
 def test_unreachable_node_raises_chain_unavailable(anvil, contract_address):
-    from marketplace.chain.client import ChainClient
-    from marketplace.devstack.anvil import DEV_KEYS
-    from marketplace.devstack.procs import pick_free_port
+    from devtools.anvil import DEV_KEYS
+    from devtools.procs import pick_free_port
+    from marketplace.integrations.chain.client import ChainClient
 
     dead = ChainClient(rpc_url=f"http://127.0.0.1:{pick_free_port()}", contract_address=contract_address,
                        minter_key=DEV_KEYS[0], timeout_s=1)

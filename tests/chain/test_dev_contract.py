@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from marketplace.chain import client as chain_client
-from marketplace.devstack.anvil import DEV_KEYS
-from marketplace.devstack.stack import ensure_contract
+from devtools.anvil import DEV_KEYS
+from devtools.stack import ensure_contract
+from marketplace.integrations.chain import client as chain_client
 
 pytestmark = pytest.mark.chain
 

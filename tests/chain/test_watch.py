@@ -8,12 +8,13 @@ import pytest
 from sqlmodel import Session, select
 from web3 import Web3
 
-from marketplace import db
 from marketplace.catalog.models import Work
-from marketplace.chain.models import ChainCheckpoint, MintJob
-from marketplace.chain.watch import ChainWatcher
-from marketplace.exceptions import ChainUnavailable
-from marketplace.minting import MintWorker
+from marketplace.chainwatch.models import ChainCheckpoint
+from marketplace.chainwatch.watcher import ChainWatcher
+from marketplace.core import db
+from marketplace.core.exceptions import ChainUnavailable
+from marketplace.minting.models import MintJob
+from marketplace.minting.worker import MintWorker
 from tests.conftest import Api
 from tests.faults.chain_node import RestartableChain
 from tests.faults.invariants import transfer_logs

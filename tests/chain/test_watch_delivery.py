@@ -8,9 +8,10 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from marketplace import db, minting
-from marketplace.chain.models import MintJob
-from marketplace.minting import MintWorker
+from marketplace.core import db
+from marketplace.minting import service as minting
+from marketplace.minting.models import MintJob
+from marketplace.minting.worker import MintWorker
 from marketplace.payments.models import LedgerEntry, Purchase
 from marketplace.services import build_delivery_worker
 from tests.faults.chain_node import RestartableChain

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import requests
 
-from marketplace.chain import client as chain_client
-from marketplace.devstack.anvil import DEV_KEYS, AnvilNode
-from marketplace.devstack.procs import pick_free_port
+from devtools.anvil import DEV_KEYS, AnvilNode
+from devtools.procs import pick_free_port
+from marketplace.integrations.chain import client as chain_client
 
 
 class RestartableChain:

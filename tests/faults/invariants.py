@@ -21,10 +21,10 @@ from collections.abc import Callable
 from sqlmodel import Session, select
 from web3 import Web3
 
-from marketplace import db
 from marketplace.catalog.models import SaleStatus, Work, WorkStatus
-from marketplace.chain.client import TRANSFER_TOPIC, ZERO_ADDRESS, ChainClient
-from marketplace.chain.models import MintJob, MintJobStatus
+from marketplace.core import db
+from marketplace.integrations.chain.client import TRANSFER_TOPIC, ZERO_ADDRESS, ChainClient
+from marketplace.minting.models import MintJob, MintJobStatus
 from marketplace.payments.models import LedgerEntry, Purchase, PurchaseStatus
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from marketplace.devstack.procs import pick_free_port
+from devtools.procs import pick_free_port
 
 Match = Callable[[str, str, bytes], bool]  # (method, path, body) -> hold this one?
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection",

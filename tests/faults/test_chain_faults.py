@@ -12,10 +12,10 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from marketplace import db
 from marketplace.accounts.wallets import custodial_address
 from marketplace.catalog.models import Work
-from marketplace.chain.models import MintJob
+from marketplace.core import db
+from marketplace.minting.models import MintJob
 from marketplace.payments.models import LedgerEntry, Purchase
 from tests.faults.chain_node import RestartableChain
 from tests.faults.invariants import assert_consistent, transfer_logs, wait_until_settled

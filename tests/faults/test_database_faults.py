@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from marketplace.catalog.models import Work
-from marketplace.chain.models import MintJob
+from marketplace.minting.models import MintJob
 from marketplace.payments.models import Purchase, StripeEvent
 from tests.faults.invariants import assert_consistent, wait_until_settled
 from tests.faults.proxy import HoldingProxy, http_call, rpc_method

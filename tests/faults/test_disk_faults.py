@@ -8,8 +8,8 @@ import subprocess
 import pytest
 from sqlmodel import Session, select
 
-from marketplace import db
 from marketplace.catalog.models import Work
+from marketplace.core import db
 from tests.catalog.test_works_api import wav_bytes
 from tests.conftest import Api
 from tests.faults.invariants import assert_consistent, wait_until_settled

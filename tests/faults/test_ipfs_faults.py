@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from marketplace import db
+from devtools.ipfs_node import IpfsNode, pick_free_port
 from marketplace.catalog.models import Work
-from marketplace.chain.models import MintJob
-from marketplace.devstack.ipfs_node import IpfsNode, pick_free_port
+from marketplace.core import db
+from marketplace.minting.models import MintJob
 from tests.catalog.test_works_api import wav_bytes
 from tests.faults.invariants import assert_consistent, wait_until_settled
 from tests.payments.conftest import Shop

@@ -26,11 +26,11 @@ import pytest
 from sqlmodel import Session, select
 from web3 import Web3
 
-from marketplace import db
+from devtools.anvil import DEV_KEYS
 from marketplace.accounts.wallets import custodial_address
-from marketplace.chain.client import ChainClient
-from marketplace.chain.models import MintJob
-from marketplace.devstack.anvil import DEV_KEYS
+from marketplace.core import db
+from marketplace.integrations.chain.client import ChainClient
+from marketplace.minting.models import MintJob
 from marketplace.payments.models import Purchase
 from marketplace.services import build_delivery_worker, build_mint_worker, build_services
 from tests.faults.invariants import assert_consistent, assert_refunds_match, transfer_logs, wait_until_settled

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 import pytest
 from sqlmodel import Session, select
 
-from marketplace import db
+from marketplace.core import db
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 from tests.conftest import Api
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
-from marketplace.chain.client import TRANSFER_TOPIC
+from marketplace.integrations.chain.client import TRANSFER_TOPIC
 from marketplace.services import build_delivery_worker
 from tests.payments.conftest import Shop, ledger, purchases
 from tests.payments.test_checkout import token

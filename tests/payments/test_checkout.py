@@ -11,8 +11,8 @@ import pytest
 import stripe
 from web3 import Web3
 
-from marketplace.chain.client import load_artifact
-from marketplace.devstack.stripe_double import sign_webhook_payload
+from devtools.stripe_double import sign_webhook_payload
+from marketplace.integrations.chain.client import load_artifact
 from tests.payments.conftest import Shop, events, ledger, purchases
 from tests.plugins.live_fixtures import WEBHOOK_SECRET
 
@@ -200,7 +200,7 @@ def test_amount_mismatch_is_refused_and_refunded(shop: Shop, anvil, contract_add
     from sqlalchemy import update
     from sqlmodel import Session
 
-    from marketplace import db
+    from marketplace.core import db
     from marketplace.payments.models import Purchase
 
     creator, buyer = shop.register(), shop.register(role="buyer")
@@ -221,9 +221,9 @@ def test_amount_mismatch_is_refused_and_refunded(shop: Shop, anvil, contract_add
 
 
 def test_undeliverable_work_is_refunded_with_a_reason(shop: Shop, anvil, contract_address):
+    from devtools.anvil import DEV_KEYS
     from marketplace.accounts.wallets import custodial_signer
-    from marketplace.chain.client import ChainClient
-    from marketplace.devstack.anvil import DEV_KEYS
+    from marketplace.integrations.chain.client import ChainClient
 
     creator, buyer = shop.register(), shop.register(role="buyer")
     work = shop.minted_work(creator)
@@ -306,7 +306,7 @@ def test_unminted_and_own_works_cannot_be_bought(shop: Shop):
 def test_live_key_with_a_non_stripe_base_is_refused():
     from pydantic import ValidationError
 
-    from marketplace.config import Settings
+    from marketplace.core.config import Settings
 
     with pytest.raises(ValidationError, match="live Stripe key"):
         Settings(_env_file=None, stripe_api_key="sk_live_" + "x" * 24, stripe_api_base="http://127.0.0.1:12111")
@@ -334,7 +334,7 @@ def test_refund_stripe_refuses_fails_the_purchase_once(shop: Shop):
     from sqlalchemy import update
     from sqlmodel import Session
 
-    from marketplace import db
+    from marketplace.core import db
     from marketplace.payments.models import Purchase
 
     creator, buyer = shop.register(), shop.register(role="buyer")

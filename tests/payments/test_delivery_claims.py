@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from marketplace import db
 from marketplace.accounts.models import Account
 from marketplace.catalog.models import Work
-from marketplace.delivery import DeliveryWorker
+from marketplace.core import db
+from marketplace.payments.delivery import DeliveryWorker
 from marketplace.payments.models import Purchase
 
 
@@ -76,7 +76,7 @@ def test_a_claim_is_taken_over_only_after_its_lease(db_url):
 def test_gas_budget_reads_the_balance_only_when_needed_and_never_overspends(chain):
     import os
 
-    from marketplace.chain.client import transfer_gas
+    from marketplace.integrations.chain.client import transfer_gas
 
     wallet = chain.signer_for(os.urandom(32)).address  # a fresh custody wallet: no ETH
     gas = transfer_gas(10)
@@ -101,7 +101,7 @@ def test_an_idle_claim_writes_nothing(db_url):
     for the webhooks' commits to queue behind. Claiming still takes what is there."""
     from sqlalchemy import event
 
-    from marketplace.minting import MintWorker
+    from marketplace.minting.worker import MintWorker
 
     statements: list[str] = []
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.chain import client as chain_client
-from marketplace.devstack.anvil import DEV_KEYS, AnvilNode
-from marketplace.devstack.procs import pick_free_port
+from devtools.anvil import DEV_KEYS, AnvilNode
+from devtools.procs import pick_free_port
+from marketplace.integrations.chain import client as chain_client
 
 DEPLOYER_KEY = DEV_KEYS[0]
 

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from marketplace import db
-from marketplace.migrate import upgrade
+from marketplace.core import db
+from marketplace.core.migrate import upgrade
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -44,7 +44,7 @@ def pg_database_url():
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path):
-    """A migrated, empty database; the engine in marketplace.db points at it."""
+    """A migrated, empty database; the engine in marketplace.core.db points at it."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
         upgrade(url)

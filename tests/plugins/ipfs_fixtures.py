@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from marketplace.devstack.ipfs_node import IpfsNode, pick_free_port
-from marketplace.storage.ipfs import IpfsClient
+from devtools.ipfs_node import IpfsNode, pick_free_port
+from marketplace.integrations.ipfs.client import IpfsClient
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,10 @@ import httpx
 import pytest
 import uvicorn
 
-from marketplace.devstack.procs import pick_free_port
-from marketplace.devstack.stripe_double import StripeDouble
-from marketplace.flows import HANDLED_EVENTS
+from devtools.procs import pick_free_port
+from devtools.stripe_double import StripeDouble
 from marketplace.main import create_app
+from marketplace.payments.webhooks import HANDLED_EVENTS
 
 WEBHOOK_SECRET = "whsec_test_live_fixture_secret"
 

@@ -12,9 +12,9 @@ import zlib
 import pytest
 from sqlmodel import Session, select
 
-from marketplace import db
 from marketplace.catalog.models import Work
-from marketplace.storage.ipfs import raw_cid_of_bytes
+from marketplace.core import db
+from marketplace.integrations.ipfs.client import raw_cid_of_bytes
 from tests.conftest import Api, png_bytes
 from tests.storage.bombs import gif_animation, png_bomb, png_chunk, png_text_bomb
 

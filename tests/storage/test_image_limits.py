@@ -16,10 +16,10 @@ import psutil
 import pytest
 from PIL import Image, ImageFile
 
-from marketplace.config import Settings
-from marketplace.devstack.procs import pick_free_port
-from marketplace.storage import media
-from marketplace.storage.media import ImageTooLarge, image_dimensions, make_thumbnail, sniff_file
+from devtools.procs import pick_free_port
+from marketplace.catalog import media
+from marketplace.catalog.media import ImageTooLarge, image_dimensions, make_thumbnail, sniff_file
+from marketplace.core.config import Settings
 from tests.conftest import png_bytes
 from tests.storage.bombs import gif_animation, png_bomb, png_text_bomb
 
@@ -213,7 +213,7 @@ def test_concurrent_uploads_decode_at_most_image_work_concurrency_images(make_cl
 
 _SERVE = """
 import sys, uvicorn
-from marketplace.config import Settings
+from marketplace.core.config import Settings
 from marketplace.main import create_app
 uvicorn.run(create_app(Settings(_env_file=None)), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.devstack.ipfs_node import IpfsNode, pick_free_port
-from marketplace.exceptions import InvalidInput, NotFound, StorageUnavailable
-from marketplace.storage.ipfs import (
+from devtools.ipfs_node import IpfsNode, pick_free_port
+from marketplace.core.exceptions import InvalidInput, NotFound, StorageUnavailable
+from marketplace.integrations.ipfs.client import (
     IpfsClient,
     is_valid_cid,
     normalize_cid,

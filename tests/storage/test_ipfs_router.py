@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session
 
-from marketplace import db
+from devtools.procs import pick_free_port
 from marketplace.accounts.models import Account
 from marketplace.catalog.models import Work
-from marketplace.devstack.procs import pick_free_port
-from marketplace.storage.ipfs import raw_cid_of_bytes
+from marketplace.core import db
+from marketplace.integrations.ipfs.client import raw_cid_of_bytes
 from tests.conftest import png_bytes
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]

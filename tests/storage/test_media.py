@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, features
 
-from marketplace.exceptions import PayloadTooLarge, UnsupportedMediaType
-from marketplace.storage import media
-from marketplace.storage.media import MediaInfo, image_dimensions, make_thumbnail, sniff_file, stream_to_file
+from marketplace.catalog import media
+from marketplace.catalog.media import MediaInfo, image_dimensions, make_thumbnail, sniff_file, stream_to_file
+from marketplace.core.exceptions import PayloadTooLarge, UnsupportedMediaType
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:

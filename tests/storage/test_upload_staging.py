@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.exceptions import PayloadTooLarge
-from marketplace.storage.ipfs import IpfsClient, raw_cid_of_bytes
-from marketplace.storage.media import stage_file
+from marketplace.catalog.media import stage_file
+from marketplace.core.exceptions import PayloadTooLarge
+from marketplace.integrations.ipfs.client import IpfsClient, raw_cid_of_bytes
 
 
 def _spooled(data: bytes, max_size: int = 1024) -> tempfile.SpooledTemporaryFile:

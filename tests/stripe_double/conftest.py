@@ -9,7 +9,7 @@ import httpx
 import pytest
 import stripe
 
-from marketplace.devstack.stripe_double import StripeDouble
+from devtools.stripe_double import StripeDouble
 from tests.stripe_double.receiver import WebhookReceiver
 
 WEBHOOK_SECRET = "whsec_test_double_0123456789abcdef"

@@ -9,8 +9,8 @@ import httpx
 import pytest
 import stripe
 
-from marketplace.devstack.stripe_double.errors import StripeError
-from marketplace.devstack.stripe_double.idempotency import IdempotencyLayer
+from devtools.stripe_double.errors import StripeError
+from devtools.stripe_double.idempotency import IdempotencyLayer
 from tests.stripe_double.conftest import API_KEY, session_params
 
 

@@ -1,4 +1,4 @@
-"""`python -m marketplace.devstack.stripe_double` runs the double on its own."""
+"""`python -m devtools.stripe_double` runs the double on its own."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import httpx
 import stripe
 
-from marketplace.devstack.procs import REPO_ROOT, pick_free_port
+from devtools.procs import REPO_ROOT, pick_free_port
 
 
 def test_module_runs_a_double_that_the_sdk_can_use(tmp_path):
@@ -17,7 +17,7 @@ def test_module_runs_a_double_that_the_sdk_can_use(tmp_path):
     log = tmp_path / "double.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "marketplace.devstack.stripe_double", "--port", str(port),
+            [sys.executable, "-m", "devtools.stripe_double", "--port", str(port),
              "--webhook-secret", "whsec_cli", "--log-level", "warning"],
             cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 import pytest
 from stripe._encode import _api_encode
 
-from marketplace.devstack.stripe_double.errors import StripeError
-from marketplace.devstack.stripe_double.forms import parse_form
+from devtools.stripe_double.errors import StripeError
+from devtools.stripe_double.forms import parse_form
 
 
 def test_what_the_sdk_encodes_parses_back_to_the_same_structure():

@@ -13,7 +13,7 @@ import re
 import pytest
 from PIL import Image, ImageDraw
 
-from marketplace.devstack.seed import _tune
+from devtools.seed import _tune
 from tests.payments.conftest import Shop
 from tests.web.conftest import PHONE
 

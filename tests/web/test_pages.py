@@ -241,8 +241,8 @@ def test_price_edit_from_the_studio(web, api):
     assert api.client.get(f"/api/works/{work_id}").status_code == 404  # a draft: not for anonymous callers
     from sqlmodel import Session
 
-    from marketplace import db
     from marketplace.catalog.models import Work
+    from marketplace.core import db
     with Session(db.get_engine()) as session:
         assert session.get(Work, work_id).price_cents == 4000
     other = web()
@@ -257,7 +257,7 @@ def test_purchase_page_says_what_happened_in_each_state(make_client):
     send a "delivered" purchase whose transfer is not on chain back to delivery."""
     from sqlmodel import Session
 
-    from marketplace import db
+    from marketplace.core import db
     from marketplace.payments.models import Purchase
 
     quiet = make_client(run_mint_worker=False, run_delivery_worker=False)
@@ -267,8 +267,9 @@ def test_purchase_page_says_what_happened_in_each_state(make_client):
     creator = api.register(role="creator")
     user = web()
     buyer_email = user.sign_up(role="buyer", name="Lena Weber")
-    from marketplace.accounts.models import Account
     from sqlmodel import select
+
+    from marketplace.accounts.models import Account
     with Session(db.get_engine()) as session:
         account = session.exec(select(Account).where(Account.email == buyer_email)).one()
         buyer = {"id": account.id, "wallet_address": account.wallet_address}

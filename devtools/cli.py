@@ -1,0 +1,89 @@
+"""`python -m devtools dev`: the whole product on one machine (what `make run` runs)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+
+def _settings():
+    from marketplace.core.config import get_settings
+
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False) -> int:
+    """Everything on one machine: anvil, IPFS, contract, SQLite, demo data, the web app with its mint worker."""
+    import uvicorn
+
+    from devtools.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+    from devtools.stack import start_local_stack
+    from marketplace.core import db
+    from marketplace.core.config import DEV_STRIPE_WEBHOOK_SECRET
+    from marketplace.core.migrate import upgrade
+    from marketplace.main import create_app
+    from marketplace.services import build_services
+
+    data_dir = Path(os.environ.get("DATA_DIR", "data")).resolve()
+    os.environ.setdefault("ENV", "dev")
+    os.environ["DATA_DIR"] = str(data_dir)
+    print("Starting the local stack…")
+    with ExitStack() as stack:
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        app_url = f"http://{host}:{port}"
+        webhook_secret = os.environ.get("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET)
+        # STRIPE_API_BASE set explicitly (e.g. https://api.stripe.com with test keys): no double
+        use_double = not os.environ.get("STRIPE_API_BASE")
+        local = start_local_stack(stack, data_dir=data_dir, app_url=app_url, webhook_secret=webhook_secret,
+                                  stripe_double=use_double)
+        if use_double:
+            os.environ["STRIPE_API_BASE"] = local.stripe_api_base
+        os.environ["STRIPE_WEBHOOK_SECRET"] = webhook_secret
+        os.environ["RPC_URL"] = local.rpc_url
+        os.environ["IPFS_API_URL"] = local.ipfs_api_addr
+        os.environ["CONTRACT_ADDRESS"] = local.contract_address
+        os.environ["PUBLIC_BASE_URL"] = app_url
+        settings = _settings()
+        upgrade(settings.effective_database_url)
+        db.init_engine(settings.effective_database_url)
+        services = build_services(settings)  # one set for the seed and the app
+        if not no_demo:
+            with db.session_scope() as session:
+                created = seed_demo(session=session, services=services, settings=settings)
+            print("  demo data created (minting in the background):" if created else "  demo accounts:")
+            for email, _name, role in DEMO_ACCOUNTS:
+                print(f"    {role.value:8} {email:16} password: {DEMO_PASSWORD}")
+        print(f"  chain  {local.rpc_url} (chain id 31337), contract {local.contract_address}")
+        print(f"  ipfs   {local.ipfs_api_addr}")
+        if use_double:
+            print(f"  stripe {local.stripe_api_base} (the project's Stripe double: Checkout pages, signed webhooks)")
+        else:
+            print(f"  stripe {os.environ['STRIPE_API_BASE']} (real Stripe; forward webhooks with `stripe listen`)")
+        print()
+        print(f"Marketplace running at http://{host}:{port}  (API docs at /docs; Ctrl-C stops everything)")
+        sys.stdout.flush()
+        try:
+            uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning")
+        except KeyboardInterrupt:
+            pass
+        print("\nStopping…")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(prog="python -m devtools", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("dev", help="run the whole product locally (anvil, IPFS, Stripe double, SQLite, demo data)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-demo", action="store_true", help="do not create demo accounts and works")
+    args = parser.parse_args(argv)
+    return run_dev(host=args.host, port=args.port, no_demo=args.no_demo)

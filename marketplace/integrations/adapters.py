@@ -1,0 +1,54 @@
+"""The process-wide adapters to the outside systems (IPFS, the chain, Stripe), built once at start-up and kept on
+app.state; routers take them as a dependency (AdaptersDep) and pass them to the domain services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from marketplace.core.config import Settings
+from marketplace.core.exceptions import ChainUnavailable
+from marketplace.integrations.chain.client import ChainClient
+from marketplace.integrations.ipfs.client import IpfsClient
+from marketplace.integrations.stripe.gateway import StripeGateway
+
+
+@dataclass
+class Adapters:
+    settings: Settings
+    ipfs: IpfsClient
+    chain: ChainClient | None
+    gateway: StripeGateway
+
+    def chain_or_raise(self) -> ChainClient:
+        if self.chain is None:
+            raise ChainUnavailable("No contract is configured (CONTRACT_ADDRESS)")
+        return self.chain
+
+
+def adapter_parts(settings: Settings) -> dict:
+    """The adapters' constructor arguments from settings (Adapters(**adapter_parts(settings)))."""
+    chain = None
+    if settings.contract_address:
+        chain = ChainClient(
+            rpc_url=settings.rpc_url,
+            contract_address=settings.contract_address,
+            minter_key=settings.minter_private_key.get_secret_value(),
+        )
+    gateway = StripeGateway(
+        api_key=settings.stripe_api_key.get_secret_value(),
+        api_base=settings.stripe_api_base,
+        webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
+        max_network_retries=settings.stripe_max_network_retries,
+    )
+    ipfs = IpfsClient(settings.ipfs_api_url, timeout_s=settings.ipfs_timeout_s)
+    return dict(settings=settings, ipfs=ipfs, chain=chain, gateway=gateway)
+
+
+def get_adapters(request: Request) -> Adapters:
+    return request.app.state.services
+
+
+AdaptersDep = Annotated[Adapters, Depends(get_adapters)]

@@ -1,0 +1,174 @@
+"""The one adapter to Stripe, through the real `stripe` SDK. In dev and tests only the API base, the key and the
+webhook secret differ (the project's Stripe double); the code path is the production one.
+
+Blocking: call it off the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from marketplace.core.exceptions import BadRequest, MarketplaceError, ServiceUnavailable
+
+WEBHOOK_TOLERANCE_S = stripe.Webhook.DEFAULT_TOLERANCE  # 300 s, either way of now
+
+
+class PaymentProviderError(MarketplaceError):
+    """The payment provider refused the request."""
+
+    status_code = 502
+    code = "payment_provider_error"
+
+
+class PaymentProviderUnavailable(ServiceUnavailable):
+    """The payment provider is unreachable; nothing was changed."""
+
+    code = "payment_provider_unavailable"
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str | None
+    status: str
+    payment_status: str
+    amount_total: int | None
+    currency: str | None
+    payment_intent: str | None
+    expires_at: datetime | None
+    client_reference_id: str | None
+    metadata: dict[str, str]
+
+    @classmethod
+    def from_stripe(cls, obj: Any) -> "CheckoutSession":
+        data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+        pi = data.get("payment_intent")
+        if isinstance(pi, dict):
+            pi = pi.get("id")
+        expires = data.get("expires_at")
+        return cls(
+            id=data["id"],
+            url=data.get("url"),
+            status=data.get("status") or "",
+            payment_status=data.get("payment_status") or "",
+            amount_total=data.get("amount_total"),
+            currency=data.get("currency"),
+            payment_intent=pi,
+            expires_at=datetime.fromtimestamp(expires, UTC) if expires else None,
+            client_reference_id=data.get("client_reference_id"),
+            metadata=dict(data.get("metadata") or {}),
+        )
+
+
+def _signed_at(header: str) -> int | None:
+    """The `t=` timestamp of a Stripe-Signature header (as the SDK reads it), or None."""
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class StripeGateway:
+    def __init__(self, *, api_key: str, api_base: str, webhook_secret: str, max_network_retries: int = 2) -> None:
+        self._client = stripe.StripeClient(
+            api_key, base_addresses={"api": api_base.rstrip("/")}, max_network_retries=max_network_retries
+        )
+        self._webhook_secret = webhook_secret
+        self.api_base = api_base
+
+    def create_checkout_session(
+        self,
+        *,
+        purchase_id: int,
+        work_id: int,
+        title: str,
+        description: str,
+        image_url: str | None,
+        amount_cents: int,
+        currency: str,
+        customer_email: str,
+        success_url: str,
+        cancel_url: str,
+        expires_at: datetime,
+    ) -> CheckoutSession:
+        product: dict[str, Any] = {"name": title[:250]}
+        if description:
+            product["description"] = description[:500]
+        if image_url:
+            product["images"] = [image_url]
+        params = {
+            "mode": "payment",
+            "line_items": [{
+                "quantity": 1,
+                "price_data": {"currency": currency.lower(), "unit_amount": amount_cents, "product_data": product},
+            }],
+            "client_reference_id": str(purchase_id),
+            "metadata": {"purchase_id": str(purchase_id), "work_id": str(work_id)},
+            "payment_intent_data": {"metadata": {"purchase_id": str(purchase_id), "work_id": str(work_id)}},
+            "customer_email": customer_email,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "expires_at": int(expires_at.timestamp()),
+        }
+        return CheckoutSession.from_stripe(self._call(
+            lambda: self._client.v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": f"checkout-purchase-{purchase_id}"})))
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
+        return CheckoutSession.from_stripe(self._call(lambda: self._client.v1.checkout.sessions.retrieve(session_id)))
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        return CheckoutSession.from_stripe(self._call(lambda: self._client.v1.checkout.sessions.expire(session_id)))
+
+    def refund(self, *, purchase_id: int, payment_intent: str, reason: str) -> str:
+        """Refund in full, idempotently (one refund per purchase, whatever the retries). Returns the refund id."""
+        refund = self._call(lambda: self._client.v1.refunds.create(
+            params={"payment_intent": payment_intent, "metadata": {"purchase_id": str(purchase_id),
+                                                                   "reason": reason[:450]}},
+            options={"idempotency_key": f"refund-purchase-{purchase_id}"},
+        ))
+        return refund.id
+
+    def construct_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        """Verify the Stripe-Signature over the raw body, signed within 300 s of now (before or after), and return
+        the event as a dict.
+
+        The SDK's own check (what `stripe.Webhook.construct_event` runs first; it refuses only timestamps too far in
+        the past, so a signature dated in the future would stay replayable until then), the same tolerance ahead of
+        now, then plain JSON: the handler reads the event as a dict, and building the SDK's object tree only to turn
+        it back cost more than the rest."""
+        if not signature:
+            raise BadRequest("Missing Stripe-Signature header")
+        try:
+            stripe.WebhookSignature.verify_header(payload, signature, self._webhook_secret, WEBHOOK_TOLERANCE_S)
+            signed_at = _signed_at(signature)
+            if signed_at is None or abs(time.time() - signed_at) > WEBHOOK_TOLERANCE_S:
+                raise stripe.SignatureVerificationError(
+                    f"Timestamp outside the tolerance zone ({signed_at})", signature, payload)
+            event = json.loads(payload)
+        except stripe.SignatureVerificationError as exc:
+            raise BadRequest(f"Invalid Stripe signature: {exc.user_message or 'verification failed'}") from None
+        except ValueError:
+            raise BadRequest("Invalid webhook payload") from None
+        if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+            raise BadRequest("Invalid webhook payload: not a Stripe event")
+        return event
+
+    @staticmethod
+    def _call(fn):
+        try:
+            return fn()
+        except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+            raise PaymentProviderUnavailable(f"Stripe is unreachable: {exc.user_message or exc}") from exc
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(f"Stripe refused the request: {exc.user_message or exc}") from exc

@@ -1,0 +1,151 @@
+"""Minting: the metadata a token points to, the mint request that queues exactly one mint job, and the changes the
+chain watcher makes when the chain no longer holds a mint. The mint worker (worker.py) sends the jobs.
+
+Owns the `mint_job` table; a work's own state changes go through the catalog service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from marketplace.accounts.models import Account
+from marketplace.catalog import service as catalog_service
+from marketplace.catalog.models import Work, WorkStatus
+from marketplace.catalog.schemas import LICENSE_URLS
+from marketplace.core.db import utcnow
+from marketplace.core.exceptions import Conflict, InvalidInput
+from marketplace.integrations.chain.client import ChainClient
+from marketplace.integrations.ipfs.client import IpfsClient, raw_cid_digest
+from marketplace.jobs import runner
+from marketplace.minting.models import MintJob, MintJobStatus
+
+log = logging.getLogger(__name__)
+
+MINT_WORKER = "mint"  # the kind of the worker that sends mint jobs (worker.MintWorker)
+MAX_METADATA_BYTES = 256 * 1024  # one raw IPFS block: the contract rebuilds the CID from its sha2-256 digest
+
+
+def build_metadata(*, work: Work, creator: Account, public_base_url: str) -> dict:
+    """ERC-721 metadata JSON (name, description, image / animation_url, attributes), plus our properties."""
+    media_uri = f"ipfs://{work.media_cid}"
+    metadata: dict = {
+        "name": work.title,
+        "description": work.description,
+        "external_url": f"{public_base_url.rstrip('/')}/works/{work.id}",
+        "attributes": [
+            {"trait_type": "Discipline", "value": work.discipline},
+            {"trait_type": "Creator", "value": creator.display_name},
+            {"trait_type": "License", "value": work.license},
+            {"trait_type": "Royalty", "value": work.royalty_bps / 100, "display_type": "boost_percentage"},
+            {"trait_type": "Media type", "value": work.media_mime},
+        ],
+        "properties": {
+            "work_id": work.id,
+            "creators": [{"name": creator.display_name, "address": creator.wallet_address, "share_bps": 10000}],
+            "license": {"id": work.license, "url": LICENSE_URLS.get(work.license)},
+            "royalty_bps": work.royalty_bps,
+            "media": {
+                "uri": media_uri,
+                "mime_type": work.media_mime,
+                "kind": work.media_kind,
+                "size": work.media_size,
+                "sha256": work.media_sha256,
+            },
+        },
+    }
+    if work.media_kind == "image":
+        metadata["image"] = media_uri
+    else:
+        if work.thumbnail_cid:
+            metadata["image"] = f"ipfs://{work.thumbnail_cid}"
+        if work.media_kind in ("audio", "video", "model"):
+            metadata["animation_url"] = media_uri
+    return metadata
+
+
+def canonical_json(data: dict) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def request_mint(
+    *, session: Session, work: Work, creator: Account, ipfs: IpfsClient, chain: ChainClient, public_base_url: str
+) -> Work:
+    """Pin the metadata and queue exactly one mint job. Idempotent: a repeated request changes nothing."""
+    if work.status == WorkStatus.minting:
+        return work
+    if work.status == WorkStatus.minted:
+        raise Conflict("This work is already minted")
+    owner = creator.wallet_address
+    if not owner:
+        raise InvalidInput("The creator has no wallet address")
+    chain.ping()  # 503 before anything changes when the chain is down
+
+    if work.metadata_cid is None:
+        payload = canonical_json(build_metadata(work=work, creator=creator, public_base_url=public_base_url))
+        if len(payload) > MAX_METADATA_BYTES:
+            raise InvalidInput("The work's metadata is too large (shorten the description)")
+        metadata_cid = ipfs.add_bytes(payload)
+        digest = raw_cid_digest(metadata_cid)
+        if digest != hashlib.sha256(payload).digest():  # the token id must be the metadata's sha2-256
+            raise InvalidInput("IPFS returned a CID that does not match the metadata bytes")
+    else:
+        metadata_cid = work.metadata_cid
+        digest = raw_cid_digest(metadata_cid)
+    token_id = int.from_bytes(digest, "big")
+
+    if not catalog_service.mark_minting(session, work_id=work.id, metadata_cid=metadata_cid, token_id=token_id):
+        session.rollback()  # someone else got there first
+        session.refresh(work)
+        if work.status == WorkStatus.minted:
+            raise Conflict("This work is already minted")
+        return work
+    job = session.exec(select(MintJob).where(MintJob.work_id == work.id)).first()
+    if job is None:
+        job = MintJob(work_id=work.id, to_address=owner, metadata_digest="0x" + digest.hex(),
+                      royalty_receiver=creator.wallet_address, royalty_bps=work.royalty_bps)
+    else:  # a failed job gets a fresh start
+        job.status = MintJobStatus.pending
+        job.attempts = 0
+        job.last_error = None
+        job.claimed_by = None
+        job.claimed_until = None
+        job.updated_at = utcnow()
+    session.add(job)
+    session.commit()
+    session.refresh(work)
+    runner.wake(MINT_WORKER)
+    return work
+
+
+# ------------------------------------------------------------------- the chain watcher's changes (chainwatch)
+def record_mint_block(session: Session, *, job_ids: list[int], block_number: int, block_hash: str | None,
+                      tx_hash: str, moved_work_ids: list[int] = ()) -> None:
+    """Where confirmed mints are on chain (re-verified until deep enough). moved_work_ids: works whose mint is now
+    in another transaction than the one recorded (a reorg re-included it elsewhere)."""
+    session.exec(update(MintJob).where(col(MintJob.id).in_(job_ids), MintJob.status == MintJobStatus.confirmed)
+                 .values(block_number=block_number, block_hash=block_hash, tx_hash=tx_hash))
+    catalog_service.record_mint_moved(session, work_ids=moved_work_ids, tx_hash=tx_hash)
+
+
+def return_to_minting(session: Session, *, job_id: int, work_id: int, tx_hash: str | None, reason: str) -> bool:
+    """The chain no longer holds this work's token: the work is `minting` again and its job `pending` (fresh
+    attempts), so the worker mints it again. Never twice: the token id is the metadata digest and mintBatch skips
+    ids that exist. Guarded on the confirmation it undoes. True when this call made the change."""
+    now = utcnow()
+    job_tx = MintJob.tx_hash == tx_hash if tx_hash else col(MintJob.tx_hash).is_(None)
+    moved = session.exec(
+        update(MintJob).where(MintJob.id == job_id, MintJob.status == MintJobStatus.confirmed, job_tx)
+        .values(status=MintJobStatus.pending, tx_hash=None, nonce=None, attempts=0, submitted_at=None,
+                block_number=None, block_hash=None, claimed_by=None, claimed_until=None, last_error=reason[:500],
+                updated_at=now)
+    ).rowcount
+    if not moved:
+        return False
+    catalog_service.return_to_minting(session, work_id=work_id)
+    log.warning("work %s: its token is gone from the chain; minting it again", work_id)
+    return True

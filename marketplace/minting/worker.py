@@ -1,0 +1,298 @@
+"""The mint worker: turns pending mint jobs into tokens, in batches, exactly once.
+
+Exactly once rests on three things:
+- the token id is the sha2-256 digest of the work's metadata, and the contract's mintBatch skips ids that exist,
+  so re-sending a batch can never mint a token twice;
+- a job's transaction hash is written to the database *before* the transaction is sent (write-ahead), so after a
+  crash the worker finds the transaction (receipt) or finds the token on chain (Transfer log) and settles the job;
+- claims and state changes are guarded updates (`... WHERE status = 'pending'`), so several workers may run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict, deque
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from marketplace.catalog import service as catalog_service
+from marketplace.core.db import get_engine, utcnow
+from marketplace.core.exceptions import MarketplaceError
+from marketplace.integrations.chain.client import ChainClient, Minted, MintRequest, PreparedTx, TxReceipt
+from marketplace.jobs.runner import BackgroundWorker
+from marketplace.minting.models import MintJob, MintJobStatus
+from marketplace.minting.service import MINT_WORKER
+
+log = logging.getLogger(__name__)
+
+MAX_BATCHES_PER_ROUND = 16  # batches one submit_batch may send before run_once reconciles again
+
+
+class MintWorker(BackgroundWorker):
+    kind = MINT_WORKER
+    chain_gate = None  # a ChainWatcher (services wire it): no chain writes until it says the chain is ours
+    _force_reconcile = False
+
+    def __init__(
+        self,
+        *,
+        chain: ChainClient,
+        pipeline_depth: int = 4,
+        **settings,
+    ) -> None:
+        """pipeline_depth: mint transactions in flight at once (1: each batch is mined before the next is
+        signed); the setting MINT_PIPELINE_DEPTH."""
+        super().__init__(**settings)  # batch_size, max_attempts, lease_s, ...: see BackgroundWorker
+        self.chain = chain
+        self.pipeline_depth = max(1, pipeline_depth)
+
+    def run_once(self) -> int:
+        """Reconcile what was submitted, then submit one batch. Returns how many jobs moved."""
+        if self.chain_gate is not None and not self.chain_gate.writable:
+            return 0  # the chain is not checked yet, unreachable, or another chain
+        force, self._force_reconcile = self._force_reconcile, False
+        moved = self.reconcile_submitted(force=force)
+        moved += self.submit_batch()
+        return moved
+
+    def chain_moved(self) -> None:
+        """The chain watcher saw a rewind or an outage: the node's mempool may be gone, so submitted transactions
+        it no longer knows count as lost at once (not after stale_submit)."""
+        self._force_reconcile = True
+        self.wake()
+
+    def reconcile_submitted(self, *, force: bool = False) -> int:
+        """Settle submitted jobs from their receipts, or, for transactions the node no longer knows, from the chain."""
+        with Session(get_engine(), expire_on_commit=False) as session:
+            jobs = session.exec(select(MintJob).where(MintJob.status == MintJobStatus.submitted)).all()
+        by_tx: dict[str, list[MintJob]] = {}
+        for job in jobs:
+            by_tx.setdefault(job.tx_hash or "", []).append(job)
+        moved = 0
+        now = utcnow()
+        for tx_hash, group in by_tx.items():
+            receipt = self.chain.get_receipt(tx_hash) if tx_hash else None
+            if receipt is not None:
+                moved += self._settle(group, receipt)
+                continue
+            stale = all(j.submitted_at is None or now - j.submitted_at > self.stale_submit for j in group)
+            if not (force or stale):
+                continue
+            if tx_hash and self.chain.tx_known(tx_hash):
+                continue  # still in the mempool
+            moved += self._settle(group, None)
+        return moved
+
+    def submit_batch(self) -> int:
+        """Claim, sign, write ahead and send batches, keeping up to `pipeline_depth` transactions in flight: the
+        next batch is signed, recorded and sent while the previous one is being mined. A round ends when no job is
+        left to claim (or after MAX_BATCHES_PER_ROUND batches, so reconcile_submitted runs now and then); nothing
+        is in flight when it returns. The batches whose receipts show every token minted settle together, every
+        `pipeline_depth` receipts and at the end of the round, in one database transaction each (_confirm); any
+        other receipt settles through _settle.
+
+        An exception (or a crash) leaves the batches in flight, and those mined but not yet settled, as
+        `submitted` rows with their hashes, written before they were sent: reconcile_submitted settles them from
+        their receipts or from the chain. Returns the jobs moved."""
+        moved = 0
+        in_flight: deque[tuple[list[MintJob], PreparedTx]] = deque()
+        confirmed: list[tuple[MintJob, Minted]] = []
+        awaited = 0
+        for _ in range(MAX_BATCHES_PER_ROUND):
+            claimed = self._claim_and_write_ahead()
+            if claimed is None:
+                break
+            jobs, prepared = claimed
+            moved += len(jobs)
+            try:
+                self.chain.send(prepared)
+            except MarketplaceError as exc:
+                log.warning("mint batch %s not accepted: %s", prepared.tx_hash, exc.message)
+                self._retry_or_fail(jobs, exc.message)
+                break  # do not spin on a node that refuses; what is in flight settles below
+            in_flight.append((jobs, prepared))
+            if len(in_flight) >= self.pipeline_depth:
+                confirmed += self._await(*in_flight.popleft())
+                awaited += 1
+                if awaited % self.pipeline_depth == 0:  # settle every pipeline_depth receipts, not only at the end
+                    confirmed = self._confirm_all(confirmed)
+            if len(jobs) < self.batch_size:
+                break  # the queue is empty: settle what is in flight rather than ask again
+        while in_flight:
+            confirmed += self._await(*in_flight.popleft())
+        self._confirm_all(confirmed)
+        return moved
+
+    def _confirm_all(self, confirmed: list[tuple[MintJob, Minted]]) -> list[tuple[MintJob, Minted]]:
+        if confirmed:
+            self._confirm(confirmed)
+        return []
+
+    def _await(self, jobs: list[MintJob], prepared: PreparedTx) -> list[tuple[MintJob, Minted]]:
+        """Wait for a batch's receipt. Every token minted by it: the (job, mint) pairs, for _confirm. Otherwise the
+        batch settles now through _settle (reverted, or tokens minted earlier: it asks the chain), or, without a
+        receipt in time, later through reconcile_submitted."""
+        receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
+        if receipt is None:
+            return []
+        minted = {m.token_id: m for m in receipt.minted}
+        pairs = [(job, minted.get(int(job.metadata_digest, 16))) for job in jobs]
+        if receipt.status == 1 and all(m is not None for _, m in pairs):
+            return pairs
+        self._settle(jobs, receipt)
+        return []
+
+    def _claim_and_write_ahead(self) -> tuple[list[MintJob], PreparedTx] | None:
+        """Claim up to batch_size pending jobs (oldest first, for a lease), sign one mintBatch for them and record
+        its hash on every job, in one database transaction: when it commits, the hash is durable before the
+        transaction can exist anywhere (write-ahead); when anything fails first, nothing was claimed.
+
+        The claim reads the oldest claimable ids, then takes them with a guarded UPDATE ... RETURNING (as the
+        delivery worker's) that re-checks each: the rows stay locked until the commit (PostgreSQL: a concurrent
+        claim waits for them, then re-checks and leaves them out; SQLite: the one writer), so no job is taken
+        twice. Nothing inside asks the node: the fees and the signer's nonce are read
+        before the transaction opens (so a hung node never holds SQLite's write lock). Returns the jobs as the
+        write-ahead left them (rows of mint_job, with the attributes of MintJob) and the signed transaction."""
+        now = utcnow()
+        claimable = (MintJob.status == MintJobStatus.pending) & or_(
+            col(MintJob.claimed_until).is_(None), col(MintJob.claimed_until) < now
+        )
+        jobs_t = MintJob.__table__
+        with Session(get_engine()) as session:  # an idle worker asks the node nothing
+            if session.scalars(select(MintJob.id).where(claimable).limit(1)).first() is None:
+                return None
+        fees = self.chain.fees()
+        self.chain.chain_id()
+        self.chain.signer.prime()
+        with Session(get_engine()) as session:
+            # read first: an idle worker never takes SQLite's write lock (the webhooks' commits queue behind it)
+            candidates = list(session.scalars(
+                select(MintJob.id).where(claimable).order_by(MintJob.id).limit(self.batch_size)).all())
+            if not candidates:
+                return None
+            # plain rows, not ORM objects (loading 50 MintJob objects cost more than the SQL)
+            claimed = sorted(session.execute(
+                update(jobs_t).where(jobs_t.c.id.in_(candidates), claimable)
+                .values(claimed_by=self.name, claimed_until=now + self.lease)
+                .returning(jobs_t.c.id, jobs_t.c.to_address, jobs_t.c.metadata_digest, jobs_t.c.royalty_receiver,
+                           jobs_t.c.royalty_bps)).all(), key=lambda j: j.id)
+            if not claimed:
+                session.rollback()
+                return None
+            ids = [j.id for j in claimed]
+            requests = [
+                MintRequest(
+                    to=j.to_address,
+                    metadata_digest=bytes.fromhex(j.metadata_digest.removeprefix("0x")),
+                    royalty_receiver=j.royalty_receiver,
+                    royalty_bps=j.royalty_bps,
+                )
+                for j in claimed
+            ]
+            try:
+                prepared = self.chain.prepare_mint_batch(requests, fees=fees)
+            except MarketplaceError as exc:
+                session.rollback()
+                self._record_error(ids, str(exc))
+                raise
+            try:
+                jobs = sorted(session.execute(
+                    update(jobs_t)
+                    .where(jobs_t.c.id.in_(ids))
+                    .values(status=MintJobStatus.submitted.value, tx_hash=prepared.tx_hash, nonce=prepared.nonce,
+                            submitted_at=now, attempts=jobs_t.c.attempts + 1, updated_at=now)
+                    .returning(*jobs_t.c)).all(), key=lambda j: j.id)
+                session.commit()
+            except BaseException:
+                self.chain.signer.resync()  # its nonce was consumed by a transaction that will never be sent
+                raise
+        return jobs, prepared
+
+    # ------------------------------------------------------------ helpers
+    def _record_error(self, ids: list[int], error: str) -> None:
+        """Why a claim was given back (the claim itself was rolled back): on the jobs still pending."""
+        table = MintJob.__table__
+        with Session(get_engine()) as session:
+            session.execute(
+                update(table)
+                .where(table.c.id.in_(ids), table.c.status == MintJobStatus.pending.value)
+                .values(last_error=error[:500], updated_at=utcnow())
+            )
+            session.commit()
+
+    def _settle(self, jobs: list[MintJob], receipt: TxReceipt | None) -> int:
+        minted = {m.token_id: m for m in (receipt.minted if receipt else [])}
+        confirmed: list[tuple[MintJob, Minted]] = []
+        retry: list[MintJob] = []
+        for job in jobs:
+            token_id = int(job.metadata_digest, 16)
+            found: Minted | None = minted.get(token_id)
+            if found is None:
+                found = self.chain.find_mint(token_id)  # minted by an earlier attempt?
+            if found is not None:
+                confirmed.append((job, found))
+            else:
+                retry.append(job)
+        if confirmed:
+            self._confirm(confirmed)
+        if receipt is None:
+            self.chain.signer.resync()  # a lost transaction leaves a nonce gap: re-read the pending count
+        if retry:
+            reason = "transaction reverted" if receipt is not None and receipt.status != 1 else "transaction lost"
+            self._retry_or_fail(retry, reason)
+        return len(jobs)
+
+    def _confirm(self, confirmed: list[tuple[MintJob, Minted]]) -> None:
+        """Settle a whole batch in one database transaction, set-based: one guarded UPDATE of the jobs per
+        transaction hash and one of the works per (owner, transaction) -- normally one of each for a batch -- so a
+        confirmed job is never confirmed again and a work already minted keeps its record. Every minted token of
+        a group shares its transaction, so its block: a block number column would be set in the works' UPDATE
+        from `minted.block_number` (the receipt's)."""
+        now = utcnow()
+        chain_id = self.chain.chain_id()
+        jobs_by_tx: dict[str, list[int]] = defaultdict(list)
+        works_by_mint: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for job, minted in confirmed:
+            jobs_by_tx[minted.tx_hash].append(job.id)
+            works_by_mint[(minted.to, minted.tx_hash)].append(job.work_id)
+        jobs = MintJob.__table__
+        with Session(get_engine()) as session:
+            done = 0
+            for tx_hash, job_ids in jobs_by_tx.items():
+                done += session.execute(
+                    update(jobs)
+                    .where(jobs.c.id.in_(job_ids), jobs.c.status != MintJobStatus.confirmed.value)
+                    .values(status=MintJobStatus.confirmed.value, tx_hash=tx_hash, claimed_by=None,
+                            claimed_until=None, last_error=None, updated_at=now)
+                ).rowcount
+            for (owner, tx_hash), work_ids in works_by_mint.items():
+                catalog_service.record_minted(session, work_ids=work_ids, owner=owner, tx_hash=tx_hash,
+                                              contract_address=self.chain.contract_address, chain_id=chain_id,
+                                              now=now)
+            session.commit()
+        if done:
+            log.info("minted %d work(s) in %s", done, confirmed[0][1].tx_hash)
+
+    def _retry_or_fail(self, jobs: list[MintJob], reason: str) -> None:
+        now = utcnow()
+        with Session(get_engine()) as session:
+            for job in jobs:
+                attempts = session.get(MintJob, job.id).attempts
+                if attempts >= self.max_attempts:
+                    session.exec(
+                        update(MintJob)
+                        .where(MintJob.id == job.id, MintJob.status != MintJobStatus.confirmed)
+                        .values(status=MintJobStatus.failed, last_error=reason[:500], claimed_by=None,
+                                claimed_until=None, updated_at=now)
+                    )
+                    catalog_service.mark_mint_failed(
+                        session, work_id=job.work_id, error=f"Minting failed after {attempts} attempts: {reason}")
+                else:
+                    session.exec(
+                        update(MintJob)
+                        .where(MintJob.id == job.id, MintJob.status != MintJobStatus.confirmed)
+                        .values(status=MintJobStatus.pending, last_error=reason[:500], claimed_by=None,
+                                claimed_until=None, updated_at=now)
+                    )
+            session.commit()

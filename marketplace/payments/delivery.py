@@ -1,0 +1,456 @@
+"""The delivery worker: paid purchases -> the token owned by the buyer's wallet, exactly once; owed refunds -> Stripe.
+
+Same discipline as minting: claims are guarded updates with a lease; a delivery's transaction hash is written before
+the transaction is sent; after a crash the worker settles from the receipt, or from the chain itself (`ownerOf`),
+and only then tries again. Tokens move out of the creator's custodial wallet (key derived on demand from
+WALLET_SECRET). A wallet's first delivery is its own `transferBatch` (the platform tops it up with gas money first),
+after which it approves the platform signer as its operator: from then on the sales claimed together, of any number
+of sellers, go in one `transferBatch` the platform signs and pays for. See deliver_batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from marketplace.accounts import wallets
+from marketplace.catalog.models import Work, WorkStatus
+from marketplace.core.db import get_engine, utcnow
+from marketplace.core.exceptions import MarketplaceError, ServiceUnavailable
+from marketplace.integrations.chain.client import APPROVAL_GAS, ChainClient, PreparedTx, Signer, TxReceipt, transfer_gas
+from marketplace.integrations.stripe.gateway import PaymentProviderError, StripeGateway
+from marketplace.jobs.runner import BackgroundWorker, nonce_freed_on_error
+from marketplace.payments import service as payments_service
+from marketplace.payments.models import Purchase, PurchaseStatus
+from marketplace.payments.webhooks import DELIVERY_WORKER
+
+log = logging.getLogger(__name__)
+
+
+HOLD_S = 1.0  # a purchase whose token is not on chain (yet) is looked at again after this long
+
+
+class DeliveryWorker(BackgroundWorker):
+    kind = DELIVERY_WORKER
+    chain_gate = None  # a ChainWatcher (services wire it): no chain writes until it says the chain is ours
+    _force_reconcile = False
+    _forget_chain = False
+
+    def __init__(
+        self,
+        *,
+        chain: ChainClient,
+        gateway: StripeGateway,
+        wallet_secret: str,
+        fee_bps: int,
+        gas_topup_wei: int = 10**16,
+        **settings,
+    ) -> None:
+        super().__init__(**settings)  # batch_size, max_attempts, lease_s, ...: see BackgroundWorker
+        self.chain = chain
+        self.gateway = gateway
+        self._wallet_secret = wallet_secret
+        self.fee_bps = fee_bps
+        self.gas_topup_wei = gas_topup_wei
+        # wei each custody wallet can still spend: its balance when last read, minus the most the transactions
+        # sent since can cost (gas limit x fee cap), so never more than it really has; saves a read per batch
+        self._gas_budget: dict[str, int] = {}
+        self._custody: dict[int, Signer] = {}  # creator id -> custody wallet signer (the key derivation costs)
+        self._operator_ok: set[str] = set()  # custody wallets that approved the platform signer as operator
+        self._approval_sent: set[str] = set()  # ... and those whose approval is on its way
+
+    def run_once(self) -> int:
+        if self.chain_gate is not None and not self.chain_gate.writable:
+            return self.refund_owed()  # refunds need Stripe, not the chain
+        if self._forget_chain:
+            self._forget_chain = False
+            self._gas_budget.clear()
+            self._operator_ok.clear()
+            self._approval_sent.clear()
+        force, self._force_reconcile = self._force_reconcile, False
+        try:
+            return self.reconcile_submitted(force=force) + self.deliver_batch() + self.refund_owed()
+        except Exception:
+            self._release_unsent()  # e.g. the chain went away mid-batch: let the claims go now, not at lease end
+            raise
+
+    def chain_moved(self) -> None:
+        """The chain watcher saw a rewind or an outage: balances and operator approvals read before may be gone,
+        and so may the node's mempool (submitted transactions it no longer knows count as lost at once)."""
+        self._forget_chain = True
+        self._force_reconcile = True
+        self.wake()
+
+    # ------------------------------------------------------------ delivery
+    def deliver_batch(self) -> int:
+        """Claim paid purchases and send them in as few transactions as the custody wallets allow:
+
+        - the sales of every seller whose custody wallet approved the platform signer as operator: one shared
+          `transferBatch`, signed (and paid for) by the platform;
+        - each other seller's sales: one `transferBatch` from its custody wallet, followed once by that wallet's
+          approval of the operator, so its next sales join the shared transaction;
+        - a retried purchase alone, from the custody wallet, so one sale that made a batch revert (say, a buyer
+          contract that refuses tokens) cannot hold the others back.
+
+        One move is a plain `safeTransferFrom`."""
+        purchases = self._claim()
+        if not purchases:
+            return 0
+        with Session(get_engine(), expire_on_commit=False) as session:
+            works = {w.id: w for w in session.exec(
+                select(Work).where(col(Work.id).in_({p.work_id for p in purchases}))).all()}
+        purchases = self._hold_unminted(purchases, works)
+        if not purchases:
+            return 0
+        shared: list[Purchase] = []
+        by_seller: dict[int, list[Purchase]] = {}
+        retries: list[list[Purchase]] = []
+        may_move: dict[int, bool] = {}  # per seller, asked once per batch
+        for purchase in purchases:
+            work = works[purchase.work_id]
+            if work.creator_id not in may_move:
+                may_move[work.creator_id] = self._operator_may_move(self._seller_signer(work).address)
+            if purchase.delivery_attempts > 0:
+                retries.append([purchase])
+            elif may_move[work.creator_id]:
+                shared.append(purchase)
+            else:
+                by_seller.setdefault(work.creator_id, []).append(purchase)
+        own_groups = list(by_seller.values()) + retries
+        gas_by_seller: dict[int, int] = {}
+        for group in own_groups:
+            seller = works[group[0].work_id].creator_id
+            gas_by_seller[seller] = gas_by_seller.get(seller, 0) + transfer_gas(len(group))
+        for seller, group in by_seller.items():
+            if self._seller_signer(works[group[0].work_id]).address not in self._approval_sent:
+                gas_by_seller[seller] += APPROVAL_GAS
+        groups = ([(shared, self.chain.signer)] if shared else []) + [(g, None) for g in own_groups]
+
+        sent: list[tuple[list[Purchase], PreparedTx]] = []
+        funded: set[int] = set()
+        try:
+            for group, operator in groups:
+                seller = works[group[0].work_id].creator_id
+                try:
+                    signer = operator
+                    if signer is None:  # the seller's own custody wallet signs and pays
+                        signer = self._seller_signer(works[group[0].work_id])
+                        if seller not in funded:  # gas money once per seller and batch
+                            self._ensure_gas(signer.address, gas=gas_by_seller[seller])
+                            funded.add(seller)
+                    prepared = self._start_delivery(group, works, signer)
+                    if prepared is not None and operator is None and group[0].delivery_attempts == 0:
+                        self._approve_operator(signer)
+                except ServiceUnavailable as exc:
+                    log.warning("delivery of purchase(s) %s postponed: %s", _ids(group), exc.message)
+                    self._release([p.id for p in group])
+                    continue
+                except MarketplaceError as exc:
+                    for purchase in group:
+                        self._retry_or_refund(purchase.id, exc.message)
+                    continue
+                except Exception as exc:  # never strand the rest of the batch
+                    log.exception("delivery of purchase(s) %s failed", _ids(group))
+                    for purchase in group:
+                        self._retry_or_refund(purchase.id, f"unexpected error: {exc}")
+                    continue
+                if prepared is not None:
+                    sent.append((group, prepared))
+        finally:
+            mined: list[tuple[Purchase, Work, TxReceipt]] = []
+            for group, prepared in sent:
+                try:
+                    receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
+                except Exception:  # reconcile_submitted settles it later
+                    log.exception("waiting for the delivery of purchase(s) %s failed", _ids(group))
+                    continue
+                if receipt is not None:
+                    mined.extend((purchase, works[purchase.work_id], receipt) for purchase in group)
+            self._settle_many(mined)
+        return len(purchases)
+
+    def _operator_may_move(self, custody: str) -> bool:
+        """Has this custody wallet approved the platform signer as its operator? (Asked of the chain until yes.)"""
+        if custody in self._operator_ok:
+            return True
+        if self.chain.is_operator(custody, self.chain.signer.address):
+            self._operator_ok.add(custody)
+            return True
+        return False
+
+    def _approve_operator(self, signer: Signer) -> None:
+        """Once per custody wallet, right after its own delivery: approve the platform signer as operator, so its
+        later sales go in the shared transaction. Best effort: without it the wallet keeps signing its own."""
+        if signer.address in self._approval_sent or signer.address in self._operator_ok:
+            return
+        try:
+            self.chain.send(self.chain.prepare_set_operator(signer, self.chain.signer.address), signer=signer)
+        except MarketplaceError as exc:
+            log.warning("custody wallet %s could not approve the platform operator: %s", signer.address, exc.message)
+            return
+        self._approval_sent.add(signer.address)
+
+    def _settle_many(self, mined: list[tuple[Purchase, Work, TxReceipt]]) -> None:
+        """Deliveries whose receipt shows the transfer to the buyer settle together, in one transaction; the rest
+        one by one through _settle (which asks the chain)."""
+        done, others = [], []
+        for purchase, work, receipt in mined:
+            token_id = int(work.token_id)
+            if receipt.status == 1 and any(
+                    t.token_id == token_id and t.to == purchase.wallet_address for t in receipt.transfers):
+                done.append((purchase, work, receipt.tx_hash))
+            else:
+                others.append((purchase, receipt))
+        if done:
+            self._mark_delivered(done)
+        for purchase, receipt in others:
+            try:
+                self._settle(purchase.id, receipt=receipt)
+            except Exception:
+                log.exception("settling delivery of purchase %s failed", purchase.id)
+
+    def _mark_delivered(self, done: list[tuple[Purchase, Work, str | None]]) -> None:
+        """paid -> delivered (guarded, so once), each work's new owner and each sale in the ledger, in one
+        database transaction."""
+        with Session(get_engine(), expire_on_commit=False) as session:
+            moved = set(payments_service.mark_delivered_many(session, done, fee_bps=self.fee_bps, now=utcnow()))
+            session.commit()
+        for purchase, work, tx_hash in done:
+            if purchase.id in moved:
+                log.info("purchase %s delivered: token %s to %s in %s", purchase.id, work.token_id,
+                         purchase.wallet_address, tx_hash)
+
+    def _seller_signer(self, work: Work) -> Signer:
+        """The creator's custody wallet, which holds the work's token until it is sold."""
+        signer = self._custody.get(work.creator_id)
+        if signer is None:
+            key = wallets.custodial_signer(self._wallet_secret, work.creator_id).key
+            signer = self._custody[work.creator_id] = self.chain.signer_for(key)
+        return signer
+
+    def _start_delivery(self, group: list[Purchase], works: dict[int, Work], signer: Signer) -> PreparedTx | None:
+        """Sign one transaction for the group, record it on every purchase (write-ahead), send it. None when
+        nothing was sent (already settled, not deliverable, or the send failed and the purchases were requeued)."""
+        if group[0].delivery_attempts > 0:  # a retry (always alone): the chain may have moved since
+            purchase = group[0]
+            owner = self.chain.owner_of(int(works[purchase.work_id].token_id))
+            if owner == purchase.wallet_address:
+                self._settle(purchase.id, receipt=None)
+                return None
+            if owner is None:  # the token is not on chain: a rewound chain, which the chain watcher sets right
+                self._hold([purchase.id], "The work's token is not on chain: waiting for it to be minted again")
+                return None
+            if owner != signer.address:
+                self._owe_refund(purchase.id, "The work's token is no longer held by the platform's custody wallet")
+                return None
+        prepared = self.chain.prepare_transfer_batch(signer, [
+            (self._seller_signer(works[p.work_id]).address, p.wallet_address, int(works[p.work_id].token_id))
+            for p in group])
+        ids = [p.id for p in group]
+        now = utcnow()
+        with nonce_freed_on_error(signer), Session(get_engine()) as session:
+            recorded = session.exec(update(Purchase).where(
+                col(Purchase.id).in_(ids), Purchase.claimed_by == self.name, Purchase.status == PurchaseStatus.paid,
+                col(Purchase.delivery_tx_hash).is_(None),
+            ).values(delivery_tx_hash=prepared.tx_hash, delivery_nonce=prepared.nonce, delivery_submitted_at=now,
+                     delivery_attempts=Purchase.delivery_attempts + 1, seller_address=signer.address,
+                     updated_at=now)).rowcount
+            session.commit()
+        if recorded != len(ids):
+            # a claim was lost (lease expired, another worker took over): the signed transaction is never sent;
+            # the rows that did record it settle through reconcile_submitted as a lost transaction
+            log.warning("delivery of purchase(s) %s not sent: %d of %d claims held", _ids(group), recorded, len(ids))
+            signer.resync()  # its nonce was consumed by a transaction that will never be sent
+            return None
+        try:
+            self.chain.send(prepared, signer=signer)
+        except MarketplaceError as exc:
+            self._gas_budget.pop(signer.address, None)  # read the balance again next time (insufficient funds?)
+            for purchase_id in ids:
+                self._retry_or_refund(purchase_id, exc.message)
+            return None
+        return prepared
+
+    def _ensure_gas(self, address: str, *, gas: int) -> None:
+        """The custody wallet holds enough ETH for `gas` at today's fee cap, or gets twice that (at least the
+        configured top-up) from the platform signer first. The balance is read only when the budget kept since
+        the last read does not cover it."""
+        needed = gas * self.chain.fees()["maxFeePerGas"]
+        budget = self._gas_budget.get(address)
+        if budget is None or budget < needed:
+            budget = self.chain.eth_balance(address)
+        if budget < needed:
+            value = max(self.gas_topup_wei, 2 * needed)
+            topup = self.chain.prepare_value_transfer(to=address, value_wei=value)
+            self.chain.send(topup)
+            receipt = self.chain.wait_for_receipt(topup.tx_hash, timeout_s=self.receipt_timeout_s)
+            if receipt is None or receipt.status != 1:
+                raise ServiceUnavailable("Could not fund the custody wallet with gas")
+            budget += value
+        self._gas_budget[address] = budget - needed
+
+    def _settle(self, purchase_id: int, *, receipt: TxReceipt | None) -> None:
+        """Delivered (once) when the receipt shows the transfer to the buyer, or the chain shows the buyer owns the
+        token; otherwise retry or refund."""
+        with Session(get_engine(), expire_on_commit=False) as session:
+            purchase = session.get(Purchase, purchase_id)
+            work = session.get(Work, purchase.work_id)
+        token_id = int(work.token_id)
+        tx_hash = None
+        if receipt is not None and receipt.status == 1 and any(
+                t.token_id == token_id and t.to == purchase.wallet_address for t in receipt.transfers):
+            tx_hash = receipt.tx_hash  # the happy path: no further reads
+        elif self.chain.owner_of(token_id) == purchase.wallet_address:
+            transfer = self.chain.find_transfer(token_id, to=purchase.wallet_address)
+            tx_hash = transfer.tx_hash if transfer else purchase.delivery_tx_hash
+        else:
+            reason = "delivery transaction reverted" if receipt is not None and receipt.status != 1 \
+                else "delivery transaction lost"
+            self._retry_or_refund(purchase_id, reason)
+            return
+        self._mark_delivered([(purchase, work, tx_hash)])
+
+    def reconcile_submitted(self, *, force: bool = False) -> int:
+        now = utcnow()
+        with Session(get_engine(), expire_on_commit=False) as session:
+            submitted = session.exec(select(Purchase).where(
+                Purchase.status == PurchaseStatus.paid, col(Purchase.delivery_tx_hash).is_not(None),
+                col(Purchase.refund_reason).is_(None))).all()
+        moved = 0
+        receipts: dict[str, TxReceipt | None] = {}  # the purchases of one batch share their transaction
+        for purchase in submitted:
+            if not force and purchase.claimed_by == self.name and purchase.claimed_until \
+                    and purchase.claimed_until > now and purchase.delivery_submitted_at \
+                    and now - purchase.delivery_submitted_at < self.stale_submit:
+                continue  # ours, in flight
+            if purchase.delivery_tx_hash not in receipts:
+                receipts[purchase.delivery_tx_hash] = self.chain.get_receipt(purchase.delivery_tx_hash)
+            receipt = receipts[purchase.delivery_tx_hash]
+            if receipt is None:
+                stale = purchase.delivery_submitted_at is None or now - purchase.delivery_submitted_at > self.stale_submit
+                if not (stale or force) or self.chain.tx_known(purchase.delivery_tx_hash):
+                    continue
+                if purchase.seller_address:
+                    self.chain.signer_for_address_resync(purchase.seller_address)
+            self._settle(purchase.id, receipt=receipt)
+            moved += 1
+        return moved
+
+    # ------------------------------------------------------------ claims, retries, refunds
+    def _claim(self) -> list[Purchase]:
+        """Take up to batch_size claimable purchases for a lease, oldest first: read their ids, then one guarded
+        UPDATE ... RETURNING (it re-checks the condition on each row, so a concurrent worker never takes a purchase
+        twice). Reading first means an idle worker (woken by every webhook) never takes SQLite's write lock, which
+        the webhooks' own commits would queue behind."""
+        now = utcnow()
+        claimable = (
+            (Purchase.status == PurchaseStatus.paid)
+            & col(Purchase.refund_reason).is_(None)
+            & col(Purchase.delivery_tx_hash).is_(None)
+            & or_(col(Purchase.claimed_until).is_(None), col(Purchase.claimed_until) < now)
+        )
+        oldest = select(Purchase.id).where(claimable).order_by(Purchase.id).limit(self.batch_size)
+        with Session(get_engine(), expire_on_commit=False) as session:
+            candidates = list(session.scalars(oldest).all())
+            if not candidates:
+                return []
+            claimed = list(session.scalars(
+                update(Purchase).where(col(Purchase.id).in_(candidates), claimable)
+                .values(claimed_by=self.name, claimed_until=now + self.lease)
+                .returning(Purchase).execution_options(synchronize_session=False)).all())
+            session.commit()
+        return sorted(claimed, key=lambda p: p.id)
+
+    def _hold_unminted(self, purchases: list[Purchase], works: dict[int, Work]) -> list[Purchase]:
+        """The purchases whose work is minted. One whose work went back to minting (the chain lost its token) waits
+        for it; one whose work could not be minted again is refunded."""
+        ready, waiting = [], []
+        for purchase in purchases:
+            status = works[purchase.work_id].status
+            if status == WorkStatus.minted:
+                ready.append(purchase)
+            elif status == WorkStatus.mint_failed:
+                self._owe_refund(purchase.id, "The work's token was lost by the chain and could not be minted again")
+            else:
+                waiting.append(purchase.id)
+        if waiting:
+            self._hold(waiting, "Waiting for the work to be minted again (the chain lost its token)")
+        return ready
+
+    def _hold(self, purchase_ids: list[int], reason: str) -> None:
+        """Let the claims go, but not claimable again for HOLD_S: nothing to do before the work is on chain."""
+        with Session(get_engine()) as session:
+            session.exec(update(Purchase).where(col(Purchase.id).in_(purchase_ids), Purchase.claimed_by == self.name)
+                         .values(claimed_by=None, claimed_until=utcnow() + timedelta(seconds=HOLD_S),
+                                 last_error=reason[:500]))
+            session.commit()
+
+    def _release_unsent(self) -> None:
+        """Release this worker's claims on purchases with nothing sent yet (no delivery transaction written)."""
+        with Session(get_engine()) as session:
+            session.exec(update(Purchase).where(
+                Purchase.claimed_by == self.name, Purchase.status == PurchaseStatus.paid,
+                col(Purchase.delivery_tx_hash).is_(None)).values(claimed_by=None, claimed_until=None))
+            session.commit()
+
+    def _release(self, purchase_ids: list[int]) -> None:
+        with Session(get_engine()) as session:
+            session.exec(update(Purchase).where(col(Purchase.id).in_(purchase_ids), Purchase.claimed_by == self.name)
+                         .values(claimed_by=None, claimed_until=None))
+            session.commit()
+
+    def _retry_or_refund(self, purchase_id: int, reason: str) -> None:
+        with Session(get_engine(), expire_on_commit=False) as session:
+            purchase = session.get(Purchase, purchase_id)
+            if purchase.delivery_attempts >= self.max_attempts:
+                session.commit()
+                self._owe_refund(purchase_id, f"Delivery failed after {purchase.delivery_attempts} attempts: {reason}")
+                return
+            session.exec(update(Purchase).where(Purchase.id == purchase_id, Purchase.status == PurchaseStatus.paid)
+                         .values(delivery_tx_hash=None, claimed_by=None, claimed_until=None,
+                                 last_error=reason[:500], updated_at=utcnow()))
+            session.commit()
+
+    def _owe_refund(self, purchase_id: int, reason: str) -> None:
+        with Session(get_engine()) as session:
+            payments_service.owe_refund(session, purchase_id, reason)
+            session.commit()
+        log.warning("purchase %s will be refunded: %s", purchase_id, reason)
+
+    def refund_owed(self) -> int:
+        """Refund every purchase that owes one, idempotently (Stripe idempotency key per purchase)."""
+        with Session(get_engine(), expire_on_commit=False) as session:
+            owed = session.exec(select(Purchase).where(
+                col(Purchase.refund_reason).is_not(None), col(Purchase.refund_id).is_(None),
+                col(Purchase.status).in_(("pending", "paid", "expired", "failed")))).all()
+        for purchase in owed:
+            if not purchase.stripe_payment_intent_id:
+                continue
+            try:
+                refund_id = self.gateway.refund(purchase_id=purchase.id, payment_intent=purchase.stripe_payment_intent_id,
+                                                reason=purchase.refund_reason)
+            except PaymentProviderError as exc:
+                # Stripe refused for good: the purchase fails and leaves the refund queue (refund_reason cleared,
+                # the whole story in failure_reason) for a person to look at, instead of asking Stripe forever.
+                with Session(get_engine()) as session:
+                    session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_reason=None))
+                    payments_service.transition(
+                        session, purchase.id, from_=("pending", "paid", "expired", "failed"), to=PurchaseStatus.failed,
+                        failure_reason=f"{purchase.refund_reason} — refund failed: {exc.message}"[:500])
+                    session.commit()
+                continue
+            with Session(get_engine()) as session:
+                session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_id=refund_id))
+                if payments_service.transition(session, purchase.id, from_=("pending", "paid", "expired", "failed"),
+                                               to=PurchaseStatus.refunded, refunded_at=utcnow(),
+                                               claimed_by=None, claimed_until=None):
+                    payments_service.refresh_sale_status(session, purchase.work_id)
+                session.commit()
+        return len(owed)
+
+
+def _ids(purchases: list[Purchase]) -> str:
+    return ", ".join(str(p.id) for p in purchases)
