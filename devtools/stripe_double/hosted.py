@@ -1,8 +1,10 @@
 """The hosted checkout page (`session.url`): what the buyer's browser sees instead of checkout.stripe.com.
 
-Three buttons, as plain HTML forms: Pay (the session completes, 303 to success_url), Decline (the card is
-declined, the page says so, the session stays open) and Cancel (303 to cancel_url, the session stays open).
-`POST /pay/{id}/pay?async=1` pays with a delayed method (SEPA-like): see the README.
+Three buttons, as plain HTML forms: Pay (with the card number typed: Stripe's test cards decide, so 4242 4242 4242
+4242 pays and 4000 0000 0000 9995 is declined for insufficient funds; the session completes, 303 to success_url),
+Decline (4000 0000 0000 0002: the card is declined, the page says so, the session stays open) and Cancel (303 to
+cancel_url, the session stays open). `POST /pay/{id}/pay?async=1` pays with a delayed method (SEPA-like): see the
+README.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from devtools.stripe_double.errors import StripeError
 from devtools.stripe_double.params import format_amount
+from devtools.stripe_double.store import GENERIC_DECLINE, card_outcome
 
 if TYPE_CHECKING:
     from devtools.stripe_double.app import DoubleState
@@ -30,7 +33,9 @@ padding:.15rem .5rem;border-radius:4px;background:#ffe8cc;color:#8a4b00;margin-b
 h1{font-size:1.25rem;margin:.25rem 0 1rem}.item{display:flex;justify-content:space-between;gap:1rem;
 padding:.5rem 0;border-bottom:1px solid #e3e8ee}.item small{display:block;color:#697386}.total{display:flex;
 justify-content:space-between;font-size:1.5rem;font-weight:700;margin:1rem 0}.muted{color:#697386;font-size:.9rem}
-.actions{display:grid;gap:.6rem;margin-top:1.5rem}.actions form{margin:0}button{width:100%;padding:.75rem;
+.actions{display:grid;gap:.6rem;margin-top:1.5rem}.actions form{margin:0}label{display:block;font-size:.9rem;
+font-weight:600;margin-bottom:.25rem}input{width:100%;padding:.65rem;font:inherit;border:1px solid #cfd7df;
+border-radius:6px;margin-bottom:.6rem;letter-spacing:.05em}button{width:100%;padding:.75rem;
 font-size:1rem;font-weight:600;border-radius:6px;border:1px solid #cfd7df;background:#fff;cursor:pointer}
 button.primary{background:#635bff;border-color:#635bff;color:#fff}button.danger{color:#c0123c}
 .alert{padding:.75rem 1rem;border-radius:6px;background:#fde8ec;color:#a0102f;font-weight:600;margin:1rem 0}
@@ -47,7 +52,7 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def render_checkout(view: dict[str, Any], *, alert: str | None = None, notice: str | None = None,
-                    status: int = 200) -> HTMLResponse:
+                    status: int = 200, card: str | None = None) -> HTMLResponse:
     session = view["session"]
     sid = escape(session["id"])
     currency = session["currency"]
@@ -71,11 +76,14 @@ def render_checkout(view: dict[str, Any], *, alert: str | None = None, notice: s
     if session["status"] == "open":
         parts.append(
             '<div class="actions">'
-            f'<form method="post" action="/pay/{sid}/pay"><button class="primary" type="submit">Pay</button></form>'
+            f'<form method="post" action="/pay/{sid}/pay"><label for="card">Card number</label>'
+            f'<input id="card" name="card" inputmode="numeric" autocomplete="cc-number" '
+            f'value="{escape(card or "4242 4242 4242 4242")}"><button class="primary" type="submit">Pay</button></form>'
             f'<form method="post" action="/pay/{sid}/decline"><button class="danger" type="submit">Decline</button>'
             '</form>'
             f'<form method="post" action="/pay/{sid}/cancel"><button type="submit">Cancel</button></form>'
-            '</div><p class="muted">Test card 4242 4242 4242 4242 · Decline simulates 4000 0000 0000 0002.</p>')
+            '</div><p class="muted">Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 9995 has insufficient funds; '
+            'Decline simulates 4000 0000 0000 0002.</p>')
     elif session["status"] == "complete":
         state = "paid" if session["payment_status"] == "paid" else "processing (delayed payment method)"
         parts.append(f'<p class="notice" role="status">This payment is complete: {escape(state)}.</p>')
@@ -108,6 +116,19 @@ async def pay(request: Request, session_id: str) -> Response:
     double: DoubleState = request.app.state.double
     form = await request.form()
     delayed = (request.query_params.get("async") or form.get("async") or "") in ("1", "true", "yes")
+    card = str(form.get("card") or "").strip()
+    if card and not delayed:
+        try:
+            decline = card_outcome(card)
+        except ValueError as exc:  # Checkout refuses it on the page: nothing reaches the API
+            try:
+                return render_checkout(double.store.hosted_view(session_id), alert=str(exc), card=card)
+            except StripeError:
+                return _not_found(session_id)
+        if decline is not None:
+            digits = "".join(card.split())
+            return await _declined(double, session_id, lambda: double.store.decline(session_id, decline,
+                                                                                   last4=digits[-4:]), decline, card)
     return await _act(double, session_id, lambda: double.store.pay(session_id, delayed=delayed),
                       lambda s: RedirectResponse(_success_url(s), status_code=303))
 
@@ -115,9 +136,13 @@ async def pay(request: Request, session_id: str) -> Response:
 @router.post("/pay/{session_id}/decline")
 async def decline(request: Request, session_id: str) -> Response:
     double: DoubleState = request.app.state.double
-    return await _act(double, session_id, lambda: double.store.decline(session_id),
-                      lambda s: render_checkout(double.store.hosted_view(session_id),
-                                                alert="Your card was declined. Try again or use another card."))
+    return await _declined(double, session_id, lambda: double.store.decline(session_id), GENERIC_DECLINE, None)
+
+
+async def _declined(double: DoubleState, session_id: str, action, decline, card: str | None) -> Response:
+    alert = f"{decline.message} Try again or use another card."
+    return await _act(double, session_id, action,
+                      lambda s: render_checkout(double.store.hosted_view(session_id), alert=alert, card=card))
 
 
 @router.post("/pay/{session_id}/cancel")

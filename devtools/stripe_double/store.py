@@ -25,6 +25,53 @@ DEFAULT_EMAIL = "buyer@example.com"
 DEFAULT_NAME = "Test Buyer"
 
 
+@dataclass(frozen=True)
+class Decline:
+    """How Stripe declines one of its test cards: the error `code`, the issuer's `decline_code`, the message."""
+
+    code: str
+    decline_code: str
+    message: str
+
+
+GENERIC_DECLINE = Decline("card_declined", "generic_decline", "Your card was declined.")
+# Stripe's test cards (https://docs.stripe.com/testing#declined-payments): the number decides what happens.
+SUCCEEDING_CARDS = {"4242424242424242", "4000056655665556", "5555555555554444", "2223003122003222",
+                    "378282246310005"}
+DECLINING_CARDS = {
+    "4000000000000002": GENERIC_DECLINE,
+    "4000000000009995": Decline("card_declined", "insufficient_funds", "Your card has insufficient funds."),
+    "4000000000009987": Decline("card_declined", "lost_card", "Your card was declined."),
+    "4000000000009979": Decline("card_declined", "stolen_card", "Your card was declined."),
+    "4000000000000069": Decline("expired_card", "expired_card", "Your card has expired."),
+    "4000000000000127": Decline("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect."),
+    "4000000000000119": Decline("processing_error", "processing_error",
+                                "An error occurred while processing your card. Try again in a little bit."),
+}
+LIVE_CARD_IN_TEST_MODE = Decline(
+    "card_declined", "test_mode_live_card", "Your card was declined. Your request was in test mode, but used a non "
+    "test card. For a list of valid test cards, visit: https://stripe.com/docs/testing.")
+
+
+def card_outcome(number: str) -> Decline | None:
+    """None: the card pays; else how it is declined. Raises ValueError for a number that is not a card number
+    (Checkout says so on the page before anything reaches Stripe's API)."""
+    digits = "".join(ch for ch in number if not ch.isspace())
+    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not _luhn(digits):
+        raise ValueError("Your card number is invalid.")
+    if digits in SUCCEEDING_CARDS:
+        return None
+    return DECLINING_CARDS.get(digits, LIVE_CARD_IN_TEST_MODE)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
 def new_id(prefix: str, length: int = 24) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
@@ -278,17 +325,18 @@ class Store:
             self._emit("checkout.session.completed", session, NO_REQUEST)
             return copy.deepcopy(session)
 
-    def decline(self, session_id: str) -> dict[str, Any]:
-        """The customer's card is declined: a failed charge, the PaymentIntent back to requires_payment_method,
-        `payment_intent.payment_failed`; the session stays open so the customer may try again."""
+    def decline(self, session_id: str, decline: Decline = GENERIC_DECLINE, *, last4: str = "0002") -> dict[str, Any]:
+        """The customer's card is declined: a failed charge, the PaymentIntent back to requires_payment_method with
+        the decline as its `last_payment_error` (type card_error), `payment_intent.payment_failed`; the session
+        stays open so the customer may try again."""
         with self._lock:
             session = self._open_session(session_id)
             pi = self._payment_intent_for(session)
             charge = self._new_charge(pi, method="card", status="failed", email=session["customer_email"] or
-                                      DEFAULT_EMAIL)
+                                      DEFAULT_EMAIL, decline=decline, last4=last4)
             self._emit("charge.failed", charge, NO_REQUEST)
             pi.update(status="requires_payment_method", latest_charge=charge["id"], payment_method=None,
-                      last_payment_error=_card_declined(charge))
+                      last_payment_error=self._card_error(charge, decline))
             self._emit("payment_intent.payment_failed", pi, NO_REQUEST)
             return copy.deepcopy(session)
 
@@ -399,16 +447,18 @@ class Store:
         self._emit("payment_intent.created", pi, NO_REQUEST)
         return pi
 
-    def _new_charge(self, pi: dict[str, Any], *, method: str, status: str, email: str) -> dict[str, Any]:
+    def _new_charge(self, pi: dict[str, Any], *, method: str, status: str, email: str,
+                    decline: Decline = GENERIC_DECLINE, last4: str | None = None) -> dict[str, Any]:
         now = self.now()
         succeeded = status == "succeeded"
         failed = status == "failed"
         if method == "card":
             details = {"type": "card", "card": {
                 "brand": "visa", "checks": {"address_line1_check": None, "address_postal_code_check": None,
-                                            "cvc_check": "fail" if failed else "pass"},
+                                            "cvc_check": "fail" if failed and decline.code == "incorrect_cvc" else "pass"},
                 "country": "LU", "exp_month": 12, "exp_year": time.gmtime().tm_year + 3,
-                "fingerprint": new_id("", 16), "funding": "credit", "last4": "0002" if failed else "4242",
+                "fingerprint": new_id("", 16), "funding": "credit",
+                "last4": last4 or ("0002" if failed else "4242"),
                 "network": "visa", "three_d_secure": None, "wallet": None}}
         else:
             details = {"type": "sepa_debit", "sepa_debit": {
@@ -435,13 +485,13 @@ class Store:
             "description": pi["description"],
             "disputed": False,
             "failure_balance_transaction": None,
-            "failure_code": "card_declined" if failed else None,
-            "failure_message": "Your card was declined." if failed else None,
+            "failure_code": decline.code if failed else None,
+            "failure_message": decline.message if failed else None,
             "fraud_details": {},
             "livemode": False,
             "metadata": dict(pi["metadata"]),
             "on_behalf_of": None,
-            "outcome": _outcome(status),
+            "outcome": _outcome(status, decline.decline_code),
             "paid": succeeded,
             "payment_intent": pi["id"],
             "payment_method": new_id("pm_"),
@@ -461,6 +511,28 @@ class Store:
         }
         self.charges[charge["id"]] = charge
         return charge
+
+    def _card_error(self, charge: dict[str, Any], decline: Decline) -> dict[str, Any]:
+        """A PaymentIntent's `last_payment_error` after a card decline, as Stripe sends it: the error with the
+        PaymentMethod that was declined."""
+        card = charge["payment_method_details"]["card"]
+        return {
+            "charge": charge["id"], "code": decline.code, "decline_code": decline.decline_code,
+            "doc_url": f"https://stripe.com/docs/error-codes/{decline.code.replace('_', '-')}",
+            "message": decline.message, "param": None,
+            "payment_method": {
+                "id": charge["payment_method"], "object": "payment_method", "allow_redisplay": "unspecified",
+                "billing_details": copy.deepcopy(charge["billing_details"]),
+                "card": {"brand": card["brand"], "checks": dict(card["checks"]), "country": card["country"],
+                         "display_brand": card["brand"], "exp_month": card["exp_month"],
+                         "exp_year": card["exp_year"], "fingerprint": card["fingerprint"],
+                         "funding": card["funding"], "generated_from": None, "last4": card["last4"],
+                         "networks": {"available": [card["network"]], "preferred": None},
+                         "three_d_secure_usage": {"supported": True}, "wallet": None},
+                "created": charge["created"], "customer": None, "livemode": False, "metadata": {}, "type": "card",
+            },
+            "type": "card_error",
+        }
 
     # -- payment intents, charges, refunds ----------------------------------------------------------------------
 
@@ -695,18 +767,13 @@ def _customer_details(email: str) -> dict[str, Any]:
             "email": email, "name": DEFAULT_NAME, "phone": None, "tax_exempt": "none", "tax_ids": []}
 
 
-def _outcome(status: str) -> dict[str, Any] | None:
+def _outcome(status: str, reason: str = "generic_decline") -> dict[str, Any] | None:
     if status == "succeeded":
         return {"network_status": "approved_by_network", "reason": None, "risk_level": "normal", "risk_score": 20,
                 "seller_message": "Payment complete.", "type": "authorized"}
     if status == "failed":
-        return {"network_status": "declined_by_network", "reason": "generic_decline", "risk_level": "normal",
-                "risk_score": 20, "seller_message": "The bank did not return any further details with this decline.",
+        return {"network_status": "declined_by_network", "reason": reason, "risk_level": "normal",
+                "risk_score": 20, "seller_message": "The bank did not return any further details with this decline."
+                if reason == "generic_decline" else "The bank returned the decline code `" + reason + "`.",
                 "type": "issuer_declined"}
     return None
-
-
-def _card_declined(charge: dict[str, Any]) -> dict[str, Any]:
-    return {"charge": charge["id"], "code": "card_declined", "decline_code": "generic_decline",
-            "doc_url": "https://stripe.com/docs/error-codes/card-declined", "message": "Your card was declined.",
-            "param": None, "type": "card_error"}

@@ -105,6 +105,44 @@ def test_decline_keeps_the_session_open_and_says_the_card_was_declined(make_sess
     assert (paid.payment_status, paid.payment_intent) == ("paid", still.payment_intent.id)
 
 
+def test_stripe_s_test_card_numbers_decide_and_a_decline_is_the_intent_s_last_payment_error(make_session, browser,
+                                                                                           client, double):
+    session = make_session()
+    page = browser.post(f"{session.url}/pay", data={"card": "4000 0000 0000 9995"})
+    assert page.status_code == 200 and "Your card has insufficient funds." in page.text
+    assert _buttons(page.text) == ["Pay", "Decline", "Cancel"]  # open: the buyer may try again
+    declined = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["payment_intent"]})
+    assert declined.status == "open"
+    intent = declined.payment_intent
+    error = intent.last_payment_error
+    assert (intent.status, error.type, error.code, error.decline_code, error.message) == (
+        "requires_payment_method", "card_error", "card_declined", "insufficient_funds",
+        "Your card has insufficient funds.")
+    assert error.doc_url == "https://stripe.com/docs/error-codes/card-declined"
+    assert (error.payment_method.object, error.payment_method.type, error.payment_method.card.last4) == (
+        "payment_method", "card", "9995")
+    charge = client.v1.charges.retrieve(error.charge)
+    assert (charge.status, charge.failure_code, charge.outcome.reason) == ("failed", "card_declined",
+                                                                           "insufficient_funds")
+    assert charge.id == intent.latest_charge
+
+    page = browser.post(f"{session.url}/pay", data={"card": "4000 0000 0000 0069"})
+    assert "Your card has expired." in page.text
+    expired = client.v1.payment_intents.retrieve(intent.id).last_payment_error
+    assert (expired.code, expired.decline_code) == ("expired_card", "expired_card")
+    charges = len(double.state.store.charges)
+    page = browser.post(f"{session.url}/pay", data={"card": "4242 4242 4242 4243"})  # fails the Luhn check
+    assert "Your card number is invalid." in page.text and len(double.state.store.charges) == charges
+    live_card = browser.post(f"{session.url}/pay", data={"card": "4111 1111 1111 1111"})
+    assert "test mode, but used a non test card" in live_card.text
+
+    paid = browser.post(f"{session.url}/pay", data={"card": "4242 4242 4242 4242"})
+    assert paid.status_code == 303
+    done = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["payment_intent"]})
+    assert (done.payment_status, done.payment_intent.id, done.payment_intent.last_payment_error) == (
+        "paid", intent.id, None)
+
+
 def test_cancel_redirects_to_the_cancel_url_and_leaves_the_session_open(make_session, browser, client, receiver,
                                                                        double):
     session = make_session()
