@@ -81,6 +81,8 @@ class WorkPublic(WorkBase):
     id: int
     status: WorkStatus
     sale_status: SaleStatus
+    sold_price_cents: int | None = Field(default=None, description="what the work sold for, once sold (in "
+                                         "integer cents of its currency)")
     creator: CreatorPublic
     media_cid: str
     media_url: str

@@ -29,8 +29,16 @@ from marketplace.core.limits import (
 from marketplace.core.text import Line, OptionalLine, Text
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.minting import service as minting_service
+from marketplace.payments import service as payments_service
 
 router = APIRouter(prefix="/api/works", tags=["works"])
+
+
+def _public(session: SessionDep, work) -> WorkPublic:
+    """One work's public shape, with what it sold for once sold."""
+    sold = payments_service.sold_prices(session=session, work_ids=[work.id]) if work.sale_status == "sold" else {}
+    return catalog_service.to_public(work, accounts_service.get_account_or_raise(
+        session=session, account_id=work.creator_id), sold_price_cents=sold.get(work.id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkPublic,
@@ -90,8 +98,10 @@ def list_works(
         page=page, page_size=page_size,
     )
     rows, count = catalog_service.list_works(session=session, filters=filters, viewer=viewer)
+    sold = payments_service.sold_prices(session=session, work_ids=[w.id for w, _ in rows if w.sale_status == "sold"])
     return WorksPublic(
-        data=[catalog_service.to_public(w, a) for w, a in rows], count=count, page=page, page_size=page_size
+        data=[catalog_service.to_public(w, a, sold_price_cents=sold.get(w.id)) for w, a in rows], count=count,
+        page=page, page_size=page_size,
     )
 
 
@@ -99,14 +109,14 @@ def list_works(
 def get_work(work_id: WorkId, session: SessionDep, viewer: OptionalAccount) -> WorkPublic:
     """A work; a draft only for its creator and admins (404 for everyone else)."""
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
-    return catalog_service.work_public(session=session, work=work)
+    return _public(session, work)
 
 
 @router.patch("/{work_id}", response_model=WorkPublic, responses=errors(401, 403, 404, 408, 409, 422, 503))
 def update_work(work_id: WorkId, work_in: WorkUpdate, session: SessionDep, creator: CurrentCreator) -> WorkPublic:
     work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
     work = catalog_service.update_work(session=session, work=work, work_in=work_in)
-    return catalog_service.work_public(session=session, work=work)
+    return _public(session, work)
 
 
 @router.post("/{work_id}/mint", status_code=status.HTTP_202_ACCEPTED, response_model=WorkPublic,
@@ -118,5 +128,5 @@ def mint_work(work_id: WorkId, session: SessionDep, services: AdaptersDep, creat
         session=session, work=work, creator=owner, ipfs=services.ipfs, chain=services.chain_or_raise(),
         public_base_url=services.settings.public_base_url,
     )
-    return catalog_service.work_public(session=session, work=work)
+    return _public(session, work)
 

@@ -114,9 +114,11 @@ _PUBLIC_COLUMNS = tuple(name for name in WorkPublic.model_fields if name in Work
     "token_id", "status", "sale_status"))
 
 
-def to_public(work: Work, creator: Account) -> WorkPublic:
-    """The public shape of a work. Built without re-validating what the database already holds (the page of a
-    listing builds 24 of these per request): `WorkPublic.model_validate` of the result gives the same model."""
+def to_public(work: Work, creator: Account, *, sold_price_cents: int | None = None) -> WorkPublic:
+    """The public shape of a work; `sold_price_cents` what it sold for (the payments service knows:
+    payments_service.sold_prices, one query for a page of works). Built without re-validating what the database
+    already holds (the page of a listing builds 24 of these per request): `WorkPublic.model_validate` of the result
+    gives the same model."""
     values = work.__dict__  # loaded columns, read without the ORM's attribute machinery
     minted = values["status"] == WorkStatus.minted
     token_id = int(values["token_id"]) if (minted and values["token_id"]) else None
@@ -124,6 +126,7 @@ def to_public(work: Work, creator: Account) -> WorkPublic:
     fields.update(
         status=WorkStatus(values["status"]),
         sale_status=SaleStatus(values["sale_status"]),
+        sold_price_cents=sold_price_cents,
         creator=CreatorPublic.model_construct(id=creator.id, display_name=creator.display_name,
                                               wallet_address=creator.wallet_address),
         media_url=f"/ipfs/{values['media_cid']}",
@@ -133,11 +136,6 @@ def to_public(work: Work, creator: Account) -> WorkPublic:
         token_uri=f"ipfs://{values['metadata_cid']}" if minted and values["metadata_cid"] else None,
     )
     return WorkPublic.model_construct(**fields)
-
-
-def work_public(*, session: Session, work: Work) -> WorkPublic:
-    creator = session.get(Account, work.creator_id)
-    return to_public(work, creator)
 
 
 # ------------------------------------------------------------------------------------------------ changes to a work

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -225,6 +226,16 @@ def creator_sales(*, session: Session, creator_id: int) -> list[Sale]:
     return [Sale(purchase_id=p.id, work_id=w.id, title=w.title, status=p.status, amount_cents=p.amount_cents,
                  currency=p.currency, earned_cents=earned.get(p.id, 0), created_at=p.paid_at or p.created_at)
             for p, w in rows]
+
+
+def sold_prices(*, session: Session, work_ids: Iterable[int]) -> dict[int, int]:
+    """What each of these works sold for (work id -> cents), from its delivered purchase, in one query for a page
+    of works (a work has at most one: the partial unique index on active purchases)."""
+    ids = list(work_ids)
+    if not ids:
+        return {}
+    return dict(session.exec(select(Purchase.work_id, Purchase.amount_cents).where(
+        col(Purchase.work_id).in_(ids), Purchase.status == PurchaseStatus.delivered)).all())
 
 
 def purchases_with_works(*, session: Session, buyer_id: int) -> list[tuple[Purchase, Work]]:

@@ -94,6 +94,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sale.reserved": "Reserved",
         "sale.sold": "Sold",
         "sale.not_listed": "Not for sale yet",
+        "sale.sold_for": "Sold for {price}",
         # work page
         "work.by": "by {name}",
         "work.by_prefix": "by",
@@ -395,6 +396,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sale.reserved": "Réservée",
         "sale.sold": "Vendue",
         "sale.not_listed": "Pas encore en vente",
+        "sale.sold_for": "Vendue à {price}",
         "work.by": "par {name}",
         "work.by_prefix": "par",
         "work.alt": "{title}, par {creator}",

@@ -27,6 +27,7 @@ from marketplace.core.exceptions import Conflict, MarketplaceError
 from marketplace.core.ratelimit import RateLimiterDep, client_address
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.payments import checkout as checkout_flow
+from marketplace.payments import service as payments_service
 from marketplace.payments.models import Purchase, PurchaseStatus
 from marketplace.web import auth, purchases, queries, security, studio
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
@@ -41,6 +42,12 @@ router.include_router(purchases.router)
 
 PAGE_SIZE = 12
 SORTS = ("newest", "oldest", "price_asc", "price_desc", "title")
+
+
+def _sold_prices(session, works) -> dict[int, int]:
+    """What the sold ones among these works sold for (one query for the page)."""
+    return payments_service.sold_prices(session=session, work_ids=[w.id for w in works
+                                                                   if w.sale_status == SaleStatus.sold])
 
 
 def _gallery_filters(request: Request) -> tuple[WorkFilters, dict[str, str]]:
@@ -74,7 +81,8 @@ def gallery(request: Request, session: SessionDep, viewer: Viewer) -> HTMLRespon
     pages = max(1, math.ceil(count / PAGE_SIZE))
     filtered = any(raw[k] for k in ("q", "discipline", "license", "creator", "min_price", "max_price"))
     return render(request, "gallery.html", {
-        "works": [(w, a) for w, a in rows], "count": count, "page": filters.page, "pages": pages,
+        "works": [(w, a) for w, a in rows], "sold_prices": _sold_prices(session, [w for w, _ in rows]),
+        "count": count, "page": filters.page, "pages": pages,
         "filters": raw, "sort": filters.sort, "sorts": SORTS, "filtered": filtered,
     }, account=viewer)
 
@@ -90,11 +98,13 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
             Purchase.status == PurchaseStatus.pending)).first()
     more, _ = catalog_service.list_works(
         session=session, filters=WorkFilters(creator_id=work.creator_id, page_size=5), viewer=None)
+    more = [(w, a) for w, a in more if w.id != work.id][:4]
+    sold_prices = _sold_prices(session, [work, *(w for w, _ in more)])
     return {
         "work": work, "creator": accounts_service.get_account(session=session, account_id=work.creator_id),
         "owner": queries.account_by_address(session=session, address=work.owner_address),
         "is_owner": is_owner, "my_pending": my_pending, "license_url": LICENSE_URLS.get(work.license),
-        "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None,
+        "more": more, "sold_prices": sold_prices, "sold_price_cents": sold_prices.get(work.id), "error": None,
     }
 
 
@@ -141,7 +151,8 @@ def creator_page(account_id: AccountId, request: Request, session: SessionDep, v
     filters.q = filters.creator = None
     rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None)
     return render(request, "creator.html", {
-        "creator": creator, "works": list(rows), "count": count, "page": filters.page,
+        "creator": creator, "works": list(rows), "sold_prices": _sold_prices(session, [w for w, _ in rows]),
+        "count": count, "page": filters.page,
         "pages": max(1, math.ceil(count / PAGE_SIZE)),
     }, account=viewer)
 
