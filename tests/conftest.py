@@ -86,6 +86,9 @@ class Api:
         user["password"] = password
         return user
 
+    def settings(self) -> Settings:
+        return self.client.app.state.settings
+
     def register_admin(self, *, password: str = "correct horse 1") -> dict:
         """Admins are made by an operator (`marketplace create-admin`), never by sign-up: the same service call."""
         from sqlmodel import Session
@@ -99,7 +102,7 @@ class Api:
         with Session(db.get_engine()) as session:
             accounts_service.register(session=session, account_in=AccountCreate(
                 email=email, password=password, display_name="Admin", role=Role.admin),
-                wallet_secret=self.client.app.state.settings.wallet_secret.get_secret_value(), allow_admin=True)
+                wallet_secret=self.settings().wallet_secret.get_secret_value(), allow_admin=True)
         token = self.client.post("/api/auth/token", data={"username": email, "password": password})
         assert token.status_code == 200, token.text
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}

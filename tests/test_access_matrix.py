@@ -53,6 +53,13 @@ class Scene:
     draft: dict = field(default_factory=dict)
     minted: dict = field(default_factory=dict)
     purchase_id: int = 0
+    memo: dict = field(default_factory=dict)
+
+    def once(self, key: str, make: Callable[[], object]):
+        """One resource per row, made on first use (a row's roles share it; each row has its own)."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]
 
     def headers(self, role: str) -> dict:
         return {} if role == "anonymous" else dict(self.users[role]["headers"])
@@ -72,6 +79,16 @@ class Scene:
         r = self.client.post(f"/api/works/{draft['id']}/mint", headers=self.headers("creator"))
         assert r.status_code == 202, r.text
         return self.api.wait_for_status(draft["id"], "minted")
+
+    def fresh_purchase(self, *, cancelled: bool = False) -> int:
+        """The buyer's pending checkout of a fresh minted work (or cancelled already)."""
+        r = self.client.post(f"/api/works/{self.fresh_minted()['id']}/checkout", headers=self.headers("buyer"))
+        assert r.status_code == 201, r.text
+        purchase_id = r.json()["purchase_id"]
+        if cancelled:
+            done = self.client.post(f"/api/purchases/{purchase_id}/cancel", headers=self.headers("buyer"))
+            assert done.status_code == 200, done.text
+        return purchase_id
 
 
 @pytest.fixture
@@ -177,6 +194,13 @@ def _checkout_fresh(s: Scene, role: str):
     return s.client.post(f"/api/works/{s.fresh_minted()['id']}/checkout", headers=s.headers(role))
 
 
+def _api_cancel(key: str, *, cancelled: bool = False) -> Call:
+    def call(s: Scene, role: str):
+        purchase_id = s.once(key, lambda: s.fresh_purchase(cancelled=cancelled))
+        return s.client.post(f"/api/purchases/{purchase_id}/cancel", headers=s.headers(role))
+    return call
+
+
 def _webhook(s: Scene, role: str):
     return s.client.post("/api/stripe/webhook", headers=s.headers(role), content=b"{}")
 
@@ -229,6 +253,9 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("GET", "/api/purchases"): [("", api_get("/api/purchases"), SIGNED_IN)],
     ("GET", "/api/purchases/{purchase_id}"): [
         ("the buyer's", api_get("/api/purchases/{s.purchase_id}"), _by(401, 200, 404, 404, 404, 200))],
+    ("POST", "/api/purchases/{purchase_id}/cancel"): [
+        ("the buyer's pending checkout", _api_cancel("api-cancel"), _by(401, 200, 404, 404, 404, 403)),
+        ("cancelled already", _api_cancel("api-cancelled", cancelled=True), _by(401, 409, 404, 404, 404, 403))],
     ("GET", "/api/me/earnings"): [("", api_get("/api/me/earnings"), SIGNED_IN)],
     ("GET", "/ipfs/{cid}"): [
         ("draft media, cookie", _ipfs_draft, DRAFT_PRIVATE),
@@ -259,6 +286,10 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("the buyer's", page_get("/purchases/{s.purchase_id}"), _by(303, 200, 404, 404, 404, 200))],
     ("GET", "/purchases/{purchase_id}/status"): [
         ("the buyer's", page_get("/purchases/{s.purchase_id}/status"), _by(404, 200, 404, 404, 404, 200))],
+    ("POST", "/purchases/{purchase_id}/cancel"): [
+        ("the buyer's pending checkout",
+         page_post(lambda s: f"/purchases/{s.once('page-cancel', s.fresh_purchase)}/cancel"),
+         _by(303, 303, 404, 404, 404, 403))],
     ("GET", "/collection"): [("", page_get("/collection"), _by(303, 200, 200, 200, 200, 200))],
     ("GET", "/works/{work_id}"): [
         ("draft", page_get("/works/{s.draft[id]}"), DRAFT_PRIVATE),

@@ -1,11 +1,16 @@
-"""Checkout: reserve a unique work for one buyer and open a Stripe Checkout Session for its price in euros.
+"""Checkout: reserve a unique work for one buyer and open a Stripe Checkout Session for its price in euros; the
+buyer's way back from it (cancel, or a declined card), and "Return to payment".
 
 Blocking (Stripe): routers run it off the event loop.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from eth_utils import is_address, to_checksum_address
 from sqlalchemy.exc import IntegrityError
@@ -13,12 +18,35 @@ from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account
 from marketplace.catalog import service as catalog_service
-from marketplace.catalog.models import SaleStatus, Work, WorkStatus
+from marketplace.catalog.models import Work, WorkStatus
 from marketplace.core.db import utcnow
-from marketplace.core.exceptions import Conflict, InvalidInput, MarketplaceError
-from marketplace.integrations.stripe.gateway import StripeGateway
+from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, MarketplaceError
+from marketplace.integrations.stripe.gateway import CheckoutSession, PaymentError, PaymentProviderError, StripeGateway
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import ACTIVE_STATUSES, Purchase, PurchaseStatus
+
+CANCELLED_REASON = "Cancelled by the buyer"
+EXPIRED_REASON = "The checkout session expired"
+
+
+class CheckoutCompleted(Conflict):
+    """The buyer has paid for this work already: the payment is being confirmed."""
+
+    code = "checkout_completed"
+
+    def __init__(self, purchase_id: int) -> None:
+        super().__init__("You have paid for this work already: the payment is being confirmed")
+        self.purchase_id = purchase_id
+
+
+def cancel_key(secret: str, purchase_id: int) -> str:
+    """What the cancel_url carries so that only Stripe's way back (not any link a third party makes the buyer's
+    browser open) cancels a checkout on arrival: HMAC(secret, purchase id)."""
+    return hmac.new(secret.encode(), f"checkout-cancel/v1/{purchase_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def is_cancel_key(secret: str, purchase_id: int, key: str | None) -> bool:
+    return bool(key) and hmac.compare_digest(cancel_key(secret, purchase_id), key)
 
 
 def start_checkout(
@@ -30,11 +58,14 @@ def start_checkout(
     gateway: StripeGateway,
     public_base_url: str,
     expires_minutes: int,
+    url_secret: str,
 ) -> Purchase:
     """Reserve a unique work for this buyer and open a Stripe Checkout Session for its price in euros.
 
     The reservation is a purchase row in an active status; a partial unique index allows one per work, so of any
-    number of concurrent buyers exactly one gets it and the others get 409.
+    number of concurrent buyers exactly one gets it and the others get 409. The buyer's own open reservation asked
+    for again ("Return to payment") gives its session back while Stripe can still take the payment, and a new one
+    when that session is gone; paid already: CheckoutCompleted (409).
     """
     if work.status != WorkStatus.minted:
         raise Conflict("This work is not for sale yet (it is not minted)")
@@ -59,12 +90,12 @@ def start_checkout(
                 and existing.wallet_address == wallet):
             raise Conflict("This work is sold" if existing.status == PurchaseStatus.delivered
                            else "This work is reserved by another buyer's checkout; try again later")
-        if existing.checkout_url:
+        if existing.checkout_url and _still_payable(session=session, purchase=existing, gateway=gateway):
             return existing  # the same buyer asking again gets the same open session
+    if existing is not None and not existing.checkout_url:
         # this buyer's reservation whose session was never recorded (say, the database connection was lost
         # right after Stripe opened it): ask Stripe again with the same idempotency key and parameters
         purchase = existing
-        expires_at = existing.expires_at if existing.expires_at.tzinfo else existing.expires_at.replace(tzinfo=UTC)
     else:
         # Stripe accepts 30 min .. 24 h from *its* now: keep a minute's margin on both ends
         expires_at = utcnow() + timedelta(seconds=min(max(expires_minutes * 60, 31 * 60), 24 * 3600 - 60))
@@ -82,20 +113,12 @@ def start_checkout(
             raise Conflict("This work's price has just changed: reload the page to see the new price")
         session.commit()  # the reservation is durable before Stripe hears of it
 
-    base = public_base_url.rstrip("/")
     try:
-        checkout = gateway.create_checkout_session(
-            purchase_id=purchase.id, work_id=work.id, title=work.title, description=work.description,
-            image_url=f"{base}/ipfs/{work.thumbnail_cid or work.media_cid}" if work.media_kind == "image" else None,
-            amount_cents=purchase.amount_cents, currency=purchase.currency, customer_email=buyer.email,
-            success_url=f"{base}/purchases/{purchase.id}?session_id={{CHECKOUT_SESSION_ID}}",
-            cancel_url=f"{base}/purchases/{purchase.id}?cancelled=1", expires_at=expires_at,
-        )
+        checkout = _create_session(purchase=purchase, work=work, buyer=buyer, gateway=gateway,
+                                   public_base_url=public_base_url, url_secret=url_secret)
     except MarketplaceError:
         # nothing was sold: release the reservation so the work stays available
-        payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.expired,
-                                    failure_reason="Stripe could not open a checkout session")
-        catalog_service.set_sale_status(session, work.id, SaleStatus.available)
+        _release(session, purchase, "Stripe could not open a checkout session")
         session.commit()
         raise
     purchase.stripe_session_id = checkout.id
@@ -106,6 +129,120 @@ def start_checkout(
     session.commit()
     session.refresh(purchase)
     return purchase
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _create_session(*, purchase: Purchase, work: Work, buyer: Account, gateway: StripeGateway,
+                    public_base_url: str, url_secret: str) -> CheckoutSession:
+    """Open (or, with the same idempotency key and parameters, find again) the purchase's Checkout Session."""
+    base = public_base_url.rstrip("/")
+    return gateway.create_checkout_session(
+        purchase_id=purchase.id, work_id=work.id, title=work.title, description=work.description,
+        image_url=f"{base}/ipfs/{work.thumbnail_cid or work.media_cid}" if work.media_kind == "image" else None,
+        amount_cents=purchase.amount_cents, currency=purchase.currency, customer_email=buyer.email,
+        success_url=f"{base}/purchases/{purchase.id}?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"{base}/purchases/{purchase.id}?cancelled=1&key={cancel_key(url_secret, purchase.id)}",
+        expires_at=_aware(purchase.expires_at),
+    )
+
+
+def _release(session: Session, purchase: Purchase, reason: str) -> bool:
+    """pending -> expired and the work's sale status derived again; True when this call made the change (the
+    `checkout.session.expired` webhook may have done it first: then nothing happens twice)."""
+    if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.expired,
+                                   failure_reason=reason):
+        payments_service.refresh_sale_status(session, purchase.work_id)
+        return True
+    return False
+
+
+def _still_payable(*, session: Session, purchase: Purchase, gateway: StripeGateway) -> bool:
+    """Can the buyer still pay in this purchase's session? Open (or Stripe cannot say right now): yes. Paid
+    meanwhile: CheckoutCompleted. Gone (expired, the event not handled yet): the reservation is released, no."""
+    try:
+        remote = gateway.retrieve_checkout_session(purchase.stripe_session_id)
+    except MarketplaceError:
+        return True  # when in doubt, the session Stripe opened
+    if remote.status == "open":
+        return True
+    if remote.status == "complete":
+        raise CheckoutCompleted(purchase.id)
+    _release(session, purchase, EXPIRED_REASON)
+    session.commit()
+    return False
+
+
+def cancel_checkout(*, session: Session, purchase: Purchase, buyer: Account, gateway: StripeGateway,
+                    public_base_url: str, url_secret: str) -> Purchase:
+    """The buyer cancels a pending purchase: its session is expired at Stripe (so it can no longer be paid) and the
+    reservation released at once, so the work is available again. 409 unless pending (cancelled already
+    included), or when Stripe says it is paid; Stripe unreachable: 503 and nothing changed.
+
+    Safe against the `checkout.session.expired` webhook (the same guarded transition: whichever comes first
+    releases, the other changes nothing) and against a `completed` event after it (Stripe no longer takes a
+    payment for an expired session; one arriving anyway is the webhook's late-payment case)."""
+    if purchase.buyer_id != buyer.id:
+        raise Forbidden("Only the buyer can cancel this checkout")
+    if purchase.status != PurchaseStatus.pending:
+        raise Conflict(f"Only a pending checkout can be cancelled; this purchase is {purchase.status}")
+    session_id = purchase.stripe_session_id
+    if session_id is None:
+        # Stripe may have opened a session whose id was never recorded: the same idempotency key finds it
+        work = catalog_service.get_work_or_raise(session=session, work_id=purchase.work_id)
+        session_id = _create_session(purchase=purchase, work=work, buyer=buyer, gateway=gateway,
+                                     public_base_url=public_base_url, url_secret=url_secret).id
+    try:
+        remote = gateway.expire_checkout_session(session_id)
+    except PaymentProviderError:  # not open any more (expired, or paid): ask what it is
+        remote = gateway.retrieve_checkout_session(session_id)
+    if remote.status == "complete":
+        raise CheckoutCompleted(purchase.id)
+    if remote.status != "expired":
+        raise Conflict(f"Stripe did not expire the checkout session (it is {remote.status})")
+    _release(session, purchase, CANCELLED_REASON)
+    session.commit()
+    session.refresh(purchase)
+    return purchase
+
+
+@dataclass(frozen=True)
+class CheckoutReturn:
+    """What happened when the buyer came back from Checkout without paying."""
+
+    # cancelled: released now; declined: their card was, the session stays open; paid: Stripe has the payment;
+    # unknown: not cancelled (Stripe could not say, or not the cancel link): the reservation holds until expiry;
+    # settled: the purchase was no longer pending
+    outcome: Literal["cancelled", "declined", "paid", "unknown", "settled"]
+    payment_error: PaymentError | None = None
+
+
+def return_from_checkout(*, session: Session, purchase: Purchase, buyer: Account, gateway: StripeGateway,
+                         public_base_url: str, url_secret: str, cancel: bool) -> CheckoutReturn:
+    """The buyer came back from Checkout without paying. A declined card (the session's PaymentIntent holds a
+    `last_payment_error`) keeps the session open for another try; otherwise the buyer cancelled, and with `cancel`
+    (they came by the cancel link Stripe was given) the checkout is cancelled now (cancel_checkout)."""
+    if purchase.status != PurchaseStatus.pending:
+        return CheckoutReturn("settled")
+    try:
+        if purchase.stripe_session_id:
+            remote = gateway.retrieve_checkout_session(purchase.stripe_session_id, with_payment_error=True)
+            if remote.status == "complete":
+                return CheckoutReturn("paid")
+            if remote.status == "open" and remote.payment_error is not None:
+                return CheckoutReturn("declined", remote.payment_error)
+        if not cancel:
+            return CheckoutReturn("unknown")
+        cancel_checkout(session=session, purchase=purchase, buyer=buyer, gateway=gateway,
+                        public_base_url=public_base_url, url_secret=url_secret)
+    except CheckoutCompleted:
+        return CheckoutReturn("paid")
+    except MarketplaceError:
+        session.rollback()
+        return CheckoutReturn("unknown")
+    return CheckoutReturn("cancelled")
 
 
 def _release_stale_reservations(*, session: Session, work_id: int, gateway: StripeGateway) -> None:
@@ -125,7 +262,5 @@ def _release_stale_reservations(*, session: Session, work_id: int, gateway: Stri
                     continue
             if remote.status == "complete":
                 continue  # paid: the webhook will (or did) arrive
-        if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.expired,
-                                       failure_reason="The checkout session expired"):
-            catalog_service.set_sale_status(session, work_id, SaleStatus.available)
+        _release(session, purchase, EXPIRED_REASON)
     session.commit()

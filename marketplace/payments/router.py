@@ -43,6 +43,7 @@ def checkout(
         wallet_address=checkout_in.wallet_address if checkout_in else None,
         gateway=services.gateway, public_base_url=services.settings.public_base_url,
         expires_minutes=services.settings.checkout_expires_minutes,
+        url_secret=services.settings.auth_secret.get_secret_value(),
     )
     return CheckoutPublic(purchase_id=purchase.id, checkout_url=purchase.checkout_url)
 
@@ -72,6 +73,21 @@ def my_purchases(session: SessionDep, account: CurrentAccount) -> list[PurchaseP
 def get_purchase(purchase_id: PurchaseId, session: SessionDep, account: CurrentAccount) -> PurchasePublic:
     purchase = payments_service.get_visible_purchase_or_raise(session=session, purchase_id=purchase_id,
                                                               viewer=account)
+    return payments_service.to_public(purchase)
+
+
+@router.post("/purchases/{purchase_id}/cancel", response_model=PurchasePublic,
+             responses=errors(401, 403, 404, 409, 422, 502, 503))
+def cancel_purchase(purchase_id: PurchaseId, session: SessionDep, services: AdaptersDep,
+                    account: CurrentAccount) -> PurchasePublic:
+    """The buyer cancels their pending checkout: the Checkout Session is expired at Stripe and the work is available
+    again at once. 409 unless the purchase is pending (or when Stripe has taken the payment already)."""
+    purchase = payments_service.get_visible_purchase_or_raise(session=session, purchase_id=purchase_id,
+                                                              viewer=account)
+    purchase = checkout_flow.cancel_checkout(
+        session=session, purchase=purchase, buyer=account, gateway=services.gateway,
+        public_base_url=services.settings.public_base_url,
+        url_secret=services.settings.auth_secret.get_secret_value())
     return payments_service.to_public(purchase)
 
 

@@ -1,30 +1,74 @@
-"""After Buy (on the work page): the return page from Stripe Checkout with the live status, and my collection."""
+"""After Buy (on the work page): the return page from Stripe Checkout with the live status, cancelling a checkout,
+and my collection."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from marketplace.catalog.models import Work
+from marketplace.catalog.models import SaleStatus, Work
 from marketplace.core.db import SessionDep
 from marketplace.core.deps import PurchaseId
+from marketplace.core.exceptions import Forbidden, MarketplaceError
+from marketplace.integrations.adapters import AdaptersDep
+from marketplace.integrations.stripe.gateway import PaymentError
+from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
-from marketplace.payments.models import Purchase
+from marketplace.payments.models import Purchase, PurchaseStatus
 from marketplace.web import queries
-from marketplace.web.dependencies import Viewer
+from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
+from marketplace.web.i18n import Translator
 from marketplace.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 FINAL = ("delivered", "refunded", "failed", "expired")
+# declines a bank gives no reason for, or whose reason is not the buyer's to hear (Stripe words them all "Your card
+# was declined.")
+GENERIC_DECLINES = ("generic_decline", "lost_card", "stolen_card", "fraudulent", "pickup_card", "do_not_honor")
 
 
-def _purchase_context(session, purchase: Purchase | None, viewer, cancelled: bool) -> dict:
+def decline_text(t: Translator, error: PaymentError) -> str:
+    """"Your card was declined: <why>. You can try again." in the reader's language: the reason from our catalogue
+    for the declines we know, else Stripe's message; no reason at all for a generic decline."""
+    reason = None
+    codes = [c for c in (error.decline_code, error.code) if c]
+    if not any(c in GENERIC_DECLINES for c in codes):
+        known = [t(f"decline.{c}") for c in codes if t(f"decline.{c}") != f"decline.{c}"]
+        message = error.message.strip().rstrip(".")
+        reason = known[0] if known else (message if message.lower() != "your card was declined" else None)
+    return t("purchase.declined", reason=reason) if reason else t("purchase.declined_generic")
+
+
+def _view(purchase: Purchase, cancelled: bool, returned: checkout_flow.CheckoutReturn | None) -> str:
+    """Which message the page shows: the purchase's status, or how the buyer came back without paying."""
+    status = purchase.status
+    if status == PurchaseStatus.pending:
+        if returned is not None and returned.outcome == "declined":
+            return "declined"
+        if cancelled and (returned is None or returned.outcome != "paid"):
+            return "left"  # back from Checkout, and Stripe could not say more: the reservation holds until expiry
+        return "pending"
+    if status == PurchaseStatus.expired and (cancelled or purchase.failure_reason == checkout_flow.CANCELLED_REASON):
+        return "cancelled"
+    return status
+
+
+def _purchase_context(session, purchase: Purchase | None, viewer, t: Translator, cancelled: bool,
+                      returned: checkout_flow.CheckoutReturn | None = None, error: str | None = None) -> dict:
     work = session.get(Work, purchase.work_id) if purchase else None
     is_buyer = viewer is not None and purchase is not None and purchase.buyer_id == viewer.id
-    return {"purchase": purchase, "work": work, "cancelled": cancelled, "is_buyer": is_buyer,
-            "final": purchase is not None and purchase.status in FINAL}
+    view = _view(purchase, cancelled, returned) if purchase else None
+    declined = (decline_text(t, returned.payment_error)
+                if view == "declined" and returned is not None and returned.payment_error else None)
+    return {"purchase": purchase, "work": work, "view": view, "is_buyer": is_buyer, "declined": declined,
+            "error": error,
+            "available_again": work is not None and work.sale_status == SaleStatus.available,
+            # the page follows the status until it is final; a declined card waits for the buyer, not for Stripe
+            "final": purchase is not None and (purchase.status in FINAL or view == "declined")}
 
 
 def _visible_purchase(session, purchase_id: int, viewer) -> Purchase | None:
@@ -34,27 +78,69 @@ def _visible_purchase(session, purchase_id: int, viewer) -> Purchase | None:
     return purchase
 
 
+def _flow_args(services) -> dict:
+    return {"gateway": services.gateway, "public_base_url": services.settings.public_base_url,
+            "url_secret": services.settings.auth_secret.get_secret_value()}
+
+
 @router.get("/purchases/{purchase_id}", response_class=HTMLResponse)
-def purchase_return(purchase_id: PurchaseId, request: Request, session: SessionDep, viewer: Viewer,
-                    cancelled: int = 0) -> Response:
-    """Where Stripe Checkout returns the buyer (success `?session_id=`, cancel `?cancelled=1`). Shows the status
-    and updates it live until it is final. Only the buyer and admins see a purchase (ids are sequential: anyone
+def purchase_return(purchase_id: PurchaseId, request: Request, session: SessionDep, services: AdaptersDep,
+                    viewer: Viewer, t: TranslatorDep, cancelled: int = 0, key: str | None = None) -> Response:
+    """Where Stripe Checkout returns the buyer (success `?session_id=`, cancel `?cancelled=1&key=`). Shows the
+    status and updates it live until it is final. Back through the cancel link, the buyer's card was declined (the
+    session stays open: "Return to payment") or the buyer cancelled: the session is expired at Stripe and the work
+    released at once. Only the cancel link Stripe was given (its `key`) cancels on arrival; any other way here
+    offers the Cancel button (a form post). Only the buyer and admins see a purchase (ids are sequential: anyone
     else gets the same page as for a purchase that does not exist); signed out, sign in first."""
     if viewer is None:
-        return redirect(request, f"/signin?next=/purchases/{purchase_id}" + ("?cancelled=1" if cancelled else ""))
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect(request, f"/signin?next={quote(here, safe='/')}")
     purchase = _visible_purchase(session, purchase_id, viewer)
-    return render(request, "purchase.html", _purchase_context(session, purchase, viewer, bool(cancelled)),
+    returned = None
+    if (purchase is not None and cancelled and purchase.buyer_id == viewer.id
+            and purchase.status == PurchaseStatus.pending):
+        flow = _flow_args(services)
+        returned = checkout_flow.return_from_checkout(
+            session=session, purchase=purchase, buyer=viewer,
+            cancel=checkout_flow.is_cancel_key(flow["url_secret"], purchase.id, key), **flow)
+        session.refresh(purchase)
+    return render(request, "purchase.html", _purchase_context(session, purchase, viewer, t, bool(cancelled), returned),
                   account=viewer, status_code=200 if purchase else 404)
 
 
 @router.get("/purchases/{purchase_id}/status", response_class=HTMLResponse)
 def purchase_status(purchase_id: PurchaseId, request: Request, session: SessionDep, viewer: Viewer,
-                    cancelled: int = 0) -> HTMLResponse:
+                    t: TranslatorDep, cancelled: int = 0) -> HTMLResponse:
     purchase = _visible_purchase(session, purchase_id, viewer)
     if purchase is None:
         raise HTTPException(404)
     return render(request, "partials/purchase_status.html",
-                  _purchase_context(session, purchase, viewer, bool(cancelled)), account=viewer)
+                  _purchase_context(session, purchase, viewer, t, bool(cancelled)), account=viewer)
+
+
+@router.post("/purchases/{purchase_id}/cancel", response_class=HTMLResponse)
+def cancel_purchase(purchase_id: PurchaseId, request: Request, form: CsrfForm, session: SessionDep,
+                    services: AdaptersDep, viewer: Viewer, t: TranslatorDep) -> Response:
+    """The Cancel button: the same service call as POST /api/purchases/{id}/cancel."""
+    if viewer is None:
+        return redirect(request, f"/signin?next=/purchases/{purchase_id}")
+    purchase = _visible_purchase(session, purchase_id, viewer)
+    if purchase is None:
+        raise HTTPException(404)
+    try:
+        checkout_flow.cancel_checkout(session=session, purchase=purchase, buyer=viewer, **_flow_args(services))
+    except checkout_flow.CheckoutCompleted:
+        session.rollback()
+    except Forbidden:
+        raise
+    except MarketplaceError as exc:
+        session.rollback()
+        session.refresh(purchase)
+        if purchase.status == PurchaseStatus.pending:  # Stripe could not expire it: say so, keep the buttons
+            return render(request, "purchase.html", _purchase_context(
+                session, purchase, viewer, t, True, error=t("purchase.cancel_failed", error=exc.message)),
+                account=viewer, status_code=exc.status_code if exc.status_code < 500 else 503)
+    return redirect(request, f"/purchases/{purchase_id}")
 
 
 @router.get("/collection", response_class=HTMLResponse)

@@ -117,7 +117,8 @@ def work_page(work_id: WorkId, request: Request, session: SessionDep, viewer: Vi
 @router.post("/works/{work_id}/buy")
 def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, services: AdaptersDep,
         viewer: Viewer, t: TranslatorDep, limiter: RateLimiterDep) -> Response:
-    """Reserve the work and send the buyer to Stripe's hosted checkout page (checkout.start_checkout)."""
+    """Reserve the work and send the buyer to Stripe's hosted checkout page (checkout.start_checkout); for the
+    buyer whose checkout is open ("Return to payment"), that session again, or a new one when it is gone."""
     if viewer is None:
         return redirect(request, f"/signin?next=/works/{work_id}")
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
@@ -127,7 +128,11 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
         purchase = checkout_flow.start_checkout(
             session=session, work=work, buyer=viewer, wallet_address=None, gateway=services.gateway,
             public_base_url=services.settings.public_base_url,
-            expires_minutes=services.settings.checkout_expires_minutes)
+            expires_minutes=services.settings.checkout_expires_minutes,
+            url_secret=services.settings.auth_secret.get_secret_value())
+    except checkout_flow.CheckoutCompleted as exc:  # paid already ("Return to payment" in a second tab)
+        session.rollback()
+        return redirect(request, f"/purchases/{exc.purchase_id}")
     except MarketplaceError as exc:
         session.rollback()
         session.refresh(work)

@@ -19,6 +19,9 @@ class Shop(Api):
         super().__init__(live.client)
         self.live = live
 
+    def settings(self):
+        return self.live.settings
+
     def minted_work(self, creator: dict, **fields) -> dict:
         work = self.upload(creator, **fields).json()
         r = self.client.post(f"/api/works/{work['id']}/mint", headers=creator["headers"])
@@ -39,10 +42,29 @@ class Shop(Api):
         path = urlparse(checkout_url).path
         return httpx.post(f"{self.live.double.public_url}{path}/{action}", timeout=10, follow_redirects=False)
 
-    def page(self, user: dict, path: str):
+    def hosted_pay(self, checkout_url: str, card: str):
+        """Pay on the hosted page with this card number (Stripe's test cards decide what happens)."""
+        import httpx
+
+        path = urlparse(checkout_url).path
+        return httpx.post(f"{self.live.double.public_url}{path}/pay", data={"card": card}, timeout=10,
+                          follow_redirects=False)
+
+    def page(self, user: dict, path: str, **headers):
         """A page as this user's browser sees it (signed in: the session cookie holds the same access token)."""
         token = user["headers"]["Authorization"].split()[1]
-        return self.client.get(path.replace(self.live.url, ""), headers={"Cookie": f"mp_session={token}"})
+        return self.client.get(path.replace(self.live.url, ""), headers={"Cookie": f"mp_session={token}", **headers})
+
+    def form_post(self, user: dict, page_path: str, action: str, data: dict | None = None, headers=None):
+        """Open a page as the user's browser (for its CSRF cookie and token), then post a form of it to `action`.
+        Returns the response (no redirects followed)."""
+        token = user["headers"]["Authorization"].split()[1]
+        page = self.client.get(page_path, headers={"Cookie": f"mp_session={token}"})
+        assert page.status_code == 200, page.text
+        csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
+        nonce = page.cookies["mp_csrf"]  # a new nonce: the request sent none (an explicit Cookie header)
+        return self.client.post(action, data={"csrf_token": csrf, **(data or {})}, follow_redirects=False,
+                                headers={"Cookie": f"mp_session={token}; mp_csrf={nonce}", **(headers or {})})
 
     def purchase(self, buyer: dict, purchase_id: int) -> dict:
         r = self.client.get(f"/api/purchases/{purchase_id}", headers=buyer["headers"])

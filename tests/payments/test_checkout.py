@@ -120,8 +120,9 @@ def test_decline_then_cancel_then_expiry_releases_the_work(shop: Shop, anvil, co
 
     cancelled = shop.hosted(url, "cancel")
     assert cancelled.status_code == 303 and "cancelled=1" in cancelled.headers["location"]
-    page = shop.page(buyer, f"/purchases/{pid}?cancelled=1")
-    assert "cancelled" in page.text
+    page = shop.page(buyer, cancelled.headers["location"])
+    assert "Your card was declined. You can try again." in page.text  # declined, not cancelled: still open
+    assert shop.purchase(buyer, pid)["status"] == "pending"
 
     httpx.post(f"{shop.live.double.api_base}/v1/test_helpers/checkout/sessions/{purchases()[0].stripe_session_id}"
                "/expire_now", headers={"Authorization": f"Bearer {shop.live.double.api_key}"})

@@ -301,9 +301,16 @@ def test_purchase_page_says_what_happened_in_each_state(make_client):
     assert "/tokens/0x" in user.get(f"/purchases/{ids['delivered']}").text
     cancelled = user.get(f"/purchases/{ids['pending']}?cancelled=1").text
     assert "Payment not completed" in cancelled
-    assert "http://pay.example/x" in cancelled  # the buyer's way back to the payment
+    with Session(db.get_engine()) as session:
+        pending_work = session.get(Purchase, ids["pending"]).work_id
+    assert f'action="/works/{pending_work}/buy"' in cancelled  # "Return to payment": the session again, or a new one
+    assert f'action="/purchases/{ids["pending"]}/cancel"' in cancelled
     fr = user.get(f"/purchases/{ids['expired']}/status", headers={"Accept-Language": "fr"}).text
     assert "Le paiement a expiré ou a été annulé" in fr and "hx-trigger" not in fr
+    with Session(db.get_engine()) as session:  # expired because the buyer cancelled it
+        session.get(Purchase, ids["expired"]).failure_reason = "Cancelled by the buyer"
+        session.commit()
+    assert "You cancelled the payment. The work is available again." in user.get(f"/purchases/{ids['expired']}").text
     assert user.get("/purchases/999999").status_code == 404
 
 

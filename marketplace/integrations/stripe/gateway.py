@@ -33,6 +33,24 @@ class PaymentProviderUnavailable(ServiceUnavailable):
 
 
 @dataclass(frozen=True)
+class PaymentError:
+    """Why the buyer's last payment attempt failed: the PaymentIntent's `last_payment_error` (a card decline is
+    `type` card_error, `code` card_declined, `decline_code` generic_decline, insufficient_funds, ...)."""
+
+    type: str
+    code: str | None
+    decline_code: str | None
+    message: str
+
+    @classmethod
+    def from_stripe(cls, data: Any) -> PaymentError | None:
+        if not isinstance(data, dict) or not data.get("type"):
+            return None
+        return cls(type=str(data["type"]), code=data.get("code"), decline_code=data.get("decline_code"),
+                   message=str(data.get("message") or ""))
+
+
+@dataclass(frozen=True)
 class CheckoutSession:
     id: str
     url: str | None
@@ -44,12 +62,17 @@ class CheckoutSession:
     expires_at: datetime | None
     client_reference_id: str | None
     metadata: dict[str, str]
+    # only when retrieved with the PaymentIntent expanded: the last attempt's error, while it is the intent's state
+    payment_error: PaymentError | None = None
 
     @classmethod
     def from_stripe(cls, obj: Any) -> "CheckoutSession":
         data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
         pi = data.get("payment_intent")
+        payment_error = None
         if isinstance(pi, dict):
+            if pi.get("status") == "requires_payment_method":  # a later success or retry clears it
+                payment_error = PaymentError.from_stripe(pi.get("last_payment_error"))
             pi = pi.get("id")
         expires = data.get("expires_at")
         return cls(
@@ -63,6 +86,7 @@ class CheckoutSession:
             expires_at=datetime.fromtimestamp(expires, UTC) if expires else None,
             client_reference_id=data.get("client_reference_id"),
             metadata=dict(data.get("metadata") or {}),
+            payment_error=payment_error,
         )
 
 
@@ -124,8 +148,11 @@ class StripeGateway:
             lambda: self._client.v1.checkout.sessions.create(
                 params=params, options={"idempotency_key": f"checkout-purchase-{purchase_id}"})))
 
-    def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
-        return CheckoutSession.from_stripe(self._call(lambda: self._client.v1.checkout.sessions.retrieve(session_id)))
+    def retrieve_checkout_session(self, session_id: str, *, with_payment_error: bool = False) -> CheckoutSession:
+        """The session; `with_payment_error` expands its PaymentIntent to read why the last attempt failed."""
+        params = {"expand": ["payment_intent"]} if with_payment_error else None
+        return CheckoutSession.from_stripe(self._call(
+            lambda: self._client.v1.checkout.sessions.retrieve(session_id, params=params)))
 
     def expire_checkout_session(self, session_id: str) -> CheckoutSession:
         return CheckoutSession.from_stripe(self._call(lambda: self._client.v1.checkout.sessions.expire(session_id)))
