@@ -181,7 +181,8 @@ def _upload(s: Scene, role: str):
 
 def _patch(work: str) -> Call:
     def call(s: Scene, role: str):
-        target = s.fresh_draft() if work == "draft" else s.minted
+        target = {"draft": s.fresh_draft, "minted": lambda: s.once("patch-minted", s.fresh_minted),
+                  "reserved": lambda: s.minted}[work]()
         return s.client.patch(f"/api/works/{target['id']}", json={"price_cents": 3100}, headers=s.headers(role))
     return call
 
@@ -236,7 +237,8 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("minted", api_get("/api/works/{s.minted[id]}"), OK_ALL)],
     ("PATCH", "/api/works/{work_id}"): [
         ("draft", _patch("draft"), _by(401, 403, 403, 200, 404, 200)),
-        ("minted", _patch("minted"), CREATORS_OWN)],
+        ("minted", _patch("minted"), CREATORS_OWN),
+        ("a buyer's checkout open: the price is fixed", _patch("reserved"), _by(401, 403, 403, 409, 403, 409))],
     ("POST", "/api/works/{work_id}/mint"): [
         ("draft", _mint_fresh_draft, _by(401, 403, 403, 202, 404, 202)),
         ("minted", lambda s, r: s.client.post(f"/api/works/{s.minted['id']}/mint", headers=s.headers(r)),
