@@ -273,3 +273,37 @@ def test_concurrent_cancels_and_the_expired_webhook_release_once(shop: Shop):
     shop.live.double.wait_for_deliveries()
     assert sale_status(shop, work["id"]) == "reserved"
     assert len([p for p in purchases() if p.status == "pending"]) == 1
+
+
+def test_without_stripe_the_way_back_keeps_the_reservation_and_says_so(shop: Shop, monkeypatch):
+    from urllib.parse import unquote
+
+    from marketplace.integrations.stripe.gateway import PaymentProviderUnavailable
+
+    creator, buyer = shop.register(), shop.register(role="buyer")
+    work = shop.minted_work(creator)
+    r = shop.checkout(buyer, work["id"]).json()
+    link = shop.hosted(r["checkout_url"], "cancel").headers["location"].replace(shop.live.url, "")
+    signed_out = shop.client.get(link, follow_redirects=False)  # the session cookie ran out meanwhile
+    assert signed_out.status_code == 303 and unquote(signed_out.headers["location"]) == f"/signin?next={link}"
+
+    def unreachable(*args, **kwargs):
+        raise PaymentProviderUnavailable("Stripe is unreachable: connection refused")
+
+    gateway = shop.live.services.gateway
+    for name in ("retrieve_checkout_session", "expire_checkout_session", "create_checkout_session"):
+        monkeypatch.setattr(gateway, name, unreachable)
+    page = shop.page(buyer, link)
+    assert page.status_code == 200 and "Payment not completed" in page.text
+    assert "The work stays reserved for you until the checkout expires." in page.text
+    api = shop.client.post(f"/api/purchases/{r['purchase_id']}/cancel", headers=buyer["headers"])
+    assert api.status_code == 503 and api.json()["code"] == "payment_provider_unavailable"
+    button = shop.form_post(buyer, link, f"/purchases/{r['purchase_id']}/cancel")
+    assert button.status_code == 503
+    assert "The checkout could not be cancelled: Stripe is unreachable" in button.text
+    assert shop.purchase(buyer, r["purchase_id"])["status"] == "pending"  # nothing changed while in doubt
+    assert sale_status(shop, work["id"]) == "reserved"
+
+    monkeypatch.undo()  # Stripe is back: the same link cancels
+    assert CANCELLED in shop.page(buyer, link).text
+    assert sale_status(shop, work["id"]) == "available"
