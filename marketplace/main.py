@@ -34,6 +34,7 @@ from marketplace.core.exceptions import (
     RequestTimeout,
 )
 from marketplace.core.ratelimit import RateLimiter
+from marketplace.minting.router import router as minting_router
 from marketplace.payments.router import router as payments_router
 from marketplace.services import (
     Services,
@@ -289,6 +290,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(accounts_router)
     app.include_router(catalog_router)
+    app.include_router(minting_router)
     app.include_router(chain_router)
     app.include_router(payments_router)
     app.include_router(ipfs_router)

@@ -23,7 +23,7 @@ from marketplace.accounts.models import Account
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work, WorkStatus
 from marketplace.core.config import Settings
-from marketplace.core.db import SessionDep
+from marketplace.core.deps import SessionDep
 from marketplace.core.exceptions import NotFound
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.integrations.ipfs.client import IpfsClient, is_valid_cid, normalize_cid

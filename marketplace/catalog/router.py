@@ -5,15 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
-from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import CurrentCreator, OptionalAccount
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog import upload
 from marketplace.catalog.models import WorkPublic, WorksPublic, WorkStatus
 from marketplace.catalog.schemas import Discipline, License, SortKey, WorkCreate, WorkFilters, WorkUpdate
 from marketplace.core.api_errors import errors
-from marketplace.core.db import SessionDep
-from marketplace.core.deps import WorkId
+from marketplace.core.deps import SessionDep, WorkId
 from marketplace.core.limits import (
     MAX_DB_ID,
     MAX_DESCRIPTION_CHARS,
@@ -28,7 +26,6 @@ from marketplace.core.limits import (
 )
 from marketplace.core.text import Line, OptionalLine, Text
 from marketplace.integrations.adapters import AdaptersDep
-from marketplace.minting import service as minting_service
 
 router = APIRouter(prefix="/api/works", tags=["works"])
 
@@ -107,16 +104,3 @@ def update_work(work_id: WorkId, work_in: WorkUpdate, session: SessionDep, creat
     work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
     work = catalog_service.update_work(session=session, work=work, work_in=work_in)
     return catalog_service.work_public(session=session, work=work)
-
-
-@router.post("/{work_id}/mint", status_code=status.HTTP_202_ACCEPTED, response_model=WorkPublic,
-             responses=errors(401, 403, 404, 409, 422, 502, 503))
-def mint_work(work_id: WorkId, session: SessionDep, services: AdaptersDep, creator: CurrentCreator) -> WorkPublic:
-    work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
-    owner = accounts_service.get_account_or_raise(session=session, account_id=work.creator_id)  # admin may mint
-    work = minting_service.request_mint(
-        session=session, work=work, creator=owner, ipfs=services.ipfs, chain=services.chain_or_raise(),
-        public_base_url=services.settings.public_base_url,
-    )
-    return catalog_service.work_public(session=session, work=work)
-

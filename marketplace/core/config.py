@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     # transaction with no receipt counts as lost and is looked for on chain
     worker_lease_s: float = Field(default=120.0, gt=0)
     worker_stale_submit_s: float = Field(default=15.0, ge=0)
+    # a failed mint or delivery is retried after this, doubling with each attempt (at most a minute)
+    job_retry_backoff_s: float = Field(default=1.0, ge=0)
     # mint transactions in flight at once: the next batch is signed and sent while the previous ones are mined (on
     # a chain with block times, about the batches that share a block); 1 = each batch mined before the next
     mint_pipeline_depth: int = Field(default=4, ge=1, le=16)

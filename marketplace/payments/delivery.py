@@ -13,15 +13,17 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from marketplace.accounts import wallets
 from marketplace.catalog.models import Work, WorkStatus
+from marketplace.core import db
 from marketplace.core.db import get_engine, utcnow
 from marketplace.core.exceptions import MarketplaceError, ServiceUnavailable
 from marketplace.integrations.chain.client import APPROVAL_GAS, ChainClient, PreparedTx, Signer, TxReceipt, transfer_gas
 from marketplace.integrations.stripe.gateway import PaymentProviderError, StripeGateway
+from marketplace.jobs import lease
 from marketplace.jobs.runner import BackgroundWorker, nonce_freed_on_error
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import Purchase, PurchaseStatus
@@ -99,7 +101,7 @@ class DeliveryWorker(BackgroundWorker):
         purchases = self._claim()
         if not purchases:
             return 0
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             works = {w.id: w for w in session.exec(
                 select(Work).where(col(Work.id).in_({p.work_id for p in purchases}))).all()}
         purchases = self._hold_unminted(purchases, works)
@@ -215,7 +217,7 @@ class DeliveryWorker(BackgroundWorker):
     def _mark_delivered(self, done: list[tuple[Purchase, Work, str | None]]) -> None:
         """paid -> delivered (guarded, so once), each work's new owner and each sale in the ledger, in one
         database transaction."""
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             moved = set(payments_service.mark_delivered_many(session, done, fee_bps=self.fee_bps, now=utcnow()))
             session.commit()
         for purchase, work, tx_hash in done:
@@ -295,7 +297,7 @@ class DeliveryWorker(BackgroundWorker):
     def _settle(self, purchase_id: int, *, receipt: TxReceipt | None) -> None:
         """Delivered (once) when the receipt shows the transfer to the buyer, or the chain shows the buyer owns the
         token; otherwise retry or refund."""
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             purchase = session.get(Purchase, purchase_id)
             work = session.get(Work, purchase.work_id)
         token_id = int(work.token_id)
@@ -315,7 +317,7 @@ class DeliveryWorker(BackgroundWorker):
 
     def reconcile_submitted(self, *, force: bool = False) -> int:
         now = utcnow()
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             submitted = session.exec(select(Purchase).where(
                 Purchase.status == PurchaseStatus.paid, col(Purchase.delivery_tx_hash).is_not(None),
                 col(Purchase.refund_reason).is_(None))).all()
@@ -345,24 +347,12 @@ class DeliveryWorker(BackgroundWorker):
         UPDATE ... RETURNING (it re-checks the condition on each row, so a concurrent worker never takes a purchase
         twice). Reading first means an idle worker (woken by every webhook) never takes SQLite's write lock, which
         the webhooks' own commits would queue behind."""
-        now = utcnow()
-        claimable = (
-            (Purchase.status == PurchaseStatus.paid)
-            & col(Purchase.refund_reason).is_(None)
-            & col(Purchase.delivery_tx_hash).is_(None)
-            & or_(col(Purchase.claimed_until).is_(None), col(Purchase.claimed_until) < now)
-        )
-        oldest = select(Purchase.id).where(claimable).order_by(Purchase.id).limit(self.batch_size)
-        with Session(get_engine(), expire_on_commit=False) as session:
-            candidates = list(session.scalars(oldest).all())
-            if not candidates:
-                return []
-            claimed = list(session.scalars(
-                update(Purchase).where(col(Purchase.id).in_(candidates), claimable)
-                .values(claimed_by=self.name, claimed_until=now + self.lease)
-                .returning(Purchase).execution_options(synchronize_session=False)).all())
-            session.commit()
-        return sorted(claimed, key=lambda p: p.id)
+        table = Purchase.__table__
+        ready = ((table.c.status == PurchaseStatus.paid.value) & table.c.refund_reason.is_(None)
+                 & table.c.delivery_tx_hash.is_(None))
+        with db.session_scope() as session:
+            return lease.claim(session, table, ready=ready, worker=self.name, lease=self.lease,
+                               limit=self.batch_size, entity=Purchase)
 
     def _hold_unminted(self, purchases: list[Purchase], works: dict[int, Work]) -> list[Purchase]:
         """The purchases whose work is minted. One whose work went back to minting (the chain lost its token) waits
@@ -382,47 +372,39 @@ class DeliveryWorker(BackgroundWorker):
 
     def _hold(self, purchase_ids: list[int], reason: str) -> None:
         """Let the claims go, but not claimable again for HOLD_S: nothing to do before the work is on chain."""
-        with Session(get_engine()) as session:
-            session.exec(update(Purchase).where(col(Purchase.id).in_(purchase_ids), Purchase.claimed_by == self.name)
-                         .values(claimed_by=None, claimed_until=utcnow() + timedelta(seconds=HOLD_S),
-                                 last_error=reason[:500]))
-            session.commit()
+        with db.session_scope() as session:
+            lease.release(session, Purchase.__table__, purchase_ids, worker=self.name, hold=timedelta(seconds=HOLD_S),
+                          last_error=reason[:500])
 
     def _release_unsent(self) -> None:
         """Release this worker's claims on purchases with nothing sent yet (no delivery transaction written)."""
-        with Session(get_engine()) as session:
-            session.exec(update(Purchase).where(
-                Purchase.claimed_by == self.name, Purchase.status == PurchaseStatus.paid,
-                col(Purchase.delivery_tx_hash).is_(None)).values(claimed_by=None, claimed_until=None))
-            session.commit()
+        table = Purchase.__table__
+        with db.session_scope() as session:
+            lease.release(session, table, None, worker=self.name,
+                          where=(table.c.status == PurchaseStatus.paid.value) & table.c.delivery_tx_hash.is_(None))
 
     def _release(self, purchase_ids: list[int]) -> None:
-        with Session(get_engine()) as session:
-            session.exec(update(Purchase).where(col(Purchase.id).in_(purchase_ids), Purchase.claimed_by == self.name)
-                         .values(claimed_by=None, claimed_until=None))
-            session.commit()
+        with db.session_scope() as session:
+            lease.release(session, Purchase.__table__, purchase_ids, worker=self.name)
 
     def _retry_or_refund(self, purchase_id: int, reason: str) -> None:
-        with Session(get_engine(), expire_on_commit=False) as session:
-            purchase = session.get(Purchase, purchase_id)
-            if purchase.delivery_attempts >= self.max_attempts:
-                session.commit()
-                self._owe_refund(purchase_id, f"Delivery failed after {purchase.delivery_attempts} attempts: {reason}")
+        table = Purchase.__table__
+        with db.session_scope() as session:
+            attempts = session.get(Purchase, purchase_id).delivery_attempts
+            if attempts < self.max_attempts:
+                lease.retry_later(session, table, [purchase_id], attempts=attempts, backoff=self.backoff, error=reason,
+                                  where=table.c.status == PurchaseStatus.paid.value, delivery_tx_hash=None)
                 return
-            session.exec(update(Purchase).where(Purchase.id == purchase_id, Purchase.status == PurchaseStatus.paid)
-                         .values(delivery_tx_hash=None, claimed_by=None, claimed_until=None,
-                                 last_error=reason[:500], updated_at=utcnow()))
-            session.commit()
+        self._owe_refund(purchase_id, f"Delivery failed after {attempts} attempts: {reason}")
 
     def _owe_refund(self, purchase_id: int, reason: str) -> None:
-        with Session(get_engine()) as session:
+        with db.session_scope() as session:
             payments_service.owe_refund(session, purchase_id, reason)
-            session.commit()
         log.warning("purchase %s will be refunded: %s", purchase_id, reason)
 
     def refund_owed(self) -> int:
         """Refund every purchase that owes one, idempotently (Stripe idempotency key per purchase)."""
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             owed = session.exec(select(Purchase).where(
                 col(Purchase.refund_reason).is_not(None), col(Purchase.refund_id).is_(None),
                 col(Purchase.status).in_(("pending", "paid", "expired", "failed")))).all()
@@ -435,20 +417,11 @@ class DeliveryWorker(BackgroundWorker):
             except PaymentProviderError as exc:
                 # Stripe refused for good: the purchase fails and leaves the refund queue (refund_reason cleared,
                 # the whole story in failure_reason) for a person to look at, instead of asking Stripe forever.
-                with Session(get_engine()) as session:
-                    session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_reason=None))
-                    payments_service.transition(
-                        session, purchase.id, from_=("pending", "paid", "expired", "failed"), to=PurchaseStatus.failed,
-                        failure_reason=f"{purchase.refund_reason} — refund failed: {exc.message}"[:500])
-                    session.commit()
+                with db.session_scope() as session:
+                    payments_service.record_refund_refused(session, purchase=purchase, error=exc.message)
                 continue
-            with Session(get_engine()) as session:
-                session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_id=refund_id))
-                if payments_service.transition(session, purchase.id, from_=("pending", "paid", "expired", "failed"),
-                                               to=PurchaseStatus.refunded, refunded_at=utcnow(),
-                                               claimed_by=None, claimed_until=None):
-                    payments_service.refresh_sale_status(session, purchase.work_id)
-                session.commit()
+            with db.session_scope() as session:
+                payments_service.record_refunded(session, purchase=purchase, refund_id=refund_id)
         return len(owed)
 
 

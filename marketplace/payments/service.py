@@ -95,6 +95,25 @@ def owe_refund(session: Session, purchase_id: int, reason: str, *, payment_inten
     return result.rowcount == 1
 
 
+REFUNDABLE = ("pending", "paid", "expired", "failed")  # a refund owed in these states is made by the delivery worker
+
+
+def record_refunded(session: Session, *, purchase: Purchase, refund_id: str) -> None:
+    """Stripe made the refund owed: recorded once (refunded), and the work's sale status follows."""
+    session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_id=refund_id))
+    if transition(session, purchase.id, from_=REFUNDABLE, to=PurchaseStatus.refunded, refunded_at=utcnow(),
+                  claimed_by=None, claimed_until=None):
+        refresh_sale_status(session, purchase.work_id)
+
+
+def record_refund_refused(session: Session, *, purchase: Purchase, error: str) -> None:
+    """Stripe refused the refund for good: the purchase fails and leaves the refund queue (refund_reason cleared,
+    the whole story in failure_reason) for a person to look at, instead of asking Stripe forever."""
+    session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_reason=None))
+    transition(session, purchase.id, from_=REFUNDABLE, to=PurchaseStatus.failed,
+               failure_reason=f"{purchase.refund_reason} — refund failed: {error}"[:500])
+
+
 def refresh_sale_status(session: Session, work_id: int) -> None:
     """Derive the work's sale status from its active purchases (sold > reserved > available)."""
     active = session.exec(select(Purchase.status).where(

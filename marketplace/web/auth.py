@@ -10,9 +10,8 @@ from marketplace.accounts import security as account_security
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import SESSION_COOKIE, PasswordHashingDep
 from marketplace.accounts.models import Account, Role
-from marketplace.core.db import SessionDep
+from marketplace.core.deps import RateLimiterDep, SessionDep, client_address
 from marketplace.core.exceptions import Conflict, ServerBusy, TooManyRequests, Unauthorized
-from marketplace.core.ratelimit import RateLimiterDep, client_address
 from marketplace.web import security
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import signup_form, text

@@ -7,8 +7,7 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from marketplace.catalog.models import Work
-from marketplace.core.db import SessionDep
-from marketplace.core.deps import PurchaseId
+from marketplace.core.deps import PurchaseId, SessionDep
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import Purchase
 from marketplace.web import queries

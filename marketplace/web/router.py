@@ -21,10 +21,8 @@ from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work, WorkStatus
 from marketplace.catalog.schemas import LICENSE_URLS, WorkFilters
 from marketplace.core.config import DISCIPLINES, LICENSES
-from marketplace.core.db import SessionDep
-from marketplace.core.deps import AccountId, WorkId
+from marketplace.core.deps import AccountId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import Conflict, MarketplaceError
-from marketplace.core.ratelimit import RateLimiterDep, client_address
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments.models import Purchase, PurchaseStatus

@@ -14,8 +14,7 @@ from marketplace.catalog import upload as catalog_upload
 from marketplace.catalog.media import ACCEPTED_SUMMARY
 from marketplace.catalog.models import Work
 from marketplace.catalog.schemas import WorkFilters, WorkUpdate
-from marketplace.core.db import SessionDep
-from marketplace.core.deps import WorkId
+from marketplace.core.deps import SessionDep, WorkId
 from marketplace.core.exceptions import (
     MarketplaceError,
     PayloadTooLarge,

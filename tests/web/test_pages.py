@@ -308,7 +308,7 @@ def test_purchase_page_says_what_happened_in_each_state(make_client):
 
 
 def test_work_page_shows_each_kind_of_media_as_it_should(web):
-    from tests.storage.test_media import PDF_BYTES, ebml, glb_bytes, wav_bytes
+    from tests.catalog.test_media import PDF_BYTES, ebml, glb_bytes, wav_bytes
 
     user = web()
     user.sign_up(role="creator", name="Studio Nord")

@@ -8,7 +8,7 @@ import time
 import pytest
 import stripe
 
-from tests.stripe_double.conftest import WEBHOOK_SECRET
+from tests.devtools.stripe_double.conftest import WEBHOOK_SECRET
 
 
 def _buttons(html: str) -> list[str]:

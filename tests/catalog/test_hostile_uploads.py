@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 from marketplace.catalog.models import Work
 from marketplace.core import db
 from marketplace.integrations.ipfs.client import raw_cid_of_bytes
+from tests.catalog.bombs import gif_animation, png_bomb, png_chunk, png_text_bomb
 from tests.conftest import Api, png_bytes
-from tests.storage.bombs import gif_animation, png_bomb, png_chunk, png_text_bomb
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
