@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from marketplace.accounts.models import CreatorPublic
 from marketplace.core.db import utcnow
-from marketplace.core.limits import Currency
+from marketplace.core.limits import MAX_ROYALTY_BPS, Currency
 
 
 class WorkStatus(StrEnum):
@@ -33,7 +33,7 @@ class WorkBase(SQLModel):
     license: str = Field(max_length=32)
     price_cents: int = Field(gt=0, index=True)
     currency: str = Field(default="EUR", max_length=3)
-    royalty_bps: int = Field(default=0, ge=0, le=2500)
+    royalty_bps: int = Field(default=0, ge=0, le=MAX_ROYALTY_BPS)
 
 
 class Work(WorkBase, table=True):

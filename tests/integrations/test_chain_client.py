@@ -99,3 +99,9 @@ def test_a_signer_without_gas_gets_insufficient_funds(chain):
     prepared = chain.prepare_set_operator(broke, chain.signer.address)
     with pytest.raises(InsufficientFunds):
         chain.send(prepared, signer=broke)
+
+
+def test_the_services_royalty_cap_is_the_contracts(chain):
+    from marketplace.core.limits import MAX_ROYALTY_BPS
+
+    assert chain.contract.functions.MAX_ROYALTY_BPS().call() == MAX_ROYALTY_BPS
