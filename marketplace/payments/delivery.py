@@ -16,7 +16,6 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from marketplace.accounts import wallets
 from marketplace.catalog.models import Work, WorkStatus
 from marketplace.core import db
 from marketplace.core.db import get_engine, utcnow
@@ -26,6 +25,7 @@ from marketplace.integrations.stripe.gateway import PaymentProviderError, Stripe
 from marketplace.jobs import lease
 from marketplace.jobs.runner import BackgroundWorker, nonce_freed_on_error
 from marketplace.payments import service as payments_service
+from marketplace.payments.custody import CustodyWallets
 from marketplace.payments.models import Purchase, PurchaseStatus
 from marketplace.payments.webhooks import DELIVERY_WORKER
 
@@ -54,24 +54,16 @@ class DeliveryWorker(BackgroundWorker):
         super().__init__(**settings)  # batch_size, max_attempts, lease_s, ...: see BackgroundWorker
         self.chain = chain
         self.gateway = gateway
-        self._wallet_secret = wallet_secret
         self.fee_bps = fee_bps
-        self.gas_topup_wei = gas_topup_wei
-        # wei each custody wallet can still spend: its balance when last read, minus the most the transactions
-        # sent since can cost (gas limit x fee cap), so never more than it really has; saves a read per batch
-        self._gas_budget: dict[str, int] = {}
-        self._custody: dict[int, Signer] = {}  # creator id -> custody wallet signer (the key derivation costs)
-        self._operator_ok: set[str] = set()  # custody wallets that approved the platform signer as operator
-        self._approval_sent: set[str] = set()  # ... and those whose approval is on its way
+        self.custody = CustodyWallets(chain=chain, wallet_secret=wallet_secret, gas_topup_wei=gas_topup_wei,
+                                      receipt_timeout_s=self.receipt_timeout_s)
 
     def run_once(self) -> int:
         if self.chain_gate is not None and not self.chain_gate.writable:
             return self.refund_owed()  # refunds need Stripe, not the chain
         if self._forget_chain:
             self._forget_chain = False
-            self._gas_budget.clear()
-            self._operator_ok.clear()
-            self._approval_sent.clear()
+            self.custody.forget_chain()
         force, self._force_reconcile = self._force_reconcile, False
         try:
             return self.reconcile_submitted(force=force) + self.deliver_batch() + self.refund_owed()
@@ -114,7 +106,7 @@ class DeliveryWorker(BackgroundWorker):
         for purchase in purchases:
             work = works[purchase.work_id]
             if work.creator_id not in may_move:
-                may_move[work.creator_id] = self._operator_may_move(self._seller_signer(work).address)
+                may_move[work.creator_id] = self.custody.operator_may_move(self._seller_signer(work).address)
             if purchase.delivery_attempts > 0:
                 retries.append([purchase])
             elif may_move[work.creator_id]:
@@ -127,7 +119,7 @@ class DeliveryWorker(BackgroundWorker):
             seller = works[group[0].work_id].creator_id
             gas_by_seller[seller] = gas_by_seller.get(seller, 0) + transfer_gas(len(group))
         for seller, group in by_seller.items():
-            if self._seller_signer(works[group[0].work_id]).address not in self._approval_sent:
+            if not self.custody.approval_sent(self._seller_signer(works[group[0].work_id]).address):
                 gas_by_seller[seller] += APPROVAL_GAS
         groups = ([(shared, self.chain.signer)] if shared else []) + [(g, None) for g in own_groups]
 
@@ -141,11 +133,11 @@ class DeliveryWorker(BackgroundWorker):
                     if signer is None:  # the seller's own custody wallet signs and pays
                         signer = self._seller_signer(works[group[0].work_id])
                         if seller not in funded:  # gas money once per seller and batch
-                            self._ensure_gas(signer.address, gas=gas_by_seller[seller])
+                            self.custody.ensure_gas(signer.address, gas=gas_by_seller[seller])
                             funded.add(seller)
                     prepared = self._start_delivery(group, works, signer)
                     if prepared is not None and operator is None and group[0].delivery_attempts == 0:
-                        self._approve_operator(signer)
+                        self.custody.approve_operator(signer)
                 except ServiceUnavailable as exc:
                     log.warning("delivery of purchase(s) %s postponed: %s", _ids(group), exc.message)
                     self._release([p.id for p in group])
@@ -174,26 +166,9 @@ class DeliveryWorker(BackgroundWorker):
             self._settle_many(mined)
         return len(purchases)
 
-    def _operator_may_move(self, custody: str) -> bool:
-        """Has this custody wallet approved the platform signer as its operator? (Asked of the chain until yes.)"""
-        if custody in self._operator_ok:
-            return True
-        if self.chain.is_operator(custody, self.chain.signer.address):
-            self._operator_ok.add(custody)
-            return True
-        return False
-
-    def _approve_operator(self, signer: Signer) -> None:
-        """Once per custody wallet, right after its own delivery: approve the platform signer as operator, so its
-        later sales go in the shared transaction. Best effort: without it the wallet keeps signing its own."""
-        if signer.address in self._approval_sent or signer.address in self._operator_ok:
-            return
-        try:
-            self.chain.send(self.chain.prepare_set_operator(signer, self.chain.signer.address), signer=signer)
-        except MarketplaceError as exc:
-            log.warning("custody wallet %s could not approve the platform operator: %s", signer.address, exc.message)
-            return
-        self._approval_sent.add(signer.address)
+    def _seller_signer(self, work: Work) -> Signer:
+        """The creator's custody wallet, which holds the work's token until it is sold."""
+        return self.custody.signer(work.creator_id)
 
     def _settle_many(self, mined: list[tuple[Purchase, Work, TxReceipt]]) -> None:
         """Deliveries whose receipt shows the transfer to the buyer settle together, in one transaction; the rest
@@ -224,14 +199,6 @@ class DeliveryWorker(BackgroundWorker):
             if purchase.id in moved:
                 log.info("purchase %s delivered: token %s to %s in %s", purchase.id, work.token_id,
                          purchase.wallet_address, tx_hash)
-
-    def _seller_signer(self, work: Work) -> Signer:
-        """The creator's custody wallet, which holds the work's token until it is sold."""
-        signer = self._custody.get(work.creator_id)
-        if signer is None:
-            key = wallets.custodial_signer(self._wallet_secret, work.creator_id).key
-            signer = self._custody[work.creator_id] = self.chain.signer_for(key)
-        return signer
 
     def _start_delivery(self, group: list[Purchase], works: dict[int, Work], signer: Signer) -> PreparedTx | None:
         """Sign one transaction for the group, record it on every purchase (write-ahead), send it. None when
@@ -270,29 +237,11 @@ class DeliveryWorker(BackgroundWorker):
         try:
             self.chain.send(prepared, signer=signer)
         except MarketplaceError as exc:
-            self._gas_budget.pop(signer.address, None)  # read the balance again next time (insufficient funds?)
+            self.custody.forget_balance(signer.address)  # read it again next time (insufficient funds?)
             for purchase_id in ids:
                 self._retry_or_refund(purchase_id, exc.message)
             return None
         return prepared
-
-    def _ensure_gas(self, address: str, *, gas: int) -> None:
-        """The custody wallet holds enough ETH for `gas` at today's fee cap, or gets twice that (at least the
-        configured top-up) from the platform signer first. The balance is read only when the budget kept since
-        the last read does not cover it."""
-        needed = gas * self.chain.fees()["maxFeePerGas"]
-        budget = self._gas_budget.get(address)
-        if budget is None or budget < needed:
-            budget = self.chain.eth_balance(address)
-        if budget < needed:
-            value = max(self.gas_topup_wei, 2 * needed)
-            topup = self.chain.prepare_value_transfer(to=address, value_wei=value)
-            self.chain.send(topup)
-            receipt = self.chain.wait_for_receipt(topup.tx_hash, timeout_s=self.receipt_timeout_s)
-            if receipt is None or receipt.status != 1:
-                raise ServiceUnavailable("Could not fund the custody wallet with gas")
-            budget += value
-        self._gas_budget[address] = budget - needed
 
     def _settle(self, purchase_id: int, *, receipt: TxReceipt | None) -> None:
         """Delivered (once) when the receipt shows the transfer to the buyer, or the chain shows the buyer owns the
