@@ -123,7 +123,8 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
         session.refresh(work)
         own = isinstance(exc, Conflict) and work.creator_id == viewer.id
         context = _work_context(session, work, viewer)
-        context["error"] = t("checkout.own") if own else t("checkout.error", error=exc.message)
+        context["error"] = (t.gettext("You cannot buy your own work.") if own
+                            else t.gettext("The checkout could not be opened: %(error)s", error=exc.message))
         response = render(request, "work.html", context, account=viewer,
                           status_code=exc.status_code if exc.status_code < 500 else 503)
         response.headers.update(exc.headers or {})
