@@ -117,7 +117,7 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
         purchase = checkout_flow.start_checkout(
             session=session, work=work, buyer=viewer, wallet_address=None, gateway=services.gateway,
             public_base_url=services.settings.public_base_url,
-            expires_minutes=services.settings.checkout_expires_minutes)
+            expires_minutes=services.settings.checkout_expires_minutes, locale=t.checkout_locale)
     except MarketplaceError as exc:
         session.rollback()
         session.refresh(work)
