@@ -37,5 +37,5 @@ def test_the_package_holds_the_product_and_its_artifacts_only():
     packages = setuptools.find_packages(str(REPO_ROOT), include=config["packages"]["find"]["include"])
     assert {p.split(".")[0] for p in packages} == {"marketplace"}, packages
     assert "marketplace.integrations.chain" in packages
-    (pattern,) = config["package-data"]["marketplace"]
-    assert {a.name for a in (REPO_ROOT / "marketplace").glob(pattern)} >= {"CreativeWorks.json"}
+    data = {f.name for pattern in config["package-data"]["marketplace"] for f in (REPO_ROOT / "marketplace").glob(pattern)}
+    assert {"CreativeWorks.json", "messages.mo"} <= data

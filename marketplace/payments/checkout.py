@@ -30,8 +30,10 @@ def start_checkout(
     gateway: StripeGateway,
     public_base_url: str,
     expires_minutes: int,
+    locale: str = "auto",
 ) -> Purchase:
-    """Reserve a unique work for this buyer and open a Stripe Checkout Session for its price in euros.
+    """Reserve a unique work for this buyer and open a Stripe Checkout Session for its price in euros, its page in
+    `locale` (Stripe's codes; `auto` lets the buyer's browser choose).
 
     The reservation is a purchase row in an active status; a partial unique index allows one per work, so of any
     number of concurrent buyers exactly one gets it and the others get 409.
@@ -89,7 +91,7 @@ def start_checkout(
             image_url=f"{base}/ipfs/{work.thumbnail_cid or work.media_cid}" if work.media_kind == "image" else None,
             amount_cents=purchase.amount_cents, currency=purchase.currency, customer_email=buyer.email,
             success_url=f"{base}/purchases/{purchase.id}?session_id={{CHECKOUT_SESSION_ID}}",
-            cancel_url=f"{base}/purchases/{purchase.id}?cancelled=1", expires_at=expires_at,
+            cancel_url=f"{base}/purchases/{purchase.id}?cancelled=1", expires_at=expires_at, locale=locale,
         )
     except MarketplaceError:
         # nothing was sold: release the reservation so the work stays available

@@ -115,13 +115,14 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
         purchase = checkout_flow.start_checkout(
             session=session, work=work, buyer=viewer, wallet_address=None, gateway=services.gateway,
             public_base_url=services.settings.public_base_url,
-            expires_minutes=services.settings.checkout_expires_minutes)
+            expires_minutes=services.settings.checkout_expires_minutes, locale=t.checkout_locale)
     except MarketplaceError as exc:
         session.rollback()
         session.refresh(work)
         own = isinstance(exc, Conflict) and work.creator_id == viewer.id
         context = _work_context(session, work, viewer)
-        context["error"] = t("checkout.own") if own else t("checkout.error", error=exc.message)
+        context["error"] = (t.gettext("You cannot buy your own work.") if own
+                            else t.gettext("The checkout could not be opened: %(error)s", error=exc.message))
         response = render(request, "work.html", context, account=viewer,
                           status_code=exc.status_code if exc.status_code < 500 else 503)
         response.headers.update(exc.headers or {})

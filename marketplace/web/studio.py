@@ -11,7 +11,6 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog import upload as catalog_upload
-from marketplace.catalog.media import ACCEPTED_SUMMARY
 from marketplace.catalog.models import Work
 from marketplace.catalog.schemas import WorkFilters, WorkUpdate
 from marketplace.core.deps import SessionDep, WorkId
@@ -25,10 +24,10 @@ from marketplace.core.exceptions import (
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.minting import service as minting_service
 from marketplace.payments import service as payments_service
-from marketplace.web import security
+from marketplace.web import labels, security
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import price_error, text, work_form
-from marketplace.web.i18n import Translator
+from marketplace.web.i18n import DEFAULT_LANGUAGE, Translator
 from marketplace.web.templating import redirect, render, settings_of
 
 router = APIRouter(include_in_schema=False)
@@ -78,11 +77,15 @@ def studio_page(request: Request, session: SessionDep, viewer: Viewer) -> Respon
 
 def _upload_errors(exc: MarketplaceError, t: Translator, max_mb: str) -> dict[str, str]:
     if isinstance(exc, PayloadTooLarge):
-        return {"file": t("err.file_too_large", mb=max_mb)}
+        return {"file": t.gettext("The file is larger than the %(mb)s MB limit.", mb=max_mb)}
     if isinstance(exc, UnsupportedMediaType):
-        return {"file": exc.message if t.lang == "en" else t("err.file_type", accepted=ACCEPTED_SUMMARY)}
+        if t.lang == DEFAULT_LANGUAGE:
+            return {"file": exc.message}
+        return {"file": t.gettext("This kind of file is not accepted. %(accepted)s",
+                                  accepted=t.gettext(labels.ACCEPTED_SUMMARY))}
     if isinstance(exc, ServiceUnavailable):
-        return {"form": t("err.service")}
+        return {"form": t.gettext(
+            "A service we depend on is unavailable right now; nothing was saved. Please try again.")}
     return {"form": exc.message}
 
 
@@ -108,7 +111,8 @@ def upload(request: Request, form: CsrfForm, session: SessionDep, services: Adap
         except MarketplaceError as exc:
             errors = _upload_errors(exc, t, max_mb)
     if work is None:
-        errors = {"form": t("err.form"), **errors} if "form" not in errors else errors
+        if "form" not in errors:
+            errors = {"form": t.gettext("Please correct the fields marked below."), **errors}
         if _wants_json(request):
             return security.finish(request, JSONResponse({"errors": errors}, status_code=422), settings)
         return _studio(request, session, viewer, errors=errors, values=values, status_code=422)
@@ -153,7 +157,9 @@ def edit_price(work_id: WorkId, request: Request, form: CsrfForm, session: Sessi
             work = catalog_service.update_work(session=session, work=work, work_in=WorkUpdate(price_cents=cents))
             saved = True
         except PriceFixed as exc:  # the same rule as the API's PATCH, in the reader's language
-            error = t(f"err.price_fixed_{exc.reason}")
+            error = (t.gettext("This work is sold: its price is the one it sold for.") if exc.reason == "sold" else
+                     t.gettext("A buyer is paying for this work at its current price: change it once that checkout "
+                               "ends."))
     if request.headers.get("hx-request") != "true":
         return redirect(request, f"/studio#work-{work.id}")
     return render(request, "partials/price_form.html", {"work": work, "saved": saved, "error": error,

@@ -292,3 +292,42 @@ def test_a_declined_card_then_cancel_says_clearly_what_happened(make_live, brows
     browsing.shot(buyer, "20-purchase-expired")
     buyer.goto(f"{live.url}/works/{work['id']}")
     assert buyer.get_by_role("button", name=re.compile("Buy for")).is_visible()  # available again
+
+
+def test_a_german_reader_switches_language_and_pays_on_a_german_checkout_page(make_live, browsing):
+    live = make_live()
+    shop = Shop(live)
+    creator = shop.register(role="creator", name="Atelier Wiltz")
+    work = shop.minted_work(creator, title="Sauer Valley", price_cents=4500, royalty_bps=750)
+    buyer = browsing.person(locale="en-GB")
+    sign_up(buyer, live.url, role="buyer", name="Jang Buyer", email="jang.de@example.lu")
+    switch = buyer.locator(".lang-switch")
+    assert switch.inner_text().split() == ["EN", "FR", "DE"]
+    switch.get_by_role("link", name="DE").click()  # the switch keeps the reader on the same page
+    buyer.wait_for_url(f"{live.url}/")
+    assert buyer.locator("html").get_attribute("lang") == "de"
+    assert buyer.locator("h1").inner_text() == "Digitale Werke der Luxemburger Kreativwirtschaft"
+    assert buyer.locator("#results .count").inner_text() == "1 Werk"
+    assert "45,00\xa0€" in buyer.locator("#results .card .price").inner_text()
+    browsing.shot(buyer, "21-gallery-de")
+
+    buyer.goto(f"{live.url}/works/{work['id']}")
+    assert "7,5\xa0%" in buyer.locator(".facts").first.inner_text()
+    assert buyer.get_by_text("Lizenzgebühr bei Weiterverkäufen").is_visible()
+    browsing.shot(buyer, "22-work-de")
+    buyer.get_by_role("button", name="Für 45,00\xa0€ kaufen").click()
+    buyer.wait_for_url(f"{live.double.public_url}/pay/**")
+    assert buyer.locator("html").get_attribute("lang") == "de"  # the session's locale, not the browser's (en-GB)
+    assert buyer.locator("h1").inner_text() == "45,00\xa0€ bezahlen"
+    browsing.shot(buyer, "23-stripe-double-checkout-de")
+    buyer.get_by_role("button", name="Ablehnen", exact=True).click()
+    buyer.get_by_text("Ihre Karte wurde abgelehnt.", exact=False).wait_for()
+    buyer.get_by_role("button", name="Bezahlen", exact=True).click()
+    buyer.wait_for_url(re.compile(rf"{re.escape(live.url)}/purchases/\d+\?session_id=cs_"))
+    buyer.get_by_text("Geliefert: Der Token ist in Ihrer Wallet.").wait_for(timeout=45_000)
+    assert "Geliefert" in buyer.locator("#purchase-status .facts").inner_text()
+    browsing.shot(buyer, "24-purchase-delivered-de")
+    buyer.goto(f"{live.url}/collection")
+    assert buyer.locator("h1").inner_text() == "Meine Sammlung"
+    assert re.search(r"\d{1,2}\. \w+ 20\d\d", buyer.locator("table").inner_text())  # "2. Dezember 2026"
+    browsing.shot(buyer, "25-collection-de")

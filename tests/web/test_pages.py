@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from marketplace.web.i18n import MESSAGES, Translator, negotiate
 from tests.conftest import Api, png_bytes
 from tests.web.helpers import WebUser, csrf_from
 
@@ -31,26 +30,49 @@ def upload(user: WebUser, *, content: bytes | None = None, filename: str = "mose
                                           "image/png")}, headers=headers)
 
 
-def test_catalogue_has_every_key_in_both_languages():
-    assert set(MESSAGES["en"]) == set(MESSAGES["fr"])
-    assert negotiate("fr-LU,fr;q=0.9,en;q=0.8") == "fr"
-    assert negotiate("de-LU,de;q=0.9,en;q=0.5,fr;q=0.7") == "fr"
-    assert negotiate("lb, de") == "en"
-    assert negotiate("en-GB", cookie="fr") == "fr"
-    assert Translator("fr").money(123456) == "1\u202f234,56\u00a0€"
-    assert Translator("en").money(2550) == "€25.50"
-
-
-def test_pages_in_english_or_french_by_browser_or_switch(web):
+def test_pages_in_english_french_or_german_by_browser_or_switch(web):
     user = web()
     en = user.get("/about")
     assert en.status_code == 200 and '<html lang="en">' in en.text and "What is IPFS?" in en.text
+    assert "platform fee of 10 %." in en.text  # a placeholder and a literal percent sign in one {% trans %} block
     fr = user.get("/about", headers={"Accept-Language": "fr-LU,fr;q=0.9"})
-    assert '<html lang="fr">' in fr.text and "Qu'est-ce qu'IPFS ?" in fr.text.replace("&#39;", "'")
-    switched = user.get("/lang/fr?next=/about")
+    assert '<html lang="fr">' in fr.text and "Qu'est-ce qu'IPFS ?" in fr.text
+    de = user.get("/about", headers={"Accept-Language": "de-LU,de;q=0.9,en;q=0.5"})
+    assert '<html lang="de">' in de.text and "Was ist IPFS?" in de.text and "Plattformgebühr von 10 %." in de.text
+    # the switch offers the three languages, each named in itself
+    for code, name in (("fr", "Français"), ("de", "Deutsch")):
+        assert f'href="/lang/{code}?next=/about" lang="{code}" hreflang="{code}" title="{name}"' in en.text
+    switched = user.get("/lang/de?next=/about")
     assert switched.status_code == 303 and switched.headers["location"] == "/about"
-    assert '<html lang="fr">' in user.get("/about").text  # the cookie wins over Accept-Language (none sent)
+    assert '<html lang="de">' in user.get("/about").text  # the cookie wins over Accept-Language (none sent)
+    assert '<html lang="de">' in user.get("/about", headers={"Accept-Language": "fr"}).text
+    user.get("/lang/fr?next=/about")
+    assert '<html lang="fr">' in user.get("/about").text
     assert user.get("/lang/fr?next=//evil.example").headers["location"] == "/"  # no open redirect
+    assert user.get("/lang/lb").status_code == 404
+
+
+def test_gallery_counts_works_with_the_plural_of_each_language(web, api):
+    user = web()
+    creator = api.register(role="creator")
+    for title in ("Moselle Light", "Kirchberg Glass"):
+        work = api.upload(creator, title=title).json()
+        api.client.post(f"/api/works/{work['id']}/mint", headers=creator["headers"])
+        api.wait_for_status(work["id"], "minted")
+
+    def count(accept: str, query: str = "") -> str:
+        page = user.get(f"/{query}", headers={"Accept-Language": accept}).text
+        return re.search(r'<p class="count">([^<]*)</p>', page).group(1)
+
+    assert [count("en"), count("en", "?q=Kirchberg"), count("en", "?q=nothing-like-this")] == \
+        ["2 works", "1 work", "0 works"]
+    assert [count("fr"), count("fr", "?q=Kirchberg"), count("fr", "?q=nothing-like-this")] == \
+        ["2 œuvres", "1 œuvre", "0 œuvre"]
+    assert [count("de"), count("de", "?q=Kirchberg"), count("de", "?q=nothing-like-this")] == \
+        ["2 Werke", "1 Werk", "0 Werke"]
+    de = user.get("/", headers={"Accept-Language": "de"}).text
+    assert "Digitale Werke der Luxemburger Kreativwirtschaft" in de and ">Fotografie</option>" in de
+    assert re.search(r'<span class="price">\d+,\d\d\xa0€</span>', de)  # euros as Babel writes them for de_LU
 
 
 def test_pages_carry_a_strict_csp_and_no_inline_script_or_style(web):
