@@ -296,6 +296,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ipfs_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
-    app.add_middleware(UploadSizeLimit, limit_bytes=settings.max_upload_bytes)
+    # the media and an audio or video work's cover image in one body (each is checked against its own limit)
+    app.add_middleware(UploadSizeLimit, limit_bytes=settings.max_upload_bytes,
+                       form_overhead=settings.max_cover_bytes + 1024 * 1024)
     app.add_middleware(BodyReadTimeout, timeout_s=settings.body_read_timeout_s)
     return app

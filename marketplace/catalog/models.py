@@ -57,9 +57,13 @@ class Work(WorkBase, table=True):
     media_size: int
     media_sha256: str = Field(max_length=64)
     media_filename: str = Field(default="", max_length=255)
+    # images: a thumbnail of the image; audio and video: of their cover, if they have one
     thumbnail_cid: str | None = Field(default=None, max_length=100, index=True)
-    width: int | None = None
+    width: int | None = None  # of the media (raster images); a cover's size is not the work's
     height: int | None = None
+    # audio and video: the cover image as uploaded (type decided from the bytes), the token metadata's `image`
+    cover_cid: str | None = Field(default=None, max_length=100, index=True)
+    cover_mime: str | None = Field(default=None, max_length=100)
 
     # token (set when minting is requested / confirmed)
     metadata_cid: str | None = Field(default=None, max_length=100, index=True)
@@ -92,6 +96,9 @@ class WorkPublic(WorkBase):
     thumbnail_url: str | None
     width: int | None
     height: int | None
+    cover_cid: str | None
+    cover_mime: str | None
+    cover_url: str | None
     metadata_cid: str | None
     token_id: int | None
     token_id_hex: str | None

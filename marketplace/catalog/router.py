@@ -44,12 +44,19 @@ async def create_work(
     description: Annotated[Text, Form(max_length=MAX_DESCRIPTION_CHARS)] = "",
     currency: Annotated[Currency, Form()] = Currency.EUR,
     royalty_bps: Annotated[int, Form(ge=0, le=MAX_ROYALTY_BPS)] = 0,
+    cover: Annotated[UploadFile | None, File(
+        description="Audio and video only: a cover image (PNG, JPEG, GIF, WebP, AVIF, TIFF or SVG without scripts), "
+                    "the work's thumbnail and its token's `image`. Refused (422 at body.cover) on other works, or "
+                    "if it is not an accepted image, over MAX_COVER_BYTES or too many pixels")] = None,
 ) -> WorkPublic:
+    """A new draft. `file` is typed from its bytes; an audio or video work may bring a `cover` image."""
     work_in = WorkCreate(
         title=title, description=description, discipline=discipline, price_cents=price_cents,
         currency=currency, royalty_bps=royalty_bps, license=license,
     )
     settings = services.settings
+    if cover is not None and not cover.filename and not cover.size:
+        cover = None  # an empty file field (what a form sends when no cover is chosen)
 
     def _upload():
         work = upload.upload_work(
@@ -57,6 +64,7 @@ async def create_work(
             staging_dir=settings.media_dir / "staging", max_bytes=settings.max_upload_bytes,
             thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs, max_image_pixels=settings.max_image_pixels,
             image_concurrency=settings.image_work_concurrency,
+            cover=cover.file if cover is not None else None, max_cover_bytes=settings.max_cover_bytes,
         )
         return catalog_service.to_public(work, creator)
 

@@ -128,6 +128,7 @@ def to_public(work: Work, creator: Account) -> WorkPublic:
                                               wallet_address=creator.wallet_address),
         media_url=f"/ipfs/{values['media_cid']}",
         thumbnail_url=f"/ipfs/{values['thumbnail_cid']}" if values["thumbnail_cid"] else None,
+        cover_url=f"/ipfs/{values['cover_cid']}" if values["cover_cid"] else None,
         token_id=token_id,
         token_id_hex=f"0x{token_id:064x}" if token_id is not None else None,
         token_uri=f"ipfs://{values['metadata_cid']}" if minted and values["metadata_cid"] else None,

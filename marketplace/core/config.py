@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     ipfs_timeout_s: float = 30.0
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    max_cover_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # the cover image of an audio or video work
     thumbnail_px: int = 640
     # Images above this many pixels (all frames of an animation counted) are refused from their header, before any
     # decoding: a 300 kB PNG can decode to gigabytes. At most Pillow's own bomb threshold (89.5 Mpx).

@@ -104,6 +104,14 @@ def work_form(form: FormData, t: Translator) -> tuple[WorkCreate | None, UploadF
     return work_in, upload, {}
 
 
+def cover_file(form: FormData) -> UploadFile | None:
+    """The optional cover image of an audio or video work; None when the field is absent or left empty."""
+    cover = form.get("cover")
+    if not isinstance(cover, UploadFile) or (not cover.filename and not cover.size):
+        return None
+    return cover
+
+
 def signup_form(form: FormData, t: Translator) -> tuple[AccountCreate | None, dict[str, str]]:
     errors: dict[str, str] = {}
     email = text(form, "email")

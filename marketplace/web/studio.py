@@ -11,6 +11,7 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog import upload as catalog_upload
+from marketplace.catalog.media import ACCEPTED_SUMMARY, CoverRefused
 from marketplace.catalog.models import Work
 from marketplace.catalog.schemas import WorkFilters, WorkUpdate
 from marketplace.core.deps import SessionDep, WorkId
@@ -26,7 +27,7 @@ from marketplace.minting import service as minting_service
 from marketplace.payments import service as payments_service
 from marketplace.web import labels, security
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
-from marketplace.web.forms import price_error, text, work_form
+from marketplace.web.forms import cover_file, price_error, text, work_form
 from marketplace.web.i18n import DEFAULT_LANGUAGE, Translator
 from marketplace.web.templating import redirect, render, settings_of
 
@@ -35,6 +36,7 @@ router = APIRouter(include_in_schema=False)
 # what the file picker offers (the server decides from the bytes; this only guides the picker)
 ACCEPT = ("image/*,audio/*,video/*,application/pdf,model/gltf-binary,model/gltf+json,.glb,.gltf,.mp3,.wav,.flac,"
           ".ogg,.m4a,.mp4,.mov,.webm,.pdf,.png,.jpg,.jpeg,.gif,.webp,.avif,.tif,.tiff,.svg")
+COVER_ACCEPT = "image/png,image/jpeg,image/gif,image/webp,image/avif,image/tiff,image/svg+xml,.avif,.tif,.tiff,.svg"
 
 
 def _is_creator(account: Account | None) -> bool:
@@ -63,8 +65,10 @@ def _studio(request: Request, session, account: Account, *, errors: dict | None 
         "creator": True, "works": [w for w, _ in rows], "errors": errors or {}, "values": values or {},
         "sales": payments_service.creator_sales(session=session, creator_id=account.id),
         "balance_cents": payments_service.balance_cents(session=session, account_id=account.id),
-        "uploaded_work": uploaded_work, "accept": ACCEPT,
+        "uploaded_work": uploaded_work, "accept": ACCEPT, "cover_accept": COVER_ACCEPT,
         "max_upload_bytes": settings_of(request).max_upload_bytes,
+        "max_cover_bytes": settings_of(request).max_cover_bytes,
+        "max_cover_mb": f"{settings_of(request).max_cover_bytes / (1024 * 1024):g}",
     }, account=account, status_code=status_code)
 
 
@@ -75,7 +79,18 @@ def studio_page(request: Request, session: SessionDep, viewer: Viewer) -> Respon
     return _studio(request, session, viewer)
 
 
-def _upload_errors(exc: MarketplaceError, t: Translator, max_mb: str) -> dict[str, str]:
+def _upload_errors(exc: MarketplaceError, t: Translator, max_mb: str, max_cover_mb: str) -> dict[str, str]:
+    if isinstance(exc, CoverRefused):  # the same refusal as the API's 422 at body.cover, in the reader's language
+        if exc.reason == "kind":
+            message = t.gettext("A cover image is for audio and video works only: remove it, or choose an audio or "
+                                "video file.")
+        elif exc.reason == "size":
+            message = t.gettext("The cover image is larger than the %(mb)s MB limit.", mb=max_cover_mb)
+        elif exc.reason == "pixels":
+            message = t.gettext("The cover image has too many pixels to process: choose a smaller one.")
+        else:
+            message = t.gettext("The cover must be an image: PNG, JPEG, GIF, WebP, AVIF, TIFF or SVG without scripts.")
+        return {"cover": message}
     if isinstance(exc, PayloadTooLarge):
         return {"file": t.gettext("The file is larger than the %(mb)s MB limit.", mb=max_mb)}
     if isinstance(exc, UnsupportedMediaType):
@@ -98,8 +113,10 @@ def upload(request: Request, form: CsrfForm, session: SessionDep, services: Adap
         raise HTTPException(403)
     settings = settings_of(request)
     max_mb = f"{settings.max_upload_bytes / (1024 * 1024):g}"
+    max_cover_mb = f"{settings.max_cover_bytes / (1024 * 1024):g}"
     values = {k: text(form, k) for k in ("title", "description", "discipline", "license", "price", "royalty")}
     work_in, upload_file, errors = work_form(form, t)
+    cover = cover_file(form)
     work = None
     if work_in is not None and upload_file is not None:
         try:
@@ -107,9 +124,10 @@ def upload(request: Request, form: CsrfForm, session: SessionDep, services: Adap
                 session=session, creator=viewer, work_in=work_in, source=upload_file.file,
                 filename=upload_file.filename or "", staging_dir=settings.media_dir / "staging",
                 max_bytes=settings.max_upload_bytes, thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs,
-                max_image_pixels=settings.max_image_pixels, image_concurrency=settings.image_work_concurrency)
+                max_image_pixels=settings.max_image_pixels, image_concurrency=settings.image_work_concurrency,
+                cover=cover.file if cover is not None else None, max_cover_bytes=settings.max_cover_bytes)
         except MarketplaceError as exc:
-            errors = _upload_errors(exc, t, max_mb)
+            errors = _upload_errors(exc, t, max_mb, max_cover_mb)
     if work is None:
         if "form" not in errors:
             errors = {"form": t.gettext("Please correct the fields marked below."), **errors}

@@ -351,3 +351,80 @@ def test_work_page_shows_each_kind_of_media_as_it_should(web):
             assert re.search(pattern, page), (kind, pattern)
     studio = user.get("/studio").text
     assert studio.count('class="thumb-placeholder"') == 4  # only the image has a thumbnail
+
+
+def test_audio_and_video_show_their_cover_on_every_page(web):
+    """The studio's cover picker (the same service as the API's `cover`): the work page, the cards and the
+    certificate show it; a cover on an image is refused next to the cover field, in the reader's language."""
+    from tests.catalog.test_covers import cover_png, wav
+    from tests.catalog.test_media import ebml
+
+    user = web()
+    user.sign_up(role="creator", name="Studio Nord")
+    studio = user.get("/studio").text
+    assert re.search(r'<input type="file" id="cover" name="cover" class="file-input" accept="image/png,', studio)
+    assert studio.count('type="file"') == 2 and 'class="file-label"' not in studio  # one picker per file
+
+    def row(work_id: int) -> dict:  # drafts: the API shows them to bearer tokens only
+        from sqlmodel import Session
+
+        from marketplace.catalog.models import Work
+        from marketplace.core import db
+        with Session(db.get_engine()) as session:
+            return session.get(Work, work_id).model_dump()
+
+    def post(content: bytes, filename: str, cover: bytes | None, **headers):
+        files = {"file": (filename, content, "application/octet-stream")}
+        files["cover"] = ("cover.png", cover, "image/png") if cover is not None else ("", b"", "image/png")
+        return user.post_form("/studio", "/studio/works", {**UPLOAD, "title": f"With a cover {filename}"},
+                              files=files, headers={"Accept": "application/json", **headers})
+
+    audio = post(wav(), "theme.wav", cover_png())
+    assert audio.status_code == 201, audio.text
+    video = post(ebml(b"webm"), "clip.webm", cover_png((1280, 720)))
+    assert video.status_code == 201, video.text
+    bare = post(wav(), "plain.wav", None)  # the empty cover field of a form with no cover chosen
+    assert bare.status_code == 201, bare.text
+    works = {name: row(r.json()["id"]) for name, r in (("audio", audio), ("video", video), ("bare", bare))}
+    assert works["bare"]["cover_cid"] is None and works["audio"]["cover_mime"] == "image/png"
+
+    page = user.get(f"/works/{works['audio']['id']}").text
+    assert (f'<img class="cover" src="/ipfs/{works["audio"]["cover_cid"]}" alt="Cover of With a cover theme.wav, '
+            f'by Studio Nord" width="640" height="640"') in page
+    page = user.get(f"/works/{works['video']['id']}").text
+    assert re.search(rf'<video controls preload="metadata" src="/ipfs/\w+" aria-label="[^"]*" '
+                     rf'poster="/ipfs/{works["video"]["cover_cid"]}"', page)
+    studio = user.get("/studio").text
+    for name in ("audio", "video"):
+        assert f'<img src="/ipfs/{works[name]["thumbnail_cid"]}" alt="With a cover' in studio
+    assert studio.count('class="thumb-placeholder"') == 1  # the audio without a cover
+
+    refused = post(png_bytes((300, 200)), "poster.png", cover_png())
+    assert refused.status_code == 422
+    assert refused.json()["errors"]["cover"] == ("A cover image is for audio and video works only: remove it, or "
+                                                 "choose an audio or video file.")
+    fr = post(wav(), "x.wav", wav(), **{"Accept-Language": "fr"})
+    assert fr.status_code == 422
+    assert fr.json()["errors"]["cover"] == ("La couverture doit être une image : PNG, JPEG, GIF, WebP, AVIF, TIFF ou "
+                                            "SVG sans scripts.")
+    # without script the form posts and the page comes back with the message by the cover field
+    page = user.post_form("/studio", "/studio/works", UPLOAD, files={
+        "file": ("poster.png", png_bytes((300, 200)), "image/png"), "cover": ("c.png", cover_png(), "image/png")})
+    assert page.status_code == 422
+    assert re.search(r'id="cover-error"\s*>A cover image is for audio and video works only', page.text)
+    from tests.catalog.test_covers import work_count
+    assert work_count() == 3  # the refusals left no row
+
+    # minted: the gallery card and the certificate show the cover too
+    token = csrf_from(user.get("/studio").text)
+    r = user.client.post(f"/studio/works/{works['audio']['id']}/mint", headers={"X-CSRF-Token": token})
+    assert r.status_code == 303
+    deadline = time.monotonic() + 30
+    while (minted := user.get(f"/api/works/{works['audio']['id']}").json()).get("status") != "minted":
+        assert time.monotonic() < deadline, minted
+        time.sleep(0.1)
+    visitor = web()
+    assert f'<img src="/ipfs/{minted["thumbnail_cid"]}" alt="With a cover theme.wav' in visitor.get("/").text
+    cert = visitor.get(f"/tokens/{minted['token_id_hex']}").text
+    assert f'<img src="/ipfs/{minted["thumbnail_cid"]}"' in cert
+    assert f'href="/ipfs/{minted["cover_cid"]}"' in cert
