@@ -31,6 +31,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "footer.text": "Digital works by Luxembourg's creative industries: minted as NFTs, paid in euros.",
         "footer.api": "API",
         "footer.test_mode": "Payments run in test mode on this server.",
+        "docs.noscript": "This page needs JavaScript. The API's OpenAPI description is at {url}.",
         # gallery
         "gallery.title": "Digital works by Luxembourg's creative industries",
         "gallery.lead": "Designers, musicians, photographers, film and game studios, architects and publishers "
@@ -333,6 +334,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "footer.text": "Œuvres numériques des industries créatives du Luxembourg : émises en NFT, payées en euros.",
         "footer.api": "API",
         "footer.test_mode": "Sur ce serveur, les paiements sont en mode test.",
+        "docs.noscript": "Cette page a besoin de JavaScript. La description OpenAPI de l'API se trouve à {url}.",
         "gallery.title": "Œuvres numériques des industries créatives du Luxembourg",
         "gallery.lead": "Designers, musiciens, photographes, studios de cinéma et de jeux vidéo, architectes et "
                         "éditeurs vendent ici leurs œuvres. Chacune est un jeton sur une chaîne publique qui nomme "

@@ -210,7 +210,7 @@ def test_creator_uploads_and_mints_then_a_buyer_pays_and_owns_the_token(make_liv
         phone = browsing.browser.new_context(viewport=PHONE, storage_state=who.context.storage_state())
         browsing.contexts.append(phone)
         p = phone.new_page()
-        p.on("console", browsing._console)
+        browsing.watch(p)
         p.goto(f"{base}{path}")
         width = p.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{path} scrolls sideways on a phone ({width}px)"
