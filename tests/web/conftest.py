@@ -68,7 +68,8 @@ class Browsing:
         if "Content Security Policy" in text or "Refused to" in text or text.startswith("CSP violation"):
             self.csp_violations.append(text)
         if message.type == "error":
-            self.console_errors.append(f"{page.url}: {text}")
+            source = message.location.get("url") or ""
+            self.console_errors.append(f"{page.url}: {text}" + (f" [{source}]" if source != page.url else ""))
 
     @staticmethod
     def shot(page, name: str, *, full_page: bool = True) -> Path:
