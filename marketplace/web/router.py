@@ -126,6 +126,7 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
         "work": work, "creator": accounts_service.get_account(session=session, account_id=work.creator_id),
         "owner": queries.account_by_address(session=session, address=work.owner_address),
         "is_owner": is_owner, "my_pending": my_pending, "license_url": LICENSE_URLS.get(work.license),
+        "holds": queries.holds(account=viewer, work=work),
         "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None,
     }
 
