@@ -292,7 +292,7 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
 }
 # HEAD answers like GET wherever the framework adds it
 for _method, _path in list(ROWS):
-    if _method == "GET" and _path in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/ipfs/{cid}"):
+    if _method == "GET" and _path in ("/openapi.json", "/ipfs/{cid}"):
         ROWS[("HEAD", _path)] = [(what, page_head(_path.replace("{cid}", "{s.minted[media_cid]}")), expected)
                                  for what, _, expected in ROWS[(_method, _path)][-1:]]
 
@@ -317,11 +317,7 @@ def test_access_matrix(scene: Scene):
                 label = f"{method} {path} [{what}] as {role}"
                 if r.status_code not in allowed:
                     failures.append(f"{label}: {r.status_code}, expected {want} ({r.text[:120]!r})")
-                # Swagger UI and ReDoc still run inline script from a CDN: no page CSP there until they are served
-                # from our own static files
-                wanted = [h for h in SECURITY_HEADERS if not (h == "content-security-policy"
-                                                              and path.startswith(("/docs", "/redoc")))]
-                missing = [h for h in wanted if h not in r.headers]
+                missing = [h for h in SECURITY_HEADERS if h not in r.headers]
                 if missing:
                     failures.append(f"{label}: missing security headers {missing}")
                 elif r.headers["x-content-type-options"] != "nosniff":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from urllib.parse import urlencode
 
 from anyio import from_thread
 from fastapi import APIRouter, HTTPException, Request
@@ -41,40 +42,73 @@ PAGE_SIZE = 12
 SORTS = ("newest", "oldest", "price_asc", "price_desc", "title")
 
 
+FILTER_KEYS = ("q", "discipline", "license", "creator", "min_price", "max_price")
+
+
 def _gallery_filters(request: Request) -> tuple[WorkFilters, dict[str, str]]:
-    """Query parameters from the filter form, leniently: anything invalid is ignored, never an error page."""
+    """Query parameters from the filter form, leniently: anything invalid is ignored, never an error page. Returns
+    the filters and the same as text, as applied (what the form and the address bar show: nothing ignored)."""
     q = request.query_params
-    raw = {k: (q.get(k) or "").strip() for k in ("q", "discipline", "license", "creator", "min_price", "max_price",
-                                                  "sort", "page")}
+    raw = {k: (q.get(k) or "").strip() for k in (*FILTER_KEYS, "sort", "page")}
     min_cents = parse_euros(raw["min_price"]) if raw["min_price"] else None
     max_cents = parse_euros(raw["max_price"]) if raw["max_price"] else None
+    min_text, max_text = (raw["min_price"] if min_cents is not None else "",
+                          raw["max_price"] if max_cents is not None else "")
     if min_cents is not None and max_cents is not None and min_cents > max_cents:
-        min_cents, max_cents = max_cents, min_cents
+        min_cents, max_cents, min_text, max_text = max_cents, min_cents, max_text, min_text
     page = int(raw["page"]) if raw["page"].isdigit() and 0 < int(raw["page"]) < 10_000 else 1
     filters = WorkFilters(
-        q=raw["q"][:200] or None,
+        q=raw["q"][:200].strip() or None,
         discipline=raw["discipline"] if raw["discipline"] in DISCIPLINES else None,
         license=raw["license"] if raw["license"] in LICENSES else None,
-        creator=raw["creator"][:120] or None,
+        creator=raw["creator"][:120].strip() or None,
         min_price_cents=min_cents, max_price_cents=max_cents,
         sort=raw["sort"] if raw["sort"] in SORTS else "newest",
         page=page, page_size=PAGE_SIZE,
     )
-    return filters, raw
+    applied = {"q": filters.q or "", "discipline": filters.discipline or "", "license": filters.license or "",
+               "creator": filters.creator or "", "min_price": min_text, "max_price": max_text,
+               "sort": filters.sort, "page": str(page)}
+    return filters, applied
+
+
+def _gallery_query(applied: dict[str, str], **changes) -> dict[str, str]:
+    """The query of the gallery's address for these filters: only what is set, the default sort and page 1 left
+    out (in the form's order)."""
+    merged = {**applied, **{k: str(v) for k, v in changes.items()}}
+    query = {k: merged[k] for k in FILTER_KEYS if merged[k]}
+    if merged["sort"] != "newest":
+        query["sort"] = merged["sort"]
+    if merged["page"] != "1":
+        query["page"] = merged["page"]
+    return query
+
+
+def _gallery_url(applied: dict[str, str], **changes) -> str:
+    query = _gallery_query(applied, **changes)
+    return f"/?{urlencode(query)}" if query else "/"
 
 
 @router.get("/", response_class=HTMLResponse)
-def gallery(request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
-    filters, raw = _gallery_filters(request)
+def gallery(request: Request, session: SessionDep, viewer: Viewer) -> Response:
+    filters, applied = _gallery_filters(request)
+    here = _gallery_url(applied)
+    is_htmx = request.headers.get("hx-request") == "true"
+    if not is_htmx and sorted(request.query_params.multi_items()) != sorted(_gallery_query(applied).items()):
+        # a form sent without htmx, or a shared link: the address bar shows what is applied, nothing else
+        return redirect(request, here, status_code=302)
     # the gallery shows what is published; a creator's drafts are in the studio
     filters.status = None
     rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None)
     pages = max(1, math.ceil(count / PAGE_SIZE))
-    filtered = any(raw[k] for k in ("q", "discipline", "license", "creator", "min_price", "max_price"))
-    return render(request, "gallery.html", {
+    response = render(request, "gallery.html", {
         "works": [(w, a) for w, a in rows], "count": count, "page": filters.page, "pages": pages,
-        "filters": raw, "sort": filters.sort, "sorts": SORTS, "filtered": filtered,
+        "filters": applied, "sort": filters.sort, "sorts": SORTS,
+        "filtered": any(applied[k] for k in FILTER_KEYS), "gallery_url": partial(_gallery_url, applied),
     }, account=viewer)
+    if is_htmx:  # htmx pushes this address, not the form's raw query (every field, empty ones too)
+        response.headers["HX-Push-Url"] = here
+    return response
 
 
 def _work_context(session, work: Work, viewer: Account | None) -> dict:
@@ -92,6 +126,7 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
         "work": work, "creator": accounts_service.get_account(session=session, account_id=work.creator_id),
         "owner": queries.account_by_address(session=session, address=work.owner_address),
         "is_owner": is_owner, "my_pending": my_pending, "license_url": LICENSE_URLS.get(work.license),
+        "holds": queries.holds(account=viewer, work=work),
         "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None,
     }
 

@@ -11,7 +11,7 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog import upload as catalog_upload
-from marketplace.catalog.media import ACCEPTED_SUMMARY, CoverRefused
+from marketplace.catalog.media import CoverRefused
 from marketplace.catalog.models import Work
 from marketplace.catalog.schemas import WorkFilters, WorkUpdate
 from marketplace.core.deps import SessionDep, WorkId

@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 from marketplace.catalog.models import Work
 from marketplace.core import db
 from marketplace.integrations.ipfs.client import raw_cid_of_bytes
-from tests.conftest import Api, png_bytes
 from tests.catalog.bombs import png_bomb
 from tests.catalog.test_media import PDF_BYTES, SAFE_SVG, ebml
+from tests.conftest import Api, png_bytes
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -181,7 +181,7 @@ def test_creator_uploads_and_mints_then_a_buyer_pays_and_owns_the_token(make_liv
     buyer.wait_for_url(f"{base}/collection")
     owned = buyer.locator("#owned .card")
     assert owned.count() == 1 and "Moselle Circles" in owned.first.inner_text()
-    wallet = buyer.locator(".lead + p .mono").inner_text()
+    wallet = buyer.locator("#collection-wallet").inner_text()
     browsing.shot(buyer, "10-collection")
 
     # --- the certificate opens for anyone, signed out
@@ -191,7 +191,7 @@ def test_creator_uploads_and_mints_then_a_buyer_pays_and_owns_the_token(make_liv
     assert visitor.locator("#cert-owner").inner_text() == wallet
     assert visitor.locator("#cert-contract").inner_text() == api_work["contract_address"]
     assert visitor.locator("#cert-tx").inner_text() == api_work["mint_tx_hash"]
-    media_link = visitor.locator("#cert-media-cid a")
+    media_link = visitor.locator("#cert-media-cid a.long-full")
     assert media_link.get_attribute("href") == f"/ipfs/{api_work['media_cid']}"
     browsing.shot(visitor, "11-certificate")
     response = visitor.request.get(f"{base}/ipfs/{api_work['metadata_cid']}")
@@ -210,7 +210,7 @@ def test_creator_uploads_and_mints_then_a_buyer_pays_and_owns_the_token(make_liv
         phone = browsing.browser.new_context(viewport=PHONE, storage_state=who.context.storage_state())
         browsing.contexts.append(phone)
         p = phone.new_page()
-        p.on("console", browsing._console)
+        browsing.watch(p)
         p.goto(f"{base}{path}")
         width = p.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{path} scrolls sideways on a phone ({width}px)"
