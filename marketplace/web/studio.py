@@ -14,6 +14,7 @@ from marketplace.catalog import upload as catalog_upload
 from marketplace.catalog.media import CoverRefused
 from marketplace.catalog.models import Work
 from marketplace.catalog.schemas import WorkFilters, WorkUpdate
+from marketplace.core import limits
 from marketplace.core.deps import SessionDep, WorkId
 from marketplace.core.exceptions import (
     MarketplaceError,
@@ -68,6 +69,7 @@ def _studio(request: Request, session, account: Account, *, errors: dict | None 
         "uploaded_work": uploaded_work, "accept": ACCEPT, "cover_accept": COVER_ACCEPT,
         "max_upload_bytes": settings_of(request).max_upload_bytes,
         "max_cover_bytes": settings_of(request).max_cover_bytes,
+        "limits": limits,
         "max_cover_mb": f"{settings_of(request).max_cover_bytes / (1024 * 1024):g}",
     }, account=account, status_code=status_code)
 

@@ -21,6 +21,9 @@ if (form) {
   const formError = form.querySelector("#form-error");
   const maxBytes = Number(form.dataset.maxBytes || 0);
   const maxCoverBytes = Number(form.dataset.maxCoverBytes || 0);
+  // the limits the server enforces (marketplace/core/limits.py), given by the page
+  const maxPriceCents = Number(form.dataset.maxPriceCents || 100000000);
+  const maxRoyaltyPct = Number(form.dataset.maxRoyaltyBps || 2500) / 100;
   const amount = /^\d{1,9}([.,]\d{1,2})?$/;
   const messages = {
     noPreview: (file) => msg("msgNoPreview", { name: file.name, size: humanSize(file.size) }),
@@ -85,11 +88,11 @@ if (form) {
     else if (!amount.test(price)) errors.price = msg("msgPrice");
     else {
       const cents = Math.round(Number(price.replace(",", ".")) * 100);
-      if (cents <= 0 || cents > 100000000) errors.price = msg("msgPriceRange");
+      if (cents <= 0 || cents > maxPriceCents) errors.price = msg("msgPriceRange");
     }
     const royalty = value("royalty").replace(",", ".");
     const pct = royalty === "" ? 0 : Number(royalty);
-    if (!Number.isFinite(pct) || pct < 0 || pct > 25 || Math.abs(Math.round(pct * 100) - pct * 100) > 1e-6) {
+    if (!Number.isFinite(pct) || pct < 0 || pct > maxRoyaltyPct || Math.abs(Math.round(pct * 100) - pct * 100) > 1e-6) {
       errors.royalty = msg("msgRoyalty");
     }
     return errors;
