@@ -132,7 +132,7 @@ def test_a_creator_previews_audio_and_video_gives_a_cover_and_sees_it_everywhere
     browsing.shot(visitor, "cover-05-gallery")
     visitor.goto(f"{base}/tokens/{work['token_id_hex']}")
     assert visitor.evaluate(IMAGE_LOADED, ".cert-thumb img") == 640
-    assert visitor.locator("#cert-cover-cid a").get_attribute("href") == f"/ipfs/{work['cover_cid']}"
+    assert visitor.locator("#cert-cover-cid a.long-full").get_attribute("href") == f"/ipfs/{work['cover_cid']}"
     browsing.shot(visitor, "cover-06-certificate")
     metadata = visitor.request.get(f"{base}/ipfs/{work['metadata_cid']}").json()
     assert metadata["image"] == f"ipfs://{work['cover_cid']}"
