@@ -10,7 +10,7 @@ ARTIFACTS := marketplace/integrations/chain/artifacts/CreativeWorks.json marketp
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test test-fast bench setup contracts clean
+.PHONY: run test test-fast bench setup contracts messages clean
 
 run: setup
 	$(BIN)/python -m devtools dev
@@ -48,6 +48,17 @@ $(ARTIFACTS) &: $(NODE_STAMP) $(wildcard contracts/src/*.sol contracts/src/*/*.s
 
 contracts: $(NODE_STAMP)
 	bash scripts/build_contracts.sh
+
+# The page translations (README, "Languages"): extract the English messages from the code and the templates into
+# the .pot, merge them into each language's .po (new ones empty, changed ones fuzzy: translate them, then run this
+# again), and compile the .mo the app reads. The .pot, .po and .mo files are committed.
+LOCALE_DIR := marketplace/web/locale
+messages: $(PY_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs ".* ._ node_modules contracts data" --no-location \
+		--sort-output --project "Creative Marketplace" --copyright-holder "Creative Marketplace" \
+		-o $(LOCALE_DIR)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) --ignore-obsolete
+	$(BIN)/pybabel compile -d $(LOCALE_DIR) --statistics
 
 clean:
 	rm -rf $(VENV) node_modules contracts/out contracts/cache data .pytest_cache

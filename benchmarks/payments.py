@@ -366,8 +366,9 @@ class _Profile:
     def install(self) -> None:
         w, chain = self.worker, self.worker.chain
         for name in ("run_once", "reconcile_submitted", "deliver_batch", "refund_owed", "_claim", "_start_delivery",
-                     "_ensure_gas", "_settle_many", "_settle", "_retry_or_refund", "_seller_signer"):
+                     "_settle_many", "_settle", "_retry_or_refund", "_seller_signer"):
             self.timers.wrap(w, name, f"worker.{name}")
+        self.timers.wrap(w.custody, "ensure_gas", "worker.custody.ensure_gas")
         for name in ("owner_of", "fees", "eth_balance", "prepare_transfer_batch", "prepare_value_transfer", "send",
                      "wait_for_receipt", "find_transfer", "get_receipt"):
             self.timers.wrap(chain, name, f"chain.{name}")

@@ -65,6 +65,8 @@ DEMO_WORKS = (
      "CC-BY-SA-4.0", 500, _tune, "theme.wav"),
 )
 
+DEMO_COVERS = {"theme.wav": lambda: _poster(5)}  # audio and video works carry a cover image
+
 
 def seed_demo(*, session: Session, services: Services, settings: Settings, mint: bool = True) -> bool:
     """Create demo accounts and works once. Returns False when the database already has accounts."""
@@ -81,12 +83,14 @@ def seed_demo(*, session: Session, services: Services, settings: Settings, mint:
         )
     for email, title, desc, discipline, price, lic, bps, make, filename in DEMO_WORKS:
         creator = accounts[email]
+        cover = DEMO_COVERS.get(filename)
         work = upload.upload_work(
             session=session, creator=creator,
             work_in=WorkCreate(title=title, description=desc, discipline=discipline, price_cents=price,
                                license=lic, royalty_bps=bps),
             source=io.BytesIO(make()), filename=filename, staging_dir=settings.media_dir / "staging",
             max_bytes=settings.max_upload_bytes, thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs,
+            cover=io.BytesIO(cover()) if cover else None, max_cover_bytes=settings.max_cover_bytes,
         )
         if mint and services.chain is not None:
             minting_service.request_mint(session=session, work=work, creator=creator, ipfs=services.ipfs,

@@ -34,6 +34,7 @@ from marketplace.core.exceptions import (
     RequestTimeout,
 )
 from marketplace.core.ratelimit import RateLimiter
+from marketplace.minting.router import router as minting_router
 from marketplace.payments.router import router as payments_router
 from marketplace.services import (
     Services,
@@ -42,6 +43,7 @@ from marketplace.services import (
     build_mint_worker,
     build_services,
 )
+from marketplace.web import api_docs
 from marketplace.web import errors as web_errors
 from marketplace.web.router import router as web_router
 from marketplace.web.security import SecurityHeaders
@@ -229,6 +231,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version="0.1.0",
         description="Creators mint their works as NFTs (IPFS + Ethereum) and sell them in euros.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc: our own pages (web/api_docs.py), on vendored files, under our CSP
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter.from_settings(settings)
@@ -289,11 +293,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(accounts_router)
     app.include_router(catalog_router)
+    app.include_router(minting_router)
     app.include_router(chain_router)
     app.include_router(payments_router)
     app.include_router(ipfs_router)
     app.include_router(web_router)
+    app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
-    app.add_middleware(UploadSizeLimit, limit_bytes=settings.max_upload_bytes)
+    # the media and an audio or video work's cover image in one body (each is checked against its own limit)
+    app.add_middleware(UploadSizeLimit, limit_bytes=settings.max_upload_bytes,
+                       form_overhead=settings.max_cover_bytes + 1024 * 1024)
     app.add_middleware(BodyReadTimeout, timeout_s=settings.body_read_timeout_s)
     return app

@@ -30,7 +30,7 @@ def build_mint_worker(services: Services) -> MintWorker:
     return MintWorker(chain=services.chain_or_raise(), batch_size=settings.mint_batch_size,
                       poll_interval_s=settings.mint_poll_interval_s, max_attempts=settings.mint_max_attempts,
                       lease_s=settings.worker_lease_s, stale_submit_s=settings.worker_stale_submit_s,
-                      pipeline_depth=settings.mint_pipeline_depth)
+                      retry_backoff_s=settings.job_retry_backoff_s, pipeline_depth=settings.mint_pipeline_depth)
 
 
 def build_delivery_worker(services: Services) -> DeliveryWorker:
@@ -46,6 +46,7 @@ def build_delivery_worker(services: Services) -> DeliveryWorker:
         poll_interval_s=settings.mint_poll_interval_s,
         lease_s=settings.worker_lease_s,
         stale_submit_s=settings.worker_stale_submit_s,
+        retry_backoff_s=settings.job_retry_backoff_s,
     )
 
 

@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.plugins.chain_fixtures",
     "tests.plugins.db_fixtures",
     "tests.plugins.live_fixtures",
+    "tests.plugins.table_owners",
 ]
 
 
@@ -33,6 +34,7 @@ def make_settings(tmp_path, db_url, anvil, ipfs_node, contract_address) -> Calla
             ipfs_timeout_s=20.0,
             contract_address=contract_address,
             mint_poll_interval_s=0.05,
+            job_retry_backoff_s=0.05,  # retries after a fault come quickly (the backoff itself: tests/jobs)
             public_base_url="http://testserver",
             # every test client calls from one address: per-address limits sized for the whole suite's users
             # (the per-account limits keep their defaults; tests/accounts/test_abuse.py sets its own)

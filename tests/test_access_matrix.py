@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from marketplace.core import db
 from marketplace.payments.models import Purchase
+from tests.catalog.test_works_api import wav_bytes
 from tests.conftest import Api, png_bytes
 from tests.plugins.live_fixtures import WEBHOOK_SECRET
 
@@ -51,6 +52,7 @@ class Scene:
     api: Api
     users: dict[str, dict] = field(default_factory=dict)
     draft: dict = field(default_factory=dict)
+    cover_draft: dict = field(default_factory=dict)  # an audio draft with a cover image
     minted: dict = field(default_factory=dict)
     purchase_id: int = 0
     memo: dict = field(default_factory=dict)
@@ -103,6 +105,11 @@ def scene(make_client, stripe_double) -> Scene:
         s.users[role] = api.register(role=kind, name=role.replace("_", " ").title())
     s.users["admin"] = api.register_admin()
     s.draft = s.fresh_draft()
+    r = client.post("/api/works", headers=s.headers("creator"), data={
+        "title": "Theme", "discipline": "music", "price_cents": "900", "license": "CC0-1.0"}, files={
+        "file": ("theme.wav", wav_bytes(), "audio/wav"), "cover": ("cover.png", png_bytes((64, 64)), "image/png")})
+    assert r.status_code == 201 and r.json()["cover_cid"], r.text
+    s.cover_draft = r.json()
     s.minted = s.fresh_minted()
     r = client.post(f"/api/works/{s.minted['id']}/checkout", headers=s.headers("buyer"))
     assert r.status_code == 201, r.text
@@ -262,6 +269,10 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("GET", "/ipfs/{cid}"): [
         ("draft media, cookie", _ipfs_draft, DRAFT_PRIVATE),
         ("draft media, bearer", _ipfs_draft_bearer, DRAFT_PRIVATE),
+        ("draft cover, cookie", lambda s, r: s.client.get(f"/ipfs/{s.cover_draft['cover_cid']}", headers=s.cookie(r)),
+         DRAFT_PRIVATE),
+        ("draft cover's thumbnail, bearer",
+         lambda s, r: s.client.get(f"/ipfs/{s.cover_draft['thumbnail_cid']}", headers=s.headers(r)), DRAFT_PRIVATE),
         ("published media", lambda s, r: s.client.get(f"/ipfs/{s.minted['media_cid']}"), OK_ALL)],
     # pages
     ("GET", "/"): [("", page_get("/"), OK_ALL)],
@@ -314,7 +325,7 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
 }
 # HEAD answers like GET wherever the framework adds it
 for _method, _path in list(ROWS):
-    if _method == "GET" and _path in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/ipfs/{cid}"):
+    if _method == "GET" and _path in ("/openapi.json", "/ipfs/{cid}"):
         ROWS[("HEAD", _path)] = [(what, page_head(_path.replace("{cid}", "{s.minted[media_cid]}")), expected)
                                  for what, _, expected in ROWS[(_method, _path)][-1:]]
 
@@ -339,11 +350,7 @@ def test_access_matrix(scene: Scene):
                 label = f"{method} {path} [{what}] as {role}"
                 if r.status_code not in allowed:
                     failures.append(f"{label}: {r.status_code}, expected {want} ({r.text[:120]!r})")
-                # Swagger UI and ReDoc still run inline script from a CDN: no page CSP there until they are served
-                # from our own static files
-                wanted = [h for h in SECURITY_HEADERS if not (h == "content-security-policy"
-                                                              and path.startswith(("/docs", "/redoc")))]
-                missing = [h for h in wanted if h not in r.headers]
+                missing = [h for h in SECURITY_HEADERS if h not in r.headers]
                 if missing:
                     failures.append(f"{label}: missing security headers {missing}")
                 elif r.headers["x-content-type-options"] != "nosniff":

@@ -4,21 +4,24 @@ Three buttons, as plain HTML forms: Pay (with the card number typed: Stripe's te
 4242 pays and 4000 0000 0000 9995 is declined for insufficient funds; the session completes, 303 to success_url),
 Decline (4000 0000 0000 0002: the card is declined, the page says so, the session stays open) and Cancel (303 to
 cancel_url, the session stays open). `POST /pay/{id}/pay?async=1` pays with a delayed method (SEPA-like): see the
-README.
+README. The page speaks the session's `locale` (`auto`: the browser's Accept-Language) when it is English, French or
+German, else English.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from babel.numbers import format_currency
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from devtools.stripe_double.errors import StripeError
-from devtools.stripe_double.params import format_amount
-from devtools.stripe_double.store import GENERIC_DECLINE, card_outcome
+from devtools.stripe_double.params import ZERO_DECIMAL_CURRENCIES, format_amount
+from devtools.stripe_double.store import GENERIC_DECLINE, Decline, card_outcome
 
 if TYPE_CHECKING:
     from devtools.stripe_double.app import DoubleState
@@ -44,53 +47,123 @@ a{color:#635bff}
 """
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+# The page's few words in the languages the marketplace speaks (a dev tool: a dict, not a catalogue).
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "badge": "TEST MODE · Stripe double", "title": "Checkout · {total}", "heading": "Pay {total}",
+        "qty": "Qty {quantity} × {unit}", "total": "Total", "email": "Email: {email}", "pay": "Pay",
+        "decline": "Decline", "cancel": "Cancel", "card": "Card number",
+        "cards": "Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 9995 has insufficient funds; Decline simulates "
+                 "4000 0000 0000 0002.",
+        "invalid_card": "Your card number is invalid.", "try_again": "Try again or use another card.",
+        "complete": "This payment is complete: {state}.", "paid": "paid",
+        "processing": "processing (delayed payment method)", "return": "Return to the merchant",
+        "expired": "This Checkout Session has expired.",
+        "declined": "Your card was declined. Try again or use another card.",
+        "cancelled": "Payment cancelled. You can close this window.",
+    },
+    "fr": {
+        "badge": "MODE TEST · Double de Stripe", "title": "Paiement · {total}", "heading": "Payer {total}",
+        "qty": "Qté {quantity} × {unit}", "total": "Total", "email": "E-mail : {email}", "pay": "Payer",
+        "decline": "Refuser", "cancel": "Annuler", "card": "Numéro de carte",
+        "cards": "Cartes de test : 4242 4242 4242 4242 paie ; 4000 0000 0000 9995 n'a pas assez de fonds ; Refuser "
+                 "simule 4000 0000 0000 0002.",
+        "invalid_card": "Votre numéro de carte n'est pas valide.",
+        "try_again": "Réessayez ou utilisez une autre carte.",
+        "complete": "Ce paiement est terminé : {state}.", "paid": "payé",
+        "processing": "en cours (moyen de paiement différé)", "return": "Retour au marchand",
+        "expired": "Cette session de paiement a expiré.",
+        "declined": "Votre carte a été refusée. Réessayez ou utilisez une autre carte.",
+        "cancelled": "Paiement annulé. Vous pouvez fermer cette fenêtre.",
+    },
+    "de": {
+        "badge": "TESTMODUS · Stripe-Double", "title": "Bezahlung · {total}", "heading": "{total} bezahlen",
+        "qty": "Menge {quantity} × {unit}", "total": "Gesamt", "email": "E-Mail: {email}", "pay": "Bezahlen",
+        "decline": "Ablehnen", "cancel": "Abbrechen", "card": "Kartennummer",
+        "cards": "Testkarten: 4242 4242 4242 4242 zahlt; 4000 0000 0000 9995 ist nicht gedeckt; Ablehnen simuliert "
+                 "4000 0000 0000 0002.",
+        "invalid_card": "Ihre Kartennummer ist ungültig.",
+        "try_again": "Versuchen Sie es erneut oder verwenden Sie eine andere Karte.",
+        "complete": "Diese Zahlung ist abgeschlossen: {state}.", "paid": "bezahlt",
+        "processing": "in Bearbeitung (verzögerte Zahlungsmethode)", "return": "Zurück zum Händler",
+        "expired": "Diese Checkout-Session ist abgelaufen.",
+        "declined": "Ihre Karte wurde abgelehnt. Versuchen Sie es erneut oder verwenden Sie eine andere Karte.",
+        "cancelled": "Zahlung abgebrochen. Sie können dieses Fenster schließen.",
+    },
+}
+BABEL_LOCALES = {"en": "en", "fr": "fr_FR", "de": "de_DE"}  # Stripe's `fr` and `de` are France's and Germany's
+
+
+def page_language(session: dict[str, Any], accept_language: str | None) -> str:
+    """The session's `locale` (`fr-CA` counts as French, `en-GB` as English); for `auto` or none, the first of
+    the browser's languages the page speaks."""
+    locale = session.get("locale") or "auto"
+    tags = [locale] if locale != "auto" else [
+        part.split(";")[0].strip() for part in (accept_language or "").split(",")]
+    for tag in tags:
+        primary = tag.lower().split("-")[0]
+        if primary in TEXT:
+            return primary
+    return "en"
+
+
+def _amount(amount: int, currency: str, lang: str) -> str:
+    major = Decimal(amount) if currency in ZERO_DECIMAL_CURRENCIES else Decimal(amount).scaleb(-2)
+    return format_currency(major, currency.upper(), locale=BABEL_LOCALES[lang])
+
+
+def _page(title: str, body: str, status: int = 200, lang: str = "en") -> HTMLResponse:
+    html = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width, initial-scale=1"><title>{escape(title)}</title><style>{CSS}</style>'
-            f'</head><body><main><span class="badge">TEST MODE · Stripe double</span>{body}</main></body></html>')
+            f'</head><body><main><span class="badge">{escape(TEXT[lang]["badge"])}</span>{body}</main></body></html>')
     return HTMLResponse(html, status_code=status)
 
 
-def render_checkout(view: dict[str, Any], *, alert: str | None = None, notice: str | None = None,
+def render_checkout(view: dict[str, Any], request: Request, *, alert: str | None = None, notice: str | None = None,
                     status: int = 200, card: str | None = None) -> HTMLResponse:
+    """The page; `alert` and `notice` are TEXT keys or, for the double's own errors, plain (English) messages;
+    `card` the number typed last."""
     session = view["session"]
+    lang = page_language(session, request.headers.get("accept-language"))
+    text = TEXT[lang]
     sid = escape(session["id"])
     currency = session["currency"]
     rows = []
     for product, item in zip(view["products"], view["line_items"], strict=True):
-        unit = format_amount(item["price"]["unit_amount"], currency)
-        detail = f"Qty {item['quantity']} × {unit}" if item["quantity"] > 1 else ""
+        unit = _amount(item["price"]["unit_amount"], currency, lang)
+        detail = text["qty"].format(quantity=item["quantity"], unit=unit) if item["quantity"] > 1 else ""
         description = f"<small>{escape(product['description'])}</small>" if product.get("description") else ""
         rows.append(f'<div class="item"><div><strong class="product-name">{escape(product["name"])}</strong>'
-                    f'{description}<small>{detail}</small></div>'
-                    f'<div>{format_amount(item["amount_total"], currency)}</div></div>')
-    total = format_amount(session["amount_total"], currency)
-    parts = [f"<h1>Pay {escape(total)}</h1>", *rows,
-             f'<div class="total"><span>Total</span><span class="amount">{escape(total)}</span></div>']
+                    f'{description}<small>{escape(detail)}</small></div>'
+                    f'<div>{escape(_amount(item["amount_total"], currency, lang))}</div></div>')
+    total = _amount(session["amount_total"], currency, lang)
+    total_row = (f'<div class="total"><span>{escape(text["total"])}</span>'
+                 f'<span class="amount">{escape(total)}</span></div>')
+    parts = [f"<h1>{escape(text['heading'].format(total=total))}</h1>", *rows, total_row]
     if session.get("customer_email"):
-        parts.append(f'<p class="muted">Email: {escape(session["customer_email"])}</p>')
+        parts.append(f'<p class="muted">{escape(text["email"].format(email=session["customer_email"]))}</p>')
     if alert:
-        parts.append(f'<p class="alert" role="alert">{escape(alert)}</p>')
+        parts.append(f'<p class="alert" role="alert">{escape(text.get(alert, alert))}</p>')
     if notice:
-        parts.append(f'<p class="notice" role="status">{escape(notice)}</p>')
+        parts.append(f'<p class="notice" role="status">{escape(text.get(notice, notice))}</p>')
     if session["status"] == "open":
         parts.append(
             '<div class="actions">'
-            f'<form method="post" action="/pay/{sid}/pay"><label for="card">Card number</label>'
+            f'<form method="post" action="/pay/{sid}/pay"><label for="card">{escape(text["card"])}</label>'
             f'<input id="card" name="card" inputmode="numeric" autocomplete="cc-number" '
-            f'value="{escape(card or "4242 4242 4242 4242")}"><button class="primary" type="submit">Pay</button></form>'
-            f'<form method="post" action="/pay/{sid}/decline"><button class="danger" type="submit">Decline</button>'
-            '</form>'
-            f'<form method="post" action="/pay/{sid}/cancel"><button type="submit">Cancel</button></form>'
-            '</div><p class="muted">Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 9995 has insufficient funds; '
-            'Decline simulates 4000 0000 0000 0002.</p>')
+            f'value="{escape(card or "4242 4242 4242 4242")}"><button class="primary" type="submit">'
+            f'{escape(text["pay"])}</button></form>'
+            f'<form method="post" action="/pay/{sid}/decline"><button class="danger" type="submit">'
+            f'{escape(text["decline"])}</button></form>'
+            f'<form method="post" action="/pay/{sid}/cancel"><button type="submit">{escape(text["cancel"])}</button>'
+            f'</form></div><p class="muted">{escape(text["cards"])}</p>')
     elif session["status"] == "complete":
-        state = "paid" if session["payment_status"] == "paid" else "processing (delayed payment method)"
-        parts.append(f'<p class="notice" role="status">This payment is complete: {escape(state)}.</p>')
-        parts.append(f'<p><a href="{escape(_success_url(session))}">Return to the merchant</a></p>')
+        state = text["paid"] if session["payment_status"] == "paid" else text["processing"]
+        parts.append(f'<p class="notice" role="status">{escape(text["complete"].format(state=state))}</p>')
+        parts.append(f'<p><a href="{escape(_success_url(session))}">{escape(text["return"])}</a></p>')
     else:
-        parts.append('<p class="alert" role="alert">This Checkout Session has expired.</p>')
-    return _page(f"Checkout · {total}", "".join(parts), status)
+        parts.append(f'<p class="alert" role="alert">{escape(text["expired"])}</p>')
+    return _page(text["title"].format(total=total), "".join(parts), status, lang)
 
 
 def _success_url(session: dict[str, Any]) -> str:
@@ -106,7 +179,7 @@ def _not_found(session_id: str) -> HTMLResponse:
 async def checkout_page(request: Request, session_id: str) -> Response:
     double: DoubleState = request.app.state.double
     try:
-        return render_checkout(double.store.hosted_view(session_id))
+        return render_checkout(double.store.hosted_view(session_id), request)
     except StripeError:
         return _not_found(session_id)
 
@@ -120,29 +193,34 @@ async def pay(request: Request, session_id: str) -> Response:
     if card and not delayed:
         try:
             decline = card_outcome(card)
-        except ValueError as exc:  # Checkout refuses it on the page: nothing reaches the API
+        except ValueError:  # Checkout refuses it on the page: nothing reaches the API
             try:
-                return render_checkout(double.store.hosted_view(session_id), alert=str(exc), card=card)
+                return render_checkout(double.store.hosted_view(session_id), request, alert="invalid_card", card=card)
             except StripeError:
                 return _not_found(session_id)
         if decline is not None:
-            digits = "".join(card.split())
-            return await _declined(double, session_id, lambda: double.store.decline(session_id, decline,
-                                                                                   last4=digits[-4:]), decline, card)
-    return await _act(double, session_id, lambda: double.store.pay(session_id, delayed=delayed),
+            last4 = "".join(card.split())[-4:]
+            return await _declined(request, session_id, lambda: double.store.decline(session_id, decline, last4=last4),
+                                   decline, card)
+    return await _act(request, session_id, lambda: double.store.pay(session_id, delayed=delayed),
                       lambda s: RedirectResponse(_success_url(s), status_code=303))
 
 
 @router.post("/pay/{session_id}/decline")
 async def decline(request: Request, session_id: str) -> Response:
     double: DoubleState = request.app.state.double
-    return await _declined(double, session_id, lambda: double.store.decline(session_id), GENERIC_DECLINE, None)
+    return await _declined(request, session_id, lambda: double.store.decline(session_id), GENERIC_DECLINE, None)
 
 
-async def _declined(double: DoubleState, session_id: str, action, decline, card: str | None) -> Response:
-    alert = f"{decline.message} Try again or use another card."
-    return await _act(double, session_id, action,
-                      lambda s: render_checkout(double.store.hosted_view(session_id), alert=alert, card=card))
+async def _declined(request: Request, session_id: str, action, decline: Decline, card: str | None) -> Response:
+    """The page again, saying why (Stripe's message, in English but for a generic decline) and to try again."""
+    double: DoubleState = request.app.state.double
+
+    def respond(session: dict[str, Any]) -> Response:
+        text = TEXT[page_language(session, request.headers.get("accept-language"))]
+        alert = "declined" if decline == GENERIC_DECLINE else f"{decline.message} {text['try_again']}"
+        return render_checkout(double.store.hosted_view(session_id), request, alert=alert, card=card)
+    return await _act(request, session_id, action, respond)
 
 
 @router.post("/pay/{session_id}/cancel")
@@ -152,18 +230,18 @@ async def cancel(request: Request, session_id: str) -> Response:
     def done(session: dict[str, Any]) -> Response:
         if session.get("cancel_url"):
             return RedirectResponse(session["cancel_url"], status_code=303)
-        return render_checkout(double.store.hosted_view(session_id),
-                               notice="Payment cancelled. You can close this window.")
-    return await _act(double, session_id, lambda: double.store.cancel(session_id), done)
+        return render_checkout(double.store.hosted_view(session_id), request, notice="cancelled")
+    return await _act(request, session_id, lambda: double.store.cancel(session_id), done)
 
 
-async def _act(double: DoubleState, session_id: str, action, respond) -> Response:
+async def _act(request: Request, session_id: str, action, respond) -> Response:
+    double: DoubleState = request.app.state.double
     try:
         session = await run_in_threadpool(action)
     except StripeError as exc:
         if exc.code == "resource_missing":
             return _not_found(session_id)
-        return render_checkout(double.store.hosted_view(session_id), alert=exc.message, status=409)
+        return render_checkout(double.store.hosted_view(session_id), request, alert=exc.message, status=409)
     return respond(session)
 
 

@@ -38,6 +38,12 @@ SESSION_UNSUPPORTED = {
     "payment_method_data", "permissions", "redirect_on_completion", "return_url", "setup_intent_data",
     "shipping_options", "subscription_data", "ui_mode",
 }
+# Checkout's `locale` values (Stripe's API reference).
+CHECKOUT_LOCALES = (
+    "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr", "fr-CA", "hr", "hu",
+    "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th",
+    "tr", "vi", "zh", "zh-HK", "zh-TW",
+)
 LINE_ITEM_KEYS = {"price", "price_data", "quantity", "metadata"}
 LINE_ITEM_UNSUPPORTED = {"adjustable_quantity", "tax_rates", "dynamic_tax_rates"}
 PRICE_DATA_KEYS = {"currency", "unit_amount", "unit_amount_decimal", "product_data", "product", "tax_behavior"}
@@ -235,6 +241,10 @@ def checkout_session_create(params: dict[str, Any], *, now: int) -> dict[str, An
         raise errors.unsupported_param(f"payment_intent_data[capture_method]={capture}")
 
     methods = as_list(params.get("payment_method_types"), "payment_method_types") or ["card"]
+    locale = as_str(params.get("locale"), "locale")
+    if locale is not None and locale not in CHECKOUT_LOCALES:
+        raise errors.StripeError(f"Invalid locale: must be one of {', '.join(CHECKOUT_LOCALES)}", param="locale",
+                                 code="parameter_invalid_string")
     return {
         "mode": mode,
         "line_items": items,
@@ -246,7 +256,7 @@ def checkout_session_create(params: dict[str, Any], *, now: int) -> dict[str, An
         "metadata": metadata(params.get("metadata")),
         "customer_email": as_email(params.get("customer_email"), "customer_email"),
         "expires_at": expires_at,
-        "locale": as_str(params.get("locale"), "locale"),
+        "locale": locale,
         "submit_type": as_str(params.get("submit_type"), "submit_type"),
         "payment_method_types": [str(m) for m in methods],
         "payment_intent_data": {

@@ -10,8 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.accounts.security import PasswordHashing
-from marketplace.core.db import SessionDep
-from marketplace.core.deps import SettingsDep
+from marketplace.core.deps import SessionDep, SettingsDep
 from marketplace.core.exceptions import Forbidden, Unauthorized
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)

@@ -10,9 +10,7 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import CurrentAccount, PasswordHashingDep, oauth2_scheme
 from marketplace.accounts.models import AccountCreate, AccountPublic, Token
 from marketplace.core.api_errors import errors
-from marketplace.core.db import SessionDep
-from marketplace.core.deps import SettingsDep
-from marketplace.core.ratelimit import RateLimiterDep, client_address
+from marketplace.core.deps import RateLimiterDep, SessionDep, SettingsDep, client_address
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 

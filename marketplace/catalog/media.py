@@ -33,11 +33,17 @@ ACCEPTED_SUMMARY = (
     "video (MP4, MOV, WebM), PDF documents and glTF 2.0 3D models (.glb, .gltf)."
 )
 
+# Audio and video carry no picture of their own: they may come with a cover image (an image work is its own cover;
+# documents and models are shown by kind). Checked as image uploads are, at most MAX_COVER_BYTES.
+COVER_KINDS = frozenset({"audio", "video"})
+COVER_SUMMARY = "A cover is an image: PNG, JPEG, GIF, WebP, AVIF, TIFF or SVG without scripts."
+
 # Images above MAX_IMAGE_PIXELS (a setting; all frames counted) are refused from their header, before decoding: a
 # 300 kB PNG can decode to gigabytes. The setting stays below Pillow's own threshold (89.5 Mpx), where Pillow warns;
 # that warning is an error here, so nothing past it is ever decoded whatever the caller passes.
 DEFAULT_MAX_IMAGE_PIXELS: int = Settings.model_fields["max_image_pixels"].default
 DEFAULT_IMAGE_WORK_CONCURRENCY: int = Settings.model_fields["image_work_concurrency"].default
+DEFAULT_MAX_COVER_BYTES: int = Settings.model_fields["max_cover_bytes"].default
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 RASTER_MIME_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/tiff"})
 
@@ -84,6 +90,16 @@ class ImageTooLarge(UnsupportedMediaType):
     code = "image_too_large"
 
 
+class CoverRefused(InvalidInput):
+    """The cover image is refused: a 422 at `body.cover`, so a client knows which of the two files to change.
+    `reason` lets pages say why in their language: "kind" (this work takes no cover), "type" (not an accepted
+    image), "size" (over the cover limit), "pixels" (more pixels than are decoded)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, loc=("body", "cover"))
+        self.reason = reason
+
+
 def _refuse(detected: str) -> UnsupportedMediaType:
     return UnsupportedMediaType(f"{detected} are not accepted. {ACCEPTED_SUMMARY}")
 
@@ -113,6 +129,20 @@ def sniff_file(path: Path) -> MediaInfo:
         if text.startswith(b"<"):
             return _sniff_markup(path, text)
     raise _refuse("Files of this type (not recognised from their content)")
+
+
+def sniff_cover(path: Path) -> MediaInfo:
+    """What a cover image is, from its content only; CoverRefused (reason "type") for anything but an accepted
+    image (the same images a work may be: SVG with scripts or external references is refused here too)."""
+    try:
+        info = sniff_file(path)
+    except UnsupportedMediaType as exc:
+        detail = exc.message.replace(ACCEPTED_SUMMARY, "").strip()
+        raise CoverRefused(f"The cover is refused: {detail} {COVER_SUMMARY}", reason="type") from None
+    if info.kind != "image":
+        raise CoverRefused(f"The cover must be an image; this file is {info.kind} ({info.mime_type}). "
+                           f"{COVER_SUMMARY}", reason="type")
+    return info
 
 
 def _sniff_images(head: bytes, f: BinaryIO, size: int) -> MediaInfo | None:
@@ -603,7 +633,7 @@ def check_filename(name: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _format_mb(n_bytes: int) -> str:
+def format_mb(n_bytes: int) -> str:
     mb = n_bytes / (1024 * 1024)
     return f"{mb:.0f}" if mb == int(mb) else f"{mb:.1f}"
 
@@ -618,7 +648,7 @@ def stream_to_file(source: BinaryIO, dest: Path, *, max_bytes: int, chunk_size: 
             while chunk := source.read(chunk_size):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise PayloadTooLarge(f"The file is larger than the {_format_mb(max_bytes)} MB limit.")
+                    raise PayloadTooLarge(f"The file is larger than the {format_mb(max_bytes)} MB limit.")
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:
@@ -640,7 +670,7 @@ def stage_file(source: BinaryIO, dest: Path, *, max_bytes: int) -> int:
     except (AttributeError, OSError, io.UnsupportedOperation, ValueError):
         return stream_to_file(source, dest, max_bytes=max_bytes).size
     if size > max_bytes:
-        raise PayloadTooLarge(f"The file is larger than the {_format_mb(max_bytes)} MB limit.")
+        raise PayloadTooLarge(f"The file is larger than the {format_mb(max_bytes)} MB limit.")
     dest = Path(dest)
     try:
         with dest.open("wb") as out:

@@ -23,7 +23,7 @@ from marketplace.accounts.models import Account
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work, WorkStatus
 from marketplace.core.config import Settings
-from marketplace.core.db import SessionDep
+from marketplace.core.deps import SessionDep
 from marketplace.core.exceptions import NotFound
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.integrations.ipfs.client import IpfsClient, is_valid_cid, normalize_cid
@@ -145,9 +145,9 @@ async def get_ipfs(
 
 
 def _resolve(*, session: Session, request: Request, settings: Settings, ipfs: IpfsClient, cid: str) -> _Target:
-    """What `cid` is (a known work's media, thumbnail or metadata, or just content on the node), its size, and
+    """What `cid` is (a known work's media, cover, thumbnail or metadata, or just content on the node), its size, and
     whether the caller may see it. Blocking (database, node): runs in the thread pool."""
-    matches = or_(Work.media_cid == cid, Work.thumbnail_cid == cid, Work.metadata_cid == cid)
+    matches = or_(Work.media_cid == cid, Work.thumbnail_cid == cid, Work.cover_cid == cid, Work.metadata_cid == cid)
     work = session.exec(select(Work).where(matches, Work.status != WorkStatus.draft).limit(1)).first()
     private = False
     if work is None:
@@ -163,6 +163,8 @@ def _resolve(*, session: Session, request: Request, settings: Settings, ipfs: Ip
     if work is not None:
         if work.media_cid == cid:
             media_type, size, filename = work.media_mime, work.media_size, work.media_filename or None
+        elif work.cover_cid == cid:
+            media_type = work.cover_mime or "application/octet-stream"
         elif work.thumbnail_cid == cid:
             media_type = "image/webp"
         else:

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from marketplace.accounts.models import CreatorPublic
 from marketplace.core.db import utcnow
-from marketplace.core.limits import Currency
+from marketplace.core.limits import MAX_ROYALTY_BPS, Currency
 
 
 class WorkStatus(StrEnum):
@@ -33,7 +33,7 @@ class WorkBase(SQLModel):
     license: str = Field(max_length=32)
     price_cents: int = Field(gt=0, index=True)
     currency: str = Field(default="EUR", max_length=3)
-    royalty_bps: int = Field(default=0, ge=0, le=2500)
+    royalty_bps: int = Field(default=0, ge=0, le=MAX_ROYALTY_BPS)
 
 
 class Work(WorkBase, table=True):
@@ -49,6 +49,7 @@ class Work(WorkBase, table=True):
     status: str = Field(default=WorkStatus.draft.value, sa_type=String(16), index=True)  # a WorkStatus value
     # mirrors the purchases (the partial unique index on purchase is the real guard)
     sale_status: str = Field(default=SaleStatus.available.value, sa_type=String(16), index=True)
+    sold_price_cents: int | None = None  # what the delivered purchase paid, while the work is sold
 
     # media, as uploaded (type decided from the bytes)
     media_cid: str = Field(max_length=100, index=True)  # /ipfs/{cid} looks works up by any of their CIDs
@@ -57,9 +58,13 @@ class Work(WorkBase, table=True):
     media_size: int
     media_sha256: str = Field(max_length=64)
     media_filename: str = Field(default="", max_length=255)
+    # images: a thumbnail of the image; audio and video: of their cover, if they have one
     thumbnail_cid: str | None = Field(default=None, max_length=100, index=True)
-    width: int | None = None
+    width: int | None = None  # of the media (raster images); a cover's size is not the work's
     height: int | None = None
+    # audio and video: the cover image as uploaded (type decided from the bytes), the token metadata's `image`
+    cover_cid: str | None = Field(default=None, max_length=100, index=True)
+    cover_mime: str | None = Field(default=None, max_length=100)
 
     # token (set when minting is requested / confirmed)
     metadata_cid: str | None = Field(default=None, max_length=100, index=True)
@@ -81,8 +86,8 @@ class WorkPublic(WorkBase):
     id: int
     status: WorkStatus
     sale_status: SaleStatus
-    sold_price_cents: int | None = Field(default=None, description="what the work sold for, once sold (in "
-                                         "integer cents of its currency)")
+    sold_price_cents: int | None = Field(default=None, description="what the work sold for, once sold (integer "
+                                         "cents of its currency)")
     creator: CreatorPublic
     media_cid: str
     media_url: str
@@ -94,6 +99,9 @@ class WorkPublic(WorkBase):
     thumbnail_url: str | None
     width: int | None
     height: int | None
+    cover_cid: str | None
+    cover_mime: str | None
+    cover_url: str | None
     metadata_cid: str | None
     token_id: int | None
     token_id_hex: str | None

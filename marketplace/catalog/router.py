@@ -5,15 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
-from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import CurrentCreator, OptionalAccount
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog import upload
 from marketplace.catalog.models import WorkPublic, WorksPublic, WorkStatus
 from marketplace.catalog.schemas import Discipline, License, SortKey, WorkCreate, WorkFilters, WorkUpdate
 from marketplace.core.api_errors import errors
-from marketplace.core.db import SessionDep
-from marketplace.core.deps import WorkId
+from marketplace.core.deps import SessionDep, WorkId
 from marketplace.core.limits import (
     MAX_DB_ID,
     MAX_DESCRIPTION_CHARS,
@@ -28,17 +26,8 @@ from marketplace.core.limits import (
 )
 from marketplace.core.text import Line, OptionalLine, Text
 from marketplace.integrations.adapters import AdaptersDep
-from marketplace.minting import service as minting_service
-from marketplace.payments import service as payments_service
 
 router = APIRouter(prefix="/api/works", tags=["works"])
-
-
-def _public(session: SessionDep, work) -> WorkPublic:
-    """One work's public shape, with what it sold for once sold."""
-    sold = payments_service.sold_prices(session=session, work_ids=[work.id]) if work.sale_status == "sold" else {}
-    return catalog_service.to_public(work, accounts_service.get_account_or_raise(
-        session=session, account_id=work.creator_id), sold_price_cents=sold.get(work.id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkPublic,
@@ -55,12 +44,19 @@ async def create_work(
     description: Annotated[Text, Form(max_length=MAX_DESCRIPTION_CHARS)] = "",
     currency: Annotated[Currency, Form()] = Currency.EUR,
     royalty_bps: Annotated[int, Form(ge=0, le=MAX_ROYALTY_BPS)] = 0,
+    cover: Annotated[UploadFile | None, File(
+        description="Audio and video only: a cover image (PNG, JPEG, GIF, WebP, AVIF, TIFF or SVG without scripts), "
+                    "the work's thumbnail and its token's `image`. Refused (422 at body.cover) on other works, or "
+                    "if it is not an accepted image, over MAX_COVER_BYTES or too many pixels")] = None,
 ) -> WorkPublic:
+    """A new draft. `file` is typed from its bytes; an audio or video work may bring a `cover` image."""
     work_in = WorkCreate(
         title=title, description=description, discipline=discipline, price_cents=price_cents,
         currency=currency, royalty_bps=royalty_bps, license=license,
     )
     settings = services.settings
+    if cover is not None and not cover.filename and not cover.size:
+        cover = None  # an empty file field (what a form sends when no cover is chosen)
 
     def _upload():
         work = upload.upload_work(
@@ -68,6 +64,7 @@ async def create_work(
             staging_dir=settings.media_dir / "staging", max_bytes=settings.max_upload_bytes,
             thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs, max_image_pixels=settings.max_image_pixels,
             image_concurrency=settings.image_work_concurrency,
+            cover=cover.file if cover is not None else None, max_cover_bytes=settings.max_cover_bytes,
         )
         return catalog_service.to_public(work, creator)
 
@@ -98,10 +95,8 @@ def list_works(
         page=page, page_size=page_size,
     )
     rows, count = catalog_service.list_works(session=session, filters=filters, viewer=viewer)
-    sold = payments_service.sold_prices(session=session, work_ids=[w.id for w, _ in rows if w.sale_status == "sold"])
     return WorksPublic(
-        data=[catalog_service.to_public(w, a, sold_price_cents=sold.get(w.id)) for w, a in rows], count=count,
-        page=page, page_size=page_size,
+        data=[catalog_service.to_public(w, a) for w, a in rows], count=count, page=page, page_size=page_size
     )
 
 
@@ -109,24 +104,11 @@ def list_works(
 def get_work(work_id: WorkId, session: SessionDep, viewer: OptionalAccount) -> WorkPublic:
     """A work; a draft only for its creator and admins (404 for everyone else)."""
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
-    return _public(session, work)
+    return catalog_service.work_public(session=session, work=work)
 
 
 @router.patch("/{work_id}", response_model=WorkPublic, responses=errors(401, 403, 404, 408, 409, 422, 503))
 def update_work(work_id: WorkId, work_in: WorkUpdate, session: SessionDep, creator: CurrentCreator) -> WorkPublic:
     work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
     work = catalog_service.update_work(session=session, work=work, work_in=work_in)
-    return _public(session, work)
-
-
-@router.post("/{work_id}/mint", status_code=status.HTTP_202_ACCEPTED, response_model=WorkPublic,
-             responses=errors(401, 403, 404, 409, 422, 502, 503))
-def mint_work(work_id: WorkId, session: SessionDep, services: AdaptersDep, creator: CurrentCreator) -> WorkPublic:
-    work = catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=creator)
-    owner = accounts_service.get_account_or_raise(session=session, account_id=work.creator_id)  # admin may mint
-    work = minting_service.request_mint(
-        session=session, work=work, creator=owner, ipfs=services.ipfs, chain=services.chain_or_raise(),
-        public_base_url=services.settings.public_base_url,
-    )
-    return _public(session, work)
-
+    return catalog_service.work_public(session=session, work=work)

@@ -114,11 +114,9 @@ _PUBLIC_COLUMNS = tuple(name for name in WorkPublic.model_fields if name in Work
     "token_id", "status", "sale_status"))
 
 
-def to_public(work: Work, creator: Account, *, sold_price_cents: int | None = None) -> WorkPublic:
-    """The public shape of a work; `sold_price_cents` what it sold for (the payments service knows:
-    payments_service.sold_prices, one query for a page of works). Built without re-validating what the database
-    already holds (the page of a listing builds 24 of these per request): `WorkPublic.model_validate` of the result
-    gives the same model."""
+def to_public(work: Work, creator: Account) -> WorkPublic:
+    """The public shape of a work. Built without re-validating what the database already holds (the page of a
+    listing builds 24 of these per request): `WorkPublic.model_validate` of the result gives the same model."""
     values = work.__dict__  # loaded columns, read without the ORM's attribute machinery
     minted = values["status"] == WorkStatus.minted
     token_id = int(values["token_id"]) if (minted and values["token_id"]) else None
@@ -126,16 +124,21 @@ def to_public(work: Work, creator: Account, *, sold_price_cents: int | None = No
     fields.update(
         status=WorkStatus(values["status"]),
         sale_status=SaleStatus(values["sale_status"]),
-        sold_price_cents=sold_price_cents,
         creator=CreatorPublic.model_construct(id=creator.id, display_name=creator.display_name,
                                               wallet_address=creator.wallet_address),
         media_url=f"/ipfs/{values['media_cid']}",
         thumbnail_url=f"/ipfs/{values['thumbnail_cid']}" if values["thumbnail_cid"] else None,
+        cover_url=f"/ipfs/{values['cover_cid']}" if values["cover_cid"] else None,
         token_id=token_id,
         token_id_hex=f"0x{token_id:064x}" if token_id is not None else None,
         token_uri=f"ipfs://{values['metadata_cid']}" if minted and values["metadata_cid"] else None,
     )
     return WorkPublic.model_construct(**fields)
+
+
+def work_public(*, session: Session, work: Work) -> WorkPublic:
+    creator = session.get(Account, work.creator_id)
+    return to_public(work, creator)
 
 
 # ------------------------------------------------------------------------------------------------ changes to a work
@@ -195,14 +198,20 @@ def reserve(session: Session, *, work_id: int, price_cents: int) -> bool:
 
 
 def set_sale_status(session: Session, work_id: int, status: SaleStatus) -> None:
-    session.exec(update(Work).where(Work.id == work_id).values(sale_status=status.value, updated_at=utcnow()))
+    """The sale status the purchases give; a work no longer sold (its delivery undone) has no sold price."""
+    values: dict[str, Any] = {"sale_status": status.value, "updated_at": utcnow()}
+    if status != SaleStatus.sold:
+        values["sold_price_cents"] = None
+    session.exec(update(Work).where(Work.id == work_id).values(**values))
 
 
-def record_sales(session: Session, sales: Sequence[tuple[int, str]], *, now: datetime) -> None:
-    """Works sold and delivered: (work id, the buyer's wallet that owns the token now), in one executemany."""
+def record_sales(session: Session, sales: Sequence[tuple[int, str, int]], *, now: datetime) -> None:
+    """Works sold and delivered: (work id, the buyer's wallet that owns the token now, the price it sold for, in
+    cents), in one executemany."""
     if sales:
         session.execute(update(Work), [{"id": work_id, "owner_address": owner, "sale_status": SaleStatus.sold.value,
-                                        "updated_at": now} for work_id, owner in sales])
+                                        "sold_price_cents": cents, "updated_at": now}
+                                       for work_id, owner, cents in sales])
 
 
 def set_owner(session: Session, *, work_id: int, owner: str) -> None:

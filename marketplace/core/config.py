@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     ipfs_timeout_s: float = 30.0
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    max_cover_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # the cover image of an audio or video work
     thumbnail_px: int = 640
     # Images above this many pixels (all frames of an animation counted) are refused from their header, before any
     # decoding: a 300 kB PNG can decode to gigabytes. At most Pillow's own bomb threshold (89.5 Mpx).
@@ -79,6 +80,8 @@ class Settings(BaseSettings):
     # transaction with no receipt counts as lost and is looked for on chain
     worker_lease_s: float = Field(default=120.0, gt=0)
     worker_stale_submit_s: float = Field(default=15.0, ge=0)
+    # a failed mint or delivery is retried after this, doubling with each attempt (at most a minute)
+    job_retry_backoff_s: float = Field(default=1.0, ge=0)
     # mint transactions in flight at once: the next batch is signed and sent while the previous ones are mined (on
     # a chain with block times, about the batches that share a block); 1 = each batch mined before the next
     mint_pipeline_depth: int = Field(default=4, ge=1, le=16)

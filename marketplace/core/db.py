@@ -6,9 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import Depends
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -119,20 +117,3 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
-def get_session() -> Iterator[Session]:
-    session = Session(get_engine(), expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        try:
-            session.close()  # rolls back what is left open
-        except DBAPIError as exc:
-            # the connection died after the request was answered (its transaction died with it; the pool drops
-            # it): nothing to undo, and the answer must still go out
-            if not is_unavailable(exc):
-                raise
-
-
-SessionDep = Annotated[Session, Depends(get_session)]

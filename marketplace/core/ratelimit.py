@@ -13,9 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from typing import Annotated
 
-from fastapi import Depends, Request
 from limits import RateLimitItem, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
@@ -133,16 +131,3 @@ class RateLimiter:
                 await client.aclose()
             except Exception:  # noqa: BLE001, S110 - shutting down: nothing left to tell
                 pass
-
-
-def client_address(request: Request) -> str:
-    """The caller's address as the server sees it (behind a proxy, run uvicorn with --proxy-headers and
-    --forwarded-allow-ips so this is the client's, not the proxy's)."""
-    return request.client.host if request.client else "unknown"
-
-
-def get_rate_limiter(request: Request) -> RateLimiter:
-    return request.app.state.rate_limiter
-
-
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from marketplace.core.exceptions import ServiceUnavailable
+from marketplace.jobs.lease import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class BackgroundWorker:
         lease_s: float = 120.0,
         stale_submit_s: float = 15.0,
         receipt_timeout_s: float = 60.0,
+        retry_backoff_s: float = 0.0,
         name: str | None = None,
     ) -> None:
         """The settings every chain worker shares: how much it claims, how long a claim (lease) holds, when a
@@ -65,6 +67,7 @@ class BackgroundWorker:
         self.lease = timedelta(seconds=lease_s)
         self.stale_submit = timedelta(seconds=stale_submit_s)
         self.receipt_timeout_s = receipt_timeout_s
+        self.backoff = Backoff(base_s=retry_backoff_s)  # a failed attempt's job waits this long before the next
         self.name = name or f"{self.kind}-{os.getpid()}-{id(self):x}"
         self._wake = threading.Event()
         self._stop = threading.Event()

@@ -31,7 +31,10 @@ MAX_METADATA_BYTES = 256 * 1024  # one raw IPFS block: the contract rebuilds the
 
 
 def build_metadata(*, work: Work, creator: Account, public_base_url: str) -> dict:
-    """ERC-721 metadata JSON (name, description, image / animation_url, attributes), plus our properties."""
+    """ERC-721 metadata JSON (name, description, image / animation_url, attributes), plus our properties.
+
+    `image` is what wallets and marketplaces show: an image work itself; an audio or video work's cover (its
+    thumbnail when there is no cover); `animation_url` the media that plays."""
     media_uri = f"ipfs://{work.media_cid}"
     metadata: dict = {
         "name": work.title,
@@ -58,10 +61,14 @@ def build_metadata(*, work: Work, creator: Account, public_base_url: str) -> dic
             },
         },
     }
+    if work.cover_cid:
+        metadata["properties"]["cover"] = {"uri": f"ipfs://{work.cover_cid}", "mime_type": work.cover_mime}
     if work.media_kind == "image":
         metadata["image"] = media_uri
     else:
-        if work.thumbnail_cid:
+        if work.cover_cid:
+            metadata["image"] = f"ipfs://{work.cover_cid}"
+        elif work.thumbnail_cid:
             metadata["image"] = f"ipfs://{work.thumbnail_cid}"
         if work.media_kind in ("audio", "video", "model"):
             metadata["animation_url"] = media_uri

@@ -13,19 +13,22 @@ from __future__ import annotations
 import logging
 from collections import defaultdict, deque
 
-from sqlalchemy import or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import update
+from sqlmodel import Session, select
 
 from marketplace.catalog import service as catalog_service
+from marketplace.core import db
 from marketplace.core.db import get_engine, utcnow
 from marketplace.core.exceptions import MarketplaceError
 from marketplace.integrations.chain.client import ChainClient, Minted, MintRequest, PreparedTx, TxReceipt
+from marketplace.jobs import lease
 from marketplace.jobs.runner import BackgroundWorker
 from marketplace.minting.models import MintJob, MintJobStatus
 from marketplace.minting.service import MINT_WORKER
 
 log = logging.getLogger(__name__)
 
+NOT_CONFIRMED = (MintJobStatus.pending, MintJobStatus.submitted, MintJobStatus.failed)
 MAX_BATCHES_PER_ROUND = 16  # batches one submit_batch may send before run_once reconciles again
 
 
@@ -64,7 +67,7 @@ class MintWorker(BackgroundWorker):
 
     def reconcile_submitted(self, *, force: bool = False) -> int:
         """Settle submitted jobs from their receipts, or, for transactions the node no longer knows, from the chain."""
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             jobs = session.exec(select(MintJob).where(MintJob.status == MintJobStatus.submitted)).all()
         by_tx: dict[str, list[MintJob]] = {}
         for job in jobs:
@@ -155,28 +158,20 @@ class MintWorker(BackgroundWorker):
         before the transaction opens (so a hung node never holds SQLite's write lock). Returns the jobs as the
         write-ahead left them (rows of mint_job, with the attributes of MintJob) and the signed transaction."""
         now = utcnow()
-        claimable = (MintJob.status == MintJobStatus.pending) & or_(
-            col(MintJob.claimed_until).is_(None), col(MintJob.claimed_until) < now
-        )
         jobs_t = MintJob.__table__
-        with Session(get_engine()) as session:  # an idle worker asks the node nothing
-            if session.scalars(select(MintJob.id).where(claimable).limit(1)).first() is None:
+        ready = jobs_t.c.status == MintJobStatus.pending.value
+        with db.session_scope() as session:  # an idle worker asks the node nothing
+            if not lease.has_ready(session, jobs_t, ready=ready, now=now):
                 return None
         fees = self.chain.fees()
         self.chain.chain_id()
         self.chain.signer.prime()
         with Session(get_engine()) as session:
-            # read first: an idle worker never takes SQLite's write lock (the webhooks' commits queue behind it)
-            candidates = list(session.scalars(
-                select(MintJob.id).where(claimable).order_by(MintJob.id).limit(self.batch_size)).all())
-            if not candidates:
-                return None
             # plain rows, not ORM objects (loading 50 MintJob objects cost more than the SQL)
-            claimed = sorted(session.execute(
-                update(jobs_t).where(jobs_t.c.id.in_(candidates), claimable)
-                .values(claimed_by=self.name, claimed_until=now + self.lease)
-                .returning(jobs_t.c.id, jobs_t.c.to_address, jobs_t.c.metadata_digest, jobs_t.c.royalty_receiver,
-                           jobs_t.c.royalty_bps)).all(), key=lambda j: j.id)
+            claimed = lease.claim(session, jobs_t, ready=ready, worker=self.name, lease=self.lease,
+                                  limit=self.batch_size, now=now,
+                                  returning=(jobs_t.c.id, jobs_t.c.to_address, jobs_t.c.metadata_digest,
+                                             jobs_t.c.royalty_receiver, jobs_t.c.royalty_bps))
             if not claimed:
                 session.rollback()
                 return None
@@ -213,13 +208,12 @@ class MintWorker(BackgroundWorker):
     def _record_error(self, ids: list[int], error: str) -> None:
         """Why a claim was given back (the claim itself was rolled back): on the jobs still pending."""
         table = MintJob.__table__
-        with Session(get_engine()) as session:
+        with db.session_scope() as session:
             session.execute(
                 update(table)
                 .where(table.c.id.in_(ids), table.c.status == MintJobStatus.pending.value)
                 .values(last_error=error[:500], updated_at=utcnow())
             )
-            session.commit()
 
     def _settle(self, jobs: list[MintJob], receipt: TxReceipt | None) -> int:
         minted = {m.token_id: m for m in (receipt.minted if receipt else [])}
@@ -256,43 +250,31 @@ class MintWorker(BackgroundWorker):
         for job, minted in confirmed:
             jobs_by_tx[minted.tx_hash].append(job.id)
             works_by_mint[(minted.to, minted.tx_hash)].append(job.work_id)
-        jobs = MintJob.__table__
-        with Session(get_engine()) as session:
+        with db.session_scope() as session:
             done = 0
             for tx_hash, job_ids in jobs_by_tx.items():
-                done += session.execute(
-                    update(jobs)
-                    .where(jobs.c.id.in_(job_ids), jobs.c.status != MintJobStatus.confirmed.value)
-                    .values(status=MintJobStatus.confirmed.value, tx_hash=tx_hash, claimed_by=None,
-                            claimed_until=None, last_error=None, updated_at=now)
-                ).rowcount
+                done += len(lease.settle(session, MintJob.__table__, job_ids, from_=NOT_CONFIRMED,
+                                         to=MintJobStatus.confirmed, tx_hash=tx_hash, last_error=None, updated_at=now))
             for (owner, tx_hash), work_ids in works_by_mint.items():
                 catalog_service.record_minted(session, work_ids=work_ids, owner=owner, tx_hash=tx_hash,
                                               contract_address=self.chain.contract_address, chain_id=chain_id,
                                               now=now)
-            session.commit()
         if done:
             log.info("minted %d work(s) in %s", done, confirmed[0][1].tx_hash)
 
     def _retry_or_fail(self, jobs: list[MintJob], reason: str) -> None:
-        now = utcnow()
-        with Session(get_engine()) as session:
+        """Each job back to pending for another attempt after the backoff, or failed (and its work mint_failed)
+        once it has had max_attempts."""
+        table = MintJob.__table__
+        with db.session_scope() as session:
             for job in jobs:
                 attempts = session.get(MintJob, job.id).attempts
                 if attempts >= self.max_attempts:
-                    session.exec(
-                        update(MintJob)
-                        .where(MintJob.id == job.id, MintJob.status != MintJobStatus.confirmed)
-                        .values(status=MintJobStatus.failed, last_error=reason[:500], claimed_by=None,
-                                claimed_until=None, updated_at=now)
-                    )
-                    catalog_service.mark_mint_failed(
-                        session, work_id=job.work_id, error=f"Minting failed after {attempts} attempts: {reason}")
+                    if lease.settle(session, table, [job.id], from_=NOT_CONFIRMED, to=MintJobStatus.failed,
+                                    last_error=reason[:500]):
+                        catalog_service.mark_mint_failed(
+                            session, work_id=job.work_id, error=f"Minting failed after {attempts} attempts: {reason}")
                 else:
-                    session.exec(
-                        update(MintJob)
-                        .where(MintJob.id == job.id, MintJob.status != MintJobStatus.confirmed)
-                        .values(status=MintJobStatus.pending, last_error=reason[:500], claimed_by=None,
-                                claimed_until=None, updated_at=now)
-                    )
-            session.commit()
+                    lease.retry_later(session, table, [job.id], attempts=attempts, backoff=self.backoff, error=reason,
+                                      where=table.c.status != MintJobStatus.confirmed.value,
+                                      status=MintJobStatus.pending.value)

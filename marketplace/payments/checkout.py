@@ -59,8 +59,10 @@ def start_checkout(
     public_base_url: str,
     expires_minutes: int,
     url_secret: str,
+    locale: str = "auto",
 ) -> Purchase:
-    """Reserve a unique work for this buyer and open a Stripe Checkout Session for its price in euros.
+    """Reserve a unique work for this buyer and open a Stripe Checkout Session for its price in euros, its page in
+    `locale` (Stripe's codes; `auto` lets the buyer's browser choose).
 
     The reservation is a purchase row in an active status; a partial unique index allows one per work, so of any
     number of concurrent buyers exactly one gets it and the others get 409. The buyer's own open reservation asked
@@ -115,7 +117,7 @@ def start_checkout(
 
     try:
         checkout = _create_session(purchase=purchase, work=work, buyer=buyer, gateway=gateway,
-                                   public_base_url=public_base_url, url_secret=url_secret)
+                                   public_base_url=public_base_url, url_secret=url_secret, locale=locale)
     except MarketplaceError:
         # nothing was sold: release the reservation so the work stays available
         _release(session, purchase, "Stripe could not open a checkout session")
@@ -136,7 +138,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def _create_session(*, purchase: Purchase, work: Work, buyer: Account, gateway: StripeGateway,
-                    public_base_url: str, url_secret: str) -> CheckoutSession:
+                    public_base_url: str, url_secret: str, locale: str) -> CheckoutSession:
     """Open (or, with the same idempotency key and parameters, find again) the purchase's Checkout Session."""
     base = public_base_url.rstrip("/")
     return gateway.create_checkout_session(
@@ -145,7 +147,7 @@ def _create_session(*, purchase: Purchase, work: Work, buyer: Account, gateway: 
         amount_cents=purchase.amount_cents, currency=purchase.currency, customer_email=buyer.email,
         success_url=f"{base}/purchases/{purchase.id}?session_id={{CHECKOUT_SESSION_ID}}",
         cancel_url=f"{base}/purchases/{purchase.id}?cancelled=1&key={cancel_key(url_secret, purchase.id)}",
-        expires_at=_aware(purchase.expires_at),
+        expires_at=_aware(purchase.expires_at), locale=locale,
     )
 
 
@@ -176,7 +178,7 @@ def _still_payable(*, session: Session, purchase: Purchase, gateway: StripeGatew
 
 
 def cancel_checkout(*, session: Session, purchase: Purchase, buyer: Account, gateway: StripeGateway,
-                    public_base_url: str, url_secret: str) -> Purchase:
+                    public_base_url: str, url_secret: str, locale: str = "auto") -> Purchase:
     """The buyer cancels a pending purchase: its session is expired at Stripe (so it can no longer be paid) and the
     reservation released at once, so the work is available again. 409 unless pending (cancelled already
     included), or when Stripe says it is paid; Stripe unreachable: 503 and nothing changed.
@@ -190,18 +192,24 @@ def cancel_checkout(*, session: Session, purchase: Purchase, buyer: Account, gat
         raise Conflict(f"Only a pending checkout can be cancelled; this purchase is {purchase.status}")
     session_id = purchase.stripe_session_id
     if session_id is None:
-        # Stripe may have opened a session whose id was never recorded: the same idempotency key finds it
+        # Stripe may have opened a session whose id was never recorded: the same idempotency key finds it. When
+        # Stripe refuses that (other parameters: another page language), no session we could find is released; a
+        # payment in it after all is the webhook's late-payment case.
         work = catalog_service.get_work_or_raise(session=session, work_id=purchase.work_id)
-        session_id = _create_session(purchase=purchase, work=work, buyer=buyer, gateway=gateway,
-                                     public_base_url=public_base_url, url_secret=url_secret).id
-    try:
-        remote = gateway.expire_checkout_session(session_id)
-    except PaymentProviderError:  # not open any more (expired, or paid): ask what it is
-        remote = gateway.retrieve_checkout_session(session_id)
-    if remote.status == "complete":
-        raise CheckoutCompleted(purchase.id)
-    if remote.status != "expired":
-        raise Conflict(f"Stripe did not expire the checkout session (it is {remote.status})")
+        try:
+            session_id = _create_session(purchase=purchase, work=work, buyer=buyer, gateway=gateway,
+                                         public_base_url=public_base_url, url_secret=url_secret, locale=locale).id
+        except PaymentProviderError:
+            session_id = None
+    if session_id is not None:
+        try:
+            remote = gateway.expire_checkout_session(session_id)
+        except PaymentProviderError:  # not open any more (expired, or paid): ask what it is
+            remote = gateway.retrieve_checkout_session(session_id)
+        if remote.status == "complete":
+            raise CheckoutCompleted(purchase.id)
+        if remote.status != "expired":
+            raise Conflict(f"Stripe did not expire the checkout session (it is {remote.status})")
     _release(session, purchase, CANCELLED_REASON)
     session.commit()
     session.refresh(purchase)
@@ -220,7 +228,7 @@ class CheckoutReturn:
 
 
 def return_from_checkout(*, session: Session, purchase: Purchase, buyer: Account, gateway: StripeGateway,
-                         public_base_url: str, url_secret: str, cancel: bool) -> CheckoutReturn:
+                         public_base_url: str, url_secret: str, cancel: bool, locale: str = "auto") -> CheckoutReturn:
     """The buyer came back from Checkout without paying. A declined card (the session's PaymentIntent holds a
     `last_payment_error`) keeps the session open for another try; otherwise the buyer cancelled, and with `cancel`
     (they came by the cancel link Stripe was given) the checkout is cancelled now (cancel_checkout)."""
@@ -236,7 +244,7 @@ def return_from_checkout(*, session: Session, purchase: Purchase, buyer: Account
         if not cancel:
             return CheckoutReturn("unknown")
         cancel_checkout(session=session, purchase=purchase, buyer=buyer, gateway=gateway,
-                        public_base_url=public_base_url, url_secret=url_secret)
+                        public_base_url=public_base_url, url_secret=url_secret, locale=locale)
     except CheckoutCompleted:
         return CheckoutReturn("paid")
     except MarketplaceError:

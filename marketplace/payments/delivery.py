@@ -13,17 +13,19 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from marketplace.accounts import wallets
 from marketplace.catalog.models import Work, WorkStatus
+from marketplace.core import db
 from marketplace.core.db import get_engine, utcnow
 from marketplace.core.exceptions import MarketplaceError, ServiceUnavailable
 from marketplace.integrations.chain.client import APPROVAL_GAS, ChainClient, PreparedTx, Signer, TxReceipt, transfer_gas
 from marketplace.integrations.stripe.gateway import PaymentProviderError, StripeGateway
+from marketplace.jobs import lease
 from marketplace.jobs.runner import BackgroundWorker, nonce_freed_on_error
 from marketplace.payments import service as payments_service
+from marketplace.payments.custody import CustodyWallets
 from marketplace.payments.models import Purchase, PurchaseStatus
 from marketplace.payments.webhooks import DELIVERY_WORKER
 
@@ -52,24 +54,16 @@ class DeliveryWorker(BackgroundWorker):
         super().__init__(**settings)  # batch_size, max_attempts, lease_s, ...: see BackgroundWorker
         self.chain = chain
         self.gateway = gateway
-        self._wallet_secret = wallet_secret
         self.fee_bps = fee_bps
-        self.gas_topup_wei = gas_topup_wei
-        # wei each custody wallet can still spend: its balance when last read, minus the most the transactions
-        # sent since can cost (gas limit x fee cap), so never more than it really has; saves a read per batch
-        self._gas_budget: dict[str, int] = {}
-        self._custody: dict[int, Signer] = {}  # creator id -> custody wallet signer (the key derivation costs)
-        self._operator_ok: set[str] = set()  # custody wallets that approved the platform signer as operator
-        self._approval_sent: set[str] = set()  # ... and those whose approval is on its way
+        self.custody = CustodyWallets(chain=chain, wallet_secret=wallet_secret, gas_topup_wei=gas_topup_wei,
+                                      receipt_timeout_s=self.receipt_timeout_s)
 
     def run_once(self) -> int:
         if self.chain_gate is not None and not self.chain_gate.writable:
             return self.refund_owed()  # refunds need Stripe, not the chain
         if self._forget_chain:
             self._forget_chain = False
-            self._gas_budget.clear()
-            self._operator_ok.clear()
-            self._approval_sent.clear()
+            self.custody.forget_chain()
         force, self._force_reconcile = self._force_reconcile, False
         try:
             return self.reconcile_submitted(force=force) + self.deliver_batch() + self.refund_owed()
@@ -99,7 +93,7 @@ class DeliveryWorker(BackgroundWorker):
         purchases = self._claim()
         if not purchases:
             return 0
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             works = {w.id: w for w in session.exec(
                 select(Work).where(col(Work.id).in_({p.work_id for p in purchases}))).all()}
         purchases = self._hold_unminted(purchases, works)
@@ -112,7 +106,7 @@ class DeliveryWorker(BackgroundWorker):
         for purchase in purchases:
             work = works[purchase.work_id]
             if work.creator_id not in may_move:
-                may_move[work.creator_id] = self._operator_may_move(self._seller_signer(work).address)
+                may_move[work.creator_id] = self.custody.operator_may_move(self._seller_signer(work).address)
             if purchase.delivery_attempts > 0:
                 retries.append([purchase])
             elif may_move[work.creator_id]:
@@ -125,7 +119,7 @@ class DeliveryWorker(BackgroundWorker):
             seller = works[group[0].work_id].creator_id
             gas_by_seller[seller] = gas_by_seller.get(seller, 0) + transfer_gas(len(group))
         for seller, group in by_seller.items():
-            if self._seller_signer(works[group[0].work_id]).address not in self._approval_sent:
+            if not self.custody.approval_sent(self._seller_signer(works[group[0].work_id]).address):
                 gas_by_seller[seller] += APPROVAL_GAS
         groups = ([(shared, self.chain.signer)] if shared else []) + [(g, None) for g in own_groups]
 
@@ -139,11 +133,11 @@ class DeliveryWorker(BackgroundWorker):
                     if signer is None:  # the seller's own custody wallet signs and pays
                         signer = self._seller_signer(works[group[0].work_id])
                         if seller not in funded:  # gas money once per seller and batch
-                            self._ensure_gas(signer.address, gas=gas_by_seller[seller])
+                            self.custody.ensure_gas(signer.address, gas=gas_by_seller[seller])
                             funded.add(seller)
                     prepared = self._start_delivery(group, works, signer)
                     if prepared is not None and operator is None and group[0].delivery_attempts == 0:
-                        self._approve_operator(signer)
+                        self.custody.approve_operator(signer)
                 except ServiceUnavailable as exc:
                     log.warning("delivery of purchase(s) %s postponed: %s", _ids(group), exc.message)
                     self._release([p.id for p in group])
@@ -172,26 +166,9 @@ class DeliveryWorker(BackgroundWorker):
             self._settle_many(mined)
         return len(purchases)
 
-    def _operator_may_move(self, custody: str) -> bool:
-        """Has this custody wallet approved the platform signer as its operator? (Asked of the chain until yes.)"""
-        if custody in self._operator_ok:
-            return True
-        if self.chain.is_operator(custody, self.chain.signer.address):
-            self._operator_ok.add(custody)
-            return True
-        return False
-
-    def _approve_operator(self, signer: Signer) -> None:
-        """Once per custody wallet, right after its own delivery: approve the platform signer as operator, so its
-        later sales go in the shared transaction. Best effort: without it the wallet keeps signing its own."""
-        if signer.address in self._approval_sent or signer.address in self._operator_ok:
-            return
-        try:
-            self.chain.send(self.chain.prepare_set_operator(signer, self.chain.signer.address), signer=signer)
-        except MarketplaceError as exc:
-            log.warning("custody wallet %s could not approve the platform operator: %s", signer.address, exc.message)
-            return
-        self._approval_sent.add(signer.address)
+    def _seller_signer(self, work: Work) -> Signer:
+        """The creator's custody wallet, which holds the work's token until it is sold."""
+        return self.custody.signer(work.creator_id)
 
     def _settle_many(self, mined: list[tuple[Purchase, Work, TxReceipt]]) -> None:
         """Deliveries whose receipt shows the transfer to the buyer settle together, in one transaction; the rest
@@ -215,21 +192,13 @@ class DeliveryWorker(BackgroundWorker):
     def _mark_delivered(self, done: list[tuple[Purchase, Work, str | None]]) -> None:
         """paid -> delivered (guarded, so once), each work's new owner and each sale in the ledger, in one
         database transaction."""
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             moved = set(payments_service.mark_delivered_many(session, done, fee_bps=self.fee_bps, now=utcnow()))
             session.commit()
         for purchase, work, tx_hash in done:
             if purchase.id in moved:
                 log.info("purchase %s delivered: token %s to %s in %s", purchase.id, work.token_id,
                          purchase.wallet_address, tx_hash)
-
-    def _seller_signer(self, work: Work) -> Signer:
-        """The creator's custody wallet, which holds the work's token until it is sold."""
-        signer = self._custody.get(work.creator_id)
-        if signer is None:
-            key = wallets.custodial_signer(self._wallet_secret, work.creator_id).key
-            signer = self._custody[work.creator_id] = self.chain.signer_for(key)
-        return signer
 
     def _start_delivery(self, group: list[Purchase], works: dict[int, Work], signer: Signer) -> PreparedTx | None:
         """Sign one transaction for the group, record it on every purchase (write-ahead), send it. None when
@@ -268,34 +237,16 @@ class DeliveryWorker(BackgroundWorker):
         try:
             self.chain.send(prepared, signer=signer)
         except MarketplaceError as exc:
-            self._gas_budget.pop(signer.address, None)  # read the balance again next time (insufficient funds?)
+            self.custody.forget_balance(signer.address)  # read it again next time (insufficient funds?)
             for purchase_id in ids:
                 self._retry_or_refund(purchase_id, exc.message)
             return None
         return prepared
 
-    def _ensure_gas(self, address: str, *, gas: int) -> None:
-        """The custody wallet holds enough ETH for `gas` at today's fee cap, or gets twice that (at least the
-        configured top-up) from the platform signer first. The balance is read only when the budget kept since
-        the last read does not cover it."""
-        needed = gas * self.chain.fees()["maxFeePerGas"]
-        budget = self._gas_budget.get(address)
-        if budget is None or budget < needed:
-            budget = self.chain.eth_balance(address)
-        if budget < needed:
-            value = max(self.gas_topup_wei, 2 * needed)
-            topup = self.chain.prepare_value_transfer(to=address, value_wei=value)
-            self.chain.send(topup)
-            receipt = self.chain.wait_for_receipt(topup.tx_hash, timeout_s=self.receipt_timeout_s)
-            if receipt is None or receipt.status != 1:
-                raise ServiceUnavailable("Could not fund the custody wallet with gas")
-            budget += value
-        self._gas_budget[address] = budget - needed
-
     def _settle(self, purchase_id: int, *, receipt: TxReceipt | None) -> None:
         """Delivered (once) when the receipt shows the transfer to the buyer, or the chain shows the buyer owns the
         token; otherwise retry or refund."""
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             purchase = session.get(Purchase, purchase_id)
             work = session.get(Work, purchase.work_id)
         token_id = int(work.token_id)
@@ -315,7 +266,7 @@ class DeliveryWorker(BackgroundWorker):
 
     def reconcile_submitted(self, *, force: bool = False) -> int:
         now = utcnow()
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             submitted = session.exec(select(Purchase).where(
                 Purchase.status == PurchaseStatus.paid, col(Purchase.delivery_tx_hash).is_not(None),
                 col(Purchase.refund_reason).is_(None))).all()
@@ -345,24 +296,12 @@ class DeliveryWorker(BackgroundWorker):
         UPDATE ... RETURNING (it re-checks the condition on each row, so a concurrent worker never takes a purchase
         twice). Reading first means an idle worker (woken by every webhook) never takes SQLite's write lock, which
         the webhooks' own commits would queue behind."""
-        now = utcnow()
-        claimable = (
-            (Purchase.status == PurchaseStatus.paid)
-            & col(Purchase.refund_reason).is_(None)
-            & col(Purchase.delivery_tx_hash).is_(None)
-            & or_(col(Purchase.claimed_until).is_(None), col(Purchase.claimed_until) < now)
-        )
-        oldest = select(Purchase.id).where(claimable).order_by(Purchase.id).limit(self.batch_size)
-        with Session(get_engine(), expire_on_commit=False) as session:
-            candidates = list(session.scalars(oldest).all())
-            if not candidates:
-                return []
-            claimed = list(session.scalars(
-                update(Purchase).where(col(Purchase.id).in_(candidates), claimable)
-                .values(claimed_by=self.name, claimed_until=now + self.lease)
-                .returning(Purchase).execution_options(synchronize_session=False)).all())
-            session.commit()
-        return sorted(claimed, key=lambda p: p.id)
+        table = Purchase.__table__
+        ready = ((table.c.status == PurchaseStatus.paid.value) & table.c.refund_reason.is_(None)
+                 & table.c.delivery_tx_hash.is_(None))
+        with db.session_scope() as session:
+            return lease.claim(session, table, ready=ready, worker=self.name, lease=self.lease,
+                               limit=self.batch_size, entity=Purchase)
 
     def _hold_unminted(self, purchases: list[Purchase], works: dict[int, Work]) -> list[Purchase]:
         """The purchases whose work is minted. One whose work went back to minting (the chain lost its token) waits
@@ -382,47 +321,39 @@ class DeliveryWorker(BackgroundWorker):
 
     def _hold(self, purchase_ids: list[int], reason: str) -> None:
         """Let the claims go, but not claimable again for HOLD_S: nothing to do before the work is on chain."""
-        with Session(get_engine()) as session:
-            session.exec(update(Purchase).where(col(Purchase.id).in_(purchase_ids), Purchase.claimed_by == self.name)
-                         .values(claimed_by=None, claimed_until=utcnow() + timedelta(seconds=HOLD_S),
-                                 last_error=reason[:500]))
-            session.commit()
+        with db.session_scope() as session:
+            lease.release(session, Purchase.__table__, purchase_ids, worker=self.name, hold=timedelta(seconds=HOLD_S),
+                          last_error=reason[:500])
 
     def _release_unsent(self) -> None:
         """Release this worker's claims on purchases with nothing sent yet (no delivery transaction written)."""
-        with Session(get_engine()) as session:
-            session.exec(update(Purchase).where(
-                Purchase.claimed_by == self.name, Purchase.status == PurchaseStatus.paid,
-                col(Purchase.delivery_tx_hash).is_(None)).values(claimed_by=None, claimed_until=None))
-            session.commit()
+        table = Purchase.__table__
+        with db.session_scope() as session:
+            lease.release(session, table, None, worker=self.name,
+                          where=(table.c.status == PurchaseStatus.paid.value) & table.c.delivery_tx_hash.is_(None))
 
     def _release(self, purchase_ids: list[int]) -> None:
-        with Session(get_engine()) as session:
-            session.exec(update(Purchase).where(col(Purchase.id).in_(purchase_ids), Purchase.claimed_by == self.name)
-                         .values(claimed_by=None, claimed_until=None))
-            session.commit()
+        with db.session_scope() as session:
+            lease.release(session, Purchase.__table__, purchase_ids, worker=self.name)
 
     def _retry_or_refund(self, purchase_id: int, reason: str) -> None:
-        with Session(get_engine(), expire_on_commit=False) as session:
-            purchase = session.get(Purchase, purchase_id)
-            if purchase.delivery_attempts >= self.max_attempts:
-                session.commit()
-                self._owe_refund(purchase_id, f"Delivery failed after {purchase.delivery_attempts} attempts: {reason}")
+        table = Purchase.__table__
+        with db.session_scope() as session:
+            attempts = session.get(Purchase, purchase_id).delivery_attempts
+            if attempts < self.max_attempts:
+                lease.retry_later(session, table, [purchase_id], attempts=attempts, backoff=self.backoff, error=reason,
+                                  where=table.c.status == PurchaseStatus.paid.value, delivery_tx_hash=None)
                 return
-            session.exec(update(Purchase).where(Purchase.id == purchase_id, Purchase.status == PurchaseStatus.paid)
-                         .values(delivery_tx_hash=None, claimed_by=None, claimed_until=None,
-                                 last_error=reason[:500], updated_at=utcnow()))
-            session.commit()
+        self._owe_refund(purchase_id, f"Delivery failed after {attempts} attempts: {reason}")
 
     def _owe_refund(self, purchase_id: int, reason: str) -> None:
-        with Session(get_engine()) as session:
+        with db.session_scope() as session:
             payments_service.owe_refund(session, purchase_id, reason)
-            session.commit()
         log.warning("purchase %s will be refunded: %s", purchase_id, reason)
 
     def refund_owed(self) -> int:
         """Refund every purchase that owes one, idempotently (Stripe idempotency key per purchase)."""
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             owed = session.exec(select(Purchase).where(
                 col(Purchase.refund_reason).is_not(None), col(Purchase.refund_id).is_(None),
                 col(Purchase.status).in_(("pending", "paid", "expired", "failed")))).all()
@@ -435,20 +366,11 @@ class DeliveryWorker(BackgroundWorker):
             except PaymentProviderError as exc:
                 # Stripe refused for good: the purchase fails and leaves the refund queue (refund_reason cleared,
                 # the whole story in failure_reason) for a person to look at, instead of asking Stripe forever.
-                with Session(get_engine()) as session:
-                    session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_reason=None))
-                    payments_service.transition(
-                        session, purchase.id, from_=("pending", "paid", "expired", "failed"), to=PurchaseStatus.failed,
-                        failure_reason=f"{purchase.refund_reason} — refund failed: {exc.message}"[:500])
-                    session.commit()
+                with db.session_scope() as session:
+                    payments_service.record_refund_refused(session, purchase=purchase, error=exc.message)
                 continue
-            with Session(get_engine()) as session:
-                session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_id=refund_id))
-                if payments_service.transition(session, purchase.id, from_=("pending", "paid", "expired", "failed"),
-                                               to=PurchaseStatus.refunded, refunded_at=utcnow(),
-                                               claimed_by=None, claimed_until=None):
-                    payments_service.refresh_sale_status(session, purchase.work_id)
-                session.commit()
+            with db.session_scope() as session:
+                payments_service.record_refunded(session, purchase=purchase, refund_id=refund_id)
         return len(owed)
 
 

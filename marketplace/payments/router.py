@@ -8,9 +8,8 @@ from fastapi.concurrency import run_in_threadpool
 from marketplace.accounts.dependencies import CurrentAccount
 from marketplace.catalog import service as catalog_service
 from marketplace.core.api_errors import errors
-from marketplace.core.db import SessionDep, session_scope
-from marketplace.core.deps import PurchaseId, WorkId
-from marketplace.core.ratelimit import RateLimiterDep, client_address
+from marketplace.core.db import session_scope
+from marketplace.core.deps import PurchaseId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service

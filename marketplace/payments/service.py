@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,6 +95,25 @@ def owe_refund(session: Session, purchase_id: int, reason: str, *, payment_inten
     return result.rowcount == 1
 
 
+REFUNDABLE = ("pending", "paid", "expired", "failed")  # a refund owed in these states is made by the delivery worker
+
+
+def record_refunded(session: Session, *, purchase: Purchase, refund_id: str) -> None:
+    """Stripe made the refund owed: recorded once (refunded), and the work's sale status follows."""
+    session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_id=refund_id))
+    if transition(session, purchase.id, from_=REFUNDABLE, to=PurchaseStatus.refunded, refunded_at=utcnow(),
+                  claimed_by=None, claimed_until=None):
+        refresh_sale_status(session, purchase.work_id)
+
+
+def record_refund_refused(session: Session, *, purchase: Purchase, error: str) -> None:
+    """Stripe refused the refund for good: the purchase fails and leaves the refund queue (refund_reason cleared,
+    the whole story in failure_reason) for a person to look at, instead of asking Stripe forever."""
+    session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_reason=None))
+    transition(session, purchase.id, from_=REFUNDABLE, to=PurchaseStatus.failed,
+               failure_reason=f"{purchase.refund_reason} — refund failed: {error}"[:500])
+
+
 def refresh_sale_status(session: Session, work_id: int) -> None:
     """Derive the work's sale status from its active purchases (sold > reserved > available)."""
     active = session.exec(select(Purchase.status).where(
@@ -157,7 +175,8 @@ def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str 
     mine = [(purchase, work) for purchase, work, _ in sales if purchase.id in moved]
     if not mine:
         return []
-    catalog_service.record_sales(session, [(work.id, purchase.wallet_address) for purchase, work in mine], now=now)
+    catalog_service.record_sales(session, [(work.id, purchase.wallet_address, purchase.amount_cents)
+                                           for purchase, work in mine], now=now)
     entries = [{**_entry(purchase, *row), "created_at": now}
                for purchase, work in mine for row in _sale_rows(purchase, work.creator_id, fee_bps)]
     try:
@@ -226,16 +245,6 @@ def creator_sales(*, session: Session, creator_id: int) -> list[Sale]:
     return [Sale(purchase_id=p.id, work_id=w.id, title=w.title, status=p.status, amount_cents=p.amount_cents,
                  currency=p.currency, earned_cents=earned.get(p.id, 0), created_at=p.paid_at or p.created_at)
             for p, w in rows]
-
-
-def sold_prices(*, session: Session, work_ids: Iterable[int]) -> dict[int, int]:
-    """What each of these works sold for (work id -> cents), from its delivered purchase, in one query for a page
-    of works (a work has at most one: the partial unique index on active purchases)."""
-    ids = list(work_ids)
-    if not ids:
-        return {}
-    return dict(session.exec(select(Purchase.work_id, Purchase.amount_cents).where(
-        col(Purchase.work_id).in_(ids), Purchase.status == PurchaseStatus.delivered)).all())
 
 
 def purchases_with_works(*, session: Session, buyer_id: int) -> list[tuple[Purchase, Work]]:

@@ -10,9 +10,8 @@ from marketplace.accounts import security as account_security
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import SESSION_COOKIE, PasswordHashingDep
 from marketplace.accounts.models import Account, Role
-from marketplace.core.db import SessionDep
+from marketplace.core.deps import RateLimiterDep, SessionDep, client_address
 from marketplace.core.exceptions import Conflict, ServerBusy, TooManyRequests, Unauthorized
-from marketplace.core.ratelimit import RateLimiterDep, client_address
 from marketplace.web import security
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import signup_form, text
@@ -40,8 +39,8 @@ def signin_page(request: Request, viewer: Viewer) -> HTMLResponse:
 
 def _refused(t, exc: TooManyRequests | ServerBusy) -> str:
     if isinstance(exc, TooManyRequests):
-        return t("auth.too_many", seconds=exc.retry_after)
-    return t("err.busy")
+        return t.gettext("Too many attempts. Please wait %(seconds)s s and try again.", seconds=exc.retry_after)
+    return t.gettext("The server is busy right now; nothing was saved. Please try again in a moment.")
 
 
 @router.post("/signin", response_class=HTMLResponse)
@@ -55,8 +54,8 @@ async def signin(request: Request, form: CsrfForm, t: TranslatorDep, limiter: Ra
         account = await accounts_service.sign_in(email=email, password=password, address=client_address(request),
                                                  limiter=limiter, hashing=hashing)
     except Unauthorized:
-        return render(request, "signin.html", {**context, "errors": {"form": t("auth.bad_credentials")}},
-                      status_code=400)
+        errors = {"form": t.gettext("Incorrect e-mail or password.")}
+        return render(request, "signin.html", {**context, "errors": errors}, status_code=400)
     except (TooManyRequests, ServerBusy) as exc:
         response = render(request, "signin.html", {**context, "errors": {"form": _refused(t, exc)}},
                           status_code=exc.status_code)
@@ -80,14 +79,14 @@ async def signup(request: Request, form: CsrfForm, t: TranslatorDep, limiter: Ra
     values = {k: text(form, k) for k in ("email", "display_name", "role")}
     next_url = safe_next(text(form, "next"), "")
     account_in, errors = signup_form(form, t)
-    status_code, headers, message = 400, {}, t("err.form")
+    status_code, headers, message = 400, {}, t.gettext("Please correct the fields marked below.")
     if account_in is not None:
         try:
             account = await accounts_service.sign_up(
                 account_in=account_in, wallet_secret=settings_of(request).wallet_secret.get_secret_value(),
                 address=client_address(request), limiter=limiter, hashing=hashing)
         except Conflict:
-            errors = {"email": t("auth.email_taken")}
+            errors = {"email": t.gettext("An account with this e-mail already exists.")}
         except (TooManyRequests, ServerBusy) as exc:
             status_code, headers, message = exc.status_code, exc.headers or {}, _refused(t, exc)
         else:

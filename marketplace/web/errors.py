@@ -34,16 +34,18 @@ def _viewer(request: Request):
 def error_page(request: Request, status_code: int, message: str | None = None, code: str | None = None) -> Response:
     t = translator(request)
     if status_code == 404:
-        title, text = t("error.not_found"), t("error.not_found_text")
+        title = t.gettext("Page not found")
+        text = t.gettext("The page you are looking for does not exist or is not public.")
     elif code == "csrf_failed":
-        title, text = t("error.title"), t("err.csrf")
+        title, text = t.gettext("Something went wrong"), t.gettext("Your form expired. Reload the page and try again.")
     elif status_code == 403:
-        title, text = t("error.title"), t("error.forbidden")
+        title, text = t.gettext("Something went wrong"), t.gettext("You are not allowed to do this.")
     elif status_code == 413:
-        title, text = t("error.title"), message or ""
+        title, text = t.gettext("Something went wrong"), message or ""
     elif status_code >= 500:
-        title, text = t("error.title"), t("err.service")
+        title, text = t.gettext("Something went wrong"), t.gettext(
+            "A service we depend on is unavailable right now; nothing was saved. Please try again.")
     else:
-        title, text = t("error.title"), message or t("error.bad_request")
+        title, text = t.gettext("Something went wrong"), message or t.gettext("This request could not be understood.")
     return render(request, "error.html", {"title": title, "text": text}, account=_viewer(request),
                   status_code=status_code)

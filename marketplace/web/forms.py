@@ -58,12 +58,12 @@ def parse_percent_bps(raw: str) -> int | None:
 
 def price_error(t: Translator, raw: str) -> tuple[int | None, str | None]:
     if not raw:
-        return None, t("err.required")
+        return None, t.gettext("Please fill in this field.")
     cents = parse_euros(raw)
     if cents is None:
-        return None, t("err.price")
+        return None, t.gettext("Enter a price in euros, e.g. 25 or 25.50.")
     if not 0 < cents <= MAX_PRICE_CENTS:
-        return None, t("err.price_range")
+        return None, t.gettext("The price must be between €0.01 and €1,000,000.")
     return cents, None
 
 
@@ -74,34 +74,42 @@ def work_form(form: FormData, t: Translator) -> tuple[WorkCreate | None, UploadF
     discipline = text(form, "discipline")
     license_ = text(form, "license")
     if not title:
-        errors["title"] = t("err.required")
+        errors["title"] = t.gettext("Please fill in this field.")
     elif len(title) > MAX_TITLE_CHARS:
-        errors["title"] = t("err.too_long", max=MAX_TITLE_CHARS)
+        errors["title"] = t.gettext("At most %(max)s characters.", max=MAX_TITLE_CHARS)
     elif bad := refused_character(title):
-        errors["title"] = t("err.characters", what=bad)
+        errors["title"] = t.gettext("This text contains a character that is not allowed (%(what)s).", what=bad)
     if len(description) > MAX_DESCRIPTION_CHARS:
-        errors["description"] = t("err.too_long", max=MAX_DESCRIPTION_CHARS)
+        errors["description"] = t.gettext("At most %(max)s characters.", max=MAX_DESCRIPTION_CHARS)
     elif bad := refused_character(description.replace("\r", ""), multiline=True):
-        errors["description"] = t("err.characters", what=bad)
+        errors["description"] = t.gettext("This text contains a character that is not allowed (%(what)s).", what=bad)
     if discipline not in DISCIPLINES:
-        errors["discipline"] = t("err.choice")
+        errors["discipline"] = t.gettext("Choose one of the options.")
     if license_ not in LICENSES:
-        errors["license"] = t("err.choice")
+        errors["license"] = t.gettext("Choose one of the options.")
     price_cents, message = price_error(t, text(form, "price"))
     if message:
         errors["price"] = message
     royalty_bps = parse_percent_bps(text(form, "royalty"))
     if royalty_bps is None:
-        errors["royalty"] = t("err.royalty")
+        errors["royalty"] = t.gettext("Enter a royalty between 0 and 25 %%.")
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename or upload.size == 0:
-        errors["file"] = t("err.file_required")
+        errors["file"] = t.gettext("Choose a file to upload.")
         upload = None
     if errors:
         return None, upload, errors
     work_in = WorkCreate(title=title, description=description, discipline=discipline, price_cents=price_cents,
                          currency="EUR", royalty_bps=royalty_bps, license=license_)
     return work_in, upload, {}
+
+
+def cover_file(form: FormData) -> UploadFile | None:
+    """The optional cover image of an audio or video work; None when the field is absent or left empty."""
+    cover = form.get("cover")
+    if not isinstance(cover, UploadFile) or (not cover.filename and not cover.size):
+        return None
+    return cover
 
 
 def signup_form(form: FormData, t: Translator) -> tuple[AccountCreate | None, dict[str, str]]:
@@ -111,24 +119,25 @@ def signup_form(form: FormData, t: Translator) -> tuple[AccountCreate | None, di
     name = text(form, "display_name")
     role = text(form, "role") or Role.buyer.value
     if not email:
-        errors["email"] = t("err.required")
+        errors["email"] = t.gettext("Please fill in this field.")
     else:
         try:
             email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError:
-            errors["email"] = t("err.email")
+            errors["email"] = t.gettext("Enter a valid e-mail address.")
     if len(password) < 8:
-        errors["password"] = t("err.password_short") if password else t("err.required")
+        errors["password"] = (t.gettext("The password needs at least 8 characters.") if password
+                              else t.gettext("Please fill in this field."))
     elif len(password) > 128:
-        errors["password"] = t("err.too_long", max=128)
+        errors["password"] = t.gettext("At most %(max)s characters.", max=128)
     if not name:
-        errors["display_name"] = t("err.required")
+        errors["display_name"] = t.gettext("Please fill in this field.")
     elif len(name) > MAX_DISPLAY_NAME_CHARS:
-        errors["display_name"] = t("err.too_long", max=MAX_DISPLAY_NAME_CHARS)
+        errors["display_name"] = t.gettext("At most %(max)s characters.", max=MAX_DISPLAY_NAME_CHARS)
     elif bad := refused_character(name):
-        errors["display_name"] = t("err.characters", what=bad)
+        errors["display_name"] = t.gettext("This text contains a character that is not allowed (%(what)s).", what=bad)
     if role not in (Role.buyer.value, Role.creator.value):
-        errors["role"] = t("err.choice")
+        errors["role"] = t.gettext("Choose one of the options.")
     if errors:
         return None, errors
     return AccountCreate(email=email, password=password, display_name=name, role=Role(role)), {}

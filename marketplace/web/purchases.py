@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from marketplace.catalog.models import SaleStatus, Work
-from marketplace.core.db import SessionDep
-from marketplace.core.deps import PurchaseId
+from marketplace.core.deps import PurchaseId, SessionDep
 from marketplace.core.exceptions import Forbidden, MarketplaceError
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.integrations.stripe.gateway import PaymentError
@@ -21,6 +20,7 @@ from marketplace.payments.models import Purchase, PurchaseStatus
 from marketplace.web import queries
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.i18n import Translator
+from marketplace.web.labels import N_
 from marketplace.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +29,13 @@ FINAL = ("delivered", "refunded", "failed", "expired")
 # declines a bank gives no reason for, or whose reason is not the buyer's to hear (Stripe words them all "Your card
 # was declined.")
 GENERIC_DECLINES = ("generic_decline", "lost_card", "stolen_card", "fraudulent", "pickup_card", "do_not_honor")
+# the reasons said in the reader's language (Stripe's messages are English); others are shown as Stripe words them
+DECLINE_REASONS = {
+    "insufficient_funds": N_("your card has insufficient funds"),
+    "expired_card": N_("your card has expired"),
+    "incorrect_cvc": N_("your card's security code is incorrect"),
+    "processing_error": N_("an error occurred while processing your card"),
+}
 
 
 def decline_text(t: Translator, error: PaymentError) -> str:
@@ -37,10 +44,12 @@ def decline_text(t: Translator, error: PaymentError) -> str:
     reason = None
     codes = [c for c in (error.decline_code, error.code) if c]
     if not any(c in GENERIC_DECLINES for c in codes):
-        known = [t(f"decline.{c}") for c in codes if t(f"decline.{c}") != f"decline.{c}"]
+        known = [t.gettext(DECLINE_REASONS[c]) for c in codes if c in DECLINE_REASONS]
         message = error.message.strip().rstrip(".")
         reason = known[0] if known else (message if message.lower() != "your card was declined" else None)
-    return t("purchase.declined", reason=reason) if reason else t("purchase.declined_generic")
+    if reason is None:
+        return t.gettext("Your card was declined. You can try again.")
+    return t.gettext("Your card was declined: %(reason)s. You can try again.", reason=reason)
 
 
 def _view(purchase: Purchase, cancelled: bool, returned: checkout_flow.CheckoutReturn | None) -> str:
@@ -78,9 +87,9 @@ def _visible_purchase(session, purchase_id: int, viewer) -> Purchase | None:
     return purchase
 
 
-def _flow_args(services) -> dict:
+def _flow_args(services, t: Translator) -> dict:
     return {"gateway": services.gateway, "public_base_url": services.settings.public_base_url,
-            "url_secret": services.settings.auth_secret.get_secret_value()}
+            "url_secret": services.settings.auth_secret.get_secret_value(), "locale": t.checkout_locale}
 
 
 @router.get("/purchases/{purchase_id}", response_class=HTMLResponse)
@@ -99,7 +108,7 @@ def purchase_return(purchase_id: PurchaseId, request: Request, session: SessionD
     returned = None
     if (purchase is not None and cancelled and purchase.buyer_id == viewer.id
             and purchase.status == PurchaseStatus.pending):
-        flow = _flow_args(services)
+        flow = _flow_args(services, t)
         returned = checkout_flow.return_from_checkout(
             session=session, purchase=purchase, buyer=viewer,
             cancel=checkout_flow.is_cancel_key(flow["url_secret"], purchase.id, key), **flow)
@@ -128,7 +137,7 @@ def cancel_purchase(purchase_id: PurchaseId, request: Request, form: CsrfForm, s
     if purchase is None:
         raise HTTPException(404)
     try:
-        checkout_flow.cancel_checkout(session=session, purchase=purchase, buyer=viewer, **_flow_args(services))
+        checkout_flow.cancel_checkout(session=session, purchase=purchase, buyer=viewer, **_flow_args(services, t))
     except checkout_flow.CheckoutCompleted:
         session.rollback()
     except Forbidden:
@@ -138,7 +147,7 @@ def cancel_purchase(purchase_id: PurchaseId, request: Request, form: CsrfForm, s
         session.refresh(purchase)
         if purchase.status == PurchaseStatus.pending:  # Stripe could not expire it: say so, keep the buttons
             return render(request, "purchase.html", _purchase_context(
-                session, purchase, viewer, t, True, error=t("purchase.cancel_failed", error=exc.message)),
+                session, purchase, viewer, t, True, error=t.gettext("The checkout could not be cancelled: %(error)s", error=exc.message)),
                 account=viewer, status_code=exc.status_code if exc.status_code < 500 else 503)
     return redirect(request, f"/purchases/{purchase_id}")
 

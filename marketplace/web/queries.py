@@ -29,3 +29,11 @@ def account_by_address(*, session: Session, address: str | None) -> Account | No
         return None
     return session.exec(select(Account).where(
         (col(Account.custodial_address) == address) | (col(Account.linked_address) == address))).first()
+
+
+def holds(*, account: Account | None, work: Work) -> bool:
+    """Whether the account's wallet (custodial or linked) holds the work's token."""
+    if account is None or work.status != WorkStatus.minted or not work.owner_address:
+        return False
+    owner = work.owner_address.lower()
+    return any(a and a.lower() == owner for a in (account.custodial_address, account.linked_address))

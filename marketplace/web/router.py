@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from urllib.parse import urlencode
 
 from anyio import from_thread
 from fastapi import APIRouter, HTTPException, Request
@@ -21,13 +22,10 @@ from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work, WorkStatus
 from marketplace.catalog.schemas import LICENSE_URLS, WorkFilters
 from marketplace.core.config import DISCIPLINES, LICENSES
-from marketplace.core.db import SessionDep
-from marketplace.core.deps import AccountId, WorkId
+from marketplace.core.deps import AccountId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import Conflict, MarketplaceError
-from marketplace.core.ratelimit import RateLimiterDep, client_address
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.payments import checkout as checkout_flow
-from marketplace.payments import service as payments_service
 from marketplace.payments.models import Purchase, PurchaseStatus
 from marketplace.web import auth, purchases, queries, security, studio
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
@@ -44,47 +42,73 @@ PAGE_SIZE = 12
 SORTS = ("newest", "oldest", "price_asc", "price_desc", "title")
 
 
-def _sold_prices(session, works) -> dict[int, int]:
-    """What the sold ones among these works sold for (one query for the page)."""
-    return payments_service.sold_prices(session=session, work_ids=[w.id for w in works
-                                                                   if w.sale_status == SaleStatus.sold])
+FILTER_KEYS = ("q", "discipline", "license", "creator", "min_price", "max_price")
 
 
 def _gallery_filters(request: Request) -> tuple[WorkFilters, dict[str, str]]:
-    """Query parameters from the filter form, leniently: anything invalid is ignored, never an error page."""
+    """Query parameters from the filter form, leniently: anything invalid is ignored, never an error page. Returns
+    the filters and the same as text, as applied (what the form and the address bar show: nothing ignored)."""
     q = request.query_params
-    raw = {k: (q.get(k) or "").strip() for k in ("q", "discipline", "license", "creator", "min_price", "max_price",
-                                                  "sort", "page")}
+    raw = {k: (q.get(k) or "").strip() for k in (*FILTER_KEYS, "sort", "page")}
     min_cents = parse_euros(raw["min_price"]) if raw["min_price"] else None
     max_cents = parse_euros(raw["max_price"]) if raw["max_price"] else None
+    min_text, max_text = (raw["min_price"] if min_cents is not None else "",
+                          raw["max_price"] if max_cents is not None else "")
     if min_cents is not None and max_cents is not None and min_cents > max_cents:
-        min_cents, max_cents = max_cents, min_cents
+        min_cents, max_cents, min_text, max_text = max_cents, min_cents, max_text, min_text
     page = int(raw["page"]) if raw["page"].isdigit() and 0 < int(raw["page"]) < 10_000 else 1
     filters = WorkFilters(
-        q=raw["q"][:200] or None,
+        q=raw["q"][:200].strip() or None,
         discipline=raw["discipline"] if raw["discipline"] in DISCIPLINES else None,
         license=raw["license"] if raw["license"] in LICENSES else None,
-        creator=raw["creator"][:120] or None,
+        creator=raw["creator"][:120].strip() or None,
         min_price_cents=min_cents, max_price_cents=max_cents,
         sort=raw["sort"] if raw["sort"] in SORTS else "newest",
         page=page, page_size=PAGE_SIZE,
     )
-    return filters, raw
+    applied = {"q": filters.q or "", "discipline": filters.discipline or "", "license": filters.license or "",
+               "creator": filters.creator or "", "min_price": min_text, "max_price": max_text,
+               "sort": filters.sort, "page": str(page)}
+    return filters, applied
+
+
+def _gallery_query(applied: dict[str, str], **changes) -> dict[str, str]:
+    """The query of the gallery's address for these filters: only what is set, the default sort and page 1 left
+    out (in the form's order)."""
+    merged = {**applied, **{k: str(v) for k, v in changes.items()}}
+    query = {k: merged[k] for k in FILTER_KEYS if merged[k]}
+    if merged["sort"] != "newest":
+        query["sort"] = merged["sort"]
+    if merged["page"] != "1":
+        query["page"] = merged["page"]
+    return query
+
+
+def _gallery_url(applied: dict[str, str], **changes) -> str:
+    query = _gallery_query(applied, **changes)
+    return f"/?{urlencode(query)}" if query else "/"
 
 
 @router.get("/", response_class=HTMLResponse)
-def gallery(request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
-    filters, raw = _gallery_filters(request)
+def gallery(request: Request, session: SessionDep, viewer: Viewer) -> Response:
+    filters, applied = _gallery_filters(request)
+    here = _gallery_url(applied)
+    is_htmx = request.headers.get("hx-request") == "true"
+    if not is_htmx and sorted(request.query_params.multi_items()) != sorted(_gallery_query(applied).items()):
+        # a form sent without htmx, or a shared link: the address bar shows what is applied, nothing else
+        return redirect(request, here, status_code=302)
     # the gallery shows what is published; a creator's drafts are in the studio
     filters.status = None
     rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None)
     pages = max(1, math.ceil(count / PAGE_SIZE))
-    filtered = any(raw[k] for k in ("q", "discipline", "license", "creator", "min_price", "max_price"))
-    return render(request, "gallery.html", {
-        "works": [(w, a) for w, a in rows], "sold_prices": _sold_prices(session, [w for w, _ in rows]),
-        "count": count, "page": filters.page, "pages": pages,
-        "filters": raw, "sort": filters.sort, "sorts": SORTS, "filtered": filtered,
+    response = render(request, "gallery.html", {
+        "works": [(w, a) for w, a in rows], "count": count, "page": filters.page, "pages": pages,
+        "filters": applied, "sort": filters.sort, "sorts": SORTS,
+        "filtered": any(applied[k] for k in FILTER_KEYS), "gallery_url": partial(_gallery_url, applied),
     }, account=viewer)
+    if is_htmx:  # htmx pushes this address, not the form's raw query (every field, empty ones too)
+        response.headers["HX-Push-Url"] = here
+    return response
 
 
 def _work_context(session, work: Work, viewer: Account | None) -> dict:
@@ -98,13 +122,12 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
             Purchase.status == PurchaseStatus.pending)).first()
     more, _ = catalog_service.list_works(
         session=session, filters=WorkFilters(creator_id=work.creator_id, page_size=5), viewer=None)
-    more = [(w, a) for w, a in more if w.id != work.id][:4]
-    sold_prices = _sold_prices(session, [work, *(w for w, _ in more)])
     return {
         "work": work, "creator": accounts_service.get_account(session=session, account_id=work.creator_id),
         "owner": queries.account_by_address(session=session, address=work.owner_address),
         "is_owner": is_owner, "my_pending": my_pending, "license_url": LICENSE_URLS.get(work.license),
-        "more": more, "sold_prices": sold_prices, "sold_price_cents": sold_prices.get(work.id), "error": None,
+        "holds": queries.holds(account=viewer, work=work),
+        "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None,
     }
 
 
@@ -128,7 +151,7 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
         purchase = checkout_flow.start_checkout(
             session=session, work=work, buyer=viewer, wallet_address=None, gateway=services.gateway,
             public_base_url=services.settings.public_base_url,
-            expires_minutes=services.settings.checkout_expires_minutes,
+            expires_minutes=services.settings.checkout_expires_minutes, locale=t.checkout_locale,
             url_secret=services.settings.auth_secret.get_secret_value())
     except checkout_flow.CheckoutCompleted as exc:  # paid already ("Return to payment" in a second tab)
         session.rollback()
@@ -138,7 +161,8 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
         session.refresh(work)
         own = isinstance(exc, Conflict) and work.creator_id == viewer.id
         context = _work_context(session, work, viewer)
-        context["error"] = t("checkout.own") if own else t("checkout.error", error=exc.message)
+        context["error"] = (t.gettext("You cannot buy your own work.") if own
+                            else t.gettext("The checkout could not be opened: %(error)s", error=exc.message))
         response = render(request, "work.html", context, account=viewer,
                           status_code=exc.status_code if exc.status_code < 500 else 503)
         response.headers.update(exc.headers or {})
@@ -156,8 +180,7 @@ def creator_page(account_id: AccountId, request: Request, session: SessionDep, v
     filters.q = filters.creator = None
     rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None)
     return render(request, "creator.html", {
-        "creator": creator, "works": list(rows), "sold_prices": _sold_prices(session, [w for w, _ in rows]),
-        "count": count, "page": filters.page,
+        "creator": creator, "works": list(rows), "count": count, "page": filters.page,
         "pages": max(1, math.ceil(count / PAGE_SIZE)),
     }, account=viewer)
 

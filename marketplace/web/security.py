@@ -92,11 +92,14 @@ def checkout_origin(settings: Settings) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(settings: Settings) -> str:
+def content_security_policy(settings: Settings, *, styles: tuple[str, ...] = (), workers: tuple[str, ...] = ()) -> str:
+    """The page policy. `styles`: hashes of <style> elements that may apply too; `workers`: where workers may
+    come from besides our origin (both only for the ReDoc page, web/api_docs.py)."""
     return "; ".join((
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self'",
+        " ".join(("style-src 'self'", *styles)),
+        *((" ".join(("worker-src 'self'", *workers)),) if workers else ()),
         "img-src 'self' data: blob:",  # blob: the upload preview of a file chosen on this page
         "media-src 'self' blob:",
         "font-src 'self'",
@@ -127,8 +130,6 @@ def finish(request: Request, response: Response, settings: Settings) -> Response
 
 # JSON, media and anything else that is not a page: nothing in it may load or run, and no one may frame it
 _NON_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'"
-# Swagger UI and ReDoc load their scripts from a CDN and run inline script (served locally: the house issue)
-_DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityHeaders:
@@ -145,7 +146,6 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        path = scope.get("path", "")
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -160,9 +160,8 @@ class SecurityHeaders:
                 add(b"x-content-type-options", b"nosniff")
                 add(b"x-frame-options", b"DENY")
                 add(b"referrer-policy", b"same-origin")
-                if not path.startswith(_DOCS_PATHS):
-                    add(b"content-security-policy",
-                        self.page_csp if content_type.startswith(b"text/html") else _NON_PAGE_CSP.encode())
+                add(b"content-security-policy",
+                    self.page_csp if content_type.startswith(b"text/html") else _NON_PAGE_CSP.encode())
                 if self.hsts:
                     add(b"strict-transport-security", b"max-age=31536000; includeSubDomains")
                 if message["status"] >= 400:

@@ -11,11 +11,11 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog import upload as catalog_upload
-from marketplace.catalog.media import ACCEPTED_SUMMARY
+from marketplace.catalog.media import CoverRefused
 from marketplace.catalog.models import Work
 from marketplace.catalog.schemas import WorkFilters, WorkUpdate
-from marketplace.core.db import SessionDep
-from marketplace.core.deps import WorkId
+from marketplace.core import limits
+from marketplace.core.deps import SessionDep, WorkId
 from marketplace.core.exceptions import (
     MarketplaceError,
     PayloadTooLarge,
@@ -26,10 +26,10 @@ from marketplace.core.exceptions import (
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.minting import service as minting_service
 from marketplace.payments import service as payments_service
-from marketplace.web import security
+from marketplace.web import labels, security
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
-from marketplace.web.forms import price_error, text, work_form
-from marketplace.web.i18n import Translator
+from marketplace.web.forms import cover_file, price_error, text, work_form
+from marketplace.web.i18n import DEFAULT_LANGUAGE, Translator
 from marketplace.web.templating import redirect, render, settings_of
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +37,7 @@ router = APIRouter(include_in_schema=False)
 # what the file picker offers (the server decides from the bytes; this only guides the picker)
 ACCEPT = ("image/*,audio/*,video/*,application/pdf,model/gltf-binary,model/gltf+json,.glb,.gltf,.mp3,.wav,.flac,"
           ".ogg,.m4a,.mp4,.mov,.webm,.pdf,.png,.jpg,.jpeg,.gif,.webp,.avif,.tif,.tiff,.svg")
+COVER_ACCEPT = "image/png,image/jpeg,image/gif,image/webp,image/avif,image/tiff,image/svg+xml,.avif,.tif,.tiff,.svg"
 
 
 def _is_creator(account: Account | None) -> bool:
@@ -65,8 +66,11 @@ def _studio(request: Request, session, account: Account, *, errors: dict | None 
         "creator": True, "works": [w for w, _ in rows], "errors": errors or {}, "values": values or {},
         "sales": payments_service.creator_sales(session=session, creator_id=account.id),
         "balance_cents": payments_service.balance_cents(session=session, account_id=account.id),
-        "uploaded_work": uploaded_work, "accept": ACCEPT,
+        "uploaded_work": uploaded_work, "accept": ACCEPT, "cover_accept": COVER_ACCEPT,
         "max_upload_bytes": settings_of(request).max_upload_bytes,
+        "max_cover_bytes": settings_of(request).max_cover_bytes,
+        "limits": limits,
+        "max_cover_mb": f"{settings_of(request).max_cover_bytes / (1024 * 1024):g}",
     }, account=account, status_code=status_code)
 
 
@@ -77,13 +81,28 @@ def studio_page(request: Request, session: SessionDep, viewer: Viewer) -> Respon
     return _studio(request, session, viewer)
 
 
-def _upload_errors(exc: MarketplaceError, t: Translator, max_mb: str) -> dict[str, str]:
+def _upload_errors(exc: MarketplaceError, t: Translator, max_mb: str, max_cover_mb: str) -> dict[str, str]:
+    if isinstance(exc, CoverRefused):  # the same refusal as the API's 422 at body.cover, in the reader's language
+        if exc.reason == "kind":
+            message = t.gettext("A cover image is for audio and video works only: remove it, or choose an audio or "
+                                "video file.")
+        elif exc.reason == "size":
+            message = t.gettext("The cover image is larger than the %(mb)s MB limit.", mb=max_cover_mb)
+        elif exc.reason == "pixels":
+            message = t.gettext("The cover image has too many pixels to process: choose a smaller one.")
+        else:
+            message = t.gettext("The cover must be an image: PNG, JPEG, GIF, WebP, AVIF, TIFF or SVG without scripts.")
+        return {"cover": message}
     if isinstance(exc, PayloadTooLarge):
-        return {"file": t("err.file_too_large", mb=max_mb)}
+        return {"file": t.gettext("The file is larger than the %(mb)s MB limit.", mb=max_mb)}
     if isinstance(exc, UnsupportedMediaType):
-        return {"file": exc.message if t.lang == "en" else t("err.file_type", accepted=ACCEPTED_SUMMARY)}
+        if t.lang == DEFAULT_LANGUAGE:
+            return {"file": exc.message}
+        return {"file": t.gettext("This kind of file is not accepted. %(accepted)s",
+                                  accepted=t.gettext(labels.ACCEPTED_SUMMARY))}
     if isinstance(exc, ServiceUnavailable):
-        return {"form": t("err.service")}
+        return {"form": t.gettext(
+            "A service we depend on is unavailable right now; nothing was saved. Please try again.")}
     return {"form": exc.message}
 
 
@@ -96,8 +115,10 @@ def upload(request: Request, form: CsrfForm, session: SessionDep, services: Adap
         raise HTTPException(403)
     settings = settings_of(request)
     max_mb = f"{settings.max_upload_bytes / (1024 * 1024):g}"
+    max_cover_mb = f"{settings.max_cover_bytes / (1024 * 1024):g}"
     values = {k: text(form, k) for k in ("title", "description", "discipline", "license", "price", "royalty")}
     work_in, upload_file, errors = work_form(form, t)
+    cover = cover_file(form)
     work = None
     if work_in is not None and upload_file is not None:
         try:
@@ -105,11 +126,13 @@ def upload(request: Request, form: CsrfForm, session: SessionDep, services: Adap
                 session=session, creator=viewer, work_in=work_in, source=upload_file.file,
                 filename=upload_file.filename or "", staging_dir=settings.media_dir / "staging",
                 max_bytes=settings.max_upload_bytes, thumbnail_px=settings.thumbnail_px, ipfs=services.ipfs,
-                max_image_pixels=settings.max_image_pixels, image_concurrency=settings.image_work_concurrency)
+                max_image_pixels=settings.max_image_pixels, image_concurrency=settings.image_work_concurrency,
+                cover=cover.file if cover is not None else None, max_cover_bytes=settings.max_cover_bytes)
         except MarketplaceError as exc:
-            errors = _upload_errors(exc, t, max_mb)
+            errors = _upload_errors(exc, t, max_mb, max_cover_mb)
     if work is None:
-        errors = {"form": t("err.form"), **errors} if "form" not in errors else errors
+        if "form" not in errors:
+            errors = {"form": t.gettext("Please correct the fields marked below."), **errors}
         if _wants_json(request):
             return security.finish(request, JSONResponse({"errors": errors}, status_code=422), settings)
         return _studio(request, session, viewer, errors=errors, values=values, status_code=422)
@@ -154,7 +177,9 @@ def edit_price(work_id: WorkId, request: Request, form: CsrfForm, session: Sessi
             work = catalog_service.update_work(session=session, work=work, work_in=WorkUpdate(price_cents=cents))
             saved = True
         except PriceFixed as exc:  # the same rule as the API's PATCH, in the reader's language
-            error = t(f"err.price_fixed_{exc.reason}")
+            error = (t.gettext("This work is sold: its price is the one it sold for.") if exc.reason == "sold" else
+                     t.gettext("A buyer is paying for this work at its current price: change it once that checkout "
+                               "ends."))
     if request.headers.get("hx-request") != "true":
         return redirect(request, f"/studio#work-{work.id}")
     return render(request, "partials/price_form.html", {"work": work, "saved": saved, "error": error,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import jinja2
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -13,12 +15,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from marketplace.accounts.models import Account
 from marketplace.core.config import DISCIPLINES, LICENSES, Settings
 from marketplace.web import security
-from marketplace.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate
+from marketplace.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate, translations
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
-TEMPLATES = Jinja2Templates(directory=FRONTEND_DIR / "templates")
-TEMPLATES.env.trim_blocks = True
-TEMPLATES.env.lstrip_blocks = True
 
 
 def _short(value: str | None, head: int = 8, tail: int = 6) -> str:
@@ -32,8 +31,17 @@ def _token_hex(token_id: str | int | None) -> str:
     return f"0x{int(token_id):064x}" if token_id not in (None, "") else ""
 
 
-TEMPLATES.env.filters["short"] = _short
-TEMPLATES.env.filters["token_hex"] = _token_hex
+@cache
+def templates(lang: str) -> Jinja2Templates:
+    """One Jinja environment per language, with that language's catalogue installed (Jinja's i18n extension,
+    newstyle: `_()`, `ngettext()`, `pgettext()` and `{% trans %}` fill `%(name)s` placeholders and escape them)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(FRONTEND_DIR / "templates"),
+                             autoescape=jinja2.select_autoescape(), trim_blocks=True, lstrip_blocks=True,
+                             extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translations(lang), newstyle=True)
+    env.filters["short"] = _short
+    env.filters["token_hex"] = _token_hex
+    return Jinja2Templates(env=env)
 
 
 def translator(request: Request) -> Translator:
@@ -77,7 +85,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "is_htmx": request.headers.get("hx-request") == "true",
     }
     ctx.update(context or {})
-    response = TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)
+    response = templates(t.lang).TemplateResponse(request, template, ctx, status_code=status_code)
     return security.finish(request, response, settings)
 
 

@@ -81,7 +81,7 @@ def test_refused_types_are_415_and_create_nothing(api, content, filename):
 def test_oversize_upload_is_413_and_creates_nothing(make_client):
     from tests.conftest import Api
 
-    api = Api(make_client(max_upload_bytes=200_000))
+    api = Api(make_client(max_upload_bytes=200_000, max_cover_bytes=100_000))
     creator = api.register()
     image = png_bytes((1000, 1000))  # a real image, padded just past the limit (inside the form-overhead margin)
     payload = image + b"\x00" * max(0, 200_001 - len(image))

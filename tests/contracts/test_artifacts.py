@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.contracts, pytest.mark.slow, pytest.mark.timeout(900)]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS_DIR = REPO_ROOT / "contracts"
-ARTIFACTS_DIR = REPO_ROOT / "marketplace" / "chain" / "artifacts"
+ARTIFACTS_DIR = REPO_ROOT / "marketplace" / "integrations" / "chain" / "artifacts"
 FORGE = REPO_ROOT / "node_modules" / "@foundry-rs" / "forge-linux-amd64" / "bin" / "forge"
 EXPORTED = ["CreativeWorks", "BaselineURIStorage"]
 

@@ -121,7 +121,7 @@ STATES = [
 
 
 # On SQLite: what is tested is the worker's recovery from the chain and Stripe, the same on both databases
-# (several workers claiming on PostgreSQL: tests/test_minting_workers.py, tests/payments/test_delivery_claims.py).
+# (several workers claiming on PostgreSQL: tests/minting/test_minting_workers.py, tests/payments/test_delivery_claims.py).
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("state", STATES, ids=lambda s: s.id)
 def test_worker_killed(state: State, make_live, stripe_double, anvil, contract_address, chain, rpc, db_url,

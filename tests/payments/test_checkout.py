@@ -107,6 +107,33 @@ def test_second_buyer_gets_409_until_the_session_expires(shop: Shop):
     assert r3.status_code == 201
 
 
+def test_the_checkout_page_speaks_the_buyers_language(shop: Shop):
+    """The work page opens the Checkout Session with the page's language as Stripe's `locale`; the API leaves it
+    to the buyer's browser (`auto`)."""
+    from tests.web.helpers import csrf_from
+
+    creator, buyer, api_buyer = shop.register(), shop.register(role="buyer"), shop.register(role="buyer")
+    work = shop.minted_work(creator, price_cents=4500)
+    other = shop.minted_work(creator, title="Kirchberg Glass")
+    stripe_client = stripe.StripeClient(shop.live.double.api_key, base_addresses={"api": shop.live.double.api_base})
+    token = buyer["headers"]["Authorization"].split()[1]
+    with httpx.Client(base_url=shop.live.url, cookies={"mp_session": token}, timeout=30,
+                      headers={"Accept-Language": "de-LU,de;q=0.9,fr;q=0.8"}) as browser:
+        page = browser.get(f"/works/{work['id']}")
+        assert "Für 45,00\xa0€ kaufen" in page.text
+        bought = browser.post(f"/works/{work['id']}/buy", data={"csrf_token": csrf_from(page.text)})
+    assert bought.status_code == 303 and bought.headers["location"].startswith(shop.live.double.public_url)
+    session_id = bought.headers["location"].rsplit("/", 1)[1]
+    assert stripe_client.v1.checkout.sessions.retrieve(session_id).locale == "de"
+    hosted = httpx.get(bought.headers["location"], timeout=10).text  # a browser sending no Accept-Language
+    assert "45,00\xa0€ bezahlen" in hosted and ">Bezahlen</button>" in hosted
+
+    r = shop.checkout(api_buyer, other["id"])
+    assert r.status_code == 201
+    api_session = next(p for p in purchases() if p.work_id == other["id"]).stripe_session_id
+    assert stripe_client.v1.checkout.sessions.retrieve(api_session).locale == "auto"
+
+
 def test_decline_then_cancel_then_expiry_releases_the_work(shop: Shop, anvil, contract_address):
     creator, buyer = shop.register(), shop.register(role="buyer")
     work = shop.minted_work(creator)

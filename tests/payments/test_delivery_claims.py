@@ -88,11 +88,11 @@ def test_gas_budget_reads_the_balance_only_when_needed_and_never_overspends(chai
     since_read = 0  # the most the batches since the last balance read can cost (nothing is sent here)
     for _ in range(7):
         before = len(reads)
-        worker._ensure_gas(wallet, gas=gas)
+        worker.custody.ensure_gas(wallet, gas=gas)
         since_read = cost if len(reads) > before else since_read + cost
         # the budget never promises more than the wallet holds beyond what the batches since the read may take
-        assert worker._gas_budget[wallet] + since_read <= real_balance(wallet)
-        assert worker._gas_budget[wallet] >= 0
+        assert worker.custody.gas_budget[wallet] + since_read <= real_balance(wallet)
+        assert worker.custody.gas_budget[wallet] >= 0
     assert 1 < len(reads) < 7  # read on the first batch and when the budget ran out, not every time
 
 

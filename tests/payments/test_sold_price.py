@@ -1,6 +1,8 @@
-"""A sold work shows the price it sold for (`sold_price_cents` in the API, "Sold for €X" on the pages), from its
-delivered purchase, in one query for a whole page of works. Purchase rows are written here (no workers run: the
-chain watcher would rightly send a delivered purchase whose transfer is not on chain back to delivery)."""
+"""A sold work shows the price it sold for (`sold_price_cents` in the API, "Sold for €X" on the pages): the amount of
+its delivered purchase, recorded on the work when the sale is (so a page of works needs no query per work), and
+gone again when the chain undoes the delivery. Purchases are written here and settled through the payments service
+as the delivery worker and the chain watcher do (no workers run: the watcher would rightly send a delivery that is
+not on chain back to delivery)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from sqlmodel import Session
 
 from marketplace.catalog.models import Work
 from marketplace.core import db
+from marketplace.core.db import utcnow
+from marketplace.payments import service as payments_service
 from marketplace.payments.models import Purchase
 from tests.conftest import Api, png_bytes
 
@@ -39,23 +43,27 @@ def test_sold_works_show_what_they_sold_for_without_a_query_per_work(make_client
     creator, buyer = api.register(role="creator", name="Anna Schmit"), api.register(role="buyer")
     ids = [api.upload(creator, title=f"Moselle {n}", content=png_bytes((32, 32), (n, 9, 9))).json()["id"]
            for n in range(5)]
+    with Session(db.get_engine()) as session:  # minted, for sale
+        for work_id in ids:
+            session.exec(update(Work).where(Work.id == work_id).values(status="minted", token_id=str(900 + work_id)))
+        session.commit()
 
-    def sell(work_id: int, cents: int) -> None:
-        """A work minted and sold: the catalog's columns and the buyer's delivered purchase."""
-        with Session(db.get_engine()) as session:
-            session.exec(update(Work).where(Work.id == work_id).values(
-                status="minted", sale_status="sold", token_id=str(900 + work_id), owner_address=buyer["wallet_address"]))
-            session.add(Purchase(work_id=work_id, buyer_id=buyer["id"], status="delivered", amount_cents=cents,
-                                 wallet_address=buyer["wallet_address"]))
-            # an earlier checkout of the same work that expired: not what it sold for
+    def sell(work_id: int, cents: int) -> int:
+        """A buyer paid `cents` (an earlier checkout of the same work expired) and the token was delivered."""
+        with Session(db.get_engine(), expire_on_commit=False) as session:
             session.add(Purchase(work_id=work_id, buyer_id=buyer["id"], status="expired", amount_cents=1,
                                  wallet_address=buyer["wallet_address"]))
+            purchase = Purchase(work_id=work_id, buyer_id=buyer["id"], status="paid", amount_cents=cents,
+                                wallet_address=buyer["wallet_address"], token_id=str(900 + work_id))
+            session.add(purchase)
             session.commit()
+            work = session.get(Work, work_id)
+            assert payments_service.mark_delivered_many(session, [(purchase, work, "0x" + "ab" * 32)],
+                                                        fee_bps=1000, now=utcnow()) == [purchase.id]
+            session.commit()
+            return purchase.id
 
-    with Session(db.get_engine()) as session:  # the rest minted and for sale
-        session.exec(update(Work).where(Work.id.in_(ids)).values(status="minted"))
-        session.commit()
-    sell(ids[0], 4200)
+    first = sell(ids[0], 4200)
 
     def listing():
         with statements() as seen:
@@ -70,7 +78,7 @@ def test_sold_works_show_what_they_sold_for_without_a_query_per_work(make_client
     sell(ids[2], 125000)
     prices, gallery, three_sold = listing()
     assert prices == {ids[0]: 4200, ids[1]: 1999, ids[2]: 125000, ids[3]: None, ids[4]: None}
-    assert three_sold == one_sold  # one query for the page's sold prices, however many are sold
+    assert three_sold == one_sold  # however many are sold: no query per work
     assert gallery.count("Sold for") == 3 and "Sold for €1,250.00" in gallery and "Sold for €19.99" in gallery
 
     one = client.get(f"/api/works/{ids[2]}").json()
@@ -79,8 +87,16 @@ def test_sold_works_show_what_they_sold_for_without_a_query_per_work(make_client
     page = client.get(f"/works/{ids[2]}").text
     assert '<p class="price-big price-sold">Sold for €1,250.00</p>' in page and "This work has been sold." in page
     assert page.count("Sold for") == 3  # and the creator's other sold works below it
-    for_sale = client.get(f"/works/{ids[3]}").text
-    assert "price-big price-sold" not in for_sale and "Buy for €25.00" not in for_sale  # (signed out: sign in)
-    creator_page = client.get(f"/creators/{creator['id']}").text
-    assert creator_page.count("Sold for") == 3
-    assert "Vendue à 1\u202f250,00\u00a0€" in client.get(f"/works/{ids[2]}", headers={"Accept-Language": "fr"}).text
+    assert "price-big price-sold" not in client.get(f"/works/{ids[3]}").text
+    assert client.get(f"/creators/{creator['id']}").text.count("Sold for") == 3
+    assert "Vendue à 1.250,00\u00a0€" in client.get(f"/works/{ids[2]}", headers={"Accept-Language": "fr"}).text
+    assert "Verkauft für 1.250,00\u00a0€" in client.get(f"/works/{ids[2]}", headers={"Accept-Language": "de"}).text
+
+    # the chain no longer holds the first delivery: the work is not sold (it goes out again), so no sold price
+    with Session(db.get_engine()) as session:
+        assert payments_service.return_to_delivery(session=session, purchase_id=first, tx_hash="0x" + "ab" * 32,
+                                                   owner=None, reason="the delivery was reorged out")
+        session.commit()
+    again = client.get(f"/api/works/{ids[0]}").json()
+    assert (again["sale_status"], again["sold_price_cents"]) == ("reserved", None)
+    assert "price-big price-sold" not in client.get(f"/works/{ids[0]}").text

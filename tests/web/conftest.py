@@ -33,26 +33,43 @@ def browser():
         browser.close()
 
 
+# Every page reports what its Content-Security-Policy blocked as a console error (Chromium logs most, not all)
+REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) => console.error(
+    `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));"""
+
+
 class Browsing:
-    """Opens browser contexts (one per person) and collects what the console says about CSP violations."""
+    """Opens browser contexts (one per person) and collects what the console says: CSP violations (asserted
+    empty after every test), and every console error and uncaught exception with the page it came from (the
+    tests that visit pages to check them assert those empty: `console_errors`)."""
 
     def __init__(self, browser) -> None:
         self.browser = browser
         self.contexts = []
         self.csp_violations: list[str] = []
+        self.console_errors: list[str] = []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def person(self, *, viewport=DESKTOP, locale: str = "en-GB"):
-        context = self.browser.new_context(viewport=viewport, locale=locale)
+    def person(self, *, viewport=DESKTOP, locale: str = "en-GB", **context_options):
+        context = self.browser.new_context(viewport=viewport, locale=locale, **context_options)
         context.set_default_timeout(15_000)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         self.contexts.append(context)
         page = context.new_page()
-        page.on("console", self._console)
+        self.watch(page)
         return page
 
-    def _console(self, message) -> None:
-        if "Content Security Policy" in message.text or "Refused to" in message.text:
-            self.csp_violations.append(message.text)
+    def watch(self, page) -> None:
+        page.on("console", lambda message: self._console(page, message))
+        page.on("pageerror", lambda error: self.console_errors.append(f"{page.url}: uncaught {error}"))
+
+    def _console(self, page, message) -> None:
+        text = message.text
+        if "Content Security Policy" in text or "Refused to" in text or text.startswith("CSP violation"):
+            self.csp_violations.append(text)
+        if message.type == "error":
+            source = message.location.get("url") or ""
+            self.console_errors.append(f"{page.url}: {text}" + (f" [{source}]" if source != page.url else ""))
 
     @staticmethod
     def shot(page, name: str, *, full_page: bool = True) -> Path:

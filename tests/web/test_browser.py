@@ -181,7 +181,7 @@ def test_creator_uploads_and_mints_then_a_buyer_pays_and_owns_the_token(make_liv
     buyer.wait_for_url(f"{base}/collection")
     owned = buyer.locator("#owned .card")
     assert owned.count() == 1 and "Moselle Circles" in owned.first.inner_text()
-    wallet = buyer.locator(".lead + p .mono").inner_text()
+    wallet = buyer.locator("#collection-wallet").inner_text()
     browsing.shot(buyer, "10-collection")
 
     # --- the certificate opens for anyone, signed out
@@ -191,7 +191,7 @@ def test_creator_uploads_and_mints_then_a_buyer_pays_and_owns_the_token(make_liv
     assert visitor.locator("#cert-owner").inner_text() == wallet
     assert visitor.locator("#cert-contract").inner_text() == api_work["contract_address"]
     assert visitor.locator("#cert-tx").inner_text() == api_work["mint_tx_hash"]
-    media_link = visitor.locator("#cert-media-cid a")
+    media_link = visitor.locator("#cert-media-cid a.long-full")
     assert media_link.get_attribute("href") == f"/ipfs/{api_work['media_cid']}"
     browsing.shot(visitor, "11-certificate")
     response = visitor.request.get(f"{base}/ipfs/{api_work['metadata_cid']}")
@@ -210,7 +210,7 @@ def test_creator_uploads_and_mints_then_a_buyer_pays_and_owns_the_token(make_liv
         phone = browsing.browser.new_context(viewport=PHONE, storage_state=who.context.storage_state())
         browsing.contexts.append(phone)
         p = phone.new_page()
-        p.on("console", browsing._console)
+        browsing.watch(p)
         p.goto(f"{base}{path}")
         width = p.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{path} scrolls sideways on a phone ({width}px)"
@@ -324,18 +324,18 @@ def test_a_declined_card_says_why_and_return_to_payment_pays(make_live, browsing
     buyer.get_by_label("Card number").fill("4000 0000 0000 9995")  # Stripe's "insufficient funds" test card
     buyer.get_by_role("button", name="Pay", exact=True).click()
     buyer.get_by_text("Your card has insufficient funds.").wait_for()
-    browsing.shot(buyer, "21-stripe-double-declined")
+    browsing.shot(buyer, "26-stripe-double-declined")
     buyer.get_by_role("button", name="Cancel", exact=True).click()
     buyer.wait_for_url(re.compile(rf"{re.escape(live.url)}/purchases/\d+\?cancelled=1"))
     status = buyer.locator("#purchase-status .status-line")
     assert status.inner_text() == "Your card was declined: your card has insufficient funds. You can try again."
     assert buyer.get_by_role("button", name="Cancel the purchase").is_visible()
-    browsing.shot(buyer, "22-purchase-declined")
+    browsing.shot(buyer, "27-purchase-declined")
 
     # the work page offers the way back to the same payment
     buyer.get_by_role("link", name="Back to the work").click()
     assert "Your checkout for this work is still open." in buyer.locator(".buy-box").inner_text()
-    browsing.shot(buyer, "23-work-return-to-payment")
+    browsing.shot(buyer, "28-work-return-to-payment")
     buyer.get_by_role("button", name="Return to payment").click()
     buyer.wait_for_url(checkout_url)  # the same Checkout Session
     assert buyer.get_by_label("Card number").input_value() == "4242 4242 4242 4242"
@@ -346,8 +346,47 @@ def test_a_declined_card_says_why_and_return_to_payment_pays(make_live, browsing
     # a sold work shows the price it sold for
     buyer.get_by_role("link", name="Back to the work").click()
     assert buyer.locator(".price-big").inner_text() == "Sold for €120.00"
-    browsing.shot(buyer, "24-work-sold-for")
+    browsing.shot(buyer, "29-work-sold-for")
     buyer.goto(f"{live.url}/")
     card = buyer.locator("#results .card", has_text="Kirchberg at Dusk")
     assert "Sold for €120.00" in card.locator(".card-foot").inner_text()
-    browsing.shot(buyer, "25-gallery-sold-for")
+    browsing.shot(buyer, "30-gallery-sold-for")
+
+
+def test_a_german_reader_switches_language_and_pays_on_a_german_checkout_page(make_live, browsing):
+    live = make_live()
+    shop = Shop(live)
+    creator = shop.register(role="creator", name="Atelier Wiltz")
+    work = shop.minted_work(creator, title="Sauer Valley", price_cents=4500, royalty_bps=750)
+    buyer = browsing.person(locale="en-GB")
+    sign_up(buyer, live.url, role="buyer", name="Jang Buyer", email="jang.de@example.lu")
+    switch = buyer.locator(".lang-switch")
+    assert switch.inner_text().split() == ["EN", "FR", "DE"]
+    switch.get_by_role("link", name="DE").click()  # the switch keeps the reader on the same page
+    buyer.wait_for_url(f"{live.url}/")
+    assert buyer.locator("html").get_attribute("lang") == "de"
+    assert buyer.locator("h1").inner_text() == "Digitale Werke der Luxemburger Kreativwirtschaft"
+    assert buyer.locator("#results .count").inner_text() == "1 Werk"
+    assert "45,00\xa0€" in buyer.locator("#results .card .price").inner_text()
+    browsing.shot(buyer, "21-gallery-de")
+
+    buyer.goto(f"{live.url}/works/{work['id']}")
+    assert "7,5\xa0%" in buyer.locator(".facts").first.inner_text()
+    assert buyer.get_by_text("Lizenzgebühr bei Weiterverkäufen").is_visible()
+    browsing.shot(buyer, "22-work-de")
+    buyer.get_by_role("button", name="Für 45,00\xa0€ kaufen").click()
+    buyer.wait_for_url(f"{live.double.public_url}/pay/**")
+    assert buyer.locator("html").get_attribute("lang") == "de"  # the session's locale, not the browser's (en-GB)
+    assert buyer.locator("h1").inner_text() == "45,00\xa0€ bezahlen"
+    browsing.shot(buyer, "23-stripe-double-checkout-de")
+    buyer.get_by_role("button", name="Ablehnen", exact=True).click()
+    buyer.get_by_text("Ihre Karte wurde abgelehnt.", exact=False).wait_for()
+    buyer.get_by_role("button", name="Bezahlen", exact=True).click()
+    buyer.wait_for_url(re.compile(rf"{re.escape(live.url)}/purchases/\d+\?session_id=cs_"))
+    buyer.get_by_text("Geliefert: Der Token ist in Ihrer Wallet.").wait_for(timeout=45_000)
+    assert "Geliefert" in buyer.locator("#purchase-status .facts").inner_text()
+    browsing.shot(buyer, "24-purchase-delivered-de")
+    buyer.goto(f"{live.url}/collection")
+    assert buyer.locator("h1").inner_text() == "Meine Sammlung"
+    assert re.search(r"\d{1,2}\. \w+ 20\d\d", buyer.locator("table").inner_text())  # "2. Dezember 2026"
+    browsing.shot(buyer, "25-collection-de")

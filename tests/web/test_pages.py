@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from marketplace.web.i18n import MESSAGES, Translator, negotiate
 from tests.conftest import Api, png_bytes
 from tests.web.helpers import WebUser, csrf_from
 
@@ -31,26 +30,49 @@ def upload(user: WebUser, *, content: bytes | None = None, filename: str = "mose
                                           "image/png")}, headers=headers)
 
 
-def test_catalogue_has_every_key_in_both_languages():
-    assert set(MESSAGES["en"]) == set(MESSAGES["fr"])
-    assert negotiate("fr-LU,fr;q=0.9,en;q=0.8") == "fr"
-    assert negotiate("de-LU,de;q=0.9,en;q=0.5,fr;q=0.7") == "fr"
-    assert negotiate("lb, de") == "en"
-    assert negotiate("en-GB", cookie="fr") == "fr"
-    assert Translator("fr").money(123456) == "1\u202f234,56\u00a0€"
-    assert Translator("en").money(2550) == "€25.50"
-
-
-def test_pages_in_english_or_french_by_browser_or_switch(web):
+def test_pages_in_english_french_or_german_by_browser_or_switch(web):
     user = web()
     en = user.get("/about")
     assert en.status_code == 200 and '<html lang="en">' in en.text and "What is IPFS?" in en.text
+    assert "platform fee of 10 %." in en.text  # a placeholder and a literal percent sign in one {% trans %} block
     fr = user.get("/about", headers={"Accept-Language": "fr-LU,fr;q=0.9"})
-    assert '<html lang="fr">' in fr.text and "Qu'est-ce qu'IPFS ?" in fr.text.replace("&#39;", "'")
-    switched = user.get("/lang/fr?next=/about")
+    assert '<html lang="fr">' in fr.text and "Qu'est-ce qu'IPFS ?" in fr.text
+    de = user.get("/about", headers={"Accept-Language": "de-LU,de;q=0.9,en;q=0.5"})
+    assert '<html lang="de">' in de.text and "Was ist IPFS?" in de.text and "Plattformgebühr von 10 %." in de.text
+    # the switch offers the three languages, each named in itself
+    for code, name in (("fr", "Français"), ("de", "Deutsch")):
+        assert f'href="/lang/{code}?next=/about" lang="{code}" hreflang="{code}" title="{name}"' in en.text
+    switched = user.get("/lang/de?next=/about")
     assert switched.status_code == 303 and switched.headers["location"] == "/about"
-    assert '<html lang="fr">' in user.get("/about").text  # the cookie wins over Accept-Language (none sent)
+    assert '<html lang="de">' in user.get("/about").text  # the cookie wins over Accept-Language (none sent)
+    assert '<html lang="de">' in user.get("/about", headers={"Accept-Language": "fr"}).text
+    user.get("/lang/fr?next=/about")
+    assert '<html lang="fr">' in user.get("/about").text
     assert user.get("/lang/fr?next=//evil.example").headers["location"] == "/"  # no open redirect
+    assert user.get("/lang/lb").status_code == 404
+
+
+def test_gallery_counts_works_with_the_plural_of_each_language(web, api):
+    user = web()
+    creator = api.register(role="creator")
+    for title in ("Moselle Light", "Kirchberg Glass"):
+        work = api.upload(creator, title=title).json()
+        api.client.post(f"/api/works/{work['id']}/mint", headers=creator["headers"])
+        api.wait_for_status(work["id"], "minted")
+
+    def count(accept: str, query: str = "") -> str:
+        page = user.get(f"/{query}", headers={"Accept-Language": accept}).text
+        return re.search(r'<p class="count">([^<]*?)(?: · <a|</p>)', page).group(1)  # Clear filters may follow
+
+    assert [count("en"), count("en", "?q=Kirchberg"), count("en", "?q=nothing-like-this")] == \
+        ["2 works", "1 work", "0 works"]
+    assert [count("fr"), count("fr", "?q=Kirchberg"), count("fr", "?q=nothing-like-this")] == \
+        ["2 œuvres", "1 œuvre", "0 œuvre"]
+    assert [count("de"), count("de", "?q=Kirchberg"), count("de", "?q=nothing-like-this")] == \
+        ["2 Werke", "1 Werk", "0 Werke"]
+    de = user.get("/", headers={"Accept-Language": "de"}).text
+    assert "Digitale Werke der Luxemburger Kreativwirtschaft" in de and ">Fotografie</option>" in de
+    assert re.search(r'<span class="price">\d+,\d\d\xa0€</span>', de)  # euros as Babel writes them for de_LU
 
 
 def test_pages_carry_a_strict_csp_and_no_inline_script_or_style(web):
@@ -194,7 +216,8 @@ def test_gallery_filters_and_empty_state(web, api):
     assert "Schueberfouer Theme" in cheap and "Kirchberg at Dusk" not in cheap
     by_name = user.get("/?creator=weber&q=dusk").text
     assert "Kirchberg at Dusk" in by_name and "1 work" in by_name
-    assert user.get("/?discipline=nonsense&page=abc&min_price=x").status_code == 200  # lenient, never a 500
+    lenient = user.get("/?discipline=nonsense&page=abc&min_price=x")  # never a 500: what is ignored leaves the
+    assert lenient.status_code == 302 and lenient.headers["location"] == "/"  # address, which shows what applies
     empty = user.get("/?q=zzzz-nothing").text
     assert "No works match" in empty and "Clear filters" in empty
 
@@ -315,7 +338,7 @@ def test_purchase_page_says_what_happened_in_each_state(make_client):
 
 
 def test_work_page_shows_each_kind_of_media_as_it_should(web):
-    from tests.storage.test_media import PDF_BYTES, ebml, glb_bytes, wav_bytes
+    from tests.catalog.test_media import PDF_BYTES, ebml, glb_bytes, wav_bytes
 
     user = web()
     user.sign_up(role="creator", name="Studio Nord")
@@ -336,3 +359,80 @@ def test_work_page_shows_each_kind_of_media_as_it_should(web):
             assert re.search(pattern, page), (kind, pattern)
     studio = user.get("/studio").text
     assert studio.count('class="thumb-placeholder"') == 4  # only the image has a thumbnail
+
+
+def test_audio_and_video_show_their_cover_on_every_page(web):
+    """The studio's cover picker (the same service as the API's `cover`): the work page, the cards and the
+    certificate show it; a cover on an image is refused next to the cover field, in the reader's language."""
+    from tests.catalog.test_covers import cover_png, wav
+    from tests.catalog.test_media import ebml
+
+    user = web()
+    user.sign_up(role="creator", name="Studio Nord")
+    studio = user.get("/studio").text
+    assert re.search(r'<input type="file" id="cover" name="cover" class="file-input" accept="image/png,', studio)
+    assert studio.count('type="file"') == 2 and 'class="file-label"' not in studio  # one picker per file
+
+    def row(work_id: int) -> dict:  # drafts: the API shows them to bearer tokens only
+        from sqlmodel import Session
+
+        from marketplace.catalog.models import Work
+        from marketplace.core import db
+        with Session(db.get_engine()) as session:
+            return session.get(Work, work_id).model_dump()
+
+    def post(content: bytes, filename: str, cover: bytes | None, **headers):
+        files = {"file": (filename, content, "application/octet-stream")}
+        files["cover"] = ("cover.png", cover, "image/png") if cover is not None else ("", b"", "image/png")
+        return user.post_form("/studio", "/studio/works", {**UPLOAD, "title": f"With a cover {filename}"},
+                              files=files, headers={"Accept": "application/json", **headers})
+
+    audio = post(wav(), "theme.wav", cover_png())
+    assert audio.status_code == 201, audio.text
+    video = post(ebml(b"webm"), "clip.webm", cover_png((1280, 720)))
+    assert video.status_code == 201, video.text
+    bare = post(wav(), "plain.wav", None)  # the empty cover field of a form with no cover chosen
+    assert bare.status_code == 201, bare.text
+    works = {name: row(r.json()["id"]) for name, r in (("audio", audio), ("video", video), ("bare", bare))}
+    assert works["bare"]["cover_cid"] is None and works["audio"]["cover_mime"] == "image/png"
+
+    page = user.get(f"/works/{works['audio']['id']}").text
+    assert (f'<img class="cover" src="/ipfs/{works["audio"]["cover_cid"]}" alt="Cover of With a cover theme.wav, '
+            f'by Studio Nord" width="640" height="640"') in page
+    page = user.get(f"/works/{works['video']['id']}").text
+    assert re.search(rf'<video controls preload="metadata" src="/ipfs/\w+" aria-label="[^"]*" '
+                     rf'poster="/ipfs/{works["video"]["cover_cid"]}"', page)
+    studio = user.get("/studio").text
+    for name in ("audio", "video"):
+        assert f'<img src="/ipfs/{works[name]["thumbnail_cid"]}" alt="With a cover' in studio
+    assert studio.count('class="thumb-placeholder"') == 1  # the audio without a cover
+
+    refused = post(png_bytes((300, 200)), "poster.png", cover_png())
+    assert refused.status_code == 422
+    assert refused.json()["errors"]["cover"] == ("A cover image is for audio and video works only: remove it, or "
+                                                 "choose an audio or video file.")
+    fr = post(wav(), "x.wav", wav(), **{"Accept-Language": "fr"})
+    assert fr.status_code == 422
+    assert fr.json()["errors"]["cover"] == ("La couverture doit être une image : PNG, JPEG, GIF, WebP, AVIF, TIFF ou "
+                                            "SVG sans scripts.")
+    # without script the form posts and the page comes back with the message by the cover field
+    page = user.post_form("/studio", "/studio/works", UPLOAD, files={
+        "file": ("poster.png", png_bytes((300, 200)), "image/png"), "cover": ("c.png", cover_png(), "image/png")})
+    assert page.status_code == 422
+    assert re.search(r'id="cover-error"\s*>A cover image is for audio and video works only', page.text)
+    from tests.catalog.test_covers import work_count
+    assert work_count() == 3  # the refusals left no row
+
+    # minted: the gallery card and the certificate show the cover too
+    token = csrf_from(user.get("/studio").text)
+    r = user.client.post(f"/studio/works/{works['audio']['id']}/mint", headers={"X-CSRF-Token": token})
+    assert r.status_code == 303
+    deadline = time.monotonic() + 30
+    while (minted := user.get(f"/api/works/{works['audio']['id']}").json()).get("status") != "minted":
+        assert time.monotonic() < deadline, minted
+        time.sleep(0.1)
+    visitor = web()
+    assert f'<img src="/ipfs/{minted["thumbnail_cid"]}" alt="With a cover theme.wav' in visitor.get("/").text
+    cert = visitor.get(f"/tokens/{minted['token_id_hex']}").text
+    assert f'<img src="/ipfs/{minted["thumbnail_cid"]}"' in cert
+    assert f'href="/ipfs/{minted["cover_cid"]}"' in cert

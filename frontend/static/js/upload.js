@@ -1,6 +1,9 @@
-// The studio's upload form: drag and drop, a preview before submitting, checks next to the fields, and a real
-// progress bar (XMLHttpRequest upload events). Without JavaScript the form still posts and the server answers
-// with the same messages. Messages come from data-msg-* attributes (rendered in the page's language).
+// The studio's upload form: drag and drop, a preview before submitting (media-preview.js), a cover picker for
+// audio and video, checks next to the fields, and a real progress bar (XMLHttpRequest upload events). Without
+// JavaScript the form still posts and the server answers with the same messages. Messages come from data-msg-*
+// attributes (rendered in the page's language).
+
+import { Preview, humanSize, mediaKind } from "./media-preview.js";
 
 const form = document.getElementById("upload-form");
 
@@ -9,23 +12,31 @@ if (form) {
     Object.entries(values).reduce((text, [k, v]) => text.replaceAll(`{${k}}`, v), form.dataset[name] || "");
   const fileInput = form.querySelector("#file");
   const dropzone = form.querySelector("#dropzone");
-  const preview = form.querySelector("#preview");
-  const previewBody = form.querySelector("#preview-body");
+  const coverField = form.querySelector("#cover-field");
+  const coverInput = form.querySelector("#cover");
   const progressWrap = form.querySelector("#progress-wrap");
   const progress = form.querySelector("#upload-progress");
   const progressText = form.querySelector("#progress-text");
   const submit = form.querySelector("#upload-submit");
   const formError = form.querySelector("#form-error");
   const maxBytes = Number(form.dataset.maxBytes || 0);
+  const maxCoverBytes = Number(form.dataset.maxCoverBytes || 0);
+  // the limits the server enforces (marketplace/core/limits.py), given by the page
+  const maxPriceCents = Number(form.dataset.maxPriceCents || 100000000);
+  const maxRoyaltyPct = Number(form.dataset.maxRoyaltyBps || 2500) / 100;
   const amount = /^\d{1,9}([.,]\d{1,2})?$/;
-  let previewUrl = null;
-
-  const humanSize = (bytes) =>
-    bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  const messages = {
+    noPreview: (file) => msg("msgNoPreview", { name: file.name, size: humanSize(file.size) }),
+    cannotPlay: (file) => msg("msgCannotPlay", { name: file.name }),
+  };
+  const preview = new Preview(form.querySelector("#preview"), form.querySelector("#preview-body"), messages);
+  const coverPreview = new Preview(form.querySelector("#cover-preview"), form.querySelector("#cover-preview-body"),
+                                   messages);
+  const FIELDS = ["file", "cover", "title", "description", "discipline", "license", "price", "royalty"];
 
   function setError(name, text) {
     const el = form.querySelector(`#${name}-error`);
-    const field = name === "file" ? fileInput : form.elements.namedItem(name);
+    const field = form.elements.namedItem(name);
     if (el) {
       el.textContent = text || "";
       el.hidden = !text;
@@ -53,11 +64,22 @@ if (form) {
     return "";
   }
 
+  function checkCover() {
+    const cover = coverInput.files && coverInput.files[0];
+    if (!cover || coverField.hidden) return "";
+    const kind = mediaKind(cover);
+    if (kind !== "image" && (kind || cover.type)) return msg("msgCoverType"); // unknown to the browser: the server decides
+    if (maxCoverBytes && cover.size > maxCoverBytes) return msg("msgCoverSize");
+    return "";
+  }
+
   function validate() {
     const errors = {};
     const value = (name) => (form.elements.namedItem(name).value || "").trim();
     const fileError = checkFile();
     if (fileError) errors.file = fileError;
+    const coverError = checkCover();
+    if (coverError) errors.cover = coverError;
     if (!value("title")) errors.title = msg("msgRequired");
     if (!value("discipline")) errors.discipline = msg("msgChoice");
     if (!value("license")) errors.license = msg("msgChoice");
@@ -66,67 +88,50 @@ if (form) {
     else if (!amount.test(price)) errors.price = msg("msgPrice");
     else {
       const cents = Math.round(Number(price.replace(",", ".")) * 100);
-      if (cents <= 0 || cents > 100000000) errors.price = msg("msgPriceRange");
+      if (cents <= 0 || cents > maxPriceCents) errors.price = msg("msgPriceRange");
     }
     const royalty = value("royalty").replace(",", ".");
     const pct = royalty === "" ? 0 : Number(royalty);
-    if (!Number.isFinite(pct) || pct < 0 || pct > 25 || Math.abs(Math.round(pct * 100) - pct * 100) > 1e-6) {
+    if (!Number.isFinite(pct) || pct < 0 || pct > maxRoyaltyPct || Math.abs(Math.round(pct * 100) - pct * 100) > 1e-6) {
       errors.royalty = msg("msgRoyalty");
     }
     return errors;
   }
 
   function showErrors(errors) {
-    for (const name of ["file", "title", "description", "discipline", "license", "price", "royalty"]) {
-      setError(name, errors[name]);
-    }
-    const names = Object.keys(errors).filter((n) => n !== "form");
+    for (const name of FIELDS) setError(name, errors[name]);
+    const names = FIELDS.filter((n) => errors[n]);
     showFormError(errors.form || (names.length ? msg("msgForm") : ""));
     const first = names[0];
     if (first) {
-      const field = first === "file" ? fileInput : form.elements.namedItem(first);
+      const field = form.elements.namedItem(first);
       if (field && field.focus) field.focus();
     }
   }
 
-  function showPreview() {
-    if (previewUrl) URL.revokeObjectURL(previewUrl);
-    previewUrl = null;
-    previewBody.replaceChildren();
-    const file = fileInput.files && fileInput.files[0];
-    if (!file) {
-      preview.hidden = true;
-      return;
+  // The cover picker is for audio and video: shown once one is chosen; hidden (and emptied, so no cover is sent
+  // with an image) otherwise.
+  function showCoverField() {
+    const kind = mediaKind(fileInput.files && fileInput.files[0]);
+    const wanted = kind === "audio" || kind === "video";
+    coverField.hidden = !wanted;
+    if (!wanted && coverInput.value) {
+      coverInput.value = "";
+      coverPreview.clear();
+      setError("cover", "");
     }
-    const type = file.type || "";
-    let el;
-    if (/^(image|audio|video)\//.test(type)) {
-      previewUrl = URL.createObjectURL(file);
-      if (type.startsWith("image/")) {
-        el = document.createElement("img");
-        el.alt = file.name;
-      } else {
-        el = document.createElement(type.startsWith("audio/") ? "audio" : "video");
-        el.controls = true;
-      }
-      el.src = previewUrl;
-      el.className = "preview-media";
-    } else {
-      el = document.createElement("p");
-      el.className = "muted";
-      el.textContent = msg("msgNoPreview", { name: file.name, size: humanSize(file.size) });
-    }
-    const caption = document.createElement("p");
-    caption.className = "hint";
-    caption.textContent = `${file.name} · ${humanSize(file.size)}`;
-    previewBody.append(el, caption);
-    preview.hidden = false;
   }
 
   fileInput.addEventListener("change", () => {
     setError("file", checkFile());
-    showPreview();
+    preview.show(fileInput.files && fileInput.files[0]);
+    showCoverField();
   });
+  coverInput.addEventListener("change", () => {
+    setError("cover", checkCover());
+    coverPreview.show(coverInput.files && coverInput.files[0]);
+  });
+  showCoverField(); // without script the picker is always there; with it, only for audio and video
 
   for (const type of ["dragenter", "dragover"]) {
     dropzone.addEventListener(type, (event) => {

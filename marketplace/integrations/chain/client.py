@@ -19,10 +19,20 @@ from eth_abi import encode as abi_encode
 from eth_account import Account as EthAccount
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    retry_if_result,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+    wait_fixed,
+)
 from web3 import Web3
 from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound, Web3RPCError
 
 from marketplace.core.exceptions import ChainTransactionFailed, ChainUnavailable
+from marketplace.integrations.chain import errors as chain_errors
 
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -415,12 +425,12 @@ class ChainClient:
         try:
             self.w3.eth.send_raw_transaction(prepared.raw)
         except Web3RPCError as exc:
-            message = str(exc).lower()
-            if "already known" in message or "already imported" in message:
+            if chain_errors.is_already_known(str(exc)):
                 return prepared.tx_hash
-            if "nonce too low" in message or "nonce too high" in message:
+            kind = chain_errors.classify(str(exc))
+            if issubclass(kind, (chain_errors.NonceTooLow, chain_errors.NonceTooHigh)):
                 signer.resync()
-            raise ChainTransactionFailed(f"Transaction rejected by the node: {exc}") from exc
+            raise kind(f"Transaction rejected by the node: {exc}") from exc
         except _NETWORK_ERRORS as exc:
             signer.resync()
             raise ChainUnavailable(f"Chain node unreachable at {self.rpc_url}: {exc}") from exc
@@ -451,16 +461,13 @@ class ChainClient:
         miss doubled the delivery latency there), and a block of 50 transfers within tens of them, where doubling
         the sleep overshot by up to the time already waited; against a real chain the backoff reaches poll_s
         after a few reads."""
-        deadline = time.monotonic() + timeout_s
-        delay = 0.002
-        while True:
-            receipt = self.get_receipt(tx_hash)
-            if receipt is not None:
-                return receipt
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 1.5, poll_s)
+        polling = Retrying(
+            retry=retry_if_result(lambda receipt: receipt is None),
+            wait=wait_exponential(multiplier=0.002, exp_base=1.5, max=poll_s),
+            stop=stop_after_delay(timeout_s),
+            retry_error_callback=lambda _state: None,  # no receipt in time: None, the caller reconciles later
+        )
+        return polling(self.get_receipt, tx_hash)
 
     def tx_known(self, tx_hash: str) -> bool:
         try:
@@ -499,21 +506,28 @@ class ChainClient:
 
     def _call(self, fn, *, retries: int = 1):
         """Run a read; node-side RPC errors (e.g. a state not yet available) are retried once, then 503."""
-        for attempt in range(retries + 1):
-            try:
-                return fn()
-            except ContractLogicError as exc:
-                raise ChainTransactionFailed(f"Contract call reverted: {exc}") from exc
-            except (TransactionNotFound, BlockNotFound):  # answers, not errors (Web3RPCError subclasses in web3 8)
-                raise
-            except _NETWORK_ERRORS as exc:
-                raise ChainUnavailable(f"Chain node unreachable at {self.rpc_url}") from exc
-            except Web3RPCError as exc:
-                if attempt == retries:
-                    raise ChainUnavailable(f"Chain node error at {self.rpc_url}: {exc}") from exc
-                time.sleep(0.05)
+        try:
+            for attempt in Retrying(retry=retry_if_exception(_node_side_error), stop=stop_after_attempt(retries + 1),
+                                    wait=wait_fixed(0.05), reraise=True):
+                with attempt:
+                    return fn()
+        except ContractLogicError as exc:
+            raise ChainTransactionFailed(f"Contract call reverted: {exc}") from exc
+        except (TransactionNotFound, BlockNotFound):  # answers, not errors (Web3RPCError subclasses in web3 8)
+            raise
+        except _NETWORK_ERRORS as exc:
+            raise ChainUnavailable(f"Chain node unreachable at {self.rpc_url}") from exc
+        except Web3RPCError as exc:
+            raise ChainUnavailable(f"Chain node error at {self.rpc_url}: {exc}") from exc
 
 
+
+
+def _node_side_error(exc: BaseException) -> bool:
+    """A read worth one more try: the node answered with an error (say, a state not yet available), not a revert
+    or a 'not found' answer."""
+    return isinstance(exc, Web3RPCError) and not isinstance(
+        exc, (ContractLogicError, TransactionNotFound, BlockNotFound))
 
 
 def _hex(value) -> str:

@@ -124,7 +124,10 @@ class StripeGateway:
         success_url: str,
         cancel_url: str,
         expires_at: datetime,
+        locale: str = "auto",
     ) -> CheckoutSession:
+        """`locale` is Stripe's (`auto`: the buyer's browser decides; `en`, `fr`, `de`, ...): the hosted page's
+        language."""
         product: dict[str, Any] = {"name": title[:250]}
         if description:
             product["description"] = description[:500]
@@ -143,6 +146,7 @@ class StripeGateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
             "expires_at": int(expires_at.timestamp()),
+            "locale": locale,
         }
         return CheckoutSession.from_stripe(self._call(
             lambda: self._client.v1.checkout.sessions.create(

@@ -20,8 +20,8 @@ from devtools.procs import pick_free_port
 from marketplace.catalog import media
 from marketplace.catalog.media import ImageTooLarge, image_dimensions, make_thumbnail, sniff_file
 from marketplace.core.config import Settings
+from tests.catalog.bombs import gif_animation, png_bomb, png_text_bomb
 from tests.conftest import png_bytes
-from tests.storage.bombs import gif_animation, png_bomb, png_text_bomb
 
 REPO = Path(__file__).resolve().parents[2]
 

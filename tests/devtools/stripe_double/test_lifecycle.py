@@ -6,7 +6,7 @@ import httpx
 import pytest
 import stripe
 
-from tests.stripe_double.conftest import MAX_ATTEMPTS, WEBHOOK_SECRET
+from tests.devtools.stripe_double.conftest import MAX_ATTEMPTS, WEBHOOK_SECRET
 
 
 def _paid_session(make_session, browser, client):

@@ -8,7 +8,7 @@ import time
 import pytest
 import stripe
 
-from tests.stripe_double.conftest import WEBHOOK_SECRET
+from tests.devtools.stripe_double.conftest import WEBHOOK_SECRET
 
 
 def _buttons(html: str) -> list[str]:
@@ -170,3 +170,31 @@ def test_webhook_delivery_never_blocks_the_buyer(make_session, browser, receiver
     assert time.monotonic() - started < 0.5
     assert receiver.posts() == []
     receiver.wait_for("checkout.session.completed", timeout=10)
+
+
+def test_the_page_speaks_the_sessions_locale(make_session, browser, client):
+    french = make_session(locale="fr")
+    page = browser.get(french.url, headers={"Accept-Language": "de"})  # the session's locale wins
+    assert '<html lang="fr">' in page.text and "Payer 25,00\xa0€" in page.text
+    assert _buttons(page.text) == ["Payer", "Refuser", "Annuler"]
+    declined = browser.post(f"{french.url}/decline")
+    assert "Votre carte a été refusée" in declined.text
+
+    german = make_session(locale="de")
+    page = browser.get(german.url)
+    assert '<html lang="de">' in page.text and "25,00\xa0€ bezahlen" in page.text and "Gesamt" in page.text
+    assert _buttons(page.text) == ["Bezahlen", "Ablehnen", "Abbrechen"]
+    assert client.v1.checkout.sessions.retrieve(german.id).locale == "de"
+
+    # `auto` (Stripe's default): the browser's languages decide; one the page does not speak shows English
+    auto = make_session(locale="auto")
+    assert _buttons(browser.get(auto.url, headers={"Accept-Language": "lb, fr-LU;q=0.9"}).text)[0] == "Payer"
+    assert _buttons(browser.get(auto.url, headers={"Accept-Language": "it"}).text)[0] == "Pay"
+    assert _buttons(browser.get(make_session(locale="fr-CA").url).text)[0] == "Payer"
+    assert _buttons(browser.get(make_session(locale="it").url).text)[0] == "Pay"
+
+
+def test_a_locale_stripe_does_not_know_is_refused(make_session):
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        make_session(locale="fr_LU")  # Stripe's codes are fr, fr-CA, de, ... (and auto)
+    assert refused.value.param == "locale" and "Invalid locale" in str(refused.value)

@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 from marketplace.catalog.models import Work
 from marketplace.core import db
 from marketplace.integrations.ipfs.client import raw_cid_of_bytes
+from tests.catalog.bombs import gif_animation, png_bomb, png_chunk, png_text_bomb
 from tests.conftest import Api, png_bytes
-from tests.storage.bombs import gif_animation, png_bomb, png_chunk, png_text_bomb
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
@@ -228,7 +228,8 @@ def test_truncated_and_malformed_multipart_bodies_are_4xx(hostile):
 
 
 def test_a_body_far_over_the_upload_limit_is_413(make_client, ipfs_client):
-    hostile = Hostile(Api(make_client(max_upload_bytes=300_000)), ipfs_client)
+    # the body cap is both limits (the media's and a cover's) plus the form's overhead
+    hostile = Hostile(Api(make_client(max_upload_bytes=300_000, max_cover_bytes=100_000)), ipfs_client)
     big = b"\x89PNG\r\n\x1a\n" + os.urandom(5 * 1024 * 1024)
     body = multipart(big)
     r = hostile.post(body)  # announced by Content-Length: refused before reading

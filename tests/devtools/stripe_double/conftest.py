@@ -10,7 +10,7 @@ import pytest
 import stripe
 
 from devtools.stripe_double import StripeDouble
-from tests.stripe_double.receiver import WebhookReceiver
+from tests.devtools.stripe_double.receiver import WebhookReceiver
 
 WEBHOOK_SECRET = "whsec_test_double_0123456789abcdef"
 API_KEY = "sk_test_double_tests_0123456789"

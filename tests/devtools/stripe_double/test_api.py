@@ -11,7 +11,7 @@ import stripe
 
 from devtools.stripe_double.errors import StripeError
 from devtools.stripe_double.idempotency import IdempotencyLayer
-from tests.stripe_double.conftest import API_KEY, session_params
+from tests.devtools.stripe_double.conftest import API_KEY, session_params
 
 
 def test_create_checkout_session_returns_a_stripe_shaped_open_session(client, double, receiver):

@@ -6,8 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from web3 import Web3
 
-from marketplace.core.exceptions import ChainTransactionFailed, ChainUnavailable
+from marketplace.core.exceptions import ChainUnavailable
 from marketplace.integrations.chain.client import MintRequest
+from marketplace.integrations.chain.errors import InsufficientFunds, NonceTooLow
 from marketplace.integrations.ipfs.client import raw_cid_from_digest
 
 pytestmark = pytest.mark.chain
@@ -40,7 +41,7 @@ def test_nonce_too_low_resyncs_the_signer(chain):
     chain.send(chain.prepare_mint(_request(owner)))
     chain.signer._next_nonce = 0  # simulate a stale local counter (another process used the key)
     stale = chain.prepare_mint(_request(owner))
-    with pytest.raises(ChainTransactionFailed, match="nonce"):
+    with pytest.raises(NonceTooLow, match="nonce"):  # anvil's own words, typed by the adapter
         chain.send(stale)
     fresh = chain.prepare_mint(_request(owner))  # re-read from the node after the failure
     chain.send(fresh)
@@ -91,3 +92,16 @@ def test_wait_for_receipt_times_out_on_an_unmined_transaction_then_finds_it(chai
         rpc("evm_setAutomine", True)
     receipt = chain.wait_for_receipt(prepared.tx_hash, timeout_s=5)
     assert receipt is not None and receipt.status == 1 and receipt.minted[0].to == owner
+
+
+def test_a_signer_without_gas_gets_insufficient_funds(chain):
+    broke = chain.signer_for("0x" + "5a" * 32)  # a fresh key: no ether
+    prepared = chain.prepare_set_operator(broke, chain.signer.address)
+    with pytest.raises(InsufficientFunds):
+        chain.send(prepared, signer=broke)
+
+
+def test_the_services_royalty_cap_is_the_contracts(chain):
+    from marketplace.core.limits import MAX_ROYALTY_BPS
+
+    assert chain.contract.functions.MAX_ROYALTY_BPS().call() == MAX_ROYALTY_BPS
