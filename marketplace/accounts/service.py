@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import anyio
 from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from marketplace.accounts import security, wallets
 from marketplace.accounts.models import Account, AccountCreate, RevokedToken, Role
@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 
 def get_account(*, session: Session, account_id: int) -> Account | None:
     return session.get(Account, account_id)
+
+
+def get_account_by_address(*, session: Session, address: str | None) -> Account | None:
+    """The account whose wallet (custodial or linked) is this address, if any."""
+    if not address:
+        return None
+    return session.exec(select(Account).where(
+        (col(Account.custodial_address) == address) | (col(Account.linked_address) == address))).first()
 
 
 def account_for_token(*, session: Session, token: str | None, secret: str) -> Account | None:

@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from sqlmodel import Session, or_, select
 
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import SESSION_COOKIE
 from marketplace.accounts.models import Account
 from marketplace.catalog import service as catalog_service
-from marketplace.catalog.models import Work, WorkStatus
 from marketplace.core.config import Settings
 from marketplace.core.deps import SessionDep
 from marketplace.core.exceptions import NotFound
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.integrations.ipfs.client import IpfsClient, is_valid_cid, normalize_cid
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 router = APIRouter(tags=["ipfs"])
 
@@ -147,11 +148,9 @@ async def get_ipfs(
 def _resolve(*, session: Session, request: Request, settings: Settings, ipfs: IpfsClient, cid: str) -> _Target:
     """What `cid` is (a known work's media, cover, thumbnail or metadata, or just content on the node), its size, and
     whether the caller may see it. Blocking (database, node): runs in the thread pool."""
-    matches = or_(Work.media_cid == cid, Work.thumbnail_cid == cid, Work.cover_cid == cid, Work.metadata_cid == cid)
-    work = session.exec(select(Work).where(matches, Work.status != WorkStatus.draft).limit(1)).first()
+    work, drafts = catalog_service.works_holding_cid(session=session, cid=cid)
     private = False
     if work is None:
-        drafts = session.exec(select(Work).where(matches)).all()
         if drafts:  # only drafts have these bytes: visible as the drafts are (catalog's one rule)
             viewer = _viewer(session=session, request=request, settings=settings)
             work = next((d for d in drafts if catalog_service.can_see(d, viewer)), None)

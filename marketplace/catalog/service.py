@@ -109,6 +109,41 @@ def list_works(*, session: Session, filters: WorkFilters, viewer: Account | None
     return list(rows), count
 
 
+
+def get_minted_by_token(*, session: Session, token_id: int) -> Work | None:
+    """The minted work of a token id (the certificate's lookup)."""
+    return session.exec(select(Work).where(Work.token_id == str(token_id), Work.status == WorkStatus.minted)).first()
+
+
+def owned_works(*, session: Session, account: Account) -> list[tuple[Work, Account]]:
+    """Minted works whose token the account's wallet holds (custodial or linked), with their creators."""
+    addresses = [a for a in (account.custodial_address, account.linked_address) if a]
+    if not addresses:
+        return []
+    return list(session.exec(
+        select(Work, Account).join(Account, col(Work.creator_id) == col(Account.id))
+        .where(Work.status == WorkStatus.minted, col(Work.owner_address).in_(addresses))
+        .order_by(col(Work.updated_at).desc(), col(Work.id).desc())
+    ).all())
+
+
+def holds(*, account: Account | None, work: Work) -> bool:
+    """Whether the account's wallet (custodial or linked) holds the work's token."""
+    if account is None or work.status != WorkStatus.minted or not work.owner_address:
+        return False
+    owner = work.owner_address.lower()
+    return any(a and a.lower() == owner for a in (account.custodial_address, account.linked_address))
+
+
+def works_holding_cid(*, session: Session, cid: str) -> tuple[Work | None, list[Work]]:
+    """Which works hold this CID (as media, cover, thumbnail or metadata): a published one if any, else the drafts
+    (whose bytes are as private as they are)."""
+    matches = or_(Work.media_cid == cid, Work.thumbnail_cid == cid, Work.cover_cid == cid, Work.metadata_cid == cid)
+    published = session.exec(select(Work).where(matches, Work.status != WorkStatus.draft).limit(1)).first()
+    if published is not None:
+        return published, []
+    return None, list(session.exec(select(Work).where(matches)).all())
+
 # the columns WorkPublic shows as they are (the rest is derived in to_public)
 _PUBLIC_COLUMNS = tuple(name for name in WorkPublic.model_fields if name in Work.model_fields and name not in (
     "token_id", "status", "sale_status"))

@@ -6,11 +6,10 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
 from marketplace.chainwatch.watcher import get_checkpoint
 from marketplace.core.api_errors import errors
-from marketplace.core.db import get_engine
+from marketplace.core.db import session_scope
 from marketplace.integrations.adapters import AdaptersDep
 
 router = APIRouter(prefix="/api", tags=["chain"])
@@ -39,7 +38,7 @@ async def chain_info(services: AdaptersDep) -> ChainInfo:
 
     def read() -> ChainInfo:
         chain_id = chain.chain_id()
-        with Session(get_engine()) as session:
+        with session_scope() as session:
             checkpoint = get_checkpoint(session=session)
         base = dict(chain_id=chain_id, rpc_url=services.settings.shown_rpc_url,
                     contract_address=chain.contract_address,

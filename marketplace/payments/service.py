@@ -56,6 +56,12 @@ def get_visible_purchase_or_raise(*, session: Session, purchase_id: int, viewer:
     return purchase
 
 
+def open_checkout_of(*, session: Session, buyer_id: int, work_id: int) -> Purchase | None:
+    """The buyer's pending purchase of this work (their open checkout), if any."""
+    return session.exec(select(Purchase).where(Purchase.work_id == work_id, Purchase.buyer_id == buyer_id,
+                                               Purchase.status == PurchaseStatus.pending)).first()
+
+
 def list_purchases(*, session: Session, buyer_id: int) -> list[Purchase]:
     return list(session.exec(
         select(Purchase).where(Purchase.buyer_id == buyer_id).order_by(col(Purchase.id).desc())).all())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import Request
-from sqlmodel import Session
 from starlette.responses import Response
 
 from marketplace.accounts import service as accounts_service
@@ -25,7 +24,7 @@ def _viewer(request: Request):
         return None
     secret = request.app.state.settings.auth_secret.get_secret_value()
     try:
-        with Session(db.get_engine(), expire_on_commit=False) as session:
+        with db.session_scope() as session:
             return accounts_service.account_for_token(session=session, token=token, secret=secret)
     except Exception:  # noqa: BLE001 - an error page must render even when the database is the problem
         return None

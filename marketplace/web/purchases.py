@@ -9,15 +9,15 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from marketplace.catalog.models import SaleStatus, Work
+from marketplace.catalog import service as catalog_service
+from marketplace.catalog.models import SaleStatus
 from marketplace.core.deps import PurchaseId, SessionDep
-from marketplace.core.exceptions import Forbidden, MarketplaceError
+from marketplace.core.exceptions import Forbidden, MarketplaceError, NotFound
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.integrations.stripe.gateway import PaymentError
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import Purchase, PurchaseStatus
-from marketplace.web import queries
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.i18n import Translator
 from marketplace.web.labels import N_
@@ -68,7 +68,7 @@ def _view(purchase: Purchase, cancelled: bool, returned: checkout_flow.CheckoutR
 
 def _purchase_context(session, purchase: Purchase | None, viewer, t: Translator, cancelled: bool,
                       returned: checkout_flow.CheckoutReturn | None = None, error: str | None = None) -> dict:
-    work = session.get(Work, purchase.work_id) if purchase else None
+    work = catalog_service.get_work(session=session, work_id=purchase.work_id) if purchase else None
     is_buyer = viewer is not None and purchase is not None and purchase.buyer_id == viewer.id
     view = _view(purchase, cancelled, returned) if purchase else None
     declined = (decline_text(t, returned.payment_error)
@@ -81,10 +81,12 @@ def _purchase_context(session, purchase: Purchase | None, viewer, t: Translator,
 
 
 def _visible_purchase(session, purchase_id: int, viewer) -> Purchase | None:
-    purchase = payments_service.get_purchase(session=session, purchase_id=purchase_id)
-    if purchase is None or viewer is None or not payments_service.may_see(purchase, viewer):
+    if viewer is None:
         return None
-    return purchase
+    try:
+        return payments_service.get_visible_purchase_or_raise(session=session, purchase_id=purchase_id, viewer=viewer)
+    except NotFound:
+        return None
 
 
 def _flow_args(services, t: Translator) -> dict:
@@ -157,6 +159,6 @@ def collection(request: Request, session: SessionDep, viewer: Viewer) -> Respons
     if viewer is None:
         return redirect(request, "/signin?next=/collection")
     return render(request, "collection.html", {
-        "owned": queries.owned_works(session=session, account=viewer),
+        "owned": catalog_service.owned_works(session=session, account=viewer),
         "purchases": payments_service.purchases_with_works(session=session, buyer_id=viewer.id),
     }, account=viewer)

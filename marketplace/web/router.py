@@ -13,21 +13,20 @@ from urllib.parse import urlencode
 from anyio import from_thread
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import select
 from starlette.responses import Response
 
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.catalog import service as catalog_service
-from marketplace.catalog.models import SaleStatus, Work, WorkStatus
+from marketplace.catalog.models import SaleStatus, Work
 from marketplace.catalog.schemas import LICENSE_URLS, WorkFilters
 from marketplace.core.config import DISCIPLINES, LICENSES
 from marketplace.core.deps import AccountId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import Conflict, MarketplaceError
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.payments import checkout as checkout_flow
-from marketplace.payments.models import Purchase, PurchaseStatus
-from marketplace.web import auth, purchases, queries, security, studio
+from marketplace.payments import service as payments_service
+from marketplace.web import auth, purchases, security, studio
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import parse_euros
 from marketplace.web.i18n import LANG_COOKIE, LANGUAGES
@@ -112,21 +111,19 @@ def gallery(request: Request, session: SessionDep, viewer: Viewer) -> Response:
 
 
 def _work_context(session, work: Work, viewer: Account | None) -> dict:
-    is_owner = viewer is not None and (viewer.id == work.creator_id or viewer.role == Role.admin)
-    if work.status == WorkStatus.draft and not is_owner:
+    if not catalog_service.can_see(work, viewer):
         raise HTTPException(404)
+    is_owner = viewer is not None and (viewer.id == work.creator_id or viewer.role == Role.admin)
     my_pending = None
     if viewer is not None and work.sale_status == SaleStatus.reserved:
-        my_pending = session.exec(select(Purchase).where(
-            Purchase.work_id == work.id, Purchase.buyer_id == viewer.id,
-            Purchase.status == PurchaseStatus.pending)).first()
+        my_pending = payments_service.open_checkout_of(session=session, buyer_id=viewer.id, work_id=work.id)
     more, _ = catalog_service.list_works(
         session=session, filters=WorkFilters(creator_id=work.creator_id, page_size=5), viewer=None)
     return {
         "work": work, "creator": accounts_service.get_account(session=session, account_id=work.creator_id),
-        "owner": queries.account_by_address(session=session, address=work.owner_address),
+        "owner": accounts_service.get_account_by_address(session=session, address=work.owner_address),
         "is_owner": is_owner, "my_pending": my_pending, "license_url": LICENSE_URLS.get(work.license),
-        "holds": queries.holds(account=viewer, work=work),
+        "holds": catalog_service.holds(account=viewer, work=work),
         "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None,
     }
 
@@ -192,11 +189,11 @@ def certificate(token: str, request: Request, session: SessionDep, viewer: Viewe
         token_id = int(token, 16) if token.lower().startswith("0x") else int(token)
     except ValueError:
         raise HTTPException(404) from None
-    work = queries.work_by_token(session=session, token_id=token_id) if 0 <= token_id < 2**256 else None
+    work = catalog_service.get_minted_by_token(session=session, token_id=token_id) if 0 <= token_id < 2**256 else None
     if work is None:
         raise HTTPException(404)
     creator = accounts_service.get_account(session=session, account_id=work.creator_id)
-    owner = queries.account_by_address(session=session, address=work.owner_address)
+    owner = accounts_service.get_account_by_address(session=session, address=work.owner_address)
     return render(request, "certificate.html", {
         "work": work, "creator": creator, "owner": owner, "token_id": token_id,
         "token_hex": f"0x{token_id:064x}", "license_url": LICENSE_URLS.get(work.license),
