@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
@@ -117,3 +118,17 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def transition_rows(session: Session, table: Table, ids: Sequence[int], *, from_: Sequence[str], to: str,
+                    **values: Any) -> list[int]:
+    """The guarded state change every state machine here uses: UPDATE ... WHERE id IN (ids) AND status IN (from_)
+    SET status = to RETURNING id. The ids this call moved; the others were in another state already (a concurrent
+    change, a duplicate event). A plain statement on the table, not the ORM's bulk update: loaded objects keep their
+    old values, so callers decide from the returned ids."""
+    return list(session.execute(
+        update(table)
+        .where(table.c.id.in_(list(ids)), table.c.status.in_([str(s) for s in from_]))
+        .values(**{"updated_at": utcnow(), **values, "status": str(to)})
+        .returning(table.c.id)
+    ).scalars())

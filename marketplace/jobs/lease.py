@@ -11,7 +11,7 @@ the domain's worker gives it, so the domain stays the one owner of its table and
   write lock.
 - release: let this worker's claims go (at once, or not before `hold` has passed).
 - retry_later: give the claims back with an error and a backoff that doubles with every attempt (capped).
-- settle: a guarded state change (`UPDATE ... WHERE id IN (...) AND status IN (from_)`), the ids it moved.
+- settle: the guarded state change (db.transition_rows) that also lets the claims go.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, or_, update
 from sqlmodel import Session, select
 
-from marketplace.core.db import utcnow
+from marketplace.core.db import transition_rows, utcnow
 
 
 @dataclass(frozen=True)
@@ -103,14 +103,6 @@ def retry_later(session: Session, table: Table, ids: Sequence[int], *, attempts:
 
 
 def settle(session: Session, table: Table, ids: Sequence[int], *, from_: Sequence[str], to: str,
-           release_claim: bool = True, **values: Any) -> list[int]:
-    """Guarded state change of many rows: UPDATE ... WHERE id IN (ids) AND status IN (from_) RETURNING id. The ids
-    this call moved (the others were in another state already: a concurrent change, a duplicate)."""
-    if release_claim:
-        values = {"claimed_by": None, "claimed_until": None, **values}
-    return list(session.execute(
-        update(table)
-        .where(table.c.id.in_(list(ids)), table.c.status.in_([str(s) for s in from_]))
-        .values(**{"updated_at": utcnow(), **values, "status": str(to)})
-        .returning(table.c.id)
-    ).scalars())
+           **values: Any) -> list[int]:
+    """Move claimed rows to their next state and let their claims go: db.transition_rows (guarded, once)."""
+    return transition_rows(session, table, ids, from_=from_, to=to, claimed_by=None, claimed_until=None, **values)

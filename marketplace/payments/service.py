@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from marketplace.accounts.models import Account
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work
-from marketplace.core.db import utcnow
+from marketplace.core.db import transition_rows, utcnow
 from marketplace.core.exceptions import NotFound
 from marketplace.payments.models import (
     ACTIVE_STATUSES,
@@ -69,19 +69,8 @@ def list_purchases(*, session: Session, buyer_id: int) -> list[Purchase]:
 
 def transition_many(session: Session, purchase_ids: list[int], *, from_: tuple[str, ...], to: str,
                     **values) -> list[int]:
-    """Guarded state change: UPDATE ... WHERE id IN (...) AND status IN (from_) RETURNING id. The ids this call
-    moved; the others were in another state already (a concurrent change, a duplicate event).
-
-    A plain UPDATE on the table, not the ORM's bulk update (which would also look for loaded Purchase objects to
-    synchronise, and cost more than the statement; it runs on every webhook): loaded objects keep their old
-    values, so callers decide from the returned ids."""
-    table = Purchase.__table__
-    return list(session.execute(
-        update(table)
-        .where(table.c.id.in_(purchase_ids), table.c.status.in_([str(s) for s in from_]))
-        .values(**{"updated_at": utcnow(), **values, "status": str(to)})
-        .returning(table.c.id)
-    ).scalars())
+    """The purchases' guarded state change (db.transition_rows): the ids this call moved. Runs on every webhook."""
+    return transition_rows(session, Purchase.__table__, purchase_ids, from_=from_, to=to, **values)
 
 
 def transition(session: Session, purchase_id: int, *, from_: tuple[str, ...], to: str, **values) -> bool:
