@@ -120,7 +120,7 @@ def start_checkout(
                                    public_base_url=public_base_url, url_secret=url_secret, locale=locale)
     except MarketplaceError:
         # nothing was sold: release the reservation so the work stays available
-        _release(session, purchase, "Stripe could not open a checkout session")
+        payments_service.release_reservation(session, purchase, reason="Stripe could not open a checkout session")
         session.commit()
         raise
     purchase.stripe_session_id = checkout.id
@@ -151,16 +151,6 @@ def _create_session(*, purchase: Purchase, work: Work, buyer: Account, gateway: 
     )
 
 
-def _release(session: Session, purchase: Purchase, reason: str) -> bool:
-    """pending -> expired and the work's sale status derived again; True when this call made the change (the
-    `checkout.session.expired` webhook may have done it first: then nothing happens twice)."""
-    if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.expired,
-                                   failure_reason=reason):
-        payments_service.refresh_sale_status(session, purchase.work_id)
-        return True
-    return False
-
-
 def _still_payable(*, session: Session, purchase: Purchase, gateway: StripeGateway) -> bool:
     """Can the buyer still pay in this purchase's session? Open (or Stripe cannot say right now): yes. Paid
     meanwhile: CheckoutCompleted. Gone (expired, the event not handled yet): the reservation is released, no."""
@@ -172,7 +162,7 @@ def _still_payable(*, session: Session, purchase: Purchase, gateway: StripeGatew
         return True
     if remote.status == "complete":
         raise CheckoutCompleted(purchase.id)
-    _release(session, purchase, EXPIRED_REASON)
+    payments_service.release_reservation(session, purchase, reason=EXPIRED_REASON)
     session.commit()
     return False
 
@@ -210,7 +200,7 @@ def cancel_checkout(*, session: Session, purchase: Purchase, buyer: Account, gat
             raise CheckoutCompleted(purchase.id)
         if remote.status != "expired":
             raise Conflict(f"Stripe did not expire the checkout session (it is {remote.status})")
-    _release(session, purchase, CANCELLED_REASON)
+    payments_service.release_reservation(session, purchase, reason=CANCELLED_REASON)
     session.commit()
     session.refresh(purchase)
     return purchase
@@ -270,5 +260,5 @@ def _release_stale_reservations(*, session: Session, work_id: int, gateway: Stri
                     continue
             if remote.status == "complete":
                 continue  # paid: the webhook will (or did) arrive
-        _release(session, purchase, EXPIRED_REASON)
+        payments_service.release_reservation(session, purchase, reason=EXPIRED_REASON)
     session.commit()

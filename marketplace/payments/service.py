@@ -90,6 +90,17 @@ def owe_refund(session: Session, purchase_id: int, reason: str, *, payment_inten
     return result.rowcount == 1
 
 
+def release_reservation(session: Session, purchase: Purchase, *, reason: str,
+                        to: PurchaseStatus = PurchaseStatus.expired) -> bool:
+    """pending -> expired (or failed) and the work's sale status derived again: a checkout that will not be paid
+    frees its work. True when this call made the change (the webhook, the buyer's cancel and a stale reservation
+    may race: the guarded transition lets one win and the others change nothing)."""
+    if transition(session, purchase.id, from_=(PurchaseStatus.pending,), to=to, failure_reason=reason):
+        refresh_sale_status(session, purchase.work_id)
+        return True
+    return False
+
+
 REFUNDABLE = ("pending", "paid", "expired", "failed")  # a refund owed in these states is made by the delivery worker
 
 

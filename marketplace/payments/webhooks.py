@@ -94,16 +94,14 @@ def _apply_event(session: Session, event_type: str, obj: dict) -> tuple[str, int
         session.add(purchase)
 
     if event_type == "checkout.session.expired":
-        if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.expired,
-                                       failure_reason="The checkout session expired or was cancelled"):
-            payments_service.refresh_sale_status(session, purchase.work_id)
+        if payments_service.release_reservation(session, purchase,
+                                                reason="The checkout session expired or was cancelled"):
             return "expired", purchase.id
         return f"no change ({purchase.status})", purchase.id
 
     if event_type == "checkout.session.async_payment_failed":
-        if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.failed,
-                                       failure_reason="The payment failed"):
-            payments_service.refresh_sale_status(session, purchase.work_id)
+        if payments_service.release_reservation(session, purchase, reason="The payment failed",
+                                                to=PurchaseStatus.failed):
             return "payment failed", purchase.id
         return f"no change ({purchase.status})", purchase.id
 
