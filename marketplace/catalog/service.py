@@ -212,9 +212,12 @@ def update_work(*, session: Session, work: Work, work_in: WorkUpdate) -> Work:
     moved = session.exec(update(Work).where(*guards).values(**changes, updated_at=utcnow())).rowcount
     session.commit()
     session.refresh(work)
-    if not moved:  # the sale status or the work's state changed since it was read
-        _check_price_may_change(work)
-        raise Conflict(TEXT_FIXED)
+    if not moved:  # the sale status or the work's state changed since `work` was read: say which rule refused
+        if "price_cents" in changes:
+            _check_price_may_change(work)
+        if work.status != WorkStatus.draft and ("title" in changes or "description" in changes):
+            raise Conflict(TEXT_FIXED)
+        raise Conflict("This work changed while it was being edited: reload it and try again")
     return work
 
 
