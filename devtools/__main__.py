@@ -1,5 +1,7 @@
+"""`python -m devtools dev` is `marketplace dev`: one command line (marketplace.cli), run from the checkout."""
+
 import sys
 
-from devtools.cli import main
+from marketplace.cli import main
 
-sys.exit(main())
+sys.exit(main(sys.argv[1:]))

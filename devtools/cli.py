@@ -1,21 +1,13 @@
-"""`python -m devtools dev`: the whole product on one machine (what `make run` runs)."""
+"""The whole product on one machine (what `make run` runs): `python -m devtools dev`, or `marketplace dev` from a
+checkout; the command line is marketplace.cli's."""
 
 from __future__ import annotations
 
-import argparse
-import logging
 import os
 import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-
-
-def _settings():
-    from marketplace.core.config import get_settings
-
-    get_settings.cache_clear()
-    return get_settings()
 
 
 def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False) -> int:
@@ -24,6 +16,7 @@ def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False)
 
     from devtools.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
     from devtools.stack import start_local_stack
+    from marketplace.cli import fresh_settings
     from marketplace.core import db
     from marketplace.core.config import DEV_STRIPE_WEBHOOK_SECRET
     from marketplace.core.migrate import upgrade
@@ -49,7 +42,7 @@ def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False)
         os.environ["IPFS_API_URL"] = local.ipfs_api_addr
         os.environ["CONTRACT_ADDRESS"] = local.contract_address
         os.environ["PUBLIC_BASE_URL"] = app_url
-        settings = _settings()
+        settings = fresh_settings()
         upgrade(settings.effective_database_url)
         db.init_engine(settings.effective_database_url)
         services = build_services(settings)  # one set for the seed and the app
@@ -74,16 +67,3 @@ def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False)
             pass
         print("\nStopping…")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    parser = argparse.ArgumentParser(prog="python -m devtools", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("dev", help="run the whole product locally (anvil, IPFS, Stripe double, SQLite, demo data)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--no-demo", action="store_true", help="do not create demo accounts and works")
-    args = parser.parse_args(argv)
-    return run_dev(host=args.host, port=args.port, no_demo=args.no_demo)

@@ -9,7 +9,8 @@ import sys
 import time
 
 
-def _settings():
+def fresh_settings():
+    """Settings read afresh from the environment (a command may have set it just before)."""
     from marketplace.core.config import get_settings
 
     get_settings.cache_clear()
@@ -19,7 +20,7 @@ def _settings():
 def cmd_migrate(_args) -> int:
     from marketplace.core.migrate import upgrade
 
-    settings = _settings()
+    settings = fresh_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
     print("database is up to date")
@@ -44,7 +45,7 @@ def cmd_serve(args) -> int:
 
     from marketplace.main import create_app
 
-    uvicorn.run(create_app(_settings()), host=args.host, port=args.port, proxy_headers=True)
+    uvicorn.run(create_app(fresh_settings()), host=args.host, port=args.port, proxy_headers=True)
     return 0
 
 
@@ -54,7 +55,7 @@ def cmd_worker(_args) -> int:
     from marketplace.core import db
     from marketplace.services import build_chain_watcher, build_delivery_worker, build_mint_worker, build_services
 
-    settings = _settings()
+    settings = fresh_settings()
     db.init_engine(settings.effective_database_url)
     services = build_services(settings)
     services.worker, services.delivery = build_mint_worker(services), build_delivery_worker(services)
@@ -78,7 +79,7 @@ def cmd_create_admin(args) -> int:
     from marketplace.accounts.models import AccountCreate, Role
     from marketplace.core import db
 
-    settings = _settings()
+    settings = fresh_settings()
     db.init_engine(settings.effective_database_url)
     with db.session_scope() as session:
         account = accounts_service.register(
