@@ -235,6 +235,12 @@ def reserve(session: Session, *, work_id: int, price_cents: int) -> bool:
     ).values(sale_status=SaleStatus.reserved.value, updated_at=utcnow())).rowcount == 1
 
 
+def creator_shares(session: Session, works: Sequence[Work]) -> dict[int, list[tuple[int, int]]]:
+    """Each work's creators and their shares in basis points ((account id, bps), the uploader first, summing to
+    10,000), for splitting what a sale earns. A single-creator work: its uploader, whole."""
+    return {work.id: [(work.creator_id, 10_000)] for work in works}
+
+
 def set_sale_status(session: Session, work_id: int, status: SaleStatus) -> None:
     """The sale status the purchases give; a work no longer sold (its delivery undone) has no sold price."""
     values: dict[str, Any] = {"sale_status": status.value, "updated_at": utcnow()}

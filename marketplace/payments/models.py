@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from marketplace.core.db import utcnow
@@ -93,10 +93,12 @@ class LedgerEntryType(StrEnum):
 
 
 class LedgerEntry(SQLModel, table=True):
-    """Money in integer cents, signed. One entry of each type per purchase (unique), so booking twice is impossible."""
+    """Money in integer cents, signed. One entry of each type per purchase and account (a unique index; the platform's
+    account is NULL, counted as 0 there), so booking twice is impossible."""
 
     __tablename__ = "ledger_entry"
-    __table_args__ = (UniqueConstraint("purchase_id", "entry_type", name="uq_ledger_purchase_type"),)
+    __table_args__ = (Index("uq_ledger_purchase_type_account", "purchase_id", "entry_type",
+                            text("coalesce(account_id, 0)"), unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     purchase_id: int = Field(foreign_key="purchase.id", index=True)

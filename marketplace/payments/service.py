@@ -20,6 +20,7 @@ from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work
 from marketplace.core.db import transition_rows, utcnow
 from marketplace.core.exceptions import NotFound
+from marketplace.core.money import allocate, fee_of
 from marketplace.payments.models import (
     ACTIVE_STATUSES,
     LedgerEntry,
@@ -129,15 +130,20 @@ def refresh_sale_status(session: Session, work_id: int) -> None:
 
 
 def split_amount(amount_cents: int, fee_bps: int) -> tuple[int, int]:
-    """(creator, platform) in integer cents; the fee is rounded down, so the creator never loses a cent to rounding."""
-    fee = amount_cents * fee_bps // 10_000
+    """(creators, platform) in integer cents; the fee is rounded down, so the creators never lose a cent to rounding."""
+    fee = fee_of(amount_cents, fee_bps)
     return amount_cents - fee, fee
 
 
-def _sale_rows(purchase: Purchase, creator_id: int, fee_bps: int) -> list[tuple[LedgerEntryType, int | None, int]]:
-    """A sale's ledger rows: (type, account, cents) for the creator's earnings and the platform's fee."""
-    creator_cents, fee_cents = split_amount(purchase.amount_cents, fee_bps)
-    return [(LedgerEntryType.sale_creator, creator_id, creator_cents),
+Shares = list[tuple[int, int]]  # (account id, basis points), summing to 10,000; the uploader first
+
+
+def _sale_rows(purchase: Purchase, shares: Shares, fee_bps: int) -> list[tuple[LedgerEntryType, int | None, int]]:
+    """A sale's ledger rows: (type, account, cents): each creator's part by share (core.money.allocate: largest
+    remainder, ties to the uploader), and the platform's fee. The rows sum to the amount paid."""
+    creators_cents, fee_cents = split_amount(purchase.amount_cents, fee_bps)
+    return [*((LedgerEntryType.sale_creator, account_id, cents)
+              for account_id, cents in allocate(creators_cents, shares)),
             (LedgerEntryType.sale_platform_fee, None, fee_cents)]
 
 
@@ -146,23 +152,21 @@ def _entry(purchase: Purchase, entry_type: LedgerEntryType, account_id: int | No
             "entry_type": entry_type.value, "amount_cents": cents, "currency": purchase.currency}
 
 
-def book_sale(session: Session, *, purchase: Purchase, creator_id: int, fee_bps: int) -> None:
-    """Record the creator's earnings and the platform fee for a delivered sale, once (unique per purchase)."""
-    _book(session, purchase, _sale_rows(purchase, creator_id, fee_bps))
+def book_sale(session: Session, *, purchase: Purchase, shares: Shares, fee_bps: int) -> None:
+    """Record each creator's earnings and the platform fee for a delivered sale, once (unique per purchase, type and
+    account)."""
+    _book(session, purchase, _sale_rows(purchase, shares, fee_bps))
 
 
 def book_refund_reversal(session: Session, *, purchase: Purchase) -> None:
-    """Reverse a delivered sale's entries after a refund (only if the sale was booked)."""
-    entries = {e.entry_type: e for e in session.exec(
-        select(LedgerEntry).where(LedgerEntry.purchase_id == purchase.id)).all()}
-    sale_creator = entries.get(LedgerEntryType.sale_creator.value)
-    sale_fee = entries.get(LedgerEntryType.sale_platform_fee.value)
-    if sale_creator is None:
-        return
-    _book(session, purchase, [
-        (LedgerEntryType.refund_creator, sale_creator.account_id, -sale_creator.amount_cents),
-        (LedgerEntryType.refund_platform_fee, None, -(sale_fee.amount_cents if sale_fee else 0)),
-    ])
+    """Reverse a delivered sale's entries after a refund, each creator's and the fee's (only what was booked)."""
+    reversal = {LedgerEntryType.sale_creator.value: LedgerEntryType.refund_creator,
+                LedgerEntryType.sale_platform_fee.value: LedgerEntryType.refund_platform_fee}
+    booked = session.exec(select(LedgerEntry).where(
+        LedgerEntry.purchase_id == purchase.id,
+        col(LedgerEntry.entry_type).in_(tuple(reversal))).order_by(col(LedgerEntry.id))).all()
+    _book(session, purchase, [(reversal[entry.entry_type], entry.account_id, -entry.amount_cents)
+                              for entry in booked])
 
 
 def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str | None]], *, fee_bps: int,
@@ -183,33 +187,37 @@ def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str 
         return []
     catalog_service.record_sales(session, [(work.id, purchase.wallet_address, purchase.amount_cents)
                                            for purchase, work in mine], now=now)
+    shares = catalog_service.creator_shares(session, [work for _, work in mine])
     entries = [{**_entry(purchase, *row), "created_at": now}
-               for purchase, work in mine for row in _sale_rows(purchase, work.creator_id, fee_bps)]
+               for purchase, work in mine for row in _sale_rows(purchase, shares[work.id], fee_bps)]
     try:
         with session.begin_nested():
             session.execute(insert(LedgerEntry.__table__), entries)  # one executemany (ORM insert: one per row)
     except IntegrityError:  # a sale already booked (cannot happen after paid -> delivered, but never twice)
         for purchase, work in mine:
-            book_sale(session, purchase=purchase, creator_id=work.creator_id, fee_bps=fee_bps)
+            book_sale(session, purchase=purchase, shares=shares[work.id], fee_bps=fee_bps)
     return sorted(moved)
 
 
 def _book(session: Session, purchase: Purchase, rows) -> None:
     for entry_type, account_id, cents in rows:
         exists = session.exec(select(LedgerEntry.id).where(
-            LedgerEntry.purchase_id == purchase.id, LedgerEntry.entry_type == entry_type.value)).first()
+            LedgerEntry.purchase_id == purchase.id, LedgerEntry.entry_type == entry_type.value,
+            LedgerEntry.account_id == account_id if account_id is not None
+            else col(LedgerEntry.account_id).is_(None))).first()
         if exists is not None:
             continue
         try:
             with session.begin_nested():
                 session.add(LedgerEntry(**_entry(purchase, entry_type, account_id, cents)))
-        except IntegrityError:  # booked concurrently: the unique constraint keeps it once
+        except IntegrityError:  # booked concurrently: the unique index keeps it once
             pass
 
 
 def unbook_sale(session: Session, *, purchase_id: int) -> None:
     """Remove a sale's booking when its delivery is undone (the chain lost it) before any refund: the purchase is
-    paid again, not sold, and is booked anew when it is delivered again (still once: unique per purchase and type)."""
+    paid again, not sold, and is booked anew when it is delivered again (still once: unique per purchase, type and
+    account)."""
     session.exec(delete(LedgerEntry).where(
         LedgerEntry.purchase_id == purchase_id,
         col(LedgerEntry.entry_type).in_((LedgerEntryType.sale_creator.value, LedgerEntryType.sale_platform_fee.value))))

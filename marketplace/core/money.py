@@ -1,0 +1,43 @@
+"""Money is integer cents. Splitting an amount between several people by shares, to the cent.
+
+The rule (README, "Shares and rounding"): each person first gets the floor of `total * share / 10_000`; the cents
+left over (fewer than the number of people) go one each to the largest remainders, ties going to whoever comes
+first in the list (callers put the uploader first). The parts always sum exactly to the total, nobody gets a cent
+more than their exact share rounded up, and nobody a cent less than it rounded down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
+BPS_WHOLE = 10_000  # basis points in a whole: shares of a split sum to this
+
+K = TypeVar("K", bound=Hashable)
+
+
+def fee_of(amount_cents: int, fee_bps: int) -> int:
+    """The platform's fee on an amount, rounded down (the creators never lose a cent to the fee's rounding)."""
+    if amount_cents < 0 or not 0 <= fee_bps <= BPS_WHOLE:
+        raise ValueError("the amount must be >= 0 and the fee between 0 and 10000 bps")
+    return amount_cents * fee_bps // BPS_WHOLE
+
+
+def allocate(total_cents: int, shares: Sequence[tuple[K, int]]) -> list[tuple[K, int]]:
+    """`total_cents` split by `shares` ((who, basis points), summing to 10,000), by largest remainder; ties to the
+    earlier entry. Returns (who, cents) in the order given; the cents sum to `total_cents`."""
+    if total_cents < 0:
+        raise ValueError("cannot split a negative amount")
+    if not shares:
+        raise ValueError("nobody to split between")
+    if any(bps < 0 for _, bps in shares) or sum(bps for _, bps in shares) != BPS_WHOLE:
+        raise ValueError("shares must be >= 0 and sum to 10000 basis points")
+    if len({who for who, _ in shares}) != len(shares):
+        raise ValueError("each person appears once in a split")
+    floors = [total_cents * bps // BPS_WHOLE for _, bps in shares]
+    remainders = [total_cents * bps % BPS_WHOLE for _, bps in shares]
+    left = total_cents - sum(floors)
+    # largest remainder first; a tie goes to the earlier entry (sorted() is stable)
+    for index in sorted(range(len(shares)), key=lambda i: -remainders[i])[:left]:
+        floors[index] += 1
+    return [(who, cents) for (who, _), cents in zip(shares, floors, strict=True)]
