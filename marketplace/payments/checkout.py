@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account
-from marketplace.catalog import collaborators
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work, WorkStatus
 from marketplace.core.db import utcnow
@@ -76,7 +75,6 @@ def start_checkout(
         raise Conflict("You cannot buy your own work")
     if catalog_service.is_collaborator(session, work_id=work.id, account_id=buyer.id):
         raise Conflict("You cannot buy a work you co-created")
-    collaborators.require_all_accepted(session, work)
     if wallet_address:
         if not is_address(wallet_address):
             raise InvalidInput("wallet_address is not a valid Ethereum address", loc=("body", "wallet_address"))

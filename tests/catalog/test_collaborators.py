@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 
 from marketplace.catalog.models import WorkCollaborator
 from marketplace.core import db
-from tests.conftest import Api, png_bytes
+from tests.catalog.crews import Team
+from tests.conftest import png_bytes
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
 
@@ -21,37 +22,6 @@ def crew_rows(work_id: int) -> list[tuple[int, int, str, str, int]]:
         return [(m.account_id, m.share_bps, m.role, m.status, m.position) for m in session.exec(
             select(WorkCollaborator).where(WorkCollaborator.work_id == work_id)
             .order_by(WorkCollaborator.position)).all()]
-
-
-class Team:
-    """An uploader and two partners, all creators, and a draft of the uploader's."""
-
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.uploader = api.register(role="creator", name="Anna Schmit")
-        self.composer = api.register(role="creator", name="Luc Weber")
-        self.modeller = api.register(role="creator", name="Sofia Reis")
-        r = api.upload(self.uploader, content=png_bytes((64, 64), (3, 4, 5)), title="Schueberfouer")
-        assert r.status_code == 201, r.text
-        self.work = r.json()
-
-    def put(self, entries: list[dict], user: dict | None = None, work_id: int | None = None):
-        return self.api.client.put(f"/api/works/{work_id or self.work['id']}/collaborators",
-                                   json={"collaborators": entries}, headers=(user or self.uploader)["headers"])
-
-    def answer(self, user: dict, action: str, work_id: int | None = None):
-        return self.api.client.post(f"/api/works/{work_id or self.work['id']}/collaborators/{action}",
-                                    headers=user["headers"])
-
-    def list_50_30_20(self) -> list[dict]:
-        return [{"user_id": self.uploader["id"], "share_bps": 5000, "role": "photographer"},
-                {"user_id": self.composer["id"], "share_bps": 3000, "role": "composer"},
-                {"user_id": self.modeller["id"], "share_bps": 2000, "role": "3D artist"}]
-
-    def get(self, user: dict | None = None) -> dict:
-        r = self.api.client.get(f"/api/works/{self.work['id']}", headers=(user or self.uploader)["headers"])
-        assert r.status_code == 200, r.text
-        return r.json()
 
 
 @pytest.fixture
