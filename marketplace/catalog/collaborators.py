@@ -37,6 +37,21 @@ class CollaboratorsRefused(InvalidInput):
         self.index = index
 
 
+class CreatorsPending(Conflict):
+    """Minting waits for every creator of the work. `declined` / `invited`: their names (pages say it in the
+    reader's language)."""
+
+    def __init__(self, *, declined: list[str], invited: list[str]) -> None:
+        self.declined, self.invited = declined, invited
+        if declined:
+            message = (f"{', '.join(declined)} declined to co-sign this work: change its creators before minting "
+                       "it")
+        else:
+            message = (f"Waiting for {', '.join(invited)} to accept co-signing this work: it is minted once every "
+                       "creator accepted")
+        super().__init__(message)
+
+
 def _check(session: Session, work: Work, entries: Sequence[CollaboratorIn]) -> None:
     """Every rule of a list of creators, before anything changes."""
     seen: set[int] = set()
@@ -119,19 +134,16 @@ def respond(session: Session, *, work: Work, account: Account, accept: bool) -> 
 
 
 def require_all_accepted(session: Session, work: Work) -> None:
-    """Minting and selling wait for every creator: 409 while anyone is invited or has declined."""
+    """Minting (which lists the work for sale) waits for every creator: 409 while anyone is invited or has
+    declined."""
     waiting = session.exec(
         select(Account.display_name, WorkCollaborator.status)
         .join(Account, col(WorkCollaborator.account_id) == col(Account.id))
         .where(WorkCollaborator.work_id == work.id, WorkCollaborator.status != CollaboratorStatus.accepted.value)
         .order_by(col(WorkCollaborator.position))).all()
-    declined = [name for name, status in waiting if status == CollaboratorStatus.declined]
-    if declined:
-        raise Conflict(f"{', '.join(declined)} declined to co-sign this work: change its creators before minting "
-                       "or selling it")
     if waiting:
-        raise Conflict(f"Waiting for {', '.join(name for name, _ in waiting)} to accept co-signing this work: it "
-                       "is minted and sold once every creator accepted")
+        raise CreatorsPending(declined=[name for name, status in waiting if status == CollaboratorStatus.declined],
+                              invited=[name for name, status in waiting if status == CollaboratorStatus.invited])
 
 
 def invitations_for(session: Session, *, account: Account) -> list[tuple[Work, Account, WorkCollaborator]]:

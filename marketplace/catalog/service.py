@@ -203,6 +203,12 @@ def work_public(*, session: Session, work: Work) -> WorkPublic:
     return to_public(work, creator, collaborators_by_work(session, [work.id]).get(work.id))
 
 
+def creators_of(session: Session, work: Work) -> list[CollaboratorPublic]:
+    """Every creator of the work, the uploader first (a work without a list: its uploader alone, whole)."""
+    crew = collaborators_by_work(session, [work.id]).get(work.id)
+    return crew or [_uploader_alone(session.get(Account, work.creator_id))]
+
+
 def works_public(session: Session, rows: Sequence[tuple[Work, Account]]) -> list[WorkPublic]:
     """The public shape of a page of (work, uploader) rows, their creators read in one query."""
     crews = collaborators_by_work(session, [work.id for work, _ in rows])
