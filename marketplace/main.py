@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketplace.accounts.router import router as accounts_router
 from marketplace.accounts.security import PasswordHashing
+from marketplace.catalog.collaborators_router import router as collaborators_router
 from marketplace.catalog.media_router import router as ipfs_router
 from marketplace.catalog.router import router as catalog_router
 from marketplace.chainwatch.router import router as chain_router
@@ -293,6 +294,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(accounts_router)
     app.include_router(catalog_router)
+    app.include_router(collaborators_router)
     app.include_router(minting_router)
     app.include_router(chain_router)
     app.include_router(payments_router)

@@ -1,9 +1,10 @@
 """Every table, imported in one place for Alembic and create_all."""
 
 from marketplace.accounts.models import Account, RevokedToken
-from marketplace.catalog.models import Work
+from marketplace.catalog.models import Work, WorkCollaborator
 from marketplace.chainwatch.models import ChainCheckpoint
 from marketplace.minting.models import MintJob
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 
-__all__ = ["Account", "ChainCheckpoint", "LedgerEntry", "MintJob", "Purchase", "RevokedToken", "StripeEvent", "Work"]
+__all__ = ["Account", "ChainCheckpoint", "LedgerEntry", "MintJob", "Purchase", "RevokedToken", "StripeEvent", "Work",
+           "WorkCollaborator"]

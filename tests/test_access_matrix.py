@@ -82,6 +82,18 @@ class Scene:
         assert r.status_code == 202, r.text
         return self.api.wait_for_status(draft["id"], "minted")
 
+    def fresh_co_draft(self) -> dict:
+        """A fresh draft of the creator's that the other creator is invited to co-sign."""
+        draft = self.fresh_draft()
+        r = self.client.put(f"/api/works/{draft['id']}/collaborators", headers=self.headers("creator"), json={
+            "collaborators": self.crew()})
+        assert r.status_code == 200, r.text
+        return draft
+
+    def crew(self) -> list[dict]:
+        return [{"user_id": self.users["creator"]["id"], "share_bps": 6000, "role": "photographer"},
+                {"user_id": self.users["other_creator"]["id"], "share_bps": 4000, "role": "retoucher"}]
+
     def fresh_purchase(self, *, cancelled: bool = False) -> int:
         """The buyer's pending checkout of a fresh minted work (or cancelled already)."""
         r = self.client.post(f"/api/works/{self.fresh_minted()['id']}/checkout", headers=self.headers("buyer"))
@@ -227,7 +239,33 @@ def _page_upload(s: Scene, role: str):
         files={"file": ("p.png", png_bytes((40, 40), (1, 2, time.monotonic_ns() % 255)), "image/png")})(s, role)
 
 
+def _put_crew(work: str) -> Call:
+    def call(s: Scene, role: str):
+        target = {"draft": s.fresh_draft, "co-draft": lambda: s.once("put-co-draft", s.fresh_co_draft),
+                  "minted": lambda: s.minted}[work]()
+        return s.client.put(f"/api/works/{target['id']}/collaborators", json={"collaborators": s.crew()},
+                            headers=s.headers(role))
+    return call
+
+
+def _answer(action: str, *, page: bool = False) -> Call:
+    """The answer to the invitation to a co-draft of this row (the other creator is invited), or to the minted
+    work nobody was invited to."""
+    def call(s: Scene, role: str):
+        work_id = s.once(f"{action}-{page}", s.fresh_co_draft)["id"]
+        if page:
+            return page_post(f"/studio/works/{work_id}/collaborators/{action}")(s, role)
+        return s.client.post(f"/api/works/{work_id}/collaborators/{action}", headers=s.headers(role))
+    return call
+
+
+def _page_crew(s: Scene, role: str):
+    return page_post(lambda s: f"/studio/works/{s.fresh_draft()['id']}/collaborators", data={
+        "user_id": str(s.users["creator"]["id"]), "name": "Creator", "share": "100", "role": "photographer"})(s, role)
+
+
 DRAFT_PRIVATE = _by(404, 404, 404, 200, 404, 200)
+CO_DRAFT = _by(404, 404, 404, 200, 200, 200)  # a draft the other creator is invited to co-sign
 SIGNED_IN = _by(401, 200, 200, 200, 200, 200)
 CREATORS_OWN = _by(401, 403, 403, 200, 403, 200)
 
@@ -241,7 +279,21 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("GET", "/api/works"): [("", api_get("/api/works"), OK_ALL)],
     ("GET", "/api/works/{work_id}"): [
         ("draft", api_get("/api/works/{s.draft[id]}"), DRAFT_PRIVATE),
+        ("co-draft", lambda s, r: s.client.get(f"/api/works/{s.once('get-co-draft', s.fresh_co_draft)['id']}",
+                                               headers=s.headers(r)), CO_DRAFT),
         ("minted", api_get("/api/works/{s.minted[id]}"), OK_ALL)],
+    ("PUT", "/api/works/{work_id}/collaborators"): [
+        ("fresh draft", _put_crew("draft"), _by(401, 403, 403, 200, 404, 403)),
+        ("a draft the other creator is invited to", _put_crew("co-draft"), _by(401, 403, 403, 200, 403, 403)),
+        ("minted", _put_crew("minted"), _by(401, 403, 403, 409, 403, 403))],
+    ("POST", "/api/works/{work_id}/collaborators/accept"): [
+        ("co-draft", _answer("accept"), _by(401, 404, 404, 409, 200, 403)),
+        ("minted, nobody invited", lambda s, r: s.client.post(f"/api/works/{s.minted['id']}/collaborators/accept",
+                                                              headers=s.headers(r)), _by(401, 403, 403, 409, 403, 403))],
+    ("POST", "/api/works/{work_id}/collaborators/decline"): [
+        ("co-draft", _answer("decline"), _by(401, 404, 404, 409, 200, 403))],
+    ("GET", "/api/creators"): [("", api_get("/api/creators?q=creator"), OK_ALL)],
+    ("GET", "/api/me/ledger"): [("", api_get("/api/me/ledger"), SIGNED_IN)],
     ("PATCH", "/api/works/{work_id}"): [
         ("draft", _patch("draft"), _by(401, 403, 403, 200, 404, 200)),
         ("minted", _patch("minted"), CREATORS_OWN),
@@ -303,9 +355,18 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("the buyer's pending checkout",
          page_post(lambda s: f"/purchases/{s.once('page-cancel', s.fresh_purchase)}/cancel"),
          _by(303, 303, 404, 404, 404, 403))],
+    ("POST", "/studio/works/{work_id}/collaborators"): [
+        ("fresh draft", _page_crew, _by(404, 404, 404, 303, 404, 422))],
+    ("POST", "/studio/works/{work_id}/collaborators/accept"): [
+        ("co-draft", _answer("accept", page=True), _by(404, 404, 404, 409, 303, 403))],
+    ("POST", "/studio/works/{work_id}/collaborators/decline"): [
+        ("co-draft", _answer("decline", page=True), _by(404, 404, 404, 409, 303, 403))],
+    ("GET", "/creators"): [("", page_get("/creators?q=creator"), OK_ALL)],
     ("GET", "/collection"): [("", page_get("/collection"), _by(303, 200, 200, 200, 200, 200))],
     ("GET", "/works/{work_id}"): [
         ("draft", page_get("/works/{s.draft[id]}"), DRAFT_PRIVATE),
+        ("co-draft", lambda s, r: page_get(f"/works/{s.once('page-co-draft', s.fresh_co_draft)['id']}")(s, r),
+         CO_DRAFT),
         ("minted", page_get("/works/{s.minted[id]}"), OK_ALL)],
     ("POST", "/works/{work_id}/buy"): [
         ("fresh minted work", page_post(lambda s: f"/works/{s.fresh_minted()['id']}/buy"),

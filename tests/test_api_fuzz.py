@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from tests.conftest import Api
 from tests.plugins.live_fixtures import WEBHOOK_SECRET
 
-pytestmark = [pytest.mark.ipfs, pytest.mark.chain, pytest.mark.slow]
+pytestmark = [pytest.mark.ipfs, pytest.mark.chain, pytest.mark.slow,
+              pytest.mark.timeout(900)]  # every operation x every role: it grows with the API
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 # Not schema violations: "schema-valid data must be accepted" cannot hold where the service checks more than JSON

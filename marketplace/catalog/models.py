@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, String, Text, text
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from marketplace.accounts.models import CreatorPublic
 from marketplace.core.db import utcnow
-from marketplace.core.limits import MAX_ROYALTY_BPS, Currency
+from marketplace.core.limits import MAX_ROLE_CHARS, MAX_ROYALTY_BPS, Currency
 
 
 class WorkStatus(StrEnum):
@@ -81,6 +81,39 @@ class Work(WorkBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class CollaboratorStatus(StrEnum):
+    invited = "invited"  # asked to co-sign the work, not answered yet
+    accepted = "accepted"  # the uploader always is
+    declined = "declined"
+
+
+class WorkCollaborator(SQLModel, table=True):
+    """One creator of a co-created work: their share of what the work earns (basis points; a work's shares sum to
+    10,000) and their role in words. The uploader is one of them (position 0, accepted); a work without rows is
+    its uploader's alone. Owned by catalog/collaborators.py."""
+
+    __tablename__ = "work_collaborator"
+    __table_args__ = (UniqueConstraint("work_id", "account_id", name="uq_work_collaborator_work_account"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_id: int = Field(foreign_key="work.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    share_bps: int
+    role: str = Field(max_length=MAX_ROLE_CHARS)
+    status: str = Field(default=CollaboratorStatus.invited.value, sa_type=String(16))  # a CollaboratorStatus value
+    position: int = 0  # the order the creators are named and split in (the uploader first: ties of rounding)
+    invited_at: datetime = Field(default_factory=utcnow)
+    responded_at: datetime | None = None
+
+
+class CollaboratorPublic(SQLModel):
+    user_id: int
+    display_name: str
+    share_bps: int = Field(description="share of what the work earns, in basis points (all creators: 10,000)")
+    role: str
+    status: CollaboratorStatus
+
+
 class WorkPublic(WorkBase):
     currency: Currency
     id: int
@@ -89,6 +122,8 @@ class WorkPublic(WorkBase):
     sold_price_cents: int | None = Field(default=None, description="what the work sold for, once sold (integer "
                                          "cents of its currency)")
     creator: CreatorPublic
+    collaborators: list[CollaboratorPublic] = Field(
+        description="every creator of the work, the uploader first (a single-creator work: the uploader, 10,000 bps)")
     media_cid: str
     media_url: str
     media_mime: str
@@ -114,6 +149,22 @@ class WorkPublic(WorkBase):
     minted_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class CreatorCard(SQLModel):
+    """A creator as "Find creators" shows them: who, and in which disciplines they have published."""
+
+    id: int
+    display_name: str
+    disciplines: list[str] = Field(description="the disciplines of their published works, most works first")
+    works_count: int = Field(description="their published works")
+
+
+class CreatorsPublic(SQLModel):
+    data: list[CreatorCard]
+    count: int
+    page: int
+    page_size: int
 
 
 class WorksPublic(SQLModel):

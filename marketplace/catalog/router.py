@@ -96,13 +96,14 @@ def list_works(
     )
     rows, count = catalog_service.list_works(session=session, filters=filters, viewer=viewer)
     return WorksPublic(
-        data=[catalog_service.to_public(w, a) for w, a in rows], count=count, page=page, page_size=page_size
+        data=catalog_service.works_public(session, rows), count=count, page=page, page_size=page_size
     )
 
 
 @router.get("/{work_id}", response_model=WorkPublic, responses=errors(401, 404, 422, 503))
 def get_work(work_id: WorkId, session: SessionDep, viewer: OptionalAccount) -> WorkPublic:
-    """A work; a draft only for its creator and admins (404 for everyone else)."""
+    """A work; a draft only for its creators (the uploader and those invited to co-sign it) and admins (404 for
+    everyone else)."""
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
     return catalog_service.work_public(session=session, work=work)
 

@@ -8,17 +8,20 @@ from pydantic import BaseModel, Field, field_validator
 
 from marketplace.core.config import DISCIPLINES, LICENSES
 from marketplace.core.limits import (
+    MAX_COLLABORATORS,
     MAX_DB_ID,
     MAX_DESCRIPTION_CHARS,
     MAX_DISPLAY_NAME_CHARS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_PRICE_CENTS,
+    MAX_ROLE_CHARS,
     MAX_ROYALTY_BPS,
     MAX_SEARCH_CHARS,
     MAX_TITLE_CHARS,
     Currency,
 )
+from marketplace.core.money import BPS_WHOLE
 from marketplace.core.text import Line, OptionalLine, Text
 
 Discipline = Literal[DISCIPLINES]  # type: ignore[valid-type]
@@ -83,5 +86,32 @@ class WorkFilters(BaseModel):
     max_price_cents: int | None = Field(default=None, ge=0, le=MAX_PRICE_CENTS)
     status: str | None = None
     sort: SortKey = "newest"
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(default=24, ge=1, le=MAX_PAGE_SIZE)
+
+
+class CollaboratorIn(BaseModel):
+    """One creator of a co-created work, as the uploader names them."""
+
+    user_id: int = Field(ge=1, le=MAX_DB_ID, description="a creator account's id (GET /api/creators finds them)")
+    share_bps: int = Field(ge=1, le=BPS_WHOLE, description="their share in basis points; all shares sum to 10,000")
+    role: Line = Field(min_length=1, max_length=MAX_ROLE_CHARS, description='in words, e.g. "composer"')
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if not value:
+            raise ValueError("role must not be blank")
+        return value
+
+
+class CollaboratorsIn(BaseModel):
+    collaborators: list[CollaboratorIn] = Field(min_length=1, max_length=MAX_COLLABORATORS, description=(
+        "every creator of the work, the uploader included; the shares sum to 10,000 basis points"))
+
+
+class CreatorFilters(BaseModel):
+    q: OptionalLine = Field(default=None, max_length=MAX_DISPLAY_NAME_CHARS)
+    discipline: Discipline | None = None
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=24, ge=1, le=MAX_PAGE_SIZE)

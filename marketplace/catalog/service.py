@@ -11,11 +11,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, update
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account, CreatorPublic
 from marketplace.catalog import search
-from marketplace.catalog.models import SaleStatus, Work, WorkPublic, WorkStatus
+from marketplace.catalog.models import (
+    CollaboratorPublic,
+    CollaboratorStatus,
+    SaleStatus,
+    Work,
+    WorkCollaborator,
+    WorkPublic,
+    WorkStatus,
+)
 from marketplace.catalog.schemas import WorkCreate, WorkFilters, WorkUpdate
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, PriceFixed
@@ -32,17 +41,30 @@ def get_work_or_raise(*, session: Session, work_id: int) -> Work:
     return work
 
 
-def can_see(work: Work, viewer: Account | None) -> bool:
-    """Drafts are private to their creator (and admins) until minting publishes them; everything else is public."""
+def can_see(work: Work, viewer: Account | None, *, session: Session | None = None) -> bool:
+    """Drafts are private to their creators (the uploader and the creators invited to co-sign it) and admins until
+    minting publishes them; everything else is public. `session`: where to look the invitations up (default: the
+    session the work was loaded in)."""
     if work.status != WorkStatus.draft:
         return True
-    return viewer is not None and (viewer.id == work.creator_id or viewer.role == "admin")
+    if viewer is None:
+        return False
+    if viewer.id == work.creator_id or viewer.role == "admin":
+        return True
+    session = session or object_session(work)
+    return session is not None and is_collaborator(session, work_id=work.id, account_id=viewer.id)
+
+
+def is_collaborator(session: Session, *, work_id: int, account_id: int) -> bool:
+    """Whether the account is on the work's list of creators (invited, accepted or declined)."""
+    return session.exec(select(WorkCollaborator.id).where(
+        WorkCollaborator.work_id == work_id, WorkCollaborator.account_id == account_id)).first() is not None
 
 
 def get_visible_work_or_raise(*, session: Session, work_id: int, viewer: Account | None) -> Work:
     """The work, or NotFound -- also for a draft the viewer may not see (a draft's existence is private too)."""
     work = get_work(session=session, work_id=work_id)
-    if work is None or not can_see(work, viewer):
+    if work is None or not can_see(work, viewer, session=session):
         raise NotFound(f"Work {work_id} not found")
     return work
 
@@ -70,7 +92,9 @@ def list_works(*, session: Session, filters: WorkFilters, viewer: Account | None
     if viewer is None:
         conditions.append(Work.status != WorkStatus.draft)
     elif viewer.role != "admin":
-        conditions.append(or_(Work.status != WorkStatus.draft, col(Work.creator_id) == viewer.id))
+        invited = select(WorkCollaborator.work_id).where(WorkCollaborator.account_id == viewer.id)
+        conditions.append(or_(Work.status != WorkStatus.draft, col(Work.creator_id) == viewer.id,
+                              col(Work.id).in_(invited)))
     if filters.status:
         conditions.append(Work.status == filters.status)
     if filters.discipline:
@@ -149,9 +173,11 @@ _PUBLIC_COLUMNS = tuple(name for name in WorkPublic.model_fields if name in Work
     "token_id", "status", "sale_status"))
 
 
-def to_public(work: Work, creator: Account) -> WorkPublic:
+def to_public(work: Work, creator: Account, collaborators: list[CollaboratorPublic] | None = None) -> WorkPublic:
     """The public shape of a work. Built without re-validating what the database already holds (the page of a
-    listing builds 24 of these per request): `WorkPublic.model_validate` of the result gives the same model."""
+    listing builds 24 of these per request): `WorkPublic.model_validate` of the result gives the same model.
+    `collaborators`: the work's creators (`collaborators_by_work`); None for a work without a list (a fresh
+    upload): its uploader alone."""
     values = work.__dict__  # loaded columns, read without the ORM's attribute machinery
     minted = values["status"] == WorkStatus.minted
     token_id = int(values["token_id"]) if (minted and values["token_id"]) else None
@@ -161,6 +187,7 @@ def to_public(work: Work, creator: Account) -> WorkPublic:
         sale_status=SaleStatus(values["sale_status"]),
         creator=CreatorPublic.model_construct(id=creator.id, display_name=creator.display_name,
                                               wallet_address=creator.wallet_address),
+        collaborators=collaborators or [_uploader_alone(creator)],
         media_url=f"/ipfs/{values['media_cid']}",
         thumbnail_url=f"/ipfs/{values['thumbnail_cid']}" if values["thumbnail_cid"] else None,
         cover_url=f"/ipfs/{values['cover_cid']}" if values["cover_cid"] else None,
@@ -173,7 +200,45 @@ def to_public(work: Work, creator: Account) -> WorkPublic:
 
 def work_public(*, session: Session, work: Work) -> WorkPublic:
     creator = session.get(Account, work.creator_id)
-    return to_public(work, creator)
+    return to_public(work, creator, collaborators_by_work(session, [work.id]).get(work.id))
+
+
+def creators_of(session: Session, work: Work) -> list[CollaboratorPublic]:
+    """Every creator of the work, the uploader first (a work without a list: its uploader alone, whole)."""
+    crew = collaborators_by_work(session, [work.id]).get(work.id)
+    return crew or [_uploader_alone(session.get(Account, work.creator_id))]
+
+
+def works_public(session: Session, rows: Sequence[tuple[Work, Account]]) -> list[WorkPublic]:
+    """The public shape of a page of (work, uploader) rows, their creators read in one query."""
+    crews = collaborators_by_work(session, [work.id for work, _ in rows])
+    return [to_public(work, creator, crews.get(work.id)) for work, creator in rows]
+
+
+def _uploader_alone(creator: Account) -> CollaboratorPublic:
+    return CollaboratorPublic.model_construct(user_id=creator.id, display_name=creator.display_name,
+                                              share_bps=10_000, role="", status=CollaboratorStatus.accepted)
+
+
+def collaborator_rows(session: Session, work_ids: Sequence[int]) -> dict[int, list[tuple[WorkCollaborator, Account]]]:
+    """The creators of each work that has a list (the uploader first), with their accounts: one query for all."""
+    crews: dict[int, list[tuple[WorkCollaborator, Account]]] = {}
+    if not work_ids:
+        return crews
+    for member, account in session.exec(
+            select(WorkCollaborator, Account).join(Account, col(WorkCollaborator.account_id) == col(Account.id))
+            .where(col(WorkCollaborator.work_id).in_(list(work_ids)))
+            .order_by(col(WorkCollaborator.work_id), col(WorkCollaborator.position))).all():
+        crews.setdefault(member.work_id, []).append((member, account))
+    return crews
+
+
+def collaborators_by_work(session: Session, work_ids: Sequence[int]) -> dict[int, list[CollaboratorPublic]]:
+    """`collaborators` of each work that has a list; works without one are their uploader's alone."""
+    return {work_id: [CollaboratorPublic.model_construct(
+                user_id=account.id, display_name=account.display_name, share_bps=member.share_bps, role=member.role,
+                status=CollaboratorStatus(member.status)) for member, account in crew]
+            for work_id, crew in collaborator_rows(session, work_ids).items()}
 
 
 # ------------------------------------------------------------------------------------------------ changes to a work
@@ -237,8 +302,29 @@ def reserve(session: Session, *, work_id: int, price_cents: int) -> bool:
 
 def creator_shares(session: Session, works: Sequence[Work]) -> dict[int, list[tuple[int, int]]]:
     """Each work's creators and their shares in basis points ((account id, bps), the uploader first, summing to
-    10,000), for splitting what a sale earns. A single-creator work: its uploader, whole."""
-    return {work.id: [(work.creator_id, 10_000)] for work in works}
+    10,000), for splitting what a sale earns (payments) and the royalty (minting), in one query for all the works.
+    A single-creator work: its uploader, whole. A list counts only once every creator accepted it (minting and
+    sales are refused before that): until then the work is still its uploader's alone."""
+    shares: dict[int, list[tuple[int, int]]] = {work.id: [(work.creator_id, 10_000)] for work in works}
+    crews: dict[int, list[tuple[int, int, str]]] = {}
+    if shares:
+        for work_id, account_id, bps, status in session.exec(
+                select(WorkCollaborator.work_id, WorkCollaborator.account_id, WorkCollaborator.share_bps,
+                       WorkCollaborator.status).where(col(WorkCollaborator.work_id).in_(list(shares)))
+                .order_by(col(WorkCollaborator.work_id), col(WorkCollaborator.position))).all():
+            crews.setdefault(work_id, []).append((account_id, bps, status))
+    for work_id, crew in crews.items():
+        if all(status == CollaboratorStatus.accepted for _, _, status in crew):
+            shares[work_id] = [(account_id, bps) for account_id, bps, _ in crew]
+    return shares
+
+
+def lock_draft(session: Session, *, work_id: int) -> bool:
+    """Take the work's row for this transaction while it is a draft (a guarded no-op update): a change of its
+    creators and a mint request of the same work then happen one after the other, never interleaved. False: the
+    work is no longer a draft."""
+    return session.exec(update(Work).where(Work.id == work_id, Work.status == WorkStatus.draft.value)
+                        .values(updated_at=utcnow())).rowcount == 1
 
 
 def set_sale_status(session: Session, work_id: int, status: SaleStatus) -> None:

@@ -18,6 +18,8 @@ MAX_DESCRIPTION_CHARS = 5000
 MAX_DISPLAY_NAME_CHARS = 120
 MAX_SEARCH_CHARS = 200
 MAX_ADDRESS_CHARS = 42
+MAX_COLLABORATORS = 20  # creators of one work, the uploader included
+MAX_ROLE_CHARS = 80  # a creator's role in a work, in words
 
 
 class Currency(StrEnum):

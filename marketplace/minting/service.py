@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account
+from marketplace.catalog import collaborators
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work, WorkStatus
 from marketplace.catalog.schemas import LICENSE_URLS
@@ -30,11 +31,13 @@ MINT_WORKER = "mint"  # the kind of the worker that sends mint jobs (worker.Mint
 MAX_METADATA_BYTES = 256 * 1024  # one raw IPFS block: the contract rebuilds the CID from its sha2-256 digest
 
 
-def build_metadata(*, work: Work, creator: Account, public_base_url: str) -> dict:
+def build_metadata(*, work: Work, creator: Account, public_base_url: str,
+                   creators: list[dict] | None = None) -> dict:
     """ERC-721 metadata JSON (name, description, image / animation_url, attributes), plus our properties.
 
     `image` is what wallets and marketplaces show: an image work itself; an audio or video work's cover (its
-    thumbnail when there is no cover); `animation_url` the media that plays."""
+    thumbnail when there is no cover); `animation_url` the media that plays. `creators`: every creator of a
+    co-created work (`metadata_creators`); None: the uploader alone."""
     media_uri = f"ipfs://{work.media_cid}"
     metadata: dict = {
         "name": work.title,
@@ -49,7 +52,8 @@ def build_metadata(*, work: Work, creator: Account, public_base_url: str) -> dic
         ],
         "properties": {
             "work_id": work.id,
-            "creators": [{"name": creator.display_name, "address": creator.wallet_address, "share_bps": 10000}],
+            "creators": creators or [{"name": creator.display_name, "address": creator.custodial_address,
+                                      "share_bps": 10000, "role": ""}],
             "license": {"id": work.license, "url": LICENSE_URLS.get(work.license)},
             "royalty_bps": work.royalty_bps,
             "media": {
@@ -75,6 +79,16 @@ def build_metadata(*, work: Work, creator: Account, public_base_url: str) -> dic
     return metadata
 
 
+def metadata_creators(session: Session, work: Work) -> list[dict] | None:
+    """`properties.creators` of a co-created work: each creator's name, custodial wallet, share and role, the
+    uploader first. None for a work without a list (its uploader alone)."""
+    crew = catalog_service.collaborator_rows(session, [work.id]).get(work.id)
+    if not crew:
+        return None
+    return [{"name": account.display_name, "address": account.custodial_address, "share_bps": member.share_bps,
+             "role": member.role} for member, account in crew]
+
+
 def canonical_json(data: dict) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -90,10 +104,13 @@ def request_mint(
     owner = creator.wallet_address
     if not owner:
         raise InvalidInput("The creator has no wallet address")
+    collaborators.require_all_accepted(session, work)  # 409 before anything is pinned
     chain.ping()  # 503 before anything changes when the chain is down
 
+    creators = metadata_creators(session, work)
     if work.metadata_cid is None:
-        payload = canonical_json(build_metadata(work=work, creator=creator, public_base_url=public_base_url))
+        payload = canonical_json(build_metadata(work=work, creator=creator, public_base_url=public_base_url,
+                                                creators=creators))
         if len(payload) > MAX_METADATA_BYTES:
             raise InvalidInput("The work's metadata is too large (shorten the description)")
         metadata_cid = ipfs.add_bytes(payload)
@@ -111,6 +128,13 @@ def request_mint(
         if work.status == WorkStatus.minted:
             raise Conflict("This work is already minted")
         return work
+    try:  # the work's row is this transaction's now: the creators read here are the ones it is minted with
+        collaborators.require_all_accepted(session, work)
+        if metadata_creators(session, work) != creators:
+            raise Conflict("The creators of this work changed while it was being minted: mint it again")
+    except Conflict:
+        session.rollback()  # the list changed while the metadata was being pinned
+        raise
     job = session.exec(select(MintJob).where(MintJob.work_id == work.id)).first()
     if job is None:
         job = MintJob(work_id=work.id, to_address=owner, metadata_digest="0x" + digest.hex(),

@@ -73,6 +73,8 @@ def start_checkout(
         raise Conflict("This work is not for sale yet (it is not minted)")
     if work.creator_id == buyer.id:
         raise Conflict("You cannot buy your own work")
+    if catalog_service.is_collaborator(session, work_id=work.id, account_id=buyer.id):
+        raise Conflict("You cannot buy a work you co-created")
     if wallet_address:
         if not is_address(wallet_address):
             raise InvalidInput("wallet_address is not a valid Ethereum address", loc=("body", "wallet_address"))

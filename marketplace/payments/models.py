@@ -142,6 +142,26 @@ class Earnings(SQLModel):
     currency: Currency
 
 
+class LedgerEntryPublic(SQLModel):
+    """One line of an account's ledger: what a sale (or its refund) credited or took back, in integer cents."""
+
+    id: int
+    work_id: int
+    work_title: str
+    purchase_id: int
+    entry_type: LedgerEntryType
+    amount_cents: int = Field(description="signed: a refund's reversal is negative")
+    currency: Currency
+    created_at: datetime
+
+
+class LedgerPublic(SQLModel):
+    data: list[LedgerEntryPublic]
+    count: int
+    page: int
+    page_size: int
+
+
 class CheckoutPublic(SQLModel):
     purchase_id: int
     checkout_url: str

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request, status
+from fastapi import APIRouter, Body, Depends, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from marketplace.accounts.dependencies import CurrentAccount
@@ -10,11 +11,12 @@ from marketplace.catalog import service as catalog_service
 from marketplace.core.api_errors import errors
 from marketplace.core.db import session_scope
 from marketplace.core.deps import PurchaseId, RateLimiterDep, SessionDep, WorkId, client_address
+from marketplace.core.limits import MAX_PAGE, MAX_PAGE_SIZE
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
 from marketplace.payments import webhooks
-from marketplace.payments.models import CheckoutCreate, CheckoutPublic, Earnings, PurchasePublic
+from marketplace.payments.models import CheckoutCreate, CheckoutPublic, Earnings, LedgerPublic, PurchasePublic
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["payments"])
@@ -95,3 +97,13 @@ def my_earnings(session: SessionDep, account: CurrentAccount) -> Earnings:
     """The signed-in creator's balance from the ledger, in integer cents."""
     return Earnings(account_id=account.id, currency="EUR",
                     balance_cents=payments_service.balance_cents(session=session, account_id=account.id))
+
+
+@router.get("/me/ledger", response_model=LedgerPublic, responses=errors(401, 422, 503))
+def my_ledger(session: SessionDep, account: CurrentAccount, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+              page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 24) -> LedgerPublic:
+    """The signed-in account's ledger entries, newest first: each sale's share (of every work they co-created)
+    and each refund's reversal; they sum to `GET /api/me/earnings`."""
+    entries, count = payments_service.ledger_of(session=session, account_id=account.id, page=page,
+                                                page_size=page_size)
+    return LedgerPublic(data=entries, count=count, page=page, page_size=page_size)

@@ -11,19 +11,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account
 from marketplace.catalog import service as catalog_service
-from marketplace.catalog.models import SaleStatus, Work
+from marketplace.catalog.models import SaleStatus, Work, WorkCollaborator
 from marketplace.core.db import transition_rows, utcnow
 from marketplace.core.exceptions import NotFound
 from marketplace.core.money import allocate, fee_of
 from marketplace.payments.models import (
     ACTIVE_STATUSES,
     LedgerEntry,
+    LedgerEntryPublic,
     LedgerEntryType,
     Purchase,
     PurchasePublic,
@@ -224,8 +225,22 @@ def unbook_sale(session: Session, *, purchase_id: int) -> None:
 
 
 def balance_cents(*, session: Session, account_id: int | None) -> int:
+    """What the account has earned: the sum of its ledger entries (each co-created sale's share included)."""
     rows = session.exec(select(LedgerEntry.amount_cents).where(LedgerEntry.account_id == account_id)).all()
     return sum(rows)
+
+
+def ledger_of(*, session: Session, account_id: int, page: int, page_size: int) -> tuple[list[LedgerEntryPublic], int]:
+    """One page of the account's ledger entries with their works' titles, newest first, and how many there are."""
+    mine = LedgerEntry.account_id == account_id
+    count = session.exec(select(func.count()).select_from(LedgerEntry).where(mine)).one()
+    rows = session.exec(
+        select(LedgerEntry, Work.title).join(Work, col(LedgerEntry.work_id) == col(Work.id)).where(mine)
+        .order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc())
+        .offset((page - 1) * page_size).limit(page_size)).all()
+    return [LedgerEntryPublic(id=entry.id, work_id=entry.work_id, work_title=title, purchase_id=entry.purchase_id,
+                              entry_type=entry.entry_type, amount_cents=entry.amount_cents, currency=entry.currency,
+                              created_at=entry.created_at) for entry, title in rows], count
 
 
 @dataclass
@@ -243,11 +258,14 @@ class Sale:
 
 
 def creator_sales(*, session: Session, creator_id: int) -> list[Sale]:
-    """Purchases of this creator's works that got paid (or were paid and refunded), newest first."""
+    """Purchases of the works this creator uploaded or co-created that got paid (or were paid and refunded),
+    newest first."""
+    co_created = select(WorkCollaborator.work_id).where(WorkCollaborator.account_id == creator_id)
     rows = session.exec(
         select(Purchase, Work)
         .join(Work, col(Purchase.work_id) == col(Work.id))
-        .where(Work.creator_id == creator_id, col(Purchase.status).in_(("paid", "delivered", "refunded")))
+        .where(or_(Work.creator_id == creator_id, col(Work.id).in_(co_created)),
+               col(Purchase.status).in_(("paid", "delivered", "refunded")))
         .order_by(col(Purchase.id).desc())
     ).all()
     earned: dict[int, int] = {}

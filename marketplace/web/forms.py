@@ -13,15 +13,20 @@ from email_validator import EmailNotValidError, validate_email
 from starlette.datastructures import FormData, UploadFile
 
 from marketplace.accounts.models import AccountCreate, Role
-from marketplace.catalog.schemas import WorkCreate
+from marketplace.catalog.collaborators import CollaboratorsRefused, CreatorsPending
+from marketplace.catalog.schemas import CollaboratorIn, WorkCreate
 from marketplace.core.config import DISCIPLINES, LICENSES
 from marketplace.core.limits import (
+    MAX_COLLABORATORS,
+    MAX_DB_ID,
     MAX_DESCRIPTION_CHARS,
     MAX_DISPLAY_NAME_CHARS,
     MAX_PRICE_CENTS,
+    MAX_ROLE_CHARS,
     MAX_ROYALTY_BPS,
     MAX_TITLE_CHARS,
 )
+from marketplace.core.money import BPS_WHOLE
 from marketplace.core.text import refused_character
 from marketplace.web.i18n import Translator
 
@@ -52,6 +57,18 @@ def parse_percent_bps(raw: str) -> int | None:
         return None
     bps = value * 100
     if bps != bps.to_integral_value() or not 0 <= bps <= MAX_ROYALTY_BPS:
+        return None
+    return int(bps)
+
+
+def parse_share_bps(raw: str) -> int | None:
+    """A share typed in percent ('50', '33.33', '33,33 %') -> basis points (1..10,000); None otherwise."""
+    raw = raw.replace("%", "").replace(" ", "").replace("\u202f", "").replace("\u00a0", "").replace(",", ".")
+    try:
+        bps = Decimal(raw) * 100
+    except InvalidOperation:
+        return None
+    if not bps.is_finite() or bps != bps.to_integral_value() or not 0 < bps <= BPS_WHOLE:
         return None
     return int(bps)
 
@@ -141,3 +158,63 @@ def signup_form(form: FormData, t: Translator) -> tuple[AccountCreate | None, di
     if errors:
         return None, errors
     return AccountCreate(email=email, password=password, display_name=name, role=Role(role)), {}
+
+
+def crew_form(form: FormData, t: Translator) -> tuple[list[CollaboratorIn] | None, list[dict], dict]:
+    """The studio's list of a work's creators (the fields `user_id`, `name`, `share` in percent and `role`, one of
+    each per creator, in order) -> the entries, the rows as typed (to show them again) and the messages: `form`,
+    and `rows` {index: {"share" | "role" | "user": message}}. The service checks the rest (crew_refusal)."""
+    ids, names, shares, roles = (form.getlist(k) for k in ("user_id", "name", "share", "role"))
+    typed = [{"user_id": str(i).strip(), "name": str(n).strip(), "share": str(s).strip(), "role": str(r).strip()}
+             for i, n, s, r in zip(ids, names, shares, roles, strict=False)]
+    rows: dict[int, dict[str, str]] = {}
+    entries = []
+    for index, row in enumerate(typed):
+        problems: dict[str, str] = {}
+        user_id = int(row["user_id"]) if row["user_id"].isdigit() and 0 < int(row["user_id"]) <= MAX_DB_ID else None
+        if user_id is None:
+            problems["user"] = t.gettext("Choose a creator with the search below.")
+        bps = parse_share_bps(row["share"])
+        if bps is None:
+            problems["share"] = t.gettext("Enter a share above 0 and at most 100 %%, e.g. 50 or 33.33.")
+        if not row["role"]:
+            problems["role"] = t.gettext("Say what this creator does, e.g. composer.")
+        elif len(row["role"]) > MAX_ROLE_CHARS:
+            problems["role"] = t.gettext("At most %(max)s characters.", max=MAX_ROLE_CHARS)
+        elif bad := refused_character(row["role"]):
+            problems["role"] = t.gettext("This text contains a character that is not allowed (%(what)s).", what=bad)
+        if problems:
+            rows[index] = problems
+        else:
+            entries.append(CollaboratorIn(user_id=user_id, share_bps=bps, role=row["role"]))
+    errors: dict = {"rows": rows} if rows else {}
+    if not typed or len(typed) > MAX_COLLABORATORS:
+        errors["form"] = t.gettext("A work has between 1 and %(max)s creators.", max=MAX_COLLABORATORS)
+    elif rows:
+        errors["form"] = t.gettext("Please correct the fields marked below.")
+    return (None if errors else entries), typed, errors
+
+
+def crew_refusal(exc: CollaboratorsRefused, t: Translator, typed: list[dict]) -> dict:
+    """The service's refusal of a list of creators, in the reader's language, next to the field it is about."""
+    name = typed[exc.index]["name"] if exc.index is not None and exc.index < len(typed) else ""
+    messages = {
+        "sum": t.gettext("The shares must add up to 100 %%."),
+        "uploader_missing": t.gettext("The list must include you, the uploader."),
+        "duplicate": t.gettext("%(name)s is in the list twice.", name=name),
+        "unknown_user": t.gettext("This creator does not exist."),
+        "not_creator": t.gettext("%(name)s is not a creator account: only creators can co-sign a work.", name=name),
+    }
+    message = messages.get(exc.reason, exc.message)
+    if exc.index is None:
+        return {"form": message}
+    return {"form": t.gettext("Please correct the fields marked below."), "rows": {exc.index: {"user": message}}}
+
+
+def pending_message(exc: CreatorsPending, t: Translator) -> str:
+    """Why a co-created work cannot be minted yet, in the reader's language."""
+    if exc.declined:
+        return t.gettext("%(names)s declined to co-sign this work: change its creators before minting it.",
+                         names=", ".join(exc.declined))
+    return t.gettext("Waiting for %(names)s to accept: the work is minted once every creator accepted.",
+                     names=", ".join(exc.invited))

@@ -51,6 +51,11 @@ LABELS: dict[str, dict[str, str]] = {
         "failed": N_("Failed"),
         "expired": N_("Expired"),
     },
+    "collaborator_status": {
+        "invited": N_("Invited"),
+        "accepted": N_("Accepted"),
+        "declined": N_("Declined"),
+    },
     "sort": {
         "newest": N_("Newest"),
         "oldest": N_("Oldest"),

@@ -17,9 +17,10 @@ from starlette.responses import Response
 
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
+from marketplace.catalog import collaborators
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work
-from marketplace.catalog.schemas import LICENSE_URLS, WorkFilters
+from marketplace.catalog.schemas import LICENSE_URLS, CreatorFilters, WorkFilters
 from marketplace.core.config import DISCIPLINES, LICENSES
 from marketplace.core.deps import AccountId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import Conflict, MarketplaceError
@@ -111,9 +112,10 @@ def gallery(request: Request, session: SessionDep, viewer: Viewer) -> Response:
 
 
 def _work_context(session, work: Work, viewer: Account | None) -> dict:
-    if not catalog_service.can_see(work, viewer):
+    if not catalog_service.can_see(work, viewer, session=session):
         raise HTTPException(404)
     is_owner = viewer is not None and (viewer.id == work.creator_id or viewer.role == Role.admin)
+    creators = catalog_service.creators_of(session, work)
     my_pending = None
     if viewer is not None and work.sale_status == SaleStatus.reserved:
         my_pending = payments_service.open_checkout_of(session=session, buyer_id=viewer.id, work_id=work.id)
@@ -123,6 +125,8 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
         "work": work, "creator": accounts_service.get_account(session=session, account_id=work.creator_id),
         "owner": accounts_service.get_account_by_address(session=session, address=work.owner_address),
         "is_owner": is_owner, "my_pending": my_pending, "license_url": LICENSE_URLS.get(work.license),
+        "creators": creators, "co_creator": viewer is not None and any(
+            c.user_id == viewer.id for c in creators[1:]),
         "holds": catalog_service.holds(account=viewer, work=work),
         "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None,
     }
@@ -167,6 +171,22 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
     return security.finish(request, RedirectResponse(purchase.checkout_url, status_code=303), settings_of(request))
 
 
+@router.get("/creators", response_class=HTMLResponse)
+def find_creators(request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
+    """Find creators by name and discipline, so a creator finds partners (GET /api/creators for pages).
+    Leniently read, like the gallery's filters: anything invalid is ignored."""
+    q = request.query_params
+    name = (q.get("q") or "").strip()[:120]
+    discipline = q.get("discipline") if q.get("discipline") in DISCIPLINES else None
+    page = int(q["page"]) if (q.get("page") or "").isdigit() and 0 < int(q["page"]) < 10_000 else 1
+    cards, count = collaborators.find_creators(session, CreatorFilters(
+        q=name or None, discipline=discipline, page=page, page_size=PAGE_SIZE))
+    return render(request, "creators.html", {
+        "cards": cards, "count": count, "page": page, "pages": max(1, math.ceil(count / PAGE_SIZE)),
+        "q": name, "discipline": discipline or "",
+    }, account=viewer)
+
+
 @router.get("/creators/{account_id}", response_class=HTMLResponse)
 def creator_page(account_id: AccountId, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
     creator = accounts_service.get_account(session=session, account_id=account_id)
@@ -196,6 +216,7 @@ def certificate(token: str, request: Request, session: SessionDep, viewer: Viewe
     owner = accounts_service.get_account_by_address(session=session, address=work.owner_address)
     return render(request, "certificate.html", {
         "work": work, "creator": creator, "owner": owner, "token_id": token_id,
+        "creators": catalog_service.creators_of(session, work),
         "token_hex": f"0x{token_id:064x}", "license_url": LICENSE_URLS.get(work.license),
     }, account=viewer)
 

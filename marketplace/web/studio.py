@@ -1,5 +1,6 @@
 """The creator studio: upload (with progress, from `static/js/upload.js`), my works and their mint status (htmx
-polling), price edits, my sales and earnings."""
+polling), price edits, the creators of a co-created draft (`static/js/crew.js`: find creators, shares summed
+live) and the invitations to co-sign, my sales and earnings."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from starlette.responses import Response
 
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
+from marketplace.catalog import collaborators
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog import upload as catalog_upload
 from marketplace.catalog.media import CoverRefused
-from marketplace.catalog.models import Work
+from marketplace.catalog.models import Work, WorkStatus
 from marketplace.catalog.schemas import WorkFilters, WorkUpdate
 from marketplace.core import limits
 from marketplace.core.deps import SessionDep, WorkId
@@ -28,7 +30,15 @@ from marketplace.minting import service as minting_service
 from marketplace.payments import service as payments_service
 from marketplace.web import labels, security
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
-from marketplace.web.forms import cover_file, price_error, text, work_form
+from marketplace.web.forms import (
+    cover_file,
+    crew_form,
+    crew_refusal,
+    pending_message,
+    price_error,
+    text,
+    work_form,
+)
 from marketplace.web.i18n import DEFAULT_LANGUAGE, Translator
 from marketplace.web.templating import redirect, render, settings_of
 
@@ -54,16 +64,37 @@ def _own_work(session, work_id: int, account: Account | None) -> Work:
     return catalog_service.get_own_work_or_raise(session=session, work_id=work_id, account=account)
 
 
+def _crew_rows(work: Work, crew, uploader: Account) -> list[dict]:
+    """The rows of a draft's creators form: its list, or the uploader alone (all of it)."""
+    if not crew:
+        return [{"user_id": str(uploader.id), "name": uploader.display_name, "share": "100", "role": "",
+                 "status": "accepted"}]
+    return [{"user_id": str(c.user_id), "name": c.display_name, "share": f"{c.share_bps / 100:g}", "role": c.role,
+             "status": c.status} for c in crew]
+
+
 def _studio(request: Request, session, account: Account, *, errors: dict | None = None,
-            values: dict | None = None, status_code: int = 200) -> HTMLResponse:
+            values: dict | None = None, status_code: int = 200, crew_edit: dict | None = None,
+            alert: str | None = None) -> HTMLResponse:
+    """`crew_edit`: a refused list of a work's creators to show again ({work_id, rows, errors}); `alert`: why an
+    answer to an invitation was refused."""
     if not _is_creator(account):
         return render(request, "studio.html", {"creator": False}, account=account)
     rows, _ = catalog_service.list_works(
         session=session, filters=WorkFilters(creator_id=account.id, page_size=100), viewer=account)
     uploaded = request.query_params.get("uploaded")
     uploaded_work = next((w for w, _ in rows if uploaded and str(w.id) == uploaded), None)
+    mine = [w for w, _ in rows]
+    crews = catalog_service.collaborators_by_work(session, [w.id for w in mine])
+    crew_rows = {w.id: _crew_rows(w, crews.get(w.id), account) for w in mine}
+    crew_errors: dict = {}
+    if crew_edit:
+        crew_rows[crew_edit["work_id"]] = crew_edit["rows"]
+        crew_errors[crew_edit["work_id"]] = crew_edit["errors"]
     return render(request, "studio.html", {
-        "creator": True, "works": [w for w, _ in rows], "errors": errors or {}, "values": values or {},
+        "creator": True, "works": mine, "errors": errors or {}, "values": values or {},
+        "crews": crews, "crew_rows": crew_rows, "crew_errors": crew_errors, "alert": alert,
+        "invitations": collaborators.invitations_for(session, account=account),
         "sales": payments_service.creator_sales(session=session, creator_id=account.id),
         "balance_cents": payments_service.balance_cents(session=session, account_id=account.id),
         "uploaded_work": uploaded_work, "accept": ACCEPT, "cover_accept": COVER_ACCEPT,
@@ -152,13 +183,15 @@ def work_status(work_id: WorkId, request: Request, session: SessionDep, viewer: 
 
 @router.post("/studio/works/{work_id}/mint", response_class=HTMLResponse)
 def mint(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, services: AdaptersDep,
-         viewer: Viewer) -> Response:
+         viewer: Viewer, t: TranslatorDep) -> Response:
     work = _own_work(session, work_id, viewer)
     error = None
     try:
         creator = accounts_service.get_account_or_raise(session=session, account_id=work.creator_id)
         work = minting_service.request_mint(session=session, work=work, creator=creator, ipfs=services.ipfs,
                                   chain=services.chain_or_raise(), public_base_url=services.settings.public_base_url)
+    except collaborators.CreatorsPending as exc:
+        error = pending_message(exc, t)
     except MarketplaceError as exc:
         error = exc.message
     if request.headers.get("hx-request") != "true":
@@ -184,3 +217,58 @@ def edit_price(work_id: WorkId, request: Request, form: CsrfForm, session: Sessi
         return redirect(request, f"/studio#work-{work.id}")
     return render(request, "partials/price_form.html", {"work": work, "saved": saved, "error": error,
                                                         "raw": text(form, "price")}, account=viewer)
+
+
+@router.post("/studio/works/{work_id}/collaborators", response_class=HTMLResponse)
+def set_crew(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, viewer: Viewer,
+             t: TranslatorDep) -> Response:
+    """The uploader's list of a draft's creators (collaborators.set_collaborators, as PUT /api/works/{id}/
+    collaborators); refused: the studio again with the messages next to the fields, nothing changed."""
+    work = _own_work(session, work_id, viewer)
+    entries, typed, errors = crew_form(form, t)
+    if entries is not None:
+        try:
+            collaborators.set_collaborators(session, work=work, account=viewer, entries=entries)
+            return redirect(request, f"/studio#work-{work.id}")
+        except collaborators.CollaboratorsRefused as exc:
+            errors = crew_refusal(exc, t, typed)
+        except MarketplaceError as exc:
+            session.rollback()
+            errors = {"form": t.gettext("Only the uploader of a draft can change its creators.")
+                      if exc.status_code == 403 else t.gettext("The creators of a work are fixed once minting "
+                                                               "has started.")}
+    statuses = {row["user_id"]: row["status"] for row in _crew_rows(
+        work, catalog_service.collaborators_by_work(session, [work.id]).get(work.id), viewer)}
+    rows = [{**row, "status": statuses.get(row["user_id"], "invited")} for row in typed]
+    return _studio(request, session, viewer, status_code=422,
+                   crew_edit={"work_id": work.id, "rows": rows, "errors": errors})
+
+
+def _answer(work_id: int, request: Request, session, viewer: Account | None, t: Translator, *,
+            accept: bool) -> Response:
+    if viewer is None:
+        raise HTTPException(404)
+    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
+    try:
+        collaborators.respond(session, work=work, account=viewer, accept=accept)
+    except MarketplaceError as exc:
+        if exc.status_code == 403:
+            raise HTTPException(403) from None
+        session.rollback()
+        alert = (t.gettext("The creators of a work are fixed once minting has started.")
+                 if work.status != WorkStatus.draft else t.gettext("You uploaded this work: there is no invitation "
+                                                                   "to answer."))
+        return _studio(request, session, viewer, status_code=exc.status_code, alert=alert)
+    return redirect(request, f"/studio#invitation-{work.id}")
+
+
+@router.post("/studio/works/{work_id}/collaborators/accept", response_class=HTMLResponse)
+def accept_invitation(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, viewer: Viewer,
+                      t: TranslatorDep) -> Response:
+    return _answer(work_id, request, session, viewer, t, accept=True)
+
+
+@router.post("/studio/works/{work_id}/collaborators/decline", response_class=HTMLResponse)
+def decline_invitation(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, viewer: Viewer,
+                       t: TranslatorDep) -> Response:
+    return _answer(work_id, request, session, viewer, t, accept=False)

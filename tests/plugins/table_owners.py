@@ -21,6 +21,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "account": ("marketplace.accounts.service",),
     "revoked_token": ("marketplace.accounts.service",),
     "work": ("marketplace.catalog.service",),
+    "work_collaborator": ("marketplace.catalog.collaborators",),
     "mint_job": ("marketplace.minting.service", "marketplace.minting.worker"),
     "purchase": ("marketplace.payments.service", "marketplace.payments.checkout", "marketplace.payments.webhooks",
                  "marketplace.payments.delivery"),
