@@ -44,9 +44,6 @@ contract Splits {
     /// @dev Transient slot holding the wallet being pulled from (keccak256("Splits.pulling") - 1).
     bytes32 private constant _PULLING_SLOT = 0x8a2746c5d829165490e4ef664f2657edad3901399784ec11eec405172b21b071;
 
-    /// @dev keccak256 of the wallet's creation code (it names this contract, so it is fixed at deployment).
-    bytes32 private immutable _walletCodeHash;
-
     /// @notice ETH each account may withdraw, in wei.
     mapping(address account => uint256 amount) public withdrawable;
 
@@ -75,10 +72,6 @@ contract Splits {
     error WithdrawFailed(address account);
     /// @notice Only the wallet being distributed may send ETH to this contract, not `sender`.
     error UnexpectedETH(address sender);
-
-    constructor() {
-        _walletCodeHash = keccak256(_walletInitCode());
-    }
 
     /// @notice Takes ETH only from the split wallet `distributeETH` is pulling from.
     receive() external payable {
@@ -199,8 +192,11 @@ contract Splits {
         if (total != TOTAL_SHARES) revert SharesDoNotSum(total);
     }
 
+    /// @dev The wallet's code hash is recomputed (53 bytes, ~100 gas) rather than kept as an immutable, so the
+    ///      deployed code is exactly the artifact's `deployedBytecode` (the dev stack compares them).
     function _predict(bytes32 hash) private view returns (address) {
-        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), hash, _walletCodeHash)))));
+        bytes32 codeHash = keccak256(_walletInitCode());
+        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xff), address(this), hash, codeHash)))));
     }
 
     function _walletInitCode() private view returns (bytes memory) {
