@@ -570,10 +570,13 @@ class ChainClient:
         splits = self._splits_or_raise()
         return self._call(lambda: splits.functions.withdrawable(Web3.to_checksum_address(account)).call())
 
-    def prepare_create_split(self, accounts_shares, *, signer: Signer | None = None) -> PreparedTx:
+    def prepare_create_split(self, accounts_shares, *, signer: Signer | None = None,
+                             fees: dict[str, int] | None = None, simulate: bool = True) -> PreparedTx:
+        """createSplit, signed (not sent). simulate=False asks the node nothing (the mint worker signs it inside its
+        write-ahead, with the fees it read before)."""
         accounts, shares = split_recipients(accounts_shares)
         return self._prepare_splits_call("createSplit", accounts, shares, gas=_gas(CREATE_SPLIT_GAS, len(accounts)),
-                                         signer=signer)
+                                         signer=signer, fees=fees, simulate=simulate)
 
     def prepare_distribute_eth(self, accounts_shares, *, signer: Signer | None = None) -> PreparedTx:
         accounts, shares = split_recipients(accounts_shares)
@@ -607,15 +610,17 @@ class ChainClient:
             raise ChainUnavailable("No split contract is configured (SPLITS_ADDRESS)")
         return self.splits
 
-    def _prepare_splits_call(self, function: str, *args, gas: int, signer: Signer | None) -> PreparedTx:
+    def _prepare_splits_call(self, function: str, *args, gas: int, signer: Signer | None,
+                             fees: dict[str, int] | None = None, simulate: bool = True) -> PreparedTx:
         """Simulate the call first (eth_call: a revert says why, as ChainTransactionFailed, before anything is
         signed), then sign it."""
-        call = getattr(self._splits_or_raise().functions, function)(*args)
-        sender = (signer or self.signer).address
-        self._call(lambda: call.call({"from": sender}))
-        data = self.splits.encode_abi(function, args=list(args))
-        tx = {"to": self.splits_address, "data": data, "value": 0, "gas": gas,
-              "chainId": self.chain_id(), **self.fees()}
+        splits = self._splits_or_raise()
+        if simulate:
+            call = getattr(splits.functions, function)(*args)
+            sender = (signer or self.signer).address
+            self._call(lambda: call.call({"from": sender}))
+        tx = {"to": self.splits_address, "data": splits.encode_abi(function, args=list(args)), "value": 0,
+              "gas": gas, "chainId": self.chain_id(), **(fees or self.fees())}
         return (signer or self.signer).sign(tx)
 
     def _transact(self, prepared: PreparedTx, *, signer: Signer | None = None) -> dict:
