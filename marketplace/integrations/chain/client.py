@@ -575,12 +575,12 @@ class ChainClient:
         """createSplit, signed (not sent). simulate=False asks the node nothing (the mint worker signs it inside its
         write-ahead, with the fees it read before)."""
         accounts, shares = split_recipients(accounts_shares)
-        return self._prepare_splits_call("createSplit", accounts, shares, gas=_gas(CREATE_SPLIT_GAS, len(accounts)),
+        return self._prepare_splits_call("createSplit", accounts, shares, gas=gas_for(CREATE_SPLIT_GAS, len(accounts)),
                                          signer=signer, fees=fees, simulate=simulate)
 
     def prepare_distribute_eth(self, accounts_shares, *, signer: Signer | None = None) -> PreparedTx:
         accounts, shares = split_recipients(accounts_shares)
-        return self._prepare_splits_call("distributeETH", accounts, shares, gas=_gas(DISTRIBUTE_GAS, len(accounts)),
+        return self._prepare_splits_call("distributeETH", accounts, shares, gas=gas_for(DISTRIBUTE_GAS, len(accounts)),
                                          signer=signer)
 
     def prepare_withdraw(self, account: str, *, signer: Signer | None = None) -> PreparedTx:
@@ -659,7 +659,8 @@ def _node_side_error(exc: BaseException) -> bool:
         exc, (ContractLogicError, TransactionNotFound, BlockNotFound))
 
 
-def _gas(limits: tuple[int, int], recipients: int) -> int:
+def gas_for(limits: tuple[int, int], recipients: int) -> int:
+    """A Splits call's gas limit for a split of `recipients`: (base, per recipient) limits, e.g. DISTRIBUTE_GAS."""
     base, each = limits
     return base + each * recipients
 
