@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
-ARTIFACTS := marketplace/integrations/chain/artifacts/CreativeWorks.json marketplace/integrations/chain/artifacts/BaselineURIStorage.json
+ARTIFACTS := marketplace/integrations/chain/artifacts/CreativeWorks.json marketplace/integrations/chain/artifacts/BaselineURIStorage.json \
+	marketplace/integrations/chain/artifacts/Splits.json
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`: it downloads a build).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)

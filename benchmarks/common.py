@@ -216,8 +216,8 @@ class RawSender:
         base_fee = self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0
         self.fees = {"maxFeePerGas": 2 * base_fee + TIP_WEI, "maxPriorityFeePerGas": TIP_WEI}
 
-    def sign(self, to: str, data: str, gas: int) -> tuple[bytes, str]:
-        tx = {"type": 2, "chainId": self.chain_id, "nonce": self.nonce, "to": to, "data": data, "value": 0,
+    def sign(self, to: str, data: str, gas: int, value: int = 0) -> tuple[bytes, str]:
+        tx = {"type": 2, "chainId": self.chain_id, "nonce": self.nonce, "to": to, "data": data, "value": value,
               "gas": gas, **self.fees}
         self.nonce += 1
         signed = self.account.sign_transaction(tx)
@@ -229,9 +229,9 @@ class RawSender:
     def receipts(self, tx_hashes: list[str], timeout_s: float = 60.0) -> list[dict]:
         return [self.w3.eth.wait_for_transaction_receipt(h, timeout=timeout_s, poll_latency=0.01) for h in tx_hashes]
 
-    def transact(self, to: str, data: str, gas: int) -> dict:
+    def transact(self, to: str, data: str, gas: int, value: int = 0) -> dict:
         """Sign, send and wait: one transaction, its receipt (raises if it reverted)."""
-        raw, tx_hash = self.sign(to, data, gas)
+        raw, tx_hash = self.sign(to, data, gas, value)
         self.send(raw)
         receipt = self.receipts([tx_hash])[0]
         if receipt["status"] != 1:

@@ -6,6 +6,11 @@ receipts (whole transaction, 21k intrinsic gas and calldata included); inside a 
 
 Deliveries (context, no goal): gas per token moved to a fresh buyer by `transferBatch` (what the delivery worker sends
 for several sales of one seller) against one `safeTransferFrom` transaction per token.
+
+Royalty splits (context, no goal): a co-created mint (the createSplit of its creators, then the mint naming the split
+as royalty receiver: what the mint worker sends) next to a single-creator mint; a distribution of a split's ETH
+(distributeETH) to 2, 5 and 10 recipients, first (fresh credits) and again (credits already held), next to paying
+each recipient with a plain ETH transfer; a withdrawal next to one plain transfer.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from benchmarks.common import (
     deploy_baseline,
     deploy_creative_works,
 )
+from marketplace.integrations.chain import client as chain_client
 from marketplace.integrations.chain.client import ZERO_ADDRESS
 from marketplace.integrations.ipfs.client import raw_cid_digest, raw_cid_of_bytes
 
@@ -158,6 +164,8 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
                                   "kind": "transfer"}
         log(f"  {name}: ours {fig.ours:,.0f} gas, single transfer {fig.bare:,.0f} gas, ratio {fig.ratio:.3f}")
 
+    figures += _splits(stack, sender, cw, uris, per_case, details, log)
+
     # sanity: the two contracts name the same metadata for the same token
     uri, _digest, token_id = items[0]
     ours_uri = cw.functions.tokenURI(token_id).call()
@@ -167,3 +175,71 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
     if not details["token_uri_check"]["match"]:
         log(f"  WARNING: tokenURI differs: CreativeWorks {ours_uri!r}, baseline {base_uri!r}, expected {uri!r}")
     return figures, details
+
+
+def _split_of(tag: str, count: int) -> list[tuple[str, int]]:
+    """`count` fresh recipients with equal shares (the remainder on the first), as (address, bps)."""
+    shares = [10_000 // count] * count
+    shares[0] += 10_000 % count
+    return [(_address(tag, i), share) for i, share in enumerate(shares)]
+
+
+def _splits(stack: BenchStack, sender: RawSender, cw, uris: _Uris, per_case: int, details: dict,
+            log) -> list[Figure]:
+    """The royalty-split figures (see the module docstring)."""
+    w3 = stack.w3
+    splits = contract(w3, chain_client.deploy_splits(rpc_url=stack.rpc_url, deployer_key=ADMIN_KEY), "Splits")
+    sender.nonce = w3.eth.get_transaction_count(sender.address, "pending")
+    sender.refresh_fees()
+
+    def gas_of(to: str, data: str, gas: int, value: int = 0) -> int:
+        return sender.transact(to, data, gas, value)["gasUsed"]
+
+    def split_call(name: str, pairs: list[tuple[str, int]], gas: int) -> int:
+        accounts, shares = chain_client.split_recipients(pairs)
+        return gas_of(splits.address, splits.encode_abi(name, args=[accounts, shares]), gas)
+
+    def mint(receiver: str, i: int) -> int:
+        [(_u, digest, _t)] = uris.take(1)
+        return gas_of(cw.address, cw.encode_abi("mint", args=[_address("co-owner", i), digest, receiver, ROYALTY_BPS]),
+                      SINGLE_GAS)
+
+    figures: list[Figure] = []
+    single = [mint(_address("solo", i), i) for i in range(per_case)]
+    for creators in (3, 10):
+        created, minted = [], []
+        for i in range(per_case):
+            pairs = _split_of(f"co-{creators}-{i}", creators)
+            created.append(split_call("createSplit", pairs, chain_client.gas_for(chain_client.CREATE_SPLIT_GAS,
+                                                                                creators)))
+            minted.append(mint(chain_client.predict_split_address(splits.address, pairs), creators * 1000 + i))
+        name = f"co-created mint ({creators} creators): createSplit + mint, royalty {ROYALTY_BPS} bps"
+        total = [c + m for c, m in zip(created, minted, strict=True)]
+        figures.append(Figure(SECTION, name, ours=mean(total), bare=mean(single), unit="gas", digits=0,
+                              note=f"n={per_case}; bare = single-creator mint; createSplit {mean(created):,.0f}"))
+        details["cases"][name] = {"create_split_gas": created, "mint_gas": minted, "single_creator_mint_gas": single}
+    for recipients in (2, 5, 10):
+        pairs = _split_of(f"payee-{recipients}", recipients)
+        split_call("createSplit", pairs, chain_client.gas_for(chain_client.CREATE_SPLIT_GAS, recipients))
+        wallet = chain_client.predict_split_address(splits.address, pairs)
+        gas = chain_client.gas_for(chain_client.DISTRIBUTE_GAS, recipients)
+        runs = {}
+        for run_name in ("first", "again"):
+            gas_of(wallet, "0x", 30_000, value=10**18 + 7)  # a royalty paid with a plain transfer
+            runs[run_name] = split_call("distributeETH", pairs, gas)
+        # the push alternative: each recipient paid by its own plain transfer (their accounts exist now)
+        plain = 21_000 * recipients
+        for run_name, used in runs.items():
+            name = f"royalty distribution to {recipients} recipients ({run_name})"
+            figures.append(Figure(SECTION, name, ours=used, bare=plain, unit="gas", digits=0,
+                                  note=f"bare = {recipients} plain ETH transfers"))
+            details["cases"][name] = {"distribute_gas": used, "plain_transfers_gas": plain}
+        if recipients == 2:
+            withdraw = gas_of(splits.address, splits.encode_abi("withdraw", args=[pairs[0][0]]),
+                              chain_client.WITHDRAW_GAS)
+            figures.append(Figure(SECTION, "withdraw (one recipient, all it is owed)", ours=withdraw, bare=21_000,
+                                  unit="gas", digits=0, note="bare = one plain ETH transfer"))
+            details["cases"]["withdraw"] = {"gas": withdraw}
+    for fig in figures:
+        log(f"  {fig.name}: ours {fig.ours:,.0f} gas, bare {fig.bare:,.0f} gas, ratio {fig.ratio:.3f}")
+    return figures

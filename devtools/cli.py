@@ -41,6 +41,7 @@ def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False)
         os.environ["RPC_URL"] = local.rpc_url
         os.environ["IPFS_API_URL"] = local.ipfs_api_addr
         os.environ["CONTRACT_ADDRESS"] = local.contract_address
+        os.environ["SPLITS_ADDRESS"] = local.splits_address
         os.environ["PUBLIC_BASE_URL"] = app_url
         settings = fresh_settings()
         upgrade(settings.effective_database_url)
@@ -52,7 +53,8 @@ def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False)
             print("  demo data created (minting in the background):" if created else "  demo accounts:")
             for email, _name, role in DEMO_ACCOUNTS:
                 print(f"    {role.value:8} {email:16} password: {DEMO_PASSWORD}")
-        print(f"  chain  {local.rpc_url} (chain id 31337), contract {local.contract_address}")
+        print(f"  chain  {local.rpc_url} (chain id 31337), contract {local.contract_address}, "
+              f"splits {local.splits_address}")
         print(f"  ipfs   {local.ipfs_api_addr}")
         if use_double:
             print(f"  stripe {local.stripe_api_base} (the project's Stripe double: Checkout pages, signed webhooks)")

@@ -27,6 +27,7 @@ class LocalStack:
     rpc_url: str
     ipfs_api_addr: str
     contract_address: str
+    splits_address: str
     stripe_api_base: str | None
     anvil: AnvilNode
     ipfs: IpfsNode
@@ -41,23 +42,33 @@ def _port(preferred: int, what: str) -> int:
     return port
 
 
-def ensure_contract(*, rpc_url: str, deployment_file: Path, deployer_key: str, on_reset=None) -> str:
+def _deploy_creative_works(rpc_url: str, deployer_key: str) -> str:
+    deployer = chain_client.EthAccount.from_key(deployer_key).address
+    return chain_client.deploy(rpc_url=rpc_url, deployer_key=deployer_key, name="Luxembourg Creative Works",
+                               symbol="LUXCW", admin=deployer, minter=deployer)
+
+
+# how `marketplace dev` deploys each contract it runs (artifact name -> deploy(rpc_url, deployer_key))
+_DEPLOY = {
+    "CreativeWorks": _deploy_creative_works,
+    "Splits": lambda rpc_url, deployer_key: chain_client.deploy_splits(rpc_url=rpc_url, deployer_key=deployer_key),
+}
+
+
+def ensure_contract(*, rpc_url: str, deployment_file: Path, deployer_key: str, on_reset=None,
+                    artifact: str = "CreativeWorks") -> str:
     """Reuse the recorded deployment if its code is on chain and is the code this checkout builds; otherwise deploy
     (and call on_reset with the reason: the chain was reset, or the contract changed since)."""
     w3 = chain_client.make_web3(rpc_url)
     if deployment_file.exists():
         recorded = json.loads(deployment_file.read_text())
         code = w3.eth.get_code(Web3.to_checksum_address(recorded["contract_address"]))
-        expected = bytes.fromhex(chain_client.load_artifact("CreativeWorks")["deployedBytecode"].removeprefix("0x"))
+        expected = bytes.fromhex(chain_client.load_artifact(artifact)["deployedBytecode"].removeprefix("0x"))
         if code and bytes(code) == expected:
             return recorded["contract_address"]
         if on_reset is not None:
-            on_reset("the contract changed since it was deployed" if code else "the chain was reset")
-    deployer = chain_client.EthAccount.from_key(deployer_key).address
-    address = chain_client.deploy(
-        rpc_url=rpc_url, deployer_key=deployer_key, name="Luxembourg Creative Works", symbol="LUXCW",
-        admin=deployer, minter=deployer,
-    )
+            on_reset(f"the {artifact} contract changed since it was deployed" if code else "the chain was reset")
+    address = _DEPLOY[artifact](rpc_url, deployer_key)
     deployment_file.parent.mkdir(parents=True, exist_ok=True)
     deployment_file.write_text(json.dumps({"contract_address": address, "chain_id": w3.eth.chain_id}, indent=2))
     return address
@@ -90,8 +101,12 @@ def start_local_stack(stack: ExitStack, *, data_dir: Path, app_url: str, webhook
                 Path(str(db_file) + suffix).unlink(missing_ok=True)
             print(f"  the old database no longer matches the chain and was moved to {backup}")
 
+    deployer_key = os.environ.get("MINTER_PRIVATE_KEY", DEV_KEYS[0])
     address = ensure_contract(rpc_url=anvil.rpc_url, deployment_file=data_dir / "chain" / "deployment.json",
-                              deployer_key=os.environ.get("MINTER_PRIVATE_KEY", DEV_KEYS[0]), on_reset=_reset_db)
+                              deployer_key=deployer_key, on_reset=_reset_db)
+    # a new Splits contract means new split addresses: tokens minted before name the old ones
+    splits_address = ensure_contract(rpc_url=anvil.rpc_url, deployment_file=data_dir / "chain" / "splits.json",
+                                     deployer_key=deployer_key, on_reset=_reset_db, artifact="Splits")
     double = None
     if stripe_double:
         print(f"  starting the Stripe double on 127.0.0.1:{stripe_port} (webhooks to {app_url}/api/stripe/webhook)")
@@ -101,4 +116,4 @@ def start_local_stack(stack: ExitStack, *, data_dir: Path, app_url: str, webhook
         double.start(stripe_port)
         stack.callback(double.stop)
     return LocalStack(rpc_url=anvil.rpc_url, ipfs_api_addr=ipfs.api_addr, contract_address=address,
-                      stripe_api_base=double.api_base if double else None, anvil=anvil, ipfs=ipfs, stripe=double)
+                      splits_address=splits_address, stripe_api_base=double.api_base if double else None, anvil=anvil, ipfs=ipfs, stripe=double)

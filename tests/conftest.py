@@ -23,7 +23,7 @@ pytest_plugins = [
 
 
 @pytest.fixture
-def make_settings(tmp_path, db_url, anvil, ipfs_node, contract_address) -> Callable[..., Settings]:
+def make_settings(tmp_path, db_url, anvil, ipfs_node, contract_address, splits_address) -> Callable[..., Settings]:
     def make(**overrides) -> Settings:
         values = dict(
             env="test",
@@ -33,6 +33,7 @@ def make_settings(tmp_path, db_url, anvil, ipfs_node, contract_address) -> Calla
             ipfs_api_url=ipfs_node.api_addr,
             ipfs_timeout_s=20.0,
             contract_address=contract_address,
+            splits_address=splits_address,
             mint_poll_interval_s=0.05,
             job_retry_backoff_s=0.05,  # retries after a fault come quickly (the backoff itself: tests/jobs)
             public_base_url="http://testserver",

@@ -76,6 +76,9 @@ class Work(WorkBase, table=True):
     mint_tx_hash: str | None = Field(default=None, max_length=66)
     mint_error: str | None = Field(default=None, max_length=500)
     minted_at: datetime | None = None
+    # the token's EIP-2981 royalty receiver, set when minting is requested (None: no royalty): the creator's wallet,
+    # or for a co-created work the Splits wallet paying its creators by share
+    royalty_receiver: str | None = Field(default=None, max_length=42)
 
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -147,6 +150,9 @@ class WorkPublic(WorkBase):
     mint_tx_hash: str | None
     mint_error: str | None
     minted_at: datetime | None
+    royalty_receiver: str | None = Field(default=None, description="the token's EIP-2981 royalty receiver once "
+                                         "minting is requested (null: no royalty): the creator's wallet, or for a "
+                                         "co-created work the split contract's wallet that pays every creator by share")
     created_at: datetime
     updated_at: datetime
 

@@ -350,13 +350,15 @@ def set_owner(session: Session, *, work_id: int, owner: str) -> None:
                  .values(owner_address=owner, updated_at=utcnow()))
 
 
-def mark_minting(session: Session, *, work_id: int, metadata_cid: str, token_id: int) -> bool:
-    """draft | mint_failed -> minting, with the metadata it will point to. False: someone else got there first."""
+def mark_minting(session: Session, *, work_id: int, metadata_cid: str, token_id: int,
+                 royalty_receiver: str | None) -> bool:
+    """draft | mint_failed -> minting, with the metadata it will point to and its royalty receiver. False: someone
+    else got there first."""
     return session.exec(
         update(Work)
         .where(Work.id == work_id, col(Work.status).in_([WorkStatus.draft, WorkStatus.mint_failed]))
         .values(status=WorkStatus.minting, metadata_cid=metadata_cid, token_id=str(token_id), mint_error=None,
-                updated_at=utcnow())
+                royalty_receiver=royalty_receiver, updated_at=utcnow())
     ).rowcount == 1
 
 

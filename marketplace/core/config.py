@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     public_rpc_url: str | None = None
     chain_id: int | None = None  # when set, the chain watcher refuses (no mints, no deliveries) a node with another
     contract_address: str | None = None  # empty in dev: deployed by `marketplace dev`
+    # the Splits contract paying co-created works' royalties by share; empty in dev: deployed by `marketplace dev`
+    splits_address: str | None = None
     minter_private_key: SecretStr = SecretStr(DEV_MINTER_KEY)
     wallet_secret: SecretStr = SecretStr(DEV_WALLET_SECRET)
     auth_secret: SecretStr = SecretStr(DEV_AUTH_SECRET)

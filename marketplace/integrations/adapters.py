@@ -35,6 +35,7 @@ def adapter_parts(settings: Settings) -> dict:
         chain = ChainClient(
             rpc_url=settings.rpc_url,
             contract_address=settings.contract_address,
+            splits_address=settings.splits_address,
             minter_key=settings.minter_private_key.get_secret_value(),
         )
     gateway = StripeGateway(

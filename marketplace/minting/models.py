@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, Column, String, Text
 from sqlmodel import Field, SQLModel
 
 from marketplace.core.db import utcnow
@@ -36,6 +36,9 @@ class MintJob(SQLModel, table=True):
     metadata_digest: str = Field(max_length=66)  # 0x-prefixed 32 bytes; uint256(digest) is the token id
     royalty_receiver: str = Field(max_length=42)
     royalty_bps: int = 0
+    # a co-created work's royalty split, JSON [[address, bps], ...] sorted by address (Splits' order): the worker
+    # creates it on chain before its mint; royalty_receiver is its address. None: one creator's wallet
+    royalty_split: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     tx_hash: str | None = Field(default=None, max_length=66, index=True)
     nonce: int | None = None
     attempts: int = 0

@@ -20,7 +20,7 @@ from marketplace.catalog.models import Work, WorkStatus
 from marketplace.catalog.schemas import LICENSE_URLS
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, InvalidInput
-from marketplace.integrations.chain.client import ChainClient
+from marketplace.integrations.chain.client import ChainClient, split_recipients
 from marketplace.integrations.ipfs.client import IpfsClient, raw_cid_digest
 from marketplace.jobs import runner
 from marketplace.minting.models import MintJob, MintJobStatus
@@ -93,6 +93,22 @@ def canonical_json(data: dict) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def royalty_split(session: Session, *, work: Work) -> list[tuple[str, int]] | None:
+    """A co-created work's royalty split: its creators' wallets and shares ([(address, bps)], Splits' order: by
+    address). None for a work that pays one wallet (one creator, or creators who share one wallet)."""
+    shares = catalog_service.creator_shares(session, [work])[work.id]
+    if len(shares) == 1:
+        return None
+    creators = session.exec(select(Account).where(col(Account.id).in_([account_id for account_id, _ in shares])))
+    wallets = {account.id: account.wallet_address for account in creators}
+    if not all(wallets.get(account_id) for account_id, _ in shares):
+        raise InvalidInput("Every creator of this work needs a wallet address")
+    if len({wallets[account_id].lower() for account_id, _ in shares}) == 1:
+        return None
+    accounts, bps = split_recipients([(wallets[account_id], share) for account_id, share in shares])
+    return list(zip(accounts, bps, strict=True))
+
+
 def request_mint(
     *, session: Session, work: Work, creator: Account, ipfs: IpfsClient, chain: ChainClient, public_base_url: str
 ) -> Work:
@@ -106,6 +122,9 @@ def request_mint(
         raise InvalidInput("The creator has no wallet address")
     collaborators.require_all_accepted(session, work)  # 409 before anything is pinned
     chain.ping()  # 503 before anything changes when the chain is down
+    split = royalty_split(session, work=work) if work.royalty_bps else None
+    # the split's address is known before the split exists: the worker creates it before the mint (idempotently)
+    receiver = chain.split_address(split) if split else owner
 
     creators = metadata_creators(session, work)
     if work.metadata_cid is None:
@@ -122,7 +141,8 @@ def request_mint(
         digest = raw_cid_digest(metadata_cid)
     token_id = int.from_bytes(digest, "big")
 
-    if not catalog_service.mark_minting(session, work_id=work.id, metadata_cid=metadata_cid, token_id=token_id):
+    if not catalog_service.mark_minting(session, work_id=work.id, metadata_cid=metadata_cid, token_id=token_id,
+                                        royalty_receiver=receiver if work.royalty_bps else None):
         session.rollback()  # someone else got there first
         session.refresh(work)
         if work.status == WorkStatus.minted:
@@ -138,8 +158,10 @@ def request_mint(
     job = session.exec(select(MintJob).where(MintJob.work_id == work.id)).first()
     if job is None:
         job = MintJob(work_id=work.id, to_address=owner, metadata_digest="0x" + digest.hex(),
-                      royalty_receiver=creator.wallet_address, royalty_bps=work.royalty_bps)
-    else:  # a failed job gets a fresh start
+                      royalty_receiver=receiver, royalty_bps=work.royalty_bps,
+                      royalty_split=json.dumps(split) if split else None)
+    else:  # a failed job gets a fresh start (never minted: its receiver is the one the work now shows)
+        job.royalty_receiver, job.royalty_split = receiver, json.dumps(split) if split else None
         job.status = MintJobStatus.pending
         job.attempts = 0
         job.last_error = None

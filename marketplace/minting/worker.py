@@ -6,10 +6,17 @@ Exactly once rests on three things:
 - a job's transaction hash is written to the database *before* the transaction is sent (write-ahead), so after a
   crash the worker finds the transaction (receipt) or finds the token on chain (Transfer log) and settles the job;
 - claims and state changes are guarded updates (`... WHERE status = 'pending'`), so several workers may run.
+
+A co-created work's royalty receiver is a split's wallet (Splits.sol), an address known before the split exists.
+The batch that mints it first creates the split: its createSplit transactions are signed just before the mintBatch,
+from the same signer, and sent first, so their nonces are lower: a mined mint means its splits were mined. Nothing
+about them is written ahead: createSplit is idempotent by construction (the address is the split), so a retried
+batch creates it again or finds it there.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict, deque
 
@@ -49,6 +56,7 @@ class MintWorker(BackgroundWorker):
         super().__init__(**settings)  # batch_size, max_attempts, lease_s, ...: see BackgroundWorker
         self.chain = chain
         self.pipeline_depth = max(1, pipeline_depth)
+        self._splits_created: set[str] = set()  # royalty splits (JSON, as on the jobs) seen mined with their mints
 
     def run_once(self) -> int:
         """Reconcile what was submitted, then submit one batch. Returns how many jobs moved."""
@@ -61,8 +69,9 @@ class MintWorker(BackgroundWorker):
 
     def chain_moved(self) -> None:
         """The chain watcher saw a rewind or an outage: the node's mempool may be gone, so submitted transactions
-        it no longer knows count as lost at once (not after stale_submit)."""
+        it no longer knows count as lost at once (not after stale_submit), and the splits it created may be gone."""
         self._force_reconcile = True
+        self._splits_created = set()
         self.wake()
 
     def reconcile_submitted(self, *, force: bool = False) -> int:
@@ -106,9 +115,11 @@ class MintWorker(BackgroundWorker):
             claimed = self._claim_and_write_ahead()
             if claimed is None:
                 break
-            jobs, prepared = claimed
+            jobs, prepared, splits = claimed
             moved += len(jobs)
             try:
+                for split_tx in splits.values():  # lower nonces than the mint's: mined before it
+                    self.chain.send(split_tx)
                 self.chain.send(prepared)
             except MarketplaceError as exc:
                 log.warning("mint batch %s not accepted: %s", prepared.tx_hash, exc.message)
@@ -141,22 +152,27 @@ class MintWorker(BackgroundWorker):
             return []
         minted = {m.token_id: m for m in receipt.minted}
         pairs = [(job, minted.get(int(job.metadata_digest, 16))) for job in jobs]
+        if receipt.status == 1:
+            self._check_splits({job.royalty_split for job in jobs} - {None} - self._splits_created)
         if receipt.status == 1 and all(m is not None for _, m in pairs):
             return pairs
         self._settle(jobs, receipt)
         return []
 
-    def _claim_and_write_ahead(self) -> tuple[list[MintJob], PreparedTx] | None:
+    def _claim_and_write_ahead(self) -> tuple[list[MintJob], PreparedTx, dict[str, PreparedTx]] | None:
         """Claim up to batch_size pending jobs (oldest first, for a lease), sign one mintBatch for them and record
         its hash on every job, in one database transaction: when it commits, the hash is durable before the
-        transaction can exist anywhere (write-ahead); when anything fails first, nothing was claimed.
+        transaction can exist anywhere (write-ahead); when anything fails first, nothing was claimed. The royalty
+        splits the jobs name and this worker has not seen created get a createSplit each, signed before the mint
+        (returned by split, to send first).
 
         The claim reads the oldest claimable ids, then takes them with a guarded UPDATE ... RETURNING (as the
         delivery worker's) that re-checks each: the rows stay locked until the commit (PostgreSQL: a concurrent
         claim waits for them, then re-checks and leaves them out; SQLite: the one writer), so no job is taken
         twice. Nothing inside asks the node: the fees and the signer's nonce are read
         before the transaction opens (so a hung node never holds SQLite's write lock). Returns the jobs as the
-        write-ahead left them (rows of mint_job, with the attributes of MintJob) and the signed transaction."""
+        write-ahead left them (rows of mint_job, with the attributes of MintJob), the signed transaction and the
+        splits' transactions."""
         now = utcnow()
         jobs_t = MintJob.__table__
         ready = jobs_t.c.status == MintJobStatus.pending.value
@@ -171,7 +187,8 @@ class MintWorker(BackgroundWorker):
             claimed = lease.claim(session, jobs_t, ready=ready, worker=self.name, lease=self.lease,
                                   limit=self.batch_size, now=now,
                                   returning=(jobs_t.c.id, jobs_t.c.to_address, jobs_t.c.metadata_digest,
-                                             jobs_t.c.royalty_receiver, jobs_t.c.royalty_bps))
+                                             jobs_t.c.royalty_receiver, jobs_t.c.royalty_bps,
+                                             jobs_t.c.royalty_split))
             if not claimed:
                 session.rollback()
                 return None
@@ -186,9 +203,11 @@ class MintWorker(BackgroundWorker):
                 for j in claimed
             ]
             try:
+                splits = self._prepare_splits([j.royalty_split for j in claimed], fees=fees)
                 prepared = self.chain.prepare_mint_batch(requests, fees=fees)
-            except MarketplaceError as exc:
+            except (MarketplaceError, ValueError) as exc:
                 session.rollback()
+                self.chain.signer.resync()  # a split signed before the failure consumed a nonce
                 self._record_error(ids, str(exc))
                 raise
             try:
@@ -202,7 +221,26 @@ class MintWorker(BackgroundWorker):
             except BaseException:
                 self.chain.signer.resync()  # its nonce was consumed by a transaction that will never be sent
                 raise
-        return jobs, prepared
+        return jobs, prepared, splits
+
+    def _check_splits(self, splits: set[str]) -> None:
+        """The splits a mined batch created (its createSplit nonces were lower: they were mined too): remember them,
+        and create any that is not there (a createSplit that ran out of gas, say) now."""
+        for split in splits:
+            pairs = json.loads(split)
+            if not self.chain.split_exists(self.chain.split_address(pairs)):
+                log.warning("royalty split %s missing after its mint: creating it", self.chain.split_address(pairs))
+                self.chain.create_split(pairs)
+            self._splits_created.add(split)
+
+    def _prepare_splits(self, splits: list[str | None], *, fees: dict[str, int]) -> dict[str, PreparedTx]:
+        """A signed createSplit for each distinct split named here that this worker has not seen created (asking
+        the node nothing: an existing split makes it a no-op of ~25k gas)."""
+        prepared: dict[str, PreparedTx] = {}
+        for split in splits:
+            if split and split not in self._splits_created and split not in prepared:
+                prepared[split] = self.chain.prepare_create_split(json.loads(split), fees=fees, simulate=False)
+        return prepared
 
     # ------------------------------------------------------------ helpers
     def _record_error(self, ids: list[int], error: str) -> None:

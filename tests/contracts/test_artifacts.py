@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS_DIR = REPO_ROOT / "contracts"
 ARTIFACTS_DIR = REPO_ROOT / "marketplace" / "integrations" / "chain" / "artifacts"
 FORGE = REPO_ROOT / "node_modules" / "@foundry-rs" / "forge-linux-amd64" / "bin" / "forge"
-EXPORTED = ["CreativeWorks", "BaselineURIStorage"]
+EXPORTED = ["CreativeWorks", "BaselineURIStorage", "Splits"]
 
 
 def _forge(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
@@ -96,6 +96,21 @@ def test_creative_works_abi_has_the_interface_the_service_uses() -> None:
     )
 
 
+def test_splits_abi_has_the_interface_the_service_uses() -> None:
+    abi = json.loads((ARTIFACTS_DIR / "Splits.json").read_text())["abi"]
+    assert {
+        "createSplit(address[],uint16[])",
+        "distributeETH(address[],uint16[])",
+        "withdraw(address)",
+        "withdrawable(address)",
+        "predictSplitAddress(address[],uint16[])",
+        "splitHash(address[],uint16[])",
+        "walletInitCode()",
+    } <= _signatures(abi, "function")
+    assert {"SplitCreated(address,bytes32,address[],uint16[])", "Distributed(address,uint256)",
+            "Withdrawn(address,uint256)"} <= _signatures(abi, "event")
+
+
 def test_forge_test_suite_passes_offline(tmp_path: Path) -> None:
     result = _forge("test", "--offline", tmp=tmp_path)
     output = result.stdout + result.stderr
@@ -105,6 +120,7 @@ def test_forge_test_suite_passes_offline(tmp_path: Path) -> None:
     passed, failed, _ = map(int, summary[-1])
     assert failed == 0 and passed >= 30, output
     assert "invariant_" in output and "testFuzz_" in output
+    assert "SplitsInvariantTest" in output and "SplitsTest" in output, output
 
 
 def test_gas_snapshot_is_current(tmp_path: Path) -> None:

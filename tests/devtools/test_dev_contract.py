@@ -30,7 +30,7 @@ def test_recorded_contract_is_reused_until_its_code_changes(anvil, tmp_path):
     fresh = ensure_contract(rpc_url=anvil.rpc_url, deployment_file=recorded, deployer_key=DEV_KEYS[0],
                             on_reset=resets.append)
     assert fresh not in (first, other)
-    assert resets == ["the contract changed since it was deployed"]
+    assert resets == ["the CreativeWorks contract changed since it was deployed"]
     assert json.loads(recorded.read_text())["contract_address"] == fresh
 
     # nothing at the recorded address (anvil started without its state): deploy anew
@@ -38,3 +38,13 @@ def test_recorded_contract_is_reused_until_its_code_changes(anvil, tmp_path):
     ensure_contract(rpc_url=anvil.rpc_url, deployment_file=recorded, deployer_key=DEV_KEYS[0],
                     on_reset=resets.append)
     assert resets[-1] == "the chain was reset"
+
+
+def test_splits_is_deployed_next_to_creative_works_and_reused(anvil, tmp_path):
+    recorded = tmp_path / "chain" / "splits.json"
+    splits = ensure_contract(rpc_url=anvil.rpc_url, deployment_file=recorded, deployer_key=DEV_KEYS[0],
+                             artifact="Splits")
+    expected = chain_client.load_artifact("Splits")["deployedBytecode"]
+    assert chain_client.make_web3(anvil.rpc_url).eth.get_code(splits).to_0x_hex() == expected
+    assert ensure_contract(rpc_url=anvil.rpc_url, deployment_file=recorded, deployer_key=DEV_KEYS[0],
+                           artifact="Splits") == splits

@@ -26,9 +26,15 @@ def contract_address(anvil) -> str:
 
 
 @pytest.fixture
-def chain(anvil, contract_address) -> chain_client.ChainClient:
+def splits_address(anvil) -> str:
+    """A fresh Splits contract (the royalty splits of co-created works)."""
+    return chain_client.deploy_splits(rpc_url=anvil.rpc_url, deployer_key=DEPLOYER_KEY)
+
+
+@pytest.fixture
+def chain(anvil, contract_address, splits_address) -> chain_client.ChainClient:
     return chain_client.ChainClient(rpc_url=anvil.rpc_url, contract_address=contract_address,
-                                    minter_key=DEPLOYER_KEY)
+                                    minter_key=DEPLOYER_KEY, splits_address=splits_address)
 
 
 @pytest.fixture

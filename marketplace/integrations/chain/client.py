@@ -48,6 +48,16 @@ MINT_BATCH_GAS = (80_000, 110_000)  # mintBatch: base + per token
 APPROVAL_GAS = 60_000  # setApprovalForAll (~46k the first time)
 TRANSFER_GAS = 120_000  # one safeTransferFrom (~63k to a fresh wallet; a receiving contract's hook costs more)
 TRANSFER_BATCH_GAS = (60_000, 70_000)  # transferBatch: base + per token (~40k each to fresh wallets)
+SPLIT_SHARES_TOTAL = 10_000  # Splits.TOTAL_SHARES: a split's shares are basis points summing to this
+SPLIT_MIN_RECIPIENTS, SPLIT_MAX_RECIPIENTS = 2, 100  # Splits.MIN_RECIPIENTS, Splits.MAX_RECIPIENTS
+# Splits' wallet creation code around the Splits address (Splits._WALLET_CREATION, _WALLET_HEAD, _WALLET_TAIL)
+_SPLIT_WALLET_HEAD = bytes.fromhex("602c8060095f395ff3" "3373")
+_SPLIT_WALLET_TAIL = bytes.fromhex("14601b57005b5f5f5f5f47335af1602a575f5ffd5b00")
+CREATE_SPLIT_GAS = (90_000, 3_000)  # createSplit: base + per recipient (~70k for 2: CREATE2 of 44 bytes, the event)
+DISTRIBUTE_GAS = (60_000, 30_000)  # distributeETH: base + per recipient (a first credit is a fresh 22k slot)
+WITHDRAW_GAS = 100_000  # withdraw: ~35k to a wallet; a receiving contract may spend more
+DISTRIBUTED_TOPIC = Web3.keccak(text="Distributed(address,uint256)").to_0x_hex()
+WITHDRAWN_TOPIC = Web3.keccak(text="Withdrawn(address,uint256)").to_0x_hex()
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, OSError)
 
 
@@ -110,6 +120,42 @@ def transfer_gas(moves: int) -> int:
         return TRANSFER_GAS
     base, each = TRANSFER_BATCH_GAS
     return base + each * moves
+
+
+def split_recipients(accounts_shares) -> tuple[list[str], list[int]]:
+    """A split as Splits wants it: (accounts, shares), the accounts checksummed and strictly ascending, each share
+    a positive number of basis points, summing to 10,000. The same address named twice gets the sum of its shares.
+    ValueError for anything that is not a split of 2 to 100 recipients."""
+    merged: dict[int, int] = {}
+    for account, share in accounts_shares:
+        if not (isinstance(share, int) and share > 0):
+            raise ValueError(f"a split share is a positive number of basis points, not {share!r}")
+        key = int(Web3.to_checksum_address(account), 16)
+        if key == 0:
+            raise ValueError("a split cannot pay the zero address")
+        merged[key] = merged.get(key, 0) + share
+    if sum(merged.values()) != SPLIT_SHARES_TOTAL:
+        raise ValueError(f"a split's shares sum to {SPLIT_SHARES_TOTAL}, not {sum(merged.values())}")
+    if not SPLIT_MIN_RECIPIENTS <= len(merged) <= SPLIT_MAX_RECIPIENTS:
+        raise ValueError(f"a split has {SPLIT_MIN_RECIPIENTS} to {SPLIT_MAX_RECIPIENTS} recipients, not {len(merged)}")
+    ordered = sorted(merged)
+    return [Web3.to_checksum_address(f"0x{key:040x}") for key in ordered], [merged[key] for key in ordered]
+
+
+def split_hash(accounts: list[str], shares: list[int]) -> bytes:
+    """Splits.splitHash: keccak256(abi.encodePacked(address[] accounts, uint16[] shares)), every element a word."""
+    return bytes(Web3.keccak(b"".join(_address_word(a) for a in accounts)
+                             + b"".join(share.to_bytes(32, "big") for share in shares)))
+
+
+def predict_split_address(splits_address: str, accounts_shares) -> str:
+    """The address of a split's wallet, created or not, computed off chain exactly as Splits.predictSplitAddress:
+    CREATE2 by the Splits contract, salt the split's hash, init code the 53-byte wallet naming the contract."""
+    accounts, shares = split_recipients(accounts_shares)
+    deployer = bytes.fromhex(Web3.to_checksum_address(splits_address)[2:])
+    init_code_hash = Web3.keccak(_SPLIT_WALLET_HEAD + deployer + _SPLIT_WALLET_TAIL)
+    digest = Web3.keccak(b"\xff" + deployer + split_hash(accounts, shares) + init_code_hash)
+    return Web3.to_checksum_address(digest[12:])
 
 
 @cache
@@ -217,11 +263,16 @@ class Signer:
 
 
 class ChainClient:
-    def __init__(self, *, rpc_url: str, contract_address: str, minter_key: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, *, rpc_url: str, contract_address: str, minter_key: str, timeout_s: float = 10.0,
+                 splits_address: str | None = None) -> None:
         self.rpc_url = rpc_url
         self.w3 = make_web3(rpc_url, timeout_s=timeout_s)
         self.contract_address = Web3.to_checksum_address(contract_address)
         self.contract = self.w3.eth.contract(address=self.contract_address, abi=load_artifact("CreativeWorks")["abi"])
+        # the royalty splits of co-created works (Splits.sol); None: a deployment without co-created works
+        self.splits_address = Web3.to_checksum_address(splits_address) if splits_address else None
+        self.splits = (self.w3.eth.contract(address=self.splits_address, abi=load_artifact("Splits")["abi"])
+                       if self.splits_address else None)
         self.signer = Signer(self.w3, minter_key)
         self._signers: dict[str, Signer] = {}
         self._signers_lock = threading.Lock()
@@ -504,6 +555,84 @@ class ChainClient:
             block_hash=HexBytes(receipt["blockHash"]).to_0x_hex() if receipt.get("blockHash") else "",
         )
 
+    # ---------------------------------------------------------------- royalty splits (Splits.sol)
+    def split_address(self, accounts_shares) -> str:
+        """The wallet address of the split paying these (address, basis points) by share: computed here, no node
+        asked; equal to Splits.predictSplitAddress. It can be a token's royalty receiver before the split exists."""
+        return predict_split_address(self._splits_or_raise().address, accounts_shares)
+
+    def split_exists(self, split: str) -> bool:
+        """Is the split wallet at this address created (has it code)?"""
+        return bool(self._call(lambda: self.w3.eth.get_code(Web3.to_checksum_address(split))))
+
+    def withdrawable(self, account: str) -> int:
+        """The wei Splits owes `account` (credited by distributions, not yet withdrawn)."""
+        splits = self._splits_or_raise()
+        return self._call(lambda: splits.functions.withdrawable(Web3.to_checksum_address(account)).call())
+
+    def prepare_create_split(self, accounts_shares, *, signer: Signer | None = None,
+                             fees: dict[str, int] | None = None, simulate: bool = True) -> PreparedTx:
+        """createSplit, signed (not sent). simulate=False asks the node nothing (the mint worker signs it inside its
+        write-ahead, with the fees it read before)."""
+        accounts, shares = split_recipients(accounts_shares)
+        return self._prepare_splits_call("createSplit", accounts, shares, gas=gas_for(CREATE_SPLIT_GAS, len(accounts)),
+                                         signer=signer, fees=fees, simulate=simulate)
+
+    def prepare_distribute_eth(self, accounts_shares, *, signer: Signer | None = None) -> PreparedTx:
+        accounts, shares = split_recipients(accounts_shares)
+        return self._prepare_splits_call("distributeETH", accounts, shares, gas=gas_for(DISTRIBUTE_GAS, len(accounts)),
+                                         signer=signer)
+
+    def prepare_withdraw(self, account: str, *, signer: Signer | None = None) -> PreparedTx:
+        return self._prepare_splits_call("withdraw", Web3.to_checksum_address(account), gas=WITHDRAW_GAS,
+                                         signer=signer)
+
+    def create_split(self, accounts_shares, *, signer: Signer | None = None) -> str:
+        """Create the split (its wallet) unless it exists; returns its address. Idempotent by construction: the
+        address is the split, so asking again, or after a crash, finds it or creates the same one."""
+        split = self.split_address(accounts_shares)
+        if not self.split_exists(split):
+            self._transact(self.prepare_create_split(accounts_shares, signer=signer), signer=signer)
+        return split
+
+    def distribute_eth(self, accounts_shares, *, signer: Signer | None = None) -> int:
+        """Credit what the split's wallet holds to its recipients by share; returns the wei distributed."""
+        receipt = self._transact(self.prepare_distribute_eth(accounts_shares, signer=signer), signer=signer)
+        return _event_amount(receipt, DISTRIBUTED_TOPIC)
+
+    def withdraw(self, account: str, *, signer: Signer | None = None) -> int:
+        """Send `account` all Splits owes it (anyone's signer may pay for it); returns the wei sent."""
+        receipt = self._transact(self.prepare_withdraw(account, signer=signer), signer=signer)
+        return _event_amount(receipt, WITHDRAWN_TOPIC)
+
+    def _splits_or_raise(self):
+        if self.splits is None:
+            raise ChainUnavailable("No split contract is configured (SPLITS_ADDRESS)")
+        return self.splits
+
+    def _prepare_splits_call(self, function: str, *args, gas: int, signer: Signer | None,
+                             fees: dict[str, int] | None = None, simulate: bool = True) -> PreparedTx:
+        """Simulate the call first (eth_call: a revert says why, as ChainTransactionFailed, before anything is
+        signed), then sign it."""
+        splits = self._splits_or_raise()
+        if simulate:
+            call = getattr(splits.functions, function)(*args)
+            sender = (signer or self.signer).address
+            self._call(lambda: call.call({"from": sender}))
+        tx = {"to": self.splits_address, "data": splits.encode_abi(function, args=list(args)), "value": 0,
+              "gas": gas, "chainId": self.chain_id(), **(fees or self.fees())}
+        return (signer or self.signer).sign(tx)
+
+    def _transact(self, prepared: PreparedTx, *, signer: Signer | None = None) -> dict:
+        """Send and wait for the receipt (the node's JSON); a reverted or unmined transaction raises."""
+        self.send(prepared, signer=signer)
+        if self.wait_for_receipt(prepared.tx_hash) is None:
+            raise ChainUnavailable(f"Transaction {prepared.tx_hash} was not mined in time")
+        receipt = self._call(lambda: self._rpc("eth_getTransactionReceipt", [prepared.tx_hash]))
+        if _int(receipt["status"]) != 1:
+            raise ChainTransactionFailed(f"Transaction {prepared.tx_hash} reverted")
+        return receipt
+
     def _call(self, fn, *, retries: int = 1):
         """Run a read; node-side RPC errors (e.g. a state not yet available) are retried once, then 503."""
         try:
@@ -530,6 +659,20 @@ def _node_side_error(exc: BaseException) -> bool:
         exc, (ContractLogicError, TransactionNotFound, BlockNotFound))
 
 
+def gas_for(limits: tuple[int, int], recipients: int) -> int:
+    """A Splits call's gas limit for a split of `recipients`: (base, per recipient) limits, e.g. DISTRIBUTE_GAS."""
+    base, each = limits
+    return base + each * recipients
+
+
+def _event_amount(receipt: dict, topic: str) -> int:
+    """The uint256 data of the receipt's (Splits) event with this topic; 0 when there is none (nothing to do)."""
+    for log in receipt["logs"]:
+        if log["topics"] and _hex(log["topics"][0]) == topic:
+            return int(_hex(log["data"]), 16)
+    return 0
+
+
 def _hex(value) -> str:
     """0x-prefixed lower-case hex of a JSON hex string or of bytes."""
     return value.lower() if isinstance(value, str) else HexBytes(value).to_0x_hex()
@@ -549,6 +692,11 @@ def deploy(*, rpc_url: str, deployer_key: str, name: str, symbol: str, admin: st
     """Deploy CreativeWorks; returns its checksummed address (used by `marketplace dev` and tests)."""
     return deploy_artifact(rpc_url=rpc_url, deployer_key=deployer_key, artifact="CreativeWorks",
                            args=(name, symbol, admin, minter))
+
+
+def deploy_splits(*, rpc_url: str, deployer_key: str) -> str:
+    """Deploy Splits (no arguments, no owner); returns its checksummed address."""
+    return deploy_artifact(rpc_url=rpc_url, deployer_key=deployer_key, artifact="Splits")
 
 
 def deploy_artifact(*, rpc_url: str, deployer_key: str, artifact: str, args: tuple = ()) -> str:
