@@ -1,35 +1,18 @@
 """A co-created work's EIP-2981 royalty receiver is the split of its creators' wallets by share: the mint worker
-creates the split with the mint, and ETH paid to it reaches every creator's wallet by share on anvil.
-
-The collaborators API is not here yet: the works' shares come from a stand-in for catalog_service.creator_shares."""
+creates the split with the mint, and ETH paid to it reaches every creator's wallet by share on anvil. The works are
+co-created through the collaborators API (50/30/20, everyone accepted)."""
 
 from __future__ import annotations
 
 import pytest
 
-from marketplace.catalog import service as catalog_service
 from marketplace.integrations.chain.client import split_recipients
+from tests.catalog.crews import Team
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
 
 SHARES = (5000, 3000, 2000)
 KEEPER_KEY = "0x" + "6b" * 32  # a keeper's wallet, funded by the test
-
-
-@pytest.fixture
-def co_created(api, monkeypatch):
-    """Registers three creators and makes every work uploaded by the first theirs at 50/30/20 %."""
-    creators = [api.register(role="creator", name=name) for name in ("Anna Schmit", "Luc Weber", "Mia Hoffmann")]
-    ids = [creator["id"] for creator in creators]
-    one_creator = catalog_service.creator_shares
-
-    def shares(session, works):
-        found = one_creator(session, works)
-        return {work_id: list(zip(ids, SHARES, strict=True)) if parts == [(ids[0], 10_000)] else parts
-                for work_id, parts in found.items()}
-
-    monkeypatch.setattr(catalog_service, "creator_shares", shares)
-    return creators
 
 
 def _mint(api, creator, **fields) -> dict:
@@ -40,9 +23,10 @@ def _mint(api, creator, **fields) -> dict:
 
 
 @pytest.mark.parametrize("split_there_already", [False, True], ids=["split-created-with-mint", "split-existed"])
-def test_royalties_paid_to_a_co_created_token_reach_every_creator_by_share(api, chain, co_created,
-                                                                          split_there_already):
-    pairs = [(creator["wallet_address"], share) for creator, share in zip(co_created, SHARES, strict=True)]
+def test_royalties_paid_to_a_co_created_token_reach_every_creator_by_share(api, chain, split_there_already):
+    team = Team(api, royalty_bps=1000)
+    creators = [team.uploader, team.composer, team.modeller]
+    pairs = [(creator["wallet_address"], share) for creator, share in zip(creators, SHARES, strict=True)]
     split = chain.split_address(pairs)
     keeper = chain.signer_for(KEEPER_KEY)  # anyone may create, distribute and withdraw (not the app's minter key)
     payer = chain.w3.eth.accounts[6]  # an unlocked anvil account
@@ -51,7 +35,8 @@ def test_royalties_paid_to_a_co_created_token_reach_every_creator_by_share(api, 
     if split_there_already:  # an earlier attempt created it: the worker's createSplit is a no-op
         chain.create_split(pairs, signer=keeper)
 
-    minted = _mint(api, co_created[0], royalty_bps=1000)
+    team.accepted()
+    minted = team.mint()
 
     assert minted["royalty_receiver"] == split
     assert api.client.get(f"/api/works/{minted['id']}").json()["royalty_receiver"] == split
@@ -74,7 +59,7 @@ def test_royalties_paid_to_a_co_created_token_reach_every_creator_by_share(api, 
     floors = {address: royalty * share // 10_000 for address, share in pairs}
     assert risen == {address: floors[address] + (1 if address == accounts[0] else 0) for address, _ in pairs}
     assert sum(risen.values()) == royalty
-    assert risen[co_created[0]["wallet_address"]] >= royalty // 2
+    assert risen[team.uploader["wallet_address"]] >= royalty // 2
     assert chain.eth_balance(split) == chain.eth_balance(chain.splits_address) == 0
 
 
@@ -87,11 +72,12 @@ def test_a_single_creator_work_pays_its_creator_and_creates_no_split(api, chain)
     assert chain.w3.eth.get_transaction_count(chain.signer.address) == nonce + 1, "the mint, no createSplit"
 
 
-def test_without_a_royalty_there_is_no_receiver_and_no_split(api, chain, co_created):
-    draft = api.upload(co_created[0], royalty_bps=0).json()
-    assert draft["royalty_receiver"] is None
+def test_without_a_royalty_there_is_no_receiver_and_no_split(api, chain):
+    team = Team(api, royalty_bps=0)
+    assert team.work["royalty_receiver"] is None
+    team.accepted()
     nonce = chain.w3.eth.get_transaction_count(chain.signer.address)
-    minted = _mint(api, co_created[0], royalty_bps=0, title="No royalty")
+    minted = team.mint()
     assert minted["royalty_receiver"] is None
     assert chain.royalty_info(minted["token_id"], 10_000)[1] == 0
     assert chain.w3.eth.get_transaction_count(chain.signer.address) == nonce + 1, "the mint, no createSplit"
