@@ -14,9 +14,9 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account
+from marketplace.catalog import licences
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work, WorkStatus
-from marketplace.catalog.schemas import LICENSE_URLS
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, InvalidInput
 from marketplace.integrations.chain.client import ChainClient
@@ -40,6 +40,8 @@ def build_metadata(*, work: Work, creator: Account, public_base_url: str) -> dic
         "name": work.title,
         "description": work.description,
         "external_url": f"{public_base_url.rstrip('/')}/works/{work.id}",
+        "license": work.license,
+        "license_url": licences.get(work.license).terms_uri,  # the token id, this document's digest, commits to it
         "attributes": [
             {"trait_type": "Discipline", "value": work.discipline},
             {"trait_type": "Creator", "value": creator.display_name},
@@ -50,7 +52,6 @@ def build_metadata(*, work: Work, creator: Account, public_base_url: str) -> dic
         "properties": {
             "work_id": work.id,
             "creators": [{"name": creator.display_name, "address": creator.wallet_address, "share_bps": 10000}],
-            "license": {"id": work.license, "url": LICENSE_URLS.get(work.license)},
             "royalty_bps": work.royalty_bps,
             "media": {
                 "uri": media_uri,
@@ -93,6 +94,7 @@ def request_mint(
     chain.ping()  # 503 before anything changes when the chain is down
 
     if work.metadata_cid is None:
+        licences.pin_document(ipfs, licences.get(work.license))  # the terms the metadata names are on the node
         payload = canonical_json(build_metadata(work=work, creator=creator, public_base_url=public_base_url))
         if len(payload) > MAX_METADATA_BYTES:
             raise InvalidInput("The work's metadata is too large (shorten the description)")
