@@ -155,7 +155,7 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
     accepted = text(form, "accept_license") == "yes"
     if not accepted and payments_service.open_checkout_of(session=session, buyer_id=viewer.id,
                                                           work_id=work.id) is None:
-        # the buyer reads the terms before paying; "Return to payment" reopens a checkout accepted already
+        # the buyer reads the terms before paying ("Return to payment" reopens the checkout they opened already)
         context = _work_context(session, work, viewer)
         context["license_error"] = t.gettext("Tick the box to confirm you have read the licence.")
         return render(request, "work.html", context, account=viewer, status_code=422)

@@ -29,6 +29,11 @@ RIGHTS = {
 }
 
 
+def test_every_licence_is_summarised_in_each_language_the_pages_speak():
+    assert licences.SUMMARY_LANGUAGES == LANGUAGES
+    assert all(set(lic.summary) == set(LANGUAGES) for lic in licences.LICENCES.values())
+
+
 def test_every_marketplace_document_holds_the_whole_terms_in_each_language_in_one_raw_block():
     for licence_id in MARKETPLACE:
         document = licences.get(licence_id).document

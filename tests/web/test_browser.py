@@ -48,9 +48,9 @@ def sign_up(page, base: str, *, role: str, name: str, email: str) -> None:
     page.wait_for_load_state()
 
 
-def buy(page, button) -> None:
+def buy(page, button, *, read: str = "I have read the licence") -> None:
     """Buy on the work page as a buyer does: confirm having read the licence, then press Buy."""
-    page.get_by_label("I have read the licence").check()
+    page.get_by_label(read).check()
     page.get_by_role("button", name=button).click()
 
 
@@ -380,7 +380,7 @@ def test_a_german_reader_switches_language_and_pays_on_a_german_checkout_page(ma
     assert "7,5\xa0%" in buyer.locator(".facts").first.inner_text()
     assert buyer.get_by_text("Lizenzgebühr bei Weiterverkäufen").is_visible()
     browsing.shot(buyer, "22-work-de")
-    buyer.get_by_role("button", name="Für 45,00\xa0€ kaufen").click()
+    buy(buyer, "Für 45,00\xa0€ kaufen", read="Ich habe die Lizenz gelesen")
     buyer.wait_for_url(f"{live.double.public_url}/pay/**")
     assert buyer.locator("html").get_attribute("lang") == "de"  # the session's locale, not the browser's (en-GB)
     assert buyer.locator("h1").inner_text() == "45,00\xa0€ bezahlen"

@@ -27,7 +27,7 @@ from marketplace.integrations.ipfs.client import IpfsClient, raw_cid_of_bytes
 log = logging.getLogger(__name__)
 
 DOCUMENTS_DIR = Path(__file__).resolve().parent
-SUMMARY_LANGUAGES = ("en", "fr", "de")
+SUMMARY_LANGUAGES = ("en", "fr", "de")  # the pages' languages (web.i18n.LANGUAGES; a test keeps them equal)
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,7 @@ LICENCES: dict[str, Licence] = {lic.id: lic for lic in (
         commercial_use=True, derivatives=True, attribution=True),
 )}
 assert tuple(LICENCES) == LICENSES, "one definition per licence of the vocabulary (core.config.LICENSES)"
+assert all(tuple(lic.summary) == SUMMARY_LANGUAGES for lic in LICENCES.values()), "a summary in every language"
 
 
 class LicencePublic(BaseModel):
