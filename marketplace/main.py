@@ -20,8 +20,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketplace.accounts.router import router as accounts_router
 from marketplace.accounts.security import PasswordHashing
+from marketplace.catalog import licences
 from marketplace.catalog.collaborators_router import router as collaborators_router
 from marketplace.catalog.media_router import router as ipfs_router
+from marketplace.catalog.router import licences_router
 from marketplace.catalog.router import router as catalog_router
 from marketplace.chainwatch.router import router as chain_router
 from marketplace.core import db
@@ -208,6 +210,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         services = prebuilt or build_services(settings)
         app.state.services = services
+        await run_in_threadpool(licences.pin_documents, services.ipfs)  # the terms every token names, on the node
         if settings.run_mint_worker and services.chain is not None:
             services.worker = build_mint_worker(services)
         if settings.run_delivery_worker and services.chain is not None:
@@ -295,6 +298,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(accounts_router)
     app.include_router(catalog_router)
     app.include_router(collaborators_router)
+    app.include_router(licences_router)
     app.include_router(minting_router)
     app.include_router(chain_router)
     app.include_router(payments_router)

@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from marketplace.catalog import licences
 from marketplace.core import db
 from marketplace.payments.models import Purchase
 from tests.catalog.test_works_api import wav_bytes
@@ -264,6 +265,7 @@ def _page_crew(s: Scene, role: str):
         "user_id": str(s.users["creator"]["id"]), "name": "Creator", "share": "100", "role": "photographer"})(s, role)
 
 
+ACCEPTED = {"accept_license": "yes"}  # the buyer ticked "I have read the licence"
 DRAFT_PRIVATE = _by(404, 404, 404, 200, 404, 200)
 CO_DRAFT = _by(404, 404, 404, 200, 200, 200)  # a draft the other creator is invited to co-sign
 SIGNED_IN = _by(401, 200, 200, 200, 200, 200)
@@ -303,6 +305,7 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("minted", lambda s, r: s.client.post(f"/api/works/{s.minted['id']}/mint", headers=s.headers(r)),
          _by(401, 403, 403, 409, 403, 409))],
     ("GET", "/api/chain"): [("", api_get("/api/chain"), OK_ALL)],
+    ("GET", "/api/licenses"): [("", api_get("/api/licenses"), OK_ALL)],
     ("POST", "/api/works/{work_id}/checkout"): [
         ("fresh minted work", _checkout_fresh, _by(401, 201, 201, 409, 201, 201)),
         ("draft", lambda s, r: s.client.post(f"/api/works/{s.draft['id']}/checkout", headers=s.headers(r)),
@@ -325,6 +328,8 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
          DRAFT_PRIVATE),
         ("draft cover's thumbnail, bearer",
          lambda s, r: s.client.get(f"/ipfs/{s.cover_draft['thumbnail_cid']}", headers=s.headers(r)), DRAFT_PRIVATE),
+        ("licence terms", lambda s, r: s.client.get(f"/ipfs/{licences.get('commercial-use').cid}",
+                                                    headers=s.cookie(r)), OK_ALL),
         ("published media", lambda s, r: s.client.get(f"/ipfs/{s.minted['media_cid']}"), OK_ALL)],
     # pages
     ("GET", "/"): [("", page_get("/"), OK_ALL)],
@@ -369,9 +374,11 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
          CO_DRAFT),
         ("minted", page_get("/works/{s.minted[id]}"), OK_ALL)],
     ("POST", "/works/{work_id}/buy"): [
-        ("fresh minted work", page_post(lambda s: f"/works/{s.fresh_minted()['id']}/buy"),
+        ("fresh minted work", page_post(lambda s: f"/works/{s.fresh_minted()['id']}/buy", ACCEPTED),
          _by(303, 303, 303, 409, 303, 303)),
-        ("draft", page_post("/works/{s.draft[id]}/buy"), _by(303, 404, 404, 409, 404, 409))],
+        ("the licence not ticked", page_post(lambda s: f"/works/{s.fresh_minted()['id']}/buy"),
+         _by(303, 422, 422, 422, 422, 422)),
+        ("draft", page_post("/works/{s.draft[id]}/buy", ACCEPTED), _by(303, 404, 404, 409, 404, 409))],
     ("GET", "/creators/{account_id}"): [
         ("a creator", page_get("/creators/{s.users[creator][id]}"), OK_ALL),
         ("a buyer", page_get("/creators/{s.users[buyer][id]}"), dict.fromkeys(ROLES, 404))],

@@ -38,4 +38,4 @@ def test_the_package_holds_the_product_and_its_artifacts_only():
     assert {p.split(".")[0] for p in packages} == {"marketplace"}, packages
     assert "marketplace.integrations.chain" in packages
     data = {f.name for pattern in config["package-data"]["marketplace"] for f in (REPO_ROOT / "marketplace").glob(pattern)}
-    assert {"CreativeWorks.json", "messages.mo"} <= data
+    assert {"CreativeWorks.json", "messages.mo", "personal-use.md", "commercial-use.md"} <= data  # licence terms

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import SESSION_COOKIE
 from marketplace.accounts.models import Account
+from marketplace.catalog import licences
 from marketplace.catalog import service as catalog_service
 from marketplace.core.config import Settings
 from marketplace.core.deps import SessionDep
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
 
 router = APIRouter(tags=["ipfs"])
 
-# What we serve inline; anything else (JSON metadata aside) is an attachment.
-_INLINE = ("image/", "audio/", "video/", "application/pdf", "application/json")
+# What we serve inline; anything else (JSON metadata and licence terms aside) is an attachment.
+_INLINE = ("image/", "audio/", "video/", "application/pdf", "application/json", "text/plain")
+_TERMS_TYPE = "text/plain; charset=utf-8"  # a licence document (Markdown, read as it is)
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     # Even if something slipped through, nothing served from here may run script or load other content.
@@ -168,6 +170,8 @@ def _resolve(*, session: Session, request: Request, settings: Settings, ipfs: Ip
             media_type = "image/webp"
         else:
             media_type = "application/json"
+    elif (licence := licences.by_cid(cid)) is not None:
+        media_type, size, filename = _TERMS_TYPE, len(licence.document), f"{licence.id}.md"
     if size is None:
         try:
             info = ipfs.stat(cid)

@@ -6,8 +6,8 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
 from marketplace.accounts.dependencies import CurrentCreator, OptionalAccount
+from marketplace.catalog import licences, upload
 from marketplace.catalog import service as catalog_service
-from marketplace.catalog import upload
 from marketplace.catalog.models import WorkPublic, WorksPublic, WorkStatus
 from marketplace.catalog.schemas import Discipline, License, SortKey, WorkCreate, WorkFilters, WorkUpdate
 from marketplace.core.api_errors import errors
@@ -28,6 +28,15 @@ from marketplace.core.text import Line, OptionalLine, Text
 from marketplace.integrations.adapters import AdaptersDep
 
 router = APIRouter(prefix="/api/works", tags=["works"])
+licences_router = APIRouter(prefix="/api/licenses", tags=["licences"])
+
+
+@licences_router.get("", response_model=list[licences.LicencePublic])
+def list_licences(services: AdaptersDep) -> list[licences.LicencePublic]:
+    """The licences a work can be sold under, each with its full terms (`url`) and a summary in every language.
+    Public."""
+    return [licences.to_public(lic, public_base_url=services.settings.public_base_url)
+            for lic in licences.LICENCES.values()]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkPublic,

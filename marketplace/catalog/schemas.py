@@ -28,14 +28,6 @@ Discipline = Literal[DISCIPLINES]  # type: ignore[valid-type]
 License = Literal[LICENSES]  # type: ignore[valid-type]
 SortKey = Literal["newest", "oldest", "price_asc", "price_desc", "title"]
 
-LICENSE_URLS = {
-    "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
-    "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
-    "CC-BY-SA-4.0": "https://creativecommons.org/licenses/by-sa/4.0/",
-    "CC-BY-NC-4.0": "https://creativecommons.org/licenses/by-nc/4.0/",
-    "personal-use": None,
-    "commercial-use": None,
-}
 
 
 class WorkCreate(BaseModel):

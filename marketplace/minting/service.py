@@ -14,10 +14,9 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account
-from marketplace.catalog import collaborators
+from marketplace.catalog import collaborators, licences
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work, WorkStatus
-from marketplace.catalog.schemas import LICENSE_URLS
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, InvalidInput
 from marketplace.integrations.chain.client import ChainClient, split_recipients
@@ -43,6 +42,8 @@ def build_metadata(*, work: Work, creator: Account, public_base_url: str,
         "name": work.title,
         "description": work.description,
         "external_url": f"{public_base_url.rstrip('/')}/works/{work.id}",
+        "license": work.license,
+        "license_url": licences.get(work.license).terms_uri,  # the token id, this document's digest, commits to it
         "attributes": [
             {"trait_type": "Discipline", "value": work.discipline},
             {"trait_type": "Creator", "value": creator.display_name},
@@ -52,9 +53,8 @@ def build_metadata(*, work: Work, creator: Account, public_base_url: str,
         ],
         "properties": {
             "work_id": work.id,
-            "creators": creators or [{"name": creator.display_name, "address": creator.custodial_address,
+            "creators": creators or [{"name": creator.display_name, "address": creator.wallet_address,
                                       "share_bps": 10000, "role": ""}],
-            "license": {"id": work.license, "url": LICENSE_URLS.get(work.license)},
             "royalty_bps": work.royalty_bps,
             "media": {
                 "uri": media_uri,
@@ -85,7 +85,7 @@ def metadata_creators(session: Session, work: Work) -> list[dict] | None:
     crew = catalog_service.collaborator_rows(session, [work.id]).get(work.id)
     if not crew:
         return None
-    return [{"name": account.display_name, "address": account.custodial_address, "share_bps": member.share_bps,
+    return [{"name": account.display_name, "address": account.wallet_address, "share_bps": member.share_bps,
              "role": member.role} for member, account in crew]
 
 
@@ -128,6 +128,7 @@ def request_mint(
 
     creators = metadata_creators(session, work)
     if work.metadata_cid is None:
+        licences.pin_document(ipfs, licences.get(work.license))  # the terms the metadata names are on the node
         payload = canonical_json(build_metadata(work=work, creator=creator, public_base_url=public_base_url,
                                                 creators=creators))
         if len(payload) > MAX_METADATA_BYTES:

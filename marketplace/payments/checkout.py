@@ -56,6 +56,7 @@ def start_checkout(
     buyer: Account,
     wallet_address: str | None,
     gateway: StripeGateway,
+    license_accepted: bool = False,
     public_base_url: str,
     expires_minutes: int,
     url_secret: str,
@@ -67,7 +68,8 @@ def start_checkout(
     The reservation is a purchase row in an active status; a partial unique index allows one per work, so of any
     number of concurrent buyers exactly one gets it and the others get 409. The buyer's own open reservation asked
     for again ("Return to payment") gives its session back while Stripe can still take the payment, and a new one
-    when that session is gone; paid already: CheckoutCompleted (409).
+    when that session is gone; paid already: CheckoutCompleted (409). `license_accepted`: the buyer confirmed
+    having read the work's licence, recorded on a new reservation.
     """
     if work.status != WorkStatus.minted:
         raise Conflict("This work is not for sale yet (it is not minted)")
@@ -105,7 +107,8 @@ def start_checkout(
         expires_at = utcnow() + timedelta(seconds=min(max(expires_minutes * 60, 31 * 60), 24 * 3600 - 60))
         purchase = Purchase(work_id=work.id, buyer_id=buyer.id, status=PurchaseStatus.pending,
                             amount_cents=work.price_cents, currency=work.currency, wallet_address=wallet,
-                            token_id=work.token_id, expires_at=expires_at)
+                            token_id=work.token_id, expires_at=expires_at,
+                            license_accepted_at=utcnow() if license_accepted else None)
         session.add(purchase)
         try:
             session.flush()

@@ -66,6 +66,7 @@ class Purchase(SQLModel, table=True):
     refund_reason: str | None = Field(default=None, max_length=500)
     refund_id: str | None = Field(default=None, max_length=255)
     failure_reason: str | None = Field(default=None, max_length=500)
+    license_accepted_at: datetime | None = None  # the buyer confirmed having read the work's licence (the pages ask)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     paid_at: datetime | None = None
@@ -124,6 +125,7 @@ class PurchasePublic(SQLModel):
     expires_at: datetime | None
     failure_reason: str | None
     refund_id: str | None
+    license_accepted_at: datetime | None
     created_at: datetime
     updated_at: datetime
     paid_at: datetime | None
@@ -134,6 +136,9 @@ class PurchasePublic(SQLModel):
 class CheckoutCreate(SQLModel):
     wallet_address: str | None = Field(default=None, max_length=MAX_ADDRESS_CHARS,
                                        description="an Ethereum address of the buyer's own; default: the wallet the platform keeps for the buyer")
+    accept_license: bool = Field(default=False, description=(
+        "the buyer has read the work's licence (GET /api/licenses: its terms at `url`); recorded on the purchase "
+        "as `license_accepted_at`. Optional here, the pages always ask for it"))
 
 
 class Earnings(SQLModel):

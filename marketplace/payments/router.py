@@ -42,6 +42,7 @@ def checkout(
     purchase = checkout_flow.start_checkout(
         session=session, work=work, buyer=buyer,
         wallet_address=checkout_in.wallet_address if checkout_in else None,
+        license_accepted=checkout_in.accept_license if checkout_in else False,
         gateway=services.gateway, public_base_url=services.settings.public_base_url,
         expires_minutes=services.settings.checkout_expires_minutes,
         url_secret=services.settings.auth_secret.get_secret_value(),

@@ -68,3 +68,44 @@ LABELS: dict[str, dict[str, str]] = {
 # catalog.media.ACCEPTED_SUMMARY, in words a translator can translate (a test keeps the two equal).
 ACCEPTED_SUMMARY = N_("Accepted: images (PNG, JPEG, GIF, WebP, AVIF, TIFF, SVG without scripts), audio (MP3, WAV, "
                       "FLAC, OGG, M4A), video (MP4, MOV, WebM), PDF documents and glTF 2.0 3D models (.glb, .gltf).")
+
+# What a token's holder may and may not do under each licence, in plain words (the certificate says it; the full
+# terms are the licence's document or legal code). tests/web/test_i18n.py checks that every licence has both.
+_PASSES_ON = N_("Sell or give away the token: the licence passes to its next holder.")
+_NO_CLAIM = N_("Claim to be its author, or suggest that its creators endorse you.")
+_CREDIT = N_("Use it without naming its creators and linking to the licence.")
+_EVERYONE = N_("Share, copy and adapt it for any purpose, commercial ones included: so may everyone else.")
+LICENSE_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "CC0-1.0": {
+        "may": (N_("Do anything with it, changes and commercial use included, without naming its creators: so may "
+                   "everyone else."), _PASSES_ON),
+        "may_not": (N_("Stop others from using it: the work is in the public domain."), _NO_CLAIM),
+    },
+    "CC-BY-4.0": {"may": (_EVERYONE, _PASSES_ON), "may_not": (_CREDIT, _NO_CLAIM)},
+    "CC-BY-SA-4.0": {
+        "may": (_EVERYONE, _PASSES_ON),
+        "may_not": (_CREDIT, N_("Share what you adapt from it under any licence other than CC BY-SA 4.0."),
+                    _NO_CLAIM),
+    },
+    "CC-BY-NC-4.0": {
+        "may": (N_("Share, copy and adapt it for non-commercial purposes: so may everyone else."), _PASSES_ON),
+        "may_not": (N_("Use it commercially: selling it or things made from it, advertising, paid channels."),
+                    _CREDIT, _NO_CLAIM),
+    },
+    "personal-use": {
+        "may": (N_("Enjoy it privately, on any device, as often as you like."),
+                N_("Show it as yours in wallets, virtual galleries and on personal pages that earn no money."),
+                _PASSES_ON),
+        "may_not": (N_("Use it commercially: no copies for sale, merchandise, advertising or paid channels."),
+                    N_("Change it or make new works from it, or use it to train AI models."),
+                    N_("Keep using it once you no longer hold the token."), _NO_CLAIM),
+    },
+    "commercial-use": {
+        "may": (N_("Use it for any purpose, commercial ones included: products, merchandise, advertising, "
+                   "publications, films, games."),
+                N_("Adapt it and sell what you make from it, naming its creators."), _PASSES_ON),
+        "may_not": (N_("Distort it in a way that harms its creators' honour or reputation."),
+                    N_("Mint other tokens of it, register it as a trademark or license it to others."),
+                    N_("Start new uses once you no longer hold the token."), _NO_CLAIM),
+    },
+}

@@ -17,10 +17,10 @@ from starlette.responses import Response
 
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
-from marketplace.catalog import collaborators
+from marketplace.catalog import collaborators, licences
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work
-from marketplace.catalog.schemas import LICENSE_URLS, CreatorFilters, WorkFilters
+from marketplace.catalog.schemas import CreatorFilters, WorkFilters
 from marketplace.core.config import DISCIPLINES, LICENSES
 from marketplace.core.deps import AccountId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import Conflict, MarketplaceError
@@ -29,8 +29,9 @@ from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
 from marketplace.web import auth, purchases, security, studio
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
-from marketplace.web.forms import parse_euros
+from marketplace.web.forms import parse_euros, text
 from marketplace.web.i18n import LANG_COOKIE, LANGUAGES
+from marketplace.web.labels import LICENSE_TERMS
 from marketplace.web.templating import redirect, render, safe_next, settings_of
 
 router = APIRouter(include_in_schema=False)
@@ -124,12 +125,20 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
     return {
         "work": work, "creator": accounts_service.get_account(session=session, account_id=work.creator_id),
         "owner": accounts_service.get_account_by_address(session=session, address=work.owner_address),
-        "is_owner": is_owner, "my_pending": my_pending, "license_url": LICENSE_URLS.get(work.license),
+        "is_owner": is_owner, "my_pending": my_pending, **_licence_context(work),
         "creators": creators, "co_creator": viewer is not None and any(
             c.user_id == viewer.id for c in creators[1:]),
         "holds": catalog_service.holds(account=viewer, work=work),
-        "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None,
+        "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None, "license_error": None,
     }
+
+
+def _licence_context(work: Work) -> dict:
+    """The work's licence, where its full terms are read (our /ipfs for the pinned documents) and, in plain words,
+    what its holder may and may not do."""
+    licence = licences.get(work.license)
+    return {"licence": licence, "license_url": licence.terms_url(public_base_url=""),
+            "licence_terms": LICENSE_TERMS[work.license]}
 
 
 @router.get("/works/{work_id}", response_class=HTMLResponse)
@@ -146,12 +155,19 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
     if viewer is None:
         return redirect(request, f"/signin?next=/works/{work_id}")
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
+    accepted = text(form, "accept_license") == "yes"
+    if not accepted and payments_service.open_checkout_of(session=session, buyer_id=viewer.id,
+                                                          work_id=work.id) is None:
+        # the buyer reads the terms before paying ("Return to payment" reopens the checkout they opened already)
+        context = _work_context(session, work, viewer)
+        context["license_error"] = t.gettext("Tick the box to confirm you have read the licence.")
+        return render(request, "work.html", context, account=viewer, status_code=422)
     try:  # the same limit as POST /api/works/{id}/checkout; over it, the work page again with 429 and Retry-After
         from_thread.run(partial(limiter.hit, "checkout", account=f"account-{viewer.id}",
                                 address=client_address(request)))
         purchase = checkout_flow.start_checkout(
-            session=session, work=work, buyer=viewer, wallet_address=None, gateway=services.gateway,
-            public_base_url=services.settings.public_base_url,
+            session=session, work=work, buyer=viewer, wallet_address=None, license_accepted=accepted,
+            gateway=services.gateway, public_base_url=services.settings.public_base_url,
             expires_minutes=services.settings.checkout_expires_minutes, locale=t.checkout_locale,
             url_secret=services.settings.auth_secret.get_secret_value())
     except checkout_flow.CheckoutCompleted as exc:  # paid already ("Return to payment" in a second tab)
@@ -217,7 +233,7 @@ def certificate(token: str, request: Request, session: SessionDep, viewer: Viewe
     return render(request, "certificate.html", {
         "work": work, "creator": creator, "owner": owner, "token_id": token_id,
         "creators": catalog_service.creators_of(session, work),
-        "token_hex": f"0x{token_id:064x}", "license_url": LICENSE_URLS.get(work.license),
+        "token_hex": f"0x{token_id:064x}", **_licence_context(work),
     }, account=viewer)
 
 

@@ -74,10 +74,10 @@ def test_the_uploader_names_the_creators_who_then_accept_and_the_work_is_minted(
     minted = team.api.wait_for_status(team.work["id"], "minted")
     metadata = json.loads(ipfs_client.cat_bytes(minted["metadata_cid"]))
     assert metadata["properties"]["creators"] == [
-        {"name": "Anna Schmit", "address": team.uploader["custodial_address"], "share_bps": 5000,
+        {"name": "Anna Schmit", "address": team.uploader["wallet_address"], "share_bps": 5000,
          "role": "photographer"},
-        {"name": "Luc Weber", "address": team.composer["custodial_address"], "share_bps": 3000, "role": "composer"},
-        {"name": "Sofia Reis", "address": team.modeller["custodial_address"], "share_bps": 2000, "role": "3D artist"}]
+        {"name": "Luc Weber", "address": team.composer["wallet_address"], "share_bps": 3000, "role": "composer"},
+        {"name": "Sofia Reis", "address": team.modeller["wallet_address"], "share_bps": 2000, "role": "3D artist"}]
     # the list is fixed now: nobody changes or answers it
     assert team.put(team.list_50_30_20()).status_code == 409
     assert team.answer(team.composer, "decline").status_code == 409

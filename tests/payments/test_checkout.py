@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,6 +13,7 @@ import stripe
 from web3 import Web3
 
 from devtools.stripe_double import sign_webhook_payload
+from marketplace.catalog import licences
 from marketplace.integrations.chain.client import load_artifact
 from tests.payments.conftest import Shop, events, ledger, purchases
 from tests.plugins.live_fixtures import WEBHOOK_SECRET
@@ -121,7 +123,8 @@ def test_the_checkout_page_speaks_the_buyers_language(shop: Shop):
                       headers={"Accept-Language": "de-LU,de;q=0.9,fr;q=0.8"}) as browser:
         page = browser.get(f"/works/{work['id']}")
         assert "Für 45,00\xa0€ kaufen" in page.text
-        bought = browser.post(f"/works/{work['id']}/buy", data={"csrf_token": csrf_from(page.text)})
+        bought = browser.post(f"/works/{work['id']}/buy",
+                              data={"csrf_token": csrf_from(page.text), "accept_license": "yes"})
     assert bought.status_code == 303 and bought.headers["location"].startswith(shop.live.double.public_url)
     session_id = bought.headers["location"].rsplit("/", 1)[1]
     assert stripe_client.v1.checkout.sessions.retrieve(session_id).locale == "de"
@@ -377,3 +380,39 @@ def test_refund_stripe_refuses_fails_the_purchase_once(shop: Shop):
     assert "refund failed" in failed["failure_reason"] and "Test: refund owed" in failed["failure_reason"]
     assert purchases()[0].refund_reason is None and purchases()[0].refund_id is None
     assert shop.live.services.delivery.refund_owed() == 0  # nothing left to ask Stripe
+
+
+def test_buy_on_the_work_page_needs_the_licence_read_and_reserves_nothing_without(shop: Shop):
+    """The work page shows the licence's summary and terms before Buy; the buyer ticks "I have read the licence"
+    (required in the form, and checked by the server): without it, the page again with the message at the box and
+    the work still available; with it, the checkout opens and the purchase records when the licence was accepted."""
+    creator, buyer = shop.register(), shop.register(role="buyer")
+    work = shop.minted_work(creator, license="personal-use")
+    page = shop.page(buyer, f"/works/{work['id']}", **{"Accept-Language": "fr"}).text
+    assert "Tant que vous détenez le jeton" in page  # the summary, in the page's language
+    assert re.search(r'<input type="checkbox" name="accept_license" value="yes" id="accept-license" required>', page)
+    assert f'href="/ipfs/{licences.get("personal-use").cid}"' in page
+
+    refused = shop.form_post(buyer, f"/works/{work['id']}", f"/works/{work['id']}/buy")
+    assert refused.status_code == 422
+    assert re.search(r'aria-invalid="true" aria-describedby="accept-license-error"> I have read the licence</label>\s*'
+                     r'<p class="field-error" id="accept-license-error">Tick the box to confirm you have read the '
+                     r'licence\.</p>', refused.text)
+    assert shop.client.get(f"/api/works/{work['id']}").json()["sale_status"] == "available" and purchases() == []
+
+    bought = shop.form_post(buyer, f"/works/{work['id']}", f"/works/{work['id']}/buy", {"accept_license": "yes"})
+    assert bought.status_code == 303 and bought.headers["location"].startswith(shop.live.double.public_url)
+    (purchase,) = purchases()
+    assert purchase.license_accepted_at is not None
+    assert shop.purchase(buyer, purchase.id)["license_accepted_at"] is not None
+
+
+def test_the_api_checkout_records_the_licence_only_when_the_client_says_it_was_accepted(shop: Shop):
+    creator, buyer = shop.register(), shop.register(role="buyer")
+    silent, accepted = shop.minted_work(creator), shop.minted_work(creator, title="Kirchberg Glass")
+    first = shop.checkout(buyer, silent["id"])  # existing clients send no body: still a checkout
+    second = shop.checkout(buyer, accepted["id"], accept_license=True)
+    assert first.status_code == second.status_code == 201
+    recorded = {p["work_id"]: p["license_accepted_at"] for p in shop.client.get(
+        "/api/purchases", headers=buyer["headers"]).json()}
+    assert recorded[silent["id"]] is None and recorded[accepted["id"]] is not None

@@ -48,6 +48,12 @@ def sign_up(page, base: str, *, role: str, name: str, email: str) -> None:
     page.wait_for_load_state()
 
 
+def buy(page, button, *, read: str = "I have read the licence") -> None:
+    """Buy on the work page as a buyer does: confirm having read the licence, then press Buy."""
+    page.get_by_label(read).check()
+    page.get_by_role("button", name=button).click()
+
+
 def fill_work(page, *, title: str, description: str, discipline: str, license_: str, price: str, royalty: str):
     form = page.locator("#upload-form")
     form.get_by_label("Title", exact=True).fill(title)
@@ -168,7 +174,7 @@ def test_creator_uploads_and_mints_then_a_buyer_pays_and_owns_the_token(make_liv
     assert "7.5%" in buyer.locator(".facts").first.inner_text()
     browsing.shot(buyer, "07-work-page")
 
-    buyer.get_by_role("button", name=re.compile(r"Buy for €45\.00")).click()
+    buy(buyer, re.compile(r"Buy for €45\.00"))
     buyer.wait_for_url(f"{live.double.public_url}/pay/**")
     assert "€45.00" in buyer.locator("body").inner_text()
     browsing.shot(buyer, "08-stripe-double-checkout")
@@ -277,7 +283,7 @@ def test_a_buyer_who_cancels_releases_the_work_and_the_price_is_fixed_meanwhile(
     buyer = browsing.person()
     sign_up(buyer, live.url, role="buyer", name="Marie Buyer", email="marie.cancel@example.lu")
     buyer.goto(f"{live.url}/works/{work['id']}")
-    buyer.get_by_role("button", name="Buy for €120.00").click()
+    buy(buyer, "Buy for €120.00")
     buyer.wait_for_url(f"{live.double.public_url}/pay/**")
 
     # while Marie is on the payment page, Anna tries to change the price in her studio
@@ -317,7 +323,7 @@ def test_a_declined_card_says_why_and_return_to_payment_pays(make_live, browsing
     buyer = browsing.person()
     sign_up(buyer, live.url, role="buyer", name="Marie Buyer", email="marie.decline@example.lu")
     buyer.goto(f"{live.url}/works/{work['id']}")
-    buyer.get_by_role("button", name=re.compile("Buy for")).click()
+    buy(buyer, re.compile("Buy for"))
     buyer.wait_for_url(f"{live.double.public_url}/pay/**")
     checkout_url = buyer.url
 
@@ -374,7 +380,7 @@ def test_a_german_reader_switches_language_and_pays_on_a_german_checkout_page(ma
     assert "7,5\xa0%" in buyer.locator(".facts").first.inner_text()
     assert buyer.get_by_text("Lizenzgebühr bei Weiterverkäufen").is_visible()
     browsing.shot(buyer, "22-work-de")
-    buyer.get_by_role("button", name="Für 45,00\xa0€ kaufen").click()
+    buy(buyer, "Für 45,00\xa0€ kaufen", read="Ich habe die Lizenz gelesen")
     buyer.wait_for_url(f"{live.double.public_url}/pay/**")
     assert buyer.locator("html").get_attribute("lang") == "de"  # the session's locale, not the browser's (en-GB)
     assert buyer.locator("h1").inner_text() == "45,00\xa0€ bezahlen"

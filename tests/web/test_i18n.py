@@ -109,6 +109,9 @@ def test_every_code_shown_on_a_page_has_its_words():
     for name, codes in vocabularies.items():
         assert set(labels.LABELS[name]) == {str(c) for c in codes}, name
     assert labels.ACCEPTED_SUMMARY == media.ACCEPTED_SUMMARY
+    # the certificate's plain words: what a holder may and may not do, for every licence
+    assert set(labels.LICENSE_TERMS) == set(LICENSES)
+    assert all(terms["may"] and terms["may_not"] for terms in labels.LICENSE_TERMS.values())
     de = Translator("de")
     assert de.label("discipline", "digital-art") == "Digitale Kunst"
     assert de.label("purchase_status", "paid") == "Bezahlt, wird geliefert"
