@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketplace.accounts.router import router as accounts_router
 from marketplace.accounts.security import PasswordHashing
+from marketplace.calls.router import router as calls_router
 from marketplace.catalog.media_router import router as ipfs_router
 from marketplace.catalog.router import router as catalog_router
 from marketplace.chainwatch.router import router as chain_router
@@ -296,6 +297,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(minting_router)
     app.include_router(chain_router)
     app.include_router(payments_router)
+    app.include_router(calls_router)
     app.include_router(ipfs_router)
     app.include_router(web_router)
     app.include_router(api_docs.router)
