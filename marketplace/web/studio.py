@@ -1,5 +1,5 @@
 """The creator studio: upload (with progress, from `static/js/upload.js`), my works and their mint status (htmx
-polling), price edits, my sales and earnings."""
+polling), price edits, my sales and earnings, and the open calls' invitations to join a team."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
+from marketplace.calls import service as calls_service
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog import upload as catalog_upload
 from marketplace.catalog.media import CoverRefused
@@ -66,6 +67,7 @@ def _studio(request: Request, session, account: Account, *, errors: dict | None 
         "creator": True, "works": [w for w, _ in rows], "errors": errors or {}, "values": values or {},
         "sales": payments_service.creator_sales(session=session, creator_id=account.id),
         "balance_cents": payments_service.balance_cents(session=session, account_id=account.id),
+        "invitations": calls_service.invitations(session=session, account=account),
         "uploaded_work": uploaded_work, "accept": ACCEPT, "cover_accept": COVER_ACCEPT,
         "max_upload_bytes": settings_of(request).max_upload_bytes,
         "max_cover_bytes": settings_of(request).max_cover_bytes,
