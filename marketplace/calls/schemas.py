@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -41,6 +41,15 @@ class CallCreate(BaseModel):
                                            f"at most {MAX_DEADLINE_DAYS} days ahead")
 
     _title = field_validator("title", "brief")(_not_blank)
+
+    @field_validator("deadline")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        """Stored in UTC (a date far in the past with an offset may not even have a UTC value)."""
+        try:
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:
+            raise ValueError("not a date this calendar can hold in UTC") from None
 
     @field_validator("disciplines")
     @classmethod

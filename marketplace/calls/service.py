@@ -56,7 +56,7 @@ def is_creator(account: Account | None) -> bool:
 def create_call(*, session: Session, caller: Account, call_in: CallCreate) -> Call:
     """Post a call (any signed-in account). The deadline is in the future and at most MAX_DEADLINE_DAYS ahead."""
     now = utcnow()
-    deadline = aware(call_in.deadline).astimezone(UTC)
+    deadline = call_in.deadline  # in UTC (the schema)
     if deadline <= now:
         raise InvalidInput("The deadline must be in the future", loc=("body", "deadline"))
     if deadline > now + timedelta(days=MAX_DEADLINE_DAYS):
