@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -272,6 +273,7 @@ def _page_upload(s: Scene, role: str):
         files={"file": ("p.png", png_bytes((40, 40), (1, 2, time.monotonic_ns() % 255)), "image/png")})(s, role)
 
 
+IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 DRAFT_PRIVATE = _by(404, 404, 404, 200, 404, 200)
 SIGNED_IN = _by(401, 200, 200, 200, 200, 200)
 CREATORS_OWN = _by(401, 403, 403, 200, 403, 200)
@@ -351,7 +353,7 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("GET", "/calls"): [("", page_get("/calls"), OK_ALL)],
     ("GET", "/calls/new"): [("", page_get("/calls/new"), _by(303, 200, 200, 200, 200, 200))],
     ("POST", "/calls"): [("", page_post("/calls", {"title": "Page call", "brief": "Brief", "disciplines": "music",
-                                                   "budget": "100", "deadline": "2099-01-01"}),
+                                                   "budget": "100", "deadline": IN_A_MONTH}),
                           dict.fromkeys(ROLES, 303))],
     ("GET", "/calls/{call_id}"): [
         ("", _on_call("page-call", "forming", lambda s, r, m: page_get(f"/calls/{m['call']['id']}")(s, r)), OK_ALL)],

@@ -37,6 +37,7 @@ from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import WorkStatus
 from marketplace.core.db import transition_rows, utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound
+from marketplace.core.limits import Currency
 from marketplace.core.text import refused_character
 
 CREATOR_ROLES = (Role.creator.value, Role.admin.value)
@@ -108,7 +109,8 @@ def calls_public(*, session: Session, calls: Sequence[Call]) -> list[CallPublic]
     callers = {a.id: a for a in session.exec(select(Account).where(
         col(Account.id).in_({c.caller_id for c in calls}))).all()}
     return [CallPublic(
-        **call.model_dump(exclude={"caller_id", "deadline"}), deadline=aware(call.deadline),
+        **call.model_dump(exclude={"caller_id", "deadline", "currency"}), deadline=aware(call.deadline),
+        currency=Currency(call.currency),
         caller=CallerPublic(id=call.caller_id, display_name=callers[call.caller_id].display_name),
         disciplines=sorted(disciplines[call.id]), proposal_count=counts.get(call.id, 0),
     ) for call in calls]

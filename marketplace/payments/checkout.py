@@ -68,6 +68,7 @@ class Item:
     wallet: str | None
     return_path: str  # where Checkout sends the buyer back: /purchases/<id> or /calls/<id>
     taken: str  # why another buyer cannot check it out now
+    sold: str = ""  # why nobody can any more (a work's delivered purchase)
     token_id: str | None = None
     reserve: Callable[[Session, Purchase], bool] = lambda session, purchase: True  # the item's own hold on it
 
@@ -108,24 +109,24 @@ def start_checkout(
         wallet = buyer.wallet_address
     if not wallet:
         raise InvalidInput("No wallet to deliver to")
-    return _checkout(session=session, item=_work_item(work, wallet=wallet, public_base_url=public_base_url), buyer=buyer, gateway=gateway, public_base_url=public_base_url,
-                     expires_minutes=expires_minutes, url_secret=url_secret, locale=locale,
-                     sold="This work is sold")
+    return _checkout(session=session, item=_work_item(work, wallet=wallet, public_base_url=public_base_url),
+                     buyer=buyer, gateway=gateway, public_base_url=public_base_url, expires_minutes=expires_minutes,
+                     url_secret=url_secret, locale=locale)
 
 
 def start_call_checkout(*, session: Session, call_id: int, buyer: Account, gateway: StripeGateway,
                         public_base_url: str, expires_minutes: int, url_secret: str, locale: str = "auto") -> Purchase:
     """The caller pays an awarded call's budget by card: the same machinery as a work's checkout (one active
-    purchase per call, the same session again while it is open, CheckoutCompleted once paid). When the payment is
-    recorded the webhook credits the team (payments_service.record_call_paid)."""
+    purchase per call, the same session again while it is open; paid already: 409 from payable_call). When the
+    payment is recorded the webhook credits the team (payments_service.record_call_paid)."""
     call = calls_service.payable_call(session=session, call_id=call_id, payer=buyer)
-    return _checkout(session=session, item=_call_item(call), buyer=buyer, gateway=gateway, public_base_url=public_base_url,
-                     expires_minutes=expires_minutes, url_secret=url_secret, locale=locale,
-                     sold="This call's budget is paid already")
+    return _checkout(session=session, item=_call_item(call), buyer=buyer, gateway=gateway,
+                     public_base_url=public_base_url, expires_minutes=expires_minutes, url_secret=url_secret,
+                     locale=locale)
 
 
 def _checkout(*, session: Session, item: Item, buyer: Account, gateway: StripeGateway, public_base_url: str,
-              expires_minutes: int, url_secret: str, locale: str, sold: str) -> Purchase:
+              expires_minutes: int, url_secret: str, locale: str) -> Purchase:
     """Reserve the item for this buyer (a pending purchase, committed before Stripe hears of it) and open, or find
     again, its Checkout Session. See start_checkout."""
     _release_stale_reservations(session=session, item=item, gateway=gateway)
@@ -134,9 +135,7 @@ def _checkout(*, session: Session, item: Item, buyer: Account, gateway: StripeGa
     if existing is not None:
         if not (existing.buyer_id == buyer.id and existing.status == PurchaseStatus.pending
                 and existing.wallet_address == item.wallet):
-            if existing.buyer_id == buyer.id and existing.status == PurchaseStatus.paid and item.column == "call_id":
-                raise CheckoutCompleted(existing.id)
-            raise Conflict(sold if existing.status == PurchaseStatus.delivered else item.taken)
+            raise Conflict(item.sold if existing.status == PurchaseStatus.delivered else item.taken)
         if existing.checkout_url and _still_payable(session=session, purchase=existing, gateway=gateway):
             return existing  # the same buyer asking again gets the same open session
     if existing is not None and not existing.checkout_url:
@@ -296,7 +295,8 @@ def _work_item(work: Work, *, wallet: str | None, public_base_url: str) -> Item:
         column="work_id", id=work.id, title=work.title, description=work.description,
         image_url=f"{base}/ipfs/{work.thumbnail_cid or work.media_cid}" if work.media_kind == "image" else None,
         amount_cents=work.price_cents, currency=work.currency, wallet=wallet, token_id=work.token_id,
-        return_path="/purchases/{purchase_id}", taken="This work is reserved by another buyer's checkout; try again later",
+        return_path="/purchases/{purchase_id}", sold="This work is sold",
+        taken="This work is reserved by another buyer's checkout; try again later",
         reserve=lambda session, purchase: catalog_service.reserve(session, work_id=work.id,
                                                                   price_cents=purchase.amount_cents))
 
