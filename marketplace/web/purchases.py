@@ -125,7 +125,7 @@ def purchase_return(purchase_id: PurchaseId, request: Request, session: SessionD
 def purchase_status(purchase_id: PurchaseId, request: Request, session: SessionDep, viewer: Viewer,
                     t: TranslatorDep, cancelled: int = 0) -> HTMLResponse:
     purchase = _visible_purchase(session, purchase_id, viewer)
-    if purchase is None:
+    if purchase is None or purchase.call_id is not None:  # a call's budget: the call's page shows its status
         raise HTTPException(404)
     return render(request, "partials/purchase_status.html",
                   _purchase_context(session, purchase, viewer, t, bool(cancelled)), account=viewer)
