@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketplace.accounts.router import router as accounts_router
 from marketplace.accounts.security import PasswordHashing
+from marketplace.calls.router import router as calls_router
 from marketplace.catalog import licences
 from marketplace.catalog.collaborators_router import router as collaborators_router
 from marketplace.catalog.media_router import router as ipfs_router
@@ -302,6 +303,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(minting_router)
     app.include_router(chain_router)
     app.include_router(payments_router)
+    app.include_router(calls_router)
     app.include_router(ipfs_router)
     app.include_router(web_router)
     app.include_router(api_docs.router)

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,6 +24,7 @@ from sqlmodel import Session
 from marketplace.catalog import licences
 from marketplace.core import db
 from marketplace.payments.models import Purchase
+from tests.calls.conftest import call_body
 from tests.catalog.test_works_api import wav_bytes
 from tests.conftest import Api, png_bytes
 from tests.plugins.live_fixtures import WEBHOOK_SECRET
@@ -234,6 +236,50 @@ def _ipfs_draft_bearer(s: Scene, role: str):
     return s.client.get(f"/ipfs/{s.draft['media_cid']}", headers=s.headers(role))
 
 
+def _call(s: Scene, stage: str) -> dict:
+    """A fresh call posted by the buyer: `open`; with the creator's proposal inviting the other creator
+    (`forming`); with the creator's team of one submitted (`solo`) or awarded (`awarded`). Returns {call, proposal}."""
+    call = s.client.post("/api/calls", headers=s.headers("buyer"), json=call_body()).json()
+    if stage == "open":
+        return {"call": call}
+    members = [{"user_id": s.users["creator"]["id"], "share_bps": 6000 if stage == "forming" else 10_000,
+                "role": "composer"}]
+    if stage == "forming":
+        members.append({"user_id": s.users["other_creator"]["id"], "share_bps": 4000, "role": "filmmaker"})
+    r = s.client.post(f"/api/calls/{call['id']}/proposals", headers=s.headers("creator"),
+                      json={"title": "Team", "pitch": "Together.", "team": members})
+    assert r.status_code == 201, r.text
+    proposal = r.json()
+    if stage == "awarded":
+        r = s.client.post(f"/api/calls/{call['id']}/proposals/{proposal['id']}/award", headers=s.headers("buyer"))
+        assert r.status_code == 200, r.text
+    return {"call": call, "proposal": proposal}
+
+
+def _on_call(key: str, stage: str, request: Callable[[Scene, str, dict], object]) -> Call:
+    """One fresh call per row (made on first use), passed to the request with its proposal."""
+    return lambda s, role: request(s, role, s.once(key, lambda: _call(s, stage)))
+
+
+def _api_post(path: str, json: Callable[[Scene, str], dict] | None = None) -> Callable[[Scene, str, dict], object]:
+    def call(s: Scene, role: str, made: dict):
+        target = path.format(call=made["call"]["id"], proposal=made.get("proposal", {}).get("id"))
+        return s.client.post(target, headers=s.headers(role), json=json(s, role) if json else None)
+    return call
+
+
+def _page_post_on(path: str, data: dict | None = None) -> Callable[[Scene, str, dict], object]:
+    def call(s: Scene, role: str, made: dict):
+        return page_post(path.format(call=made["call"]["id"], proposal=made.get("proposal", {}).get("id")),
+                         data)(s, role)
+    return call
+
+
+def _solo_team(s: Scene, role: str) -> dict:
+    user_id = s.users[role]["id"] if role != "anonymous" else 1
+    return {"title": "Alone", "pitch": "Me.", "team": [{"user_id": user_id, "share_bps": 10_000, "role": "all"}]}
+
+
 def _page_upload(s: Scene, role: str):
     return page_post("/studio/works", data={
         "title": "Page upload", "discipline": "design", "license": "CC0-1.0", "price": "12", "royalty": "0"},
@@ -266,6 +312,7 @@ def _page_crew(s: Scene, role: str):
 
 
 ACCEPTED = {"accept_license": "yes"}  # the buyer ticked "I have read the licence"
+IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 DRAFT_PRIVATE = _by(404, 404, 404, 200, 404, 200)
 CO_DRAFT = _by(404, 404, 404, 200, 200, 200)  # a draft the other creator is invited to co-sign
 SIGNED_IN = _by(401, 200, 200, 200, 200, 200)
@@ -331,8 +378,62 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("licence terms", lambda s, r: s.client.get(f"/ipfs/{licences.get('commercial-use').cid}",
                                                     headers=s.cookie(r)), OK_ALL),
         ("published media", lambda s, r: s.client.get(f"/ipfs/{s.minted['media_cid']}"), OK_ALL)],
+    ("POST", "/api/calls"): [("", lambda s, r: s.client.post("/api/calls", headers=s.headers(r), json=call_body()),
+                              _by(401, 201, 201, 201, 201, 201))],
+    ("GET", "/api/calls"): [("", api_get("/api/calls"), OK_ALL)],
+    ("GET", "/api/calls/{call_id}"): [("", _on_call("api-get-call", "open", lambda s, r, m: s.client.get(
+        f"/api/calls/{m['call']['id']}", headers=s.headers(r))), OK_ALL)],
+    ("POST", "/api/calls/{call_id}/proposals"): [
+        ("a team of one", _on_call("api-propose", "open", _api_post("/api/calls/{call}/proposals", _solo_team)),
+         _by(401, 403, 403, 201, 201, 201))],
+    ("GET", "/api/calls/{call_id}/proposals"): [
+        ("", _on_call("api-proposals", "forming", lambda s, r, m: s.client.get(
+            f"/api/calls/{m['call']['id']}/proposals", headers=s.headers(r))), SIGNED_IN)],
+    ("POST", "/api/calls/{call_id}/proposals/{proposal_id}/accept"): [
+        ("the other creator is invited", _on_call("api-accept", "forming", _api_post(
+            "/api/calls/{call}/proposals/{proposal}/accept")), _by(401, 403, 403, 409, 200, 403))],
+    ("POST", "/api/calls/{call_id}/proposals/{proposal_id}/decline"): [
+        ("the other creator is invited", _on_call("api-decline", "forming", _api_post(
+            "/api/calls/{call}/proposals/{proposal}/decline")), _by(401, 403, 403, 409, 200, 403))],
+    ("POST", "/api/calls/{call_id}/proposals/{proposal_id}/award"): [
+        ("the buyer's call, the creator's submitted proposal", _on_call("api-award", "solo", _api_post(
+            "/api/calls/{call}/proposals/{proposal}/award")), _by(401, 200, 403, 403, 403, 403))],
+    ("POST", "/api/calls/{call_id}/checkout"): [
+        ("the buyer's awarded call", _on_call("api-call-checkout", "awarded", _api_post(
+            "/api/calls/{call}/checkout")), _by(401, 201, 403, 403, 403, 403))],
+    ("POST", "/api/calls/{call_id}/deliver"): [
+        ("awarded, not paid", _on_call("api-deliver", "awarded", _api_post(
+            "/api/calls/{call}/deliver", lambda s, r: {"work_id": s.minted["id"]})),
+         _by(401, 403, 403, 409, 403, 403))],
     # pages
     ("GET", "/"): [("", page_get("/"), OK_ALL)],
+    ("GET", "/calls"): [("", page_get("/calls"), OK_ALL)],
+    ("GET", "/calls/new"): [("", page_get("/calls/new"), _by(303, 200, 200, 200, 200, 200))],
+    ("POST", "/calls"): [("", page_post("/calls", {"title": "Page call", "brief": "Brief", "disciplines": "music",
+                                                   "budget": "100", "deadline": IN_A_MONTH}),
+                          dict.fromkeys(ROLES, 303))],
+    ("GET", "/calls/{call_id}"): [
+        ("", _on_call("page-call", "forming", lambda s, r, m: page_get(f"/calls/{m['call']['id']}")(s, r)), OK_ALL)],
+    ("GET", "/calls/{call_id}/answer"): [
+        ("", _on_call("page-answer", "open", lambda s, r, m: page_get(f"/calls/{m['call']['id']}/answer")(s, r)),
+         _by(303, 403, 403, 200, 200, 200))],
+    ("POST", "/calls/{call_id}/answer"): [
+        ("an empty form", _on_call("page-answer-post", "open", _page_post_on("/calls/{call}/answer")),
+         _by(303, 403, 403, 422, 422, 422))],
+    ("POST", "/calls/{call_id}/proposals/{proposal_id}/{action}"): [
+        ("accept: the other creator is invited", _on_call("page-accept", "forming", _page_post_on(
+            "/calls/{call}/proposals/{proposal}/accept")), _by(303, 403, 403, 409, 303, 403)),
+        ("award: the buyer's call", _on_call("page-award", "solo", _page_post_on(
+            "/calls/{call}/proposals/{proposal}/award")), _by(303, 303, 403, 403, 403, 403)),
+        ("an unknown action", _on_call("page-action", "solo", _page_post_on(
+            "/calls/{call}/proposals/{proposal}/sell")), dict.fromkeys(ROLES, 404))],
+    ("POST", "/calls/{call_id}/pay"): [
+        ("the buyer's awarded call", _on_call("page-pay", "awarded", _page_post_on("/calls/{call}/pay")),
+         _by(303, 303, 403, 403, 403, 403))],
+    ("POST", "/calls/{call_id}/deliver"): [
+        ("awarded, not paid", _on_call("page-deliver", "awarded", lambda s, r, m: page_post(
+            f"/calls/{m['call']['id']}/deliver", {"work_id": str(s.minted["id"])})(s, r)),
+         _by(303, 403, 403, 409, 403, 403))],
     ("GET", "/about"): [("", page_get("/about"), OK_ALL)],
     ("GET", "/signin"): [("", page_get("/signin"), OK_ALL)],
     ("GET", "/signup"): [("", page_get("/signup"), OK_ALL)],

@@ -14,6 +14,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.calls.conftest import CallsApi
 from tests.conftest import Api
 from tests.plugins.live_fixtures import WEBHOOK_SECRET
 
@@ -38,7 +39,8 @@ def fuzz_client(make_client, stripe_double):
 
 @pytest.fixture
 def fuzz_roles(fuzz_client) -> dict[str, dict]:
-    """Headers per role; the creator owns a draft and a minted work, so ids 1 and 2 exist."""
+    """Headers per role; the creator owns a draft and a minted work, so ids 1 and 2 exist; the buyer's call 1 has
+    the creator's proposal 1 (a team of one, submitted)."""
     api = Api(fuzz_client)
     roles = {"anonymous": {}}
     for role in ("buyer", "creator"):
@@ -49,6 +51,10 @@ def fuzz_roles(fuzz_client) -> dict[str, dict]:
     minted = api.upload(creator, title="Minted for the fuzzer").json()
     assert fuzz_client.post(f"/api/works/{minted['id']}/mint", headers=roles["creator"]).status_code == 202
     api.wait_for_status(minted["id"], "minted")
+    call = CallsApi(api).post_call({"headers": roles["buyer"]})
+    creator_id = fuzz_client.get("/api/me", headers=roles["creator"]).json()["id"]
+    CallsApi(api).submitted({"headers": roles["creator"], "id": creator_id}, call["id"],
+                            [({"id": creator_id}, 10_000, "composer")])
     return roles
 
 

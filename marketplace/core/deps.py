@@ -32,6 +32,8 @@ def _db_id(description: str):
 WorkId = Annotated[int, _db_id("a work's id")]
 PurchaseId = Annotated[int, _db_id("a purchase's id")]
 AccountId = Annotated[int, _db_id("an account's id")]
+CallId = Annotated[int, _db_id("a call's id")]
+ProposalId = Annotated[int, _db_id("a proposal's id")]
 
 
 def get_session() -> Iterator[Session]:

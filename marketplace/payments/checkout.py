@@ -1,5 +1,6 @@
-"""Checkout: reserve a unique work for one buyer and open a Stripe Checkout Session for its price in euros; the
-buyer's way back from it (cancel, or a declined card), and "Return to payment".
+"""Checkout: reserve a unique work for one buyer (or an awarded call's budget for its caller) and open a Stripe
+Checkout Session for its price in euros; the buyer's way back from it (cancel, or a declined card), and "Return to
+payment".
 
 Blocking (Stripe): routers run it off the event loop.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -17,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account
+from marketplace.calls import service as calls_service
+from marketplace.calls.models import Call
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work, WorkStatus
 from marketplace.core.db import utcnow
@@ -47,6 +51,30 @@ def cancel_key(secret: str, purchase_id: int) -> str:
 
 def is_cancel_key(secret: str, purchase_id: int, key: str | None) -> bool:
     return bool(key) and hmac.compare_digest(cancel_key(secret, purchase_id), key)
+
+
+@dataclass(frozen=True)
+class Item:
+    """What a checkout sells: a unique work (its token delivered to `wallet`) or an awarded call's budget. One
+    active purchase per item (a partial unique index on `column`)."""
+
+    column: str  # "work_id" or "call_id"
+    id: int
+    title: str
+    description: str
+    image_url: str | None
+    amount_cents: int
+    currency: str
+    wallet: str | None
+    return_path: str  # where Checkout sends the buyer back: /purchases/<id> or /calls/<id>
+    taken: str  # why another buyer cannot check it out now
+    sold: str = ""  # why nobody can any more (a work's delivered purchase)
+    token_id: str | None = None
+    reserve: Callable[[Session, Purchase], bool] = lambda session, purchase: True  # the item's own hold on it
+
+    @property
+    def where(self):
+        return getattr(Purchase, self.column) == self.id
 
 
 def start_checkout(
@@ -85,17 +113,33 @@ def start_checkout(
         wallet = buyer.wallet_address
     if not wallet:
         raise InvalidInput("No wallet to deliver to")
+    return _checkout(session=session, item=_work_item(work, wallet=wallet, public_base_url=public_base_url),
+                     buyer=buyer, gateway=gateway, public_base_url=public_base_url, expires_minutes=expires_minutes,
+                     url_secret=url_secret, locale=locale, license_accepted=license_accepted)
 
-    _release_stale_reservations(session=session, work_id=work.id, gateway=gateway)
 
-    existing = session.exec(
-        select(Purchase).where(Purchase.work_id == work.id, col(Purchase.status).in_(ACTIVE_STATUSES))
-    ).first()
+def start_call_checkout(*, session: Session, call_id: int, buyer: Account, gateway: StripeGateway,
+                        public_base_url: str, expires_minutes: int, url_secret: str, locale: str = "auto") -> Purchase:
+    """The caller pays an awarded call's budget by card: the same machinery as a work's checkout (one active
+    purchase per call, the same session again while it is open; paid already: 409 from payable_call). When the
+    payment is recorded the webhook credits the team (payments_service.record_call_paid)."""
+    call = calls_service.payable_call(session=session, call_id=call_id, payer=buyer)
+    return _checkout(session=session, item=_call_item(call), buyer=buyer, gateway=gateway,
+                     public_base_url=public_base_url, expires_minutes=expires_minutes, url_secret=url_secret,
+                     locale=locale)
+
+
+def _checkout(*, session: Session, item: Item, buyer: Account, gateway: StripeGateway, public_base_url: str,
+              expires_minutes: int, url_secret: str, locale: str, license_accepted: bool = False) -> Purchase:
+    """Reserve the item for this buyer (a pending purchase, committed before Stripe hears of it) and open, or find
+    again, its Checkout Session. See start_checkout (`license_accepted` is recorded on a new reservation)."""
+    _release_stale_reservations(session=session, item=item, gateway=gateway)
+
+    existing = session.exec(select(Purchase).where(item.where, col(Purchase.status).in_(ACTIVE_STATUSES))).first()
     if existing is not None:
         if not (existing.buyer_id == buyer.id and existing.status == PurchaseStatus.pending
-                and existing.wallet_address == wallet):
-            raise Conflict("This work is sold" if existing.status == PurchaseStatus.delivered
-                           else "This work is reserved by another buyer's checkout; try again later")
+                and existing.wallet_address == item.wallet):
+            raise Conflict(item.sold if existing.status == PurchaseStatus.delivered else item.taken)
         if existing.checkout_url and _still_payable(session=session, purchase=existing, gateway=gateway):
             return existing  # the same buyer asking again gets the same open session
     if existing is not None and not existing.checkout_url:
@@ -105,26 +149,26 @@ def start_checkout(
     else:
         # Stripe accepts 30 min .. 24 h from *its* now: keep a minute's margin on both ends
         expires_at = utcnow() + timedelta(seconds=min(max(expires_minutes * 60, 31 * 60), 24 * 3600 - 60))
-        purchase = Purchase(work_id=work.id, buyer_id=buyer.id, status=PurchaseStatus.pending,
-                            amount_cents=work.price_cents, currency=work.currency, wallet_address=wallet,
-                            token_id=work.token_id, expires_at=expires_at,
+        purchase = Purchase(**{item.column: item.id}, buyer_id=buyer.id, status=PurchaseStatus.pending,
+                            amount_cents=item.amount_cents, currency=item.currency, wallet_address=item.wallet,
+                            token_id=item.token_id, expires_at=expires_at,
                             license_accepted_at=utcnow() if license_accepted else None)
         session.add(purchase)
         try:
             session.flush()
         except IntegrityError:
             session.rollback()
-            raise Conflict("This work is reserved by another buyer's checkout; try again later") from None
-        if not catalog_service.reserve(session, work_id=work.id, price_cents=purchase.amount_cents):
+            raise Conflict(item.taken) from None
+        if not item.reserve(session, purchase):
             session.rollback()  # the price changed (or another checkout took it) since the work was read
             raise Conflict("This work's price has just changed: reload the page to see the new price")
         session.commit()  # the reservation is durable before Stripe hears of it
 
     try:
-        checkout = _create_session(purchase=purchase, work=work, buyer=buyer, gateway=gateway,
+        checkout = _create_session(purchase=purchase, item=item, buyer=buyer, gateway=gateway,
                                    public_base_url=public_base_url, url_secret=url_secret, locale=locale)
     except MarketplaceError:
-        # nothing was sold: release the reservation so the work stays available
+        # nothing was sold: release the reservation so the item stays available
         payments_service.release_reservation(session, purchase, reason="Stripe could not open a checkout session")
         session.commit()
         raise
@@ -142,16 +186,18 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _create_session(*, purchase: Purchase, work: Work, buyer: Account, gateway: StripeGateway,
+def _create_session(*, purchase: Purchase, item: Item, buyer: Account, gateway: StripeGateway,
                     public_base_url: str, url_secret: str, locale: str) -> CheckoutSession:
     """Open (or, with the same idempotency key and parameters, find again) the purchase's Checkout Session."""
     base = public_base_url.rstrip("/")
+    back = base + item.return_path.format(purchase_id=purchase.id)
+    joiner = "&" if "?" in back else "?"
     return gateway.create_checkout_session(
-        purchase_id=purchase.id, work_id=work.id, title=work.title, description=work.description,
-        image_url=f"{base}/ipfs/{work.thumbnail_cid or work.media_cid}" if work.media_kind == "image" else None,
-        amount_cents=purchase.amount_cents, currency=purchase.currency, customer_email=buyer.email,
-        success_url=f"{base}/purchases/{purchase.id}?session_id={{CHECKOUT_SESSION_ID}}",
-        cancel_url=f"{base}/purchases/{purchase.id}?cancelled=1&key={cancel_key(url_secret, purchase.id)}",
+        purchase_id=purchase.id, reference={item.column: str(item.id)}, title=item.title,
+        description=item.description, image_url=item.image_url, amount_cents=purchase.amount_cents,
+        currency=purchase.currency, customer_email=buyer.email,
+        success_url=f"{back}{joiner}session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"{back}{joiner}cancelled=1&key={cancel_key(url_secret, purchase.id)}",
         expires_at=_aware(purchase.expires_at), locale=locale,
     )
 
@@ -190,10 +236,10 @@ def cancel_checkout(*, session: Session, purchase: Purchase, buyer: Account, gat
         # Stripe may have opened a session whose id was never recorded: the same idempotency key finds it. When
         # Stripe refuses that (other parameters: another page language), no session we could find is released; a
         # payment in it after all is the webhook's late-payment case.
-        work = catalog_service.get_work_or_raise(session=session, work_id=purchase.work_id)
         try:
-            session_id = _create_session(purchase=purchase, work=work, buyer=buyer, gateway=gateway,
-                                         public_base_url=public_base_url, url_secret=url_secret, locale=locale).id
+            session_id = _create_session(purchase=purchase, item=_item_of(session, purchase, public_base_url),
+                                         buyer=buyer, gateway=gateway, public_base_url=public_base_url,
+                                         url_secret=url_secret, locale=locale).id
         except PaymentProviderError:
             session_id = None
     if session_id is not None:
@@ -248,10 +294,37 @@ def return_from_checkout(*, session: Session, purchase: Purchase, buyer: Account
     return CheckoutReturn("cancelled")
 
 
-def _release_stale_reservations(*, session: Session, work_id: int, gateway: StripeGateway) -> None:
+def _work_item(work: Work, *, wallet: str | None, public_base_url: str) -> Item:
+    base = public_base_url.rstrip("/")
+    return Item(
+        column="work_id", id=work.id, title=work.title, description=work.description,
+        image_url=f"{base}/ipfs/{work.thumbnail_cid or work.media_cid}" if work.media_kind == "image" else None,
+        amount_cents=work.price_cents, currency=work.currency, wallet=wallet, token_id=work.token_id,
+        return_path="/purchases/{purchase_id}", sold="This work is sold",
+        taken="This work is reserved by another buyer's checkout; try again later",
+        reserve=lambda session, purchase: catalog_service.reserve(session, work_id=work.id,
+                                                                  price_cents=purchase.amount_cents))
+
+
+def _call_item(call: Call) -> Item:
+    return Item(column="call_id", id=call.id, title=call.title, description=call.brief, image_url=None,
+                amount_cents=call.budget_cents, currency=call.currency, wallet=None,
+                return_path=f"/calls/{call.id}?purchase={{purchase_id}}",
+                taken="This call's budget is being paid in another checkout; try again later")
+
+
+def _item_of(session: Session, purchase: Purchase, public_base_url: str) -> Item:
+    """The item a recorded purchase is for, described to Stripe as its checkout did (for the idempotent replay)."""
+    if purchase.call_id is not None:
+        return _call_item(calls_service.get_call_or_raise(session=session, call_id=purchase.call_id))
+    work = catalog_service.get_work_or_raise(session=session, work_id=purchase.work_id)
+    return _work_item(work, wallet=purchase.wallet_address, public_base_url=public_base_url)
+
+
+def _release_stale_reservations(*, session: Session, item: Item, gateway: StripeGateway) -> None:
     """A pending purchase past its session's expiry whose `expired` event we have not seen: ask Stripe."""
     stale = session.exec(select(Purchase).where(
-        Purchase.work_id == work_id, Purchase.status == PurchaseStatus.pending, Purchase.expires_at < utcnow())).all()
+        item.where, Purchase.status == PurchaseStatus.pending, Purchase.expires_at < utcnow())).all()
     for purchase in stale:
         if purchase.stripe_session_id:
             try:

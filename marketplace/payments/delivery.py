@@ -298,7 +298,7 @@ class DeliveryWorker(BackgroundWorker):
         the webhooks' own commits would queue behind."""
         table = Purchase.__table__
         ready = ((table.c.status == PurchaseStatus.paid.value) & table.c.refund_reason.is_(None)
-                 & table.c.delivery_tx_hash.is_(None))
+                 & table.c.delivery_tx_hash.is_(None) & table.c.work_id.is_not(None))  # a call's: nothing to deliver
         with db.session_scope() as session:
             return lease.claim(session, table, ready=ready, worker=self.name, lease=self.lease,
                                limit=self.batch_size, entity=Purchase)

@@ -1,11 +1,12 @@
-"""Purchases (one card payment for one work), Stripe events seen, and the ledger of who earned what."""
+"""Purchases (one card payment for one work, or for an awarded call's budget), Stripe events seen, and the ledger
+of who earned what."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, String, text
+from sqlalchemy import BigInteger, CheckConstraint, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from marketplace.core.db import utcnow
@@ -21,29 +22,34 @@ class PurchaseStatus(StrEnum):
     expired = "expired"  # checkout session expired or cancelled; reservation released
 
 
-# Purchases that hold a unique work: at most one per work, enforced by a partial unique index.
+# Purchases that hold a unique work (or a call's budget): at most one per work and per call, enforced by partial
+# unique indexes. A call's purchase stays `paid`: nothing goes on chain for it.
 ACTIVE_STATUSES = ("pending", "paid", "delivered")
 _ACTIVE_SQL = "status IN ('pending', 'paid', 'delivered')"
 
 
+def _active_unique(name: str, column: str) -> Index:
+    return Index(name, column, unique=True, sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL))
+
+
 class Purchase(SQLModel, table=True):
+    """What one checkout buys: a work (`work_id`, its token delivered to `wallet_address`) or the budget of an
+    awarded call (`call_id`, split between the team when paid). Exactly one of the two is set."""
+
     __table_args__ = (
-        Index(
-            "uq_purchase_active_work",
-            "work_id",
-            unique=True,
-            sqlite_where=text(_ACTIVE_SQL),
-            postgresql_where=text(_ACTIVE_SQL),
-        ),
+        _active_unique("uq_purchase_active_work", "work_id"),
+        _active_unique("uq_purchase_active_call", "call_id"),
+        CheckConstraint("(work_id IS NULL) <> (call_id IS NULL)", name="ck_purchase_work_or_call"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    work_id: int = Field(foreign_key="work.id", index=True)
+    work_id: int | None = Field(default=None, foreign_key="work.id", index=True)
+    call_id: int | None = Field(default=None, foreign_key="open_call.id", index=True)
     buyer_id: int = Field(foreign_key="account.id", index=True)
     status: str = Field(default=PurchaseStatus.pending.value, sa_type=String(16), index=True)
     amount_cents: int
     currency: str = Field(default="EUR", max_length=3)
-    wallet_address: str = Field(max_length=42)  # where the token goes
+    wallet_address: str | None = Field(default=None, max_length=42)  # where the token goes (a work's purchase)
     # Stripe
     stripe_session_id: str | None = Field(default=None, max_length=255, unique=True)
     stripe_payment_intent_id: str | None = Field(default=None, max_length=255, index=True)
@@ -87,7 +93,7 @@ class StripeEvent(SQLModel, table=True):
 
 
 class LedgerEntryType(StrEnum):
-    sale_creator = "sale_creator"  # the creator's earnings from a sale
+    sale_creator = "sale_creator"  # a creator's earnings from a sale (or a team member's share of a call's budget)
     sale_platform_fee = "sale_platform_fee"  # the platform's fee from a sale
     refund_creator = "refund_creator"  # reversal after a refund of a delivered sale
     refund_platform_fee = "refund_platform_fee"
@@ -103,7 +109,7 @@ class LedgerEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     purchase_id: int = Field(foreign_key="purchase.id", index=True)
-    work_id: int = Field(foreign_key="work.id")
+    work_id: int | None = Field(default=None, foreign_key="work.id")  # None: a call's budget
     account_id: int | None = Field(default=None, foreign_key="account.id", index=True)  # None: the platform
     entry_type: str = Field(sa_type=String(32))
     amount_cents: int
@@ -113,12 +119,13 @@ class LedgerEntry(SQLModel, table=True):
 
 class PurchasePublic(SQLModel):
     id: int
-    work_id: int
+    work_id: int | None = Field(description="the work bought (null for a call's budget)")
+    call_id: int | None = Field(default=None, description="the call whose budget this pays (null for a work)")
     buyer_id: int
     status: PurchaseStatus
     amount_cents: int
     currency: Currency
-    wallet_address: str
+    wallet_address: str | None
     token_id: int | None
     delivery_tx_hash: str | None
     checkout_url: str | None
@@ -151,8 +158,10 @@ class LedgerEntryPublic(SQLModel):
     """One line of an account's ledger: what a sale (or its refund) credited or took back, in integer cents."""
 
     id: int
-    work_id: int
-    work_title: str
+    work_id: int | None = Field(description="the work sold (null for a call's budget)")
+    work_title: str | None = Field(description="the work's title (null for a call's budget)")
+    call_id: int | None = Field(default=None, description="the open call whose budget this shares (null for a work)")
+    call_title: str | None = Field(default=None, description="the call's title (null for a work)")
     purchase_id: int
     entry_type: LedgerEntryType
     amount_cents: int = Field(description="signed: a refund's reversal is negative")

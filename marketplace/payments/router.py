@@ -10,7 +10,7 @@ from marketplace.accounts.dependencies import CurrentAccount
 from marketplace.catalog import service as catalog_service
 from marketplace.core.api_errors import errors
 from marketplace.core.db import session_scope
-from marketplace.core.deps import PurchaseId, RateLimiterDep, SessionDep, WorkId, client_address
+from marketplace.core.deps import CallId, PurchaseId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.limits import MAX_PAGE, MAX_PAGE_SIZE
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.payments import checkout as checkout_flow
@@ -50,6 +50,20 @@ def checkout(
     return CheckoutPublic(purchase_id=purchase.id, checkout_url=purchase.checkout_url)
 
 
+@router.post("/calls/{call_id}/checkout", status_code=status.HTTP_201_CREATED, response_model=CheckoutPublic,
+             dependencies=[Depends(checkout_limit)], responses=errors(401, 403, 404, 409, 422, 429, 502, 503))
+def call_checkout(call_id: CallId, session: SessionDep, services: AdaptersDep, buyer: CurrentAccount) -> CheckoutPublic:
+    """The caller pays an awarded call's budget by card: a Stripe Checkout Session in euros (the same one again
+    while it is open; 409 once paid). When the payment is recorded the call is `paid` and each member of the
+    awarded team is credited their share of the budget minus the platform fee."""
+    purchase = checkout_flow.start_call_checkout(
+        session=session, call_id=call_id, buyer=buyer, gateway=services.gateway,
+        public_base_url=services.settings.public_base_url,
+        expires_minutes=services.settings.checkout_expires_minutes,
+        url_secret=services.settings.auth_secret.get_secret_value())
+    return CheckoutPublic(purchase_id=purchase.id, checkout_url=purchase.checkout_url)
+
+
 @router.post("/stripe/webhook", include_in_schema=False)
 async def stripe_webhook(request: Request, services: AdaptersDep) -> dict:
     """Verify the signature on the raw body, record the event once, answer fast; chain work happens in a worker."""
@@ -58,7 +72,8 @@ async def stripe_webhook(request: Request, services: AdaptersDep) -> dict:
 
     def apply() -> str:
         with session_scope() as session:
-            return webhooks.handle_stripe_event(session=session, event=event)
+            return webhooks.handle_stripe_event(session=session, event=event,
+                                                fee_bps=services.settings.platform_fee_bps)
 
     outcome = await run_in_threadpool(apply)
     log.info("stripe event %s %s: %s", event["id"], event["type"], outcome)

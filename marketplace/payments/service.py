@@ -1,7 +1,7 @@
 """Purchases and the ledger: lookups, guarded state changes, bookings. No FastAPI, no Stripe, no chain.
 
 Payments own the `purchase`, `ledger_entry` and `stripe_event` tables; a work's sale status and owner change through
-the catalog service.
+the catalog service, a call's status through the calls service.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account
+from marketplace.calls import service as calls_service
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work, WorkCollaborator
 from marketplace.core.db import transition_rows, utcnow
@@ -98,7 +99,7 @@ def release_reservation(session: Session, purchase: Purchase, *, reason: str,
     frees its work. True when this call made the change (the webhook, the buyer's cancel and a stale reservation
     may race: the guarded transition lets one win and the others change nothing)."""
     if transition(session, purchase.id, from_=(PurchaseStatus.pending,), to=to, failure_reason=reason):
-        refresh_sale_status(session, purchase.work_id)
+        refresh_item(session, purchase)
         return True
     return False
 
@@ -111,7 +112,7 @@ def record_refunded(session: Session, *, purchase: Purchase, refund_id: str) -> 
     session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_id=refund_id))
     if transition(session, purchase.id, from_=REFUNDABLE, to=PurchaseStatus.refunded, refunded_at=utcnow(),
                   claimed_by=None, claimed_until=None):
-        refresh_sale_status(session, purchase.work_id)
+        refresh_item(session, purchase)
 
 
 def record_refund_refused(session: Session, *, purchase: Purchase, error: str) -> None:
@@ -120,6 +121,13 @@ def record_refund_refused(session: Session, *, purchase: Purchase, error: str) -
     session.exec(update(Purchase).where(Purchase.id == purchase.id).values(refund_reason=None))
     transition(session, purchase.id, from_=REFUNDABLE, to=PurchaseStatus.failed,
                failure_reason=f"{purchase.refund_reason} — refund failed: {error}"[:500])
+
+
+def refresh_item(session: Session, purchase: Purchase) -> None:
+    """After a purchase left its active states: its work's sale status derived again. A call's purchase holds
+    nothing but the call's one active checkout (its partial unique index): the call stays awarded, payable again."""
+    if purchase.work_id is not None:
+        refresh_sale_status(session, purchase.work_id)
 
 
 def refresh_sale_status(session: Session, work_id: int) -> None:
@@ -157,6 +165,22 @@ def book_sale(session: Session, *, purchase: Purchase, shares: Shares, fee_bps: 
     """Record each creator's earnings and the platform fee for a delivered sale, once (unique per purchase, type and
     account)."""
     _book(session, purchase, _sale_rows(purchase, shares, fee_bps))
+
+
+def record_call_paid(session: Session, *, purchase: Purchase, fee_bps: int) -> None:
+    """A call's budget was paid (the webhook, in its transaction): each member of the awarded team is credited
+    their share of it minus the platform fee (split like a sale's: core.money.allocate, the author first), and the
+    call becomes `paid`. Nothing is delivered on chain for a call."""
+    book_sale(session, purchase=purchase, shares=calls_service.team_shares(session, purchase.call_id),
+              fee_bps=fee_bps)
+    calls_service.record_paid(session, call_id=purchase.call_id)
+
+
+def record_call_refunded(session: Session, *, purchase: Purchase) -> None:
+    """A paid call's payment was refunded: the team's credits and the fee are reversed, the call is awarded
+    again (a delivered call stays delivered)."""
+    book_refund_reversal(session, purchase=purchase)
+    calls_service.record_refunded(session, call_id=purchase.call_id)
 
 
 def book_refund_reversal(session: Session, *, purchase: Purchase) -> None:
@@ -231,16 +255,21 @@ def balance_cents(*, session: Session, account_id: int | None) -> int:
 
 
 def ledger_of(*, session: Session, account_id: int, page: int, page_size: int) -> tuple[list[LedgerEntryPublic], int]:
-    """One page of the account's ledger entries with their works' titles, newest first, and how many there are."""
+    """One page of the account's ledger entries, newest first, each with what it was earned from (a work's title,
+    or a call's for a team's share of its budget), and how many there are."""
     mine = LedgerEntry.account_id == account_id
     count = session.exec(select(func.count()).select_from(LedgerEntry).where(mine)).one()
     rows = session.exec(
-        select(LedgerEntry, Work.title).join(Work, col(LedgerEntry.work_id) == col(Work.id)).where(mine)
+        select(LedgerEntry, Work.title, Purchase.call_id)
+        .join(Purchase, col(LedgerEntry.purchase_id) == col(Purchase.id))
+        .outerjoin(Work, col(LedgerEntry.work_id) == col(Work.id)).where(mine)
         .order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc())
         .offset((page - 1) * page_size).limit(page_size)).all()
-    return [LedgerEntryPublic(id=entry.id, work_id=entry.work_id, work_title=title, purchase_id=entry.purchase_id,
+    call_titles = calls_service.titles(session=session, call_ids={call_id for *_, call_id in rows if call_id})
+    return [LedgerEntryPublic(id=entry.id, work_id=entry.work_id, work_title=title, call_id=call_id,
+                              call_title=call_titles.get(call_id), purchase_id=entry.purchase_id,
                               entry_type=entry.entry_type, amount_cents=entry.amount_cents, currency=entry.currency,
-                              created_at=entry.created_at) for entry, title in rows], count
+                              created_at=entry.created_at) for entry, title, call_id in rows], count
 
 
 @dataclass

@@ -26,11 +26,12 @@ HANDLED_EVENTS = (
 )
 
 
-def handle_stripe_event(*, session: Session, event: dict) -> str:
+def handle_stripe_event(*, session: Session, event: dict, fee_bps: int) -> str:
     """Apply one verified Stripe event, exactly once per event id. Returns what happened (for logs and tests).
 
     Deliveries are at least once and unordered: every change is a guarded transition from the states it may come
-    from, so a duplicate or late event finds nothing to change. The chain work happens in the delivery worker.
+    from, so a duplicate or late event finds nothing to change. The chain work happens in the delivery worker; a
+    call's budget has none, so its payment is booked here (the team's shares, `fee_bps` the platform's).
     """
     event_id, event_type = event["id"], event["type"]
     if event_type not in HANDLED_EVENTS:
@@ -39,7 +40,7 @@ def handle_stripe_event(*, session: Session, event: dict) -> str:
     if session.execute(select(seen.c.id).where(seen.c.id == event_id)).first() is not None:
         return "duplicate"
     obj = event.get("data", {}).get("object", {}) or {}
-    outcome, purchase_id = _apply_event(session, event_type, obj)
+    outcome, purchase_id = _apply_event(session, event_type, obj, fee_bps)
     try:
         session.execute(insert(seen).values(id=event_id, type=event_type, purchase_id=purchase_id,
                                             outcome=outcome[:200], received_at=utcnow()))
@@ -65,7 +66,7 @@ def _find_purchase_for_session(session: Session, obj: dict):
     return purchase
 
 
-def _apply_event(session: Session, event_type: str, obj: dict) -> tuple[str, int | None]:
+def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int) -> tuple[str, int | None]:
     if event_type == "charge.refunded":
         pi = obj.get("payment_intent")
         purchase = session.exec(select(Purchase).where(Purchase.stripe_payment_intent_id == pi)).first() if pi else None
@@ -73,13 +74,16 @@ def _apply_event(session: Session, event_type: str, obj: dict) -> tuple[str, int
             return "unknown payment", None
         if obj.get("amount_refunded", 0) < obj.get("amount", 0):
             return "partial refund recorded", purchase.id
-        was_delivered = purchase.status == PurchaseStatus.delivered
+        was = purchase.status
         if payments_service.transition(
             session, purchase.id, from_=("pending", "paid", "delivered", "expired", "failed"),
             to=PurchaseStatus.refunded, refunded_at=utcnow(),
             failure_reason=purchase.refund_reason or purchase.failure_reason or "Refunded in Stripe",
         ):
-            if was_delivered:
+            if purchase.call_id is not None:
+                if was == PurchaseStatus.paid:  # the team was credited when it was paid
+                    payments_service.record_call_refunded(session, purchase=purchase)
+            elif was == PurchaseStatus.delivered:
                 payments_service.book_refund_reversal(session, purchase=purchase)
             else:
                 payments_service.refresh_sale_status(session, purchase.work_id)
@@ -122,6 +126,8 @@ def _apply_event(session: Session, event_type: str, obj: dict) -> tuple[str, int
         return "amount mismatch, refund owed", purchase.id
     if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.paid,
                                    stripe_payment_intent_id=pi, paid_at=utcnow()):
+        if purchase.call_id is not None:
+            payments_service.record_call_paid(session, purchase=purchase, fee_bps=fee_bps)
         return "paid", purchase.id
     if purchase.status in ("expired", "failed"):
         # paid after we released the reservation (late or reordered events): take it back if nobody else has it
@@ -133,9 +139,12 @@ def _apply_event(session: Session, event_type: str, obj: dict) -> tuple[str, int
         except IntegrityError:  # the partial unique index: another buyer holds the work now
             taken = False
         if taken:
-            catalog_service.set_sale_status(session, purchase.work_id, SaleStatus.reserved)
+            if purchase.call_id is not None:
+                payments_service.record_call_paid(session, purchase=purchase, fee_bps=fee_bps)
+            else:
+                catalog_service.set_sale_status(session, purchase.work_id, SaleStatus.reserved)
             return "paid (late)", purchase.id
-        payments_service.owe_refund(session, purchase.id, "The work was reserved by another buyer when this payment "
-                                    "arrived", payment_intent=pi)
+        payments_service.owe_refund(session, purchase.id, "Another checkout held this work or call when this "
+                                    "payment arrived", payment_intent=pi)
         return "paid too late, refund owed", purchase.id
     return f"no change ({purchase.status})", purchase.id

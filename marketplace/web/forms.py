@@ -7,12 +7,14 @@ The same limits as the API schemas (WorkCreate, AccountCreate); the browser chec
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
 from starlette.datastructures import FormData, UploadFile
 
 from marketplace.accounts.models import AccountCreate, Role
+from marketplace.calls.schemas import CallCreate, ProposalCreate, TeamMemberIn
 from marketplace.catalog.collaborators import CollaboratorsRefused, CreatorsPending
 from marketplace.catalog.schemas import CollaboratorIn, WorkCreate
 from marketplace.core.config import DISCIPLINES, LICENSES
@@ -218,3 +220,70 @@ def pending_message(exc: CreatorsPending, t: Translator) -> str:
                          names=", ".join(exc.declined))
     return t.gettext("Waiting for %(names)s to accept: the work is minted once every creator accepted.",
                      names=", ".join(exc.invited))
+
+
+def _line_error(t: Translator, value: str, max_chars: int, *, multiline: bool = False) -> str | None:
+    """The message for a required text field, or None when it is fine."""
+    if not value:
+        return t.gettext("Please fill in this field.")
+    if len(value) > max_chars:
+        return t.gettext("At most %(max)s characters.", max=max_chars)
+    if bad := refused_character(value.replace("\r", "") if multiline else value, multiline=multiline):
+        return t.gettext("This text contains a character that is not allowed (%(what)s).", what=bad)
+    return None
+
+
+def call_form(form: FormData, t: Translator) -> tuple[CallCreate | None, dict[str, str]]:
+    """The "Post a call" form: the budget in euros, the deadline a date (proposals close at its end, UTC)."""
+    errors: dict[str, str] = {}
+    title, brief = text(form, "title"), text(form, "brief")
+    if message := _line_error(t, title, MAX_TITLE_CHARS):
+        errors["title"] = message
+    if message := _line_error(t, brief, MAX_DESCRIPTION_CHARS, multiline=True):
+        errors["brief"] = message
+    disciplines = [d for d in form.getlist("disciplines") if isinstance(d, str)]
+    if not disciplines or any(d not in DISCIPLINES for d in disciplines) or len(set(disciplines)) != len(disciplines):
+        errors["disciplines"] = t.gettext("Choose at least one discipline.")
+    budget_cents, message = price_error(t, text(form, "budget"))
+    if message:
+        errors["budget"] = message
+    deadline = None
+    try:
+        deadline = datetime.combine(date.fromisoformat(text(form, "deadline")), time(23, 59, 59), tzinfo=UTC)
+    except ValueError:
+        errors["deadline"] = t.gettext("Enter a date.")
+    if deadline is not None and deadline <= datetime.now(UTC):
+        errors["deadline"] = t.gettext("The deadline must be in the future.")
+    if errors:
+        return None, errors
+    return CallCreate(title=title, brief=brief, disciplines=disciplines, budget_cents=budget_cents,
+                      currency="EUR", deadline=deadline), {}
+
+
+def proposal_form(form: FormData, t: Translator, member_ids: list[int]) -> tuple[ProposalCreate | None,
+                                                                               dict[str, str]]:
+    """The "Answer with a team" form: a title, a pitch, and each member's share (in %) and role."""
+    errors: dict[str, str] = {}
+    title, pitch = text(form, "title"), text(form, "pitch")
+    if message := _line_error(t, title, MAX_TITLE_CHARS):
+        errors["title"] = message
+    if message := _line_error(t, pitch, MAX_DESCRIPTION_CHARS, multiline=True):
+        errors["pitch"] = message
+    team = []
+    for account_id in member_ids:
+        bps = parse_share_bps(text(form, f"share_{account_id}"))
+        role = text(form, f"role_{account_id}")
+        if bps is None:
+            errors[f"share_{account_id}"] = t.gettext("Enter a share between 0.01 and 100 %%.")
+        if message := _line_error(t, role, MAX_ROLE_CHARS):
+            errors[f"role_{account_id}"] = message
+        team.append((account_id, bps, role))
+    if not any(k.startswith("share_") for k in errors):
+        total = sum(bps for _, bps, _ in team)
+        if total != BPS_WHOLE:
+            errors["team"] = t.gettext("The shares must add up to 100 %% (they add up to %(total)s).",
+                                       total=t.percent_bps(total))
+    if errors:
+        return None, errors
+    return ProposalCreate(title=title, pitch=pitch, team=[
+        TeamMemberIn(user_id=account_id, share_bps=bps, role=role) for account_id, bps, role in team]), {}

@@ -1,5 +1,5 @@
 """The words the pages show for stored codes (a work's discipline, licence, media kind and status; a purchase's
-status; the gallery's sorts). Marked with `N_` so `pybabel extract` finds them; translated when shown
+status; a call's, a proposal's and a team member's status; the gallery's sorts). Marked with `N_` so `pybabel extract` finds them; translated when shown
 (`Translator.label`). tests/web/test_i18n.py checks that every code of each vocabulary has its word."""
 
 from __future__ import annotations
@@ -52,6 +52,24 @@ LABELS: dict[str, dict[str, str]] = {
         "expired": N_("Expired"),
     },
     "collaborator_status": {
+        "invited": N_("Invited"),
+        "accepted": N_("Accepted"),
+        "declined": N_("Declined"),
+    },
+    "call_status": {
+        "open": N_("Open"),
+        "awarded": N_("Awarded"),
+        "paid": N_("Paid"),
+        "delivered": N_("Delivered"),
+        "closed": N_("Closed"),
+    },
+    "proposal_status": {
+        "forming": N_("Forming: waiting for the team"),
+        "submitted": N_("Submitted"),
+        "declined": N_("Declined"),
+        "awarded": N_("Awarded"),
+    },
+    "member_status": {
         "invited": N_("Invited"),
         "accepted": N_("Accepted"),
         "declined": N_("Declined"),

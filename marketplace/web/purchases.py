@@ -68,7 +68,7 @@ def _view(purchase: Purchase, cancelled: bool, returned: checkout_flow.CheckoutR
 
 def _purchase_context(session, purchase: Purchase | None, viewer, t: Translator, cancelled: bool,
                       returned: checkout_flow.CheckoutReturn | None = None, error: str | None = None) -> dict:
-    work = catalog_service.get_work(session=session, work_id=purchase.work_id) if purchase else None
+    work = catalog_service.get_work(session=session, work_id=purchase.work_id) if purchase and purchase.work_id else None
     is_buyer = viewer is not None and purchase is not None and purchase.buyer_id == viewer.id
     view = _view(purchase, cancelled, returned) if purchase else None
     declined = (decline_text(t, returned.payment_error)
@@ -107,6 +107,8 @@ def purchase_return(purchase_id: PurchaseId, request: Request, session: SessionD
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(request, f"/signin?next={quote(here, safe='/')}")
     purchase = _visible_purchase(session, purchase_id, viewer)
+    if purchase is not None and purchase.call_id is not None:  # a call's budget: its page tells the story
+        return redirect(request, f"/calls/{purchase.call_id}")
     returned = None
     if (purchase is not None and cancelled and purchase.buyer_id == viewer.id
             and purchase.status == PurchaseStatus.pending):
@@ -123,7 +125,7 @@ def purchase_return(purchase_id: PurchaseId, request: Request, session: SessionD
 def purchase_status(purchase_id: PurchaseId, request: Request, session: SessionDep, viewer: Viewer,
                     t: TranslatorDep, cancelled: int = 0) -> HTMLResponse:
     purchase = _visible_purchase(session, purchase_id, viewer)
-    if purchase is None:
+    if purchase is None or purchase.call_id is not None:  # a call's budget: the call's page shows its status
         raise HTTPException(404)
     return render(request, "partials/purchase_status.html",
                   _purchase_context(session, purchase, viewer, t, bool(cancelled)), account=viewer)

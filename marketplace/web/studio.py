@@ -1,6 +1,6 @@
 """The creator studio: upload (with progress, from `static/js/upload.js`), my works and their mint status (htmx
 polling), price edits, the creators of a co-created draft (`static/js/crew.js`: find creators, shares summed
-live) and the invitations to co-sign, my sales and earnings."""
+live) and the invitations to co-sign, my sales and earnings, and the open calls' invitations to join a team."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
+from marketplace.calls import service as calls_service
 from marketplace.catalog import collaborators
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog import upload as catalog_upload
@@ -97,6 +98,7 @@ def _studio(request: Request, session, account: Account, *, errors: dict | None 
         "invitations": collaborators.invitations_for(session, account=account),
         "sales": payments_service.creator_sales(session=session, creator_id=account.id),
         "balance_cents": payments_service.balance_cents(session=session, account_id=account.id),
+        "call_invitations": calls_service.invitations(session=session, account=account),
         "uploaded_work": uploaded_work, "accept": ACCEPT, "cover_accept": COVER_ACCEPT,
         "max_upload_bytes": settings_of(request).max_upload_bytes,
         "max_cover_bytes": settings_of(request).max_cover_bytes,

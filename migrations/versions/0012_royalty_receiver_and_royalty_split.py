@@ -1,7 +1,7 @@
 """work royalty_receiver and mint_job royalty_split: a co-created work's royalties go to a split of its creators
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02
 
 Plain ADD COLUMN (no batch): on SQLite a batch migration recreates `work`, which drops the full-text triggers of
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0012'
-down_revision: Union[str, None] = '0010'
+down_revision: Union[str, None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -28,6 +28,10 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "ledger_entry": ("marketplace.payments.service",),
     "stripe_event": ("marketplace.payments.webhooks",),
     "chain_checkpoint": ("marketplace.chainwatch.watcher",),
+    "open_call": ("marketplace.calls.service",),
+    "call_discipline": ("marketplace.calls.service",),
+    "call_proposal": ("marketplace.calls.service",),
+    "call_team_member": ("marketplace.calls.service",),
 }
 # modules that write on behalf of their caller (the caller is the writer)
 HELPERS = ("marketplace.core.db", "marketplace.jobs.lease")

@@ -114,7 +114,7 @@ class StripeGateway:
         self,
         *,
         purchase_id: int,
-        work_id: int,
+        reference: dict[str, str],
         title: str,
         description: str,
         image_url: str | None,
@@ -127,7 +127,8 @@ class StripeGateway:
         locale: str = "auto",
     ) -> CheckoutSession:
         """`locale` is Stripe's (`auto`: the buyer's browser decides; `en`, `fr`, `de`, ...): the hosted page's
-        language."""
+        language. `reference`: what is paid for, in the session's and the payment's metadata (`work_id` or
+        `call_id`)."""
         product: dict[str, Any] = {"name": title[:250]}
         if description:
             product["description"] = description[:500]
@@ -140,8 +141,8 @@ class StripeGateway:
                 "price_data": {"currency": currency.lower(), "unit_amount": amount_cents, "product_data": product},
             }],
             "client_reference_id": str(purchase_id),
-            "metadata": {"purchase_id": str(purchase_id), "work_id": str(work_id)},
-            "payment_intent_data": {"metadata": {"purchase_id": str(purchase_id), "work_id": str(work_id)}},
+            "metadata": {"purchase_id": str(purchase_id), **reference},
+            "payment_intent_data": {"metadata": {"purchase_id": str(purchase_id), **reference}},
             "customer_email": customer_email,
             "success_url": success_url,
             "cancel_url": cancel_url,

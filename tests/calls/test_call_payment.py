@@ -1,0 +1,138 @@
+"""A call answered by two teams, awarded and paid by card through the Stripe double (over HTTP, the real SDK):
+the team's shares credited to the cent, nothing sent on chain, a refund reversing them, the work delivered."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import stripe
+
+from marketplace.calls.models import Call
+from tests.calls.conftest import CallsApi, rows
+from tests.payments.conftest import Shop, ledger, purchases
+
+pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
+
+
+def wait_call(calls: CallsApi, call_id: int, status: str, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = calls.get(call_id)
+        if body["status"] == status:
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"call {call_id} stayed {body['status']!r}")
+        time.sleep(0.05)
+
+
+def credits(purchase_id: int) -> dict:
+    return {(e.entry_type, e.account_id): e.amount_cents for e in ledger() if e.purchase_id == purchase_id}
+
+
+def balance(shop: Shop, user: dict) -> int:
+    return shop.client.get("/api/me/earnings", headers=user["headers"]).json()["balance_cents"]
+
+
+def test_a_call_is_awarded_paid_by_card_and_its_team_credited_to_the_cent(shop: Shop):
+    calls = CallsApi(shop)
+    caller = shop.register(role="buyer", name="Cluster")
+    anna, ben, chloe, dan = (shop.register(name=n) for n in ("Anna", "Ben", "Chloe", "Dan"))
+    call = calls.post_call(caller, budget_cents=100_001)
+    # two team proposals: Anna's three (50 / 33.33 / 16.67 %) and Dan's alone
+    winner = calls.submitted(anna, call["id"], [(anna, 5000, "director"), (ben, 3333, "composer"),
+                                                (chloe, 1667, "sound designer")])
+    calls.submitted(dan, call["id"], [(dan, 10_000, "filmmaker")])
+    assert calls.get(call["id"])["proposal_count"] == 2
+    assert calls.award(caller, call["id"], winner["id"]).status_code == 200
+
+    r = shop.client.post(f"/api/calls/{call['id']}/checkout", headers=caller["headers"])
+    assert r.status_code == 201, r.text
+    body = r.json()
+    again = shop.client.post(f"/api/calls/{call['id']}/checkout", headers=caller["headers"])
+    assert again.status_code == 201 and again.json() == body  # the open checkout, not a second one
+    [pending] = purchases()
+    assert (pending.call_id, pending.work_id, pending.amount_cents, pending.status) == (
+        call["id"], None, 100_001, "pending")
+    session = stripe.StripeClient(shop.live.double.api_key, base_addresses={"api": shop.live.double.api_base}) \
+        .v1.checkout.sessions.retrieve(pending.stripe_session_id)
+    assert (session.amount_total, session.currency, session.metadata["call_id"]) == (100_001, "eur", str(call["id"]))
+
+    paid = shop.hosted(body["checkout_url"], "pay")
+    assert paid.status_code == 303
+    assert paid.headers["location"].startswith(f"{shop.live.url}/calls/{call['id']}?purchase={body['purchase_id']}")
+    done = wait_call(calls, call["id"], "paid")
+    assert done["paid_at"]
+    # budget 1,000.01: the platform's 10 % rounded down (100.00), the team's 900.01 split by largest remainder
+    # (50 % = 450.005, 33.33 % = 299.973..., 16.67 % = 150.031...: the cent left goes to the largest remainder)
+    assert credits(body["purchase_id"]) == {
+        ("sale_creator", anna["id"]): 45_001, ("sale_creator", ben["id"]): 29_997,
+        ("sale_creator", chloe["id"]): 15_003, ("sale_platform_fee", None): 10_000}
+    assert sum(credits(body["purchase_id"]).values()) == 100_001
+    assert [balance(shop, u) for u in (anna, ben, chloe, dan)] == [45_001, 29_997, 15_003, 0]
+    # each member's ledger names the call the credit came from
+    lines = shop.client.get("/api/me/ledger", headers=ben["headers"]).json()
+    assert lines["count"] == 1 and [(e["call_id"], e["call_title"], e["work_id"], e["work_title"], e["purchase_id"],
+                                     e["entry_type"], e["amount_cents"]) for e in lines["data"]] == [
+        (call["id"], call["title"], None, None, body["purchase_id"], "sale_creator", 29_997)]
+    # nothing to deliver on chain: the delivery worker takes no call purchase
+    assert shop.live.services.delivery.deliver_batch() == 0
+    [bought] = purchases()
+    assert (bought.status, bought.delivery_tx_hash, bought.delivery_attempts, bought.claimed_by) == (
+        "paid", None, 0, None)
+    # never two paid
+    r = shop.client.post(f"/api/calls/{call['id']}/checkout", headers=caller["headers"])
+    assert r.status_code == 409 and r.json()["code"] == "conflict"
+    assert len(purchases()) == 1
+
+    # refunded in Stripe: the team's credits and the fee reversed, the call awarded again
+    client = stripe.StripeClient(shop.live.double.api_key, base_addresses={"api": shop.live.double.api_base})
+    client.v1.refunds.create(params={"payment_intent": bought.stripe_payment_intent_id})
+    shop.wait_purchase(caller, body["purchase_id"], "refunded")
+    wait_call(calls, call["id"], "awarded")
+    assert [balance(shop, u) for u in (anna, ben, chloe)] == [0, 0, 0]
+    assert sorted(e.amount_cents for e in ledger()) == sorted([45_001, 29_997, 15_003, 10_000,
+                                                               -45_001, -29_997, -15_003, -10_000])
+
+    # paid again, then delivered: a team member links a minted work of the team
+    second = shop.client.post(f"/api/calls/{call['id']}/checkout", headers=caller["headers"]).json()
+    assert second["purchase_id"] != body["purchase_id"]
+    shop.hosted(second["checkout_url"], "pay")
+    wait_call(calls, call["id"], "paid")
+    assert balance(shop, anna) == 45_001
+    draft = shop.upload(ben).json()
+    work = shop.minted_work(ben, title="Moselle, the film")
+    outsider_work = shop.minted_work(dan, title="Not the team's")
+
+    def deliver(user, work_id):
+        return shop.client.post(f"/api/calls/{call['id']}/deliver", headers=user["headers"], json={"work_id": work_id})
+
+    assert deliver(dan, work["id"]).status_code == 403
+    assert deliver(caller, work["id"]).status_code == 403
+    assert deliver(anna, outsider_work["id"]).status_code == 422
+    assert deliver(anna, draft["id"]).status_code == 404  # Ben's draft is Ben's
+    assert deliver(ben, draft["id"]).status_code == 409
+    assert [c.status for c in rows(Call)] == ["paid"]
+    r = deliver(anna, work["id"])
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["work_id"]) == ("delivered", work["id"])
+    assert deliver(anna, work["id"]).status_code == 409
+
+
+def test_an_expired_call_checkout_releases_the_call_for_a_new_one(shop: Shop):
+    calls = CallsApi(shop)
+    caller, anna = shop.register(role="buyer"), shop.register()
+    call = calls.post_call(caller, budget_cents=5000)
+    solo = calls.submitted(anna, call["id"], [(anna, 10_000, "designer")])
+    calls.award(caller, call["id"], solo["id"])
+    first = shop.client.post(f"/api/calls/{call['id']}/checkout", headers=caller["headers"]).json()
+    cancelled = shop.client.post(f"/api/purchases/{first['purchase_id']}/cancel", headers=caller["headers"])
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "expired"
+    assert calls.get(call["id"])["status"] == "awarded"
+    second = shop.client.post(f"/api/calls/{call['id']}/checkout", headers=caller["headers"])
+    assert second.status_code == 201 and second.json()["purchase_id"] != first["purchase_id"]
+    shop.hosted(second.json()["checkout_url"], "pay")
+    wait_call(calls, call["id"], "paid")
+    assert credits(second.json()["purchase_id"]) == {("sale_creator", anna["id"]): 4500,
+                                                     ("sale_platform_fee", None): 500}
+    assert credits(first["purchase_id"]) == {}
