@@ -12,6 +12,7 @@ import pytest
 from tests.catalog.crews import Team
 from tests.payments.conftest import Shop
 from tests.web.conftest import PHONE
+from tests.web.test_browser import buy
 from tests.web.market import signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.ipfs, pytest.mark.chain,
@@ -85,7 +86,7 @@ def test_three_creators_invite_accept_mint_and_sell(make_live, browsing):
     credits = buyer.locator("#work-creators").inner_text()
     assert re.search(r"Luc Weber\s*· composer\s*30%", credits), credits
     browsing.shot(buyer, "co-06-work-page-creators")
-    buyer.get_by_role("button", name=re.compile(r"Buy for €9\.99")).click()
+    buy(buyer, re.compile(r"Buy for €9\.99"))
     buyer.wait_for_url(f"{live.double.public_url}/pay/**")
     buyer.get_by_role("button", name="Pay", exact=True).click()
     buyer.get_by_text("Delivered: the token is in your wallet.").wait_for(timeout=45_000)
