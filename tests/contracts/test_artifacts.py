@@ -124,7 +124,12 @@ def test_forge_test_suite_passes_offline(tmp_path: Path) -> None:
 
 
 def test_gas_snapshot_is_current(tmp_path: Path) -> None:
-    """Mint gas is a product feature: a change in it must come with an updated contracts/.gas-snapshot."""
-    result = _forge("snapshot", "--check", "--offline", tmp=tmp_path)
+    """Mint gas is a product feature: a change in it must come with an updated contracts/.gas-snapshot.
+
+    A fuzz test's mean gas depends on its inputs, and with a fixed seed those still differed between checkouts at
+    different paths (Splits' distribution fuzz, whose recipient count is an input, by 1-2 %), so that one test is
+    left out of the check; the unit tests' figures (the mints') do not move between checkouts."""
+    result = _forge("snapshot", "--check", "--no-match-test", "testFuzz_Distribute_CreditsExactlyWhatWasPaid",
+                    "--offline", tmp=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
