@@ -34,7 +34,8 @@ from marketplace.calls.models import (
 )
 from marketplace.calls.schemas import MAX_DEADLINE_DAYS, CallCreate, CallFilters, ProposalCreate
 from marketplace.catalog import service as catalog_service
-from marketplace.catalog.models import WorkStatus
+from marketplace.catalog.models import Work, WorkStatus
+from marketplace.catalog.schemas import WorkFilters
 from marketplace.core.db import transition_rows, utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.core.limits import Currency
@@ -337,18 +338,26 @@ def record_refunded(session: Session, *, call_id: int) -> bool:
 
 # ----------------------------------------------------------------------------------------------------- delivery
 def deliver(*, session: Session, call: Call, member: Account, work_id: int) -> Call:
-    """A member of the awarded team links the commissioned work: minted, and uploaded by a team member. The call
-    becomes `delivered`. Someone else: 403; not paid yet, or the work not minted: 409."""
-    team = [account_id for account_id, _ in team_shares(session, call.id)] if call.awarded_proposal_id else []
-    if member.id not in team:
+    """A member of the awarded team delivers the commissioned work: a minted work whose creators are the awarded
+    team, each with the share the team proposed (a team of one: their own work). The work then names the call
+    (`call_id`) and the call becomes `delivered`. Someone else: 403; not paid yet, or the work not minted: 409;
+    another team, other shares or a work delivered for another call: 422."""
+    shares = team_shares(session, call.id) if call.awarded_proposal_id else []
+    if member.id not in {account_id for account_id, _ in shares}:
         raise Forbidden("Only a member of the awarded team can deliver this call")
     if call.status != CallStatus.paid:
         raise Conflict(f"This call is {call.status}: it is delivered once paid")
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=member)
-    if work.creator_id not in team:
-        raise InvalidInput("The work must be uploaded by a member of the awarded team", loc=("body", "work_id"))
     if work.status != WorkStatus.minted:
         raise Conflict("The work must be minted before it is delivered")
+    creators = catalog_service.creator_shares(session, [work])[work.id]
+    if sorted(creators) != sorted(shares):
+        raise InvalidInput("The work's creators and shares must be the awarded team's: "
+                           + ", ".join(f"{_display_name(session, a)} {bps / 100:g} %" for a, bps in shares),
+                           loc=("body", "work_id"))
+    if not catalog_service.link_to_call(session, work_id=work.id, call_id=call.id):
+        session.rollback()
+        raise InvalidInput("This work was delivered for another call", loc=("body", "work_id"))
     if not transition_rows(session, Call.__table__, [call.id], from_=(CallStatus.paid,), to=CallStatus.delivered,
                            work_id=work.id, delivered_at=utcnow()):
         session.rollback()
@@ -356,6 +365,27 @@ def deliver(*, session: Session, call: Call, member: Account, work_id: int) -> C
     session.commit()
     session.refresh(call)
     return call
+
+
+def deliverable_works(*, session: Session, call: Call, viewer: Account) -> list[Work]:
+    """The works a member of the awarded team may deliver for a paid call: minted, made by the team with its
+    shares, not delivered for another call (what `deliver` accepts)."""
+    if call.status != CallStatus.paid or call.awarded_proposal_id is None:
+        return []
+    shares = sorted(team_shares(session, call.id))
+    if viewer.id not in {account_id for account_id, _ in shares}:
+        return []
+    works = [work for account_id, _ in shares
+             for work, _ in catalog_service.list_works(session=session, filters=WorkFilters(
+                 creator_id=account_id, page_size=100), viewer=viewer)[0]
+             if work.status == WorkStatus.minted and work.call_id is None]
+    crews = catalog_service.creator_shares(session, works)
+    return [work for work in works if sorted(crews[work.id]) == shares]
+
+
+def _display_name(session: Session, account_id: int) -> str:
+    account = session.get(Account, account_id)
+    return account.display_name if account else f"#{account_id}"
 
 
 # ------------------------------------------------------------------------------------------- finding team members

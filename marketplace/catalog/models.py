@@ -42,6 +42,7 @@ class Work(WorkBase, table=True):
         Index("ix_work_discipline_created_at", "discipline", "created_at"),
         Index("ix_work_discipline_price_cents", "discipline", "price_cents"),
         Index("ix_work_lower_title", text("lower(title)")),
+        Index("uq_work_call_id", "call_id", unique=True),  # a work answers one call
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -79,6 +80,8 @@ class Work(WorkBase, table=True):
     # the token's EIP-2981 royalty receiver, set when minting is requested (None: no royalty): the creator's wallet,
     # or for a co-created work the Splits wallet paying its creators by share
     royalty_receiver: str | None = Field(default=None, max_length=42)
+    # the open call this work was delivered for (the calls domain links it; one work per call)
+    call_id: int | None = None
 
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -153,6 +156,8 @@ class WorkPublic(WorkBase):
     royalty_receiver: str | None = Field(default=None, description="the token's EIP-2981 royalty receiver once "
                                          "minting is requested (null: no royalty): the creator's wallet, or for a "
                                          "co-created work the split contract's wallet that pays every creator by share")
+    call_id: int | None = Field(default=None, description="the open call this work was delivered for "
+                                "(GET /api/calls/{id}), if any")
     created_at: datetime
     updated_at: datetime
 

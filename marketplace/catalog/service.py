@@ -344,6 +344,13 @@ def record_sales(session: Session, sales: Sequence[tuple[int, str, int]], *, now
                                        for work_id, owner, cents in sales])
 
 
+def link_to_call(session: Session, *, work_id: int, call_id: int) -> bool:
+    """The work was delivered for the open call `call_id` (the calls domain, in its transaction). False: the work
+    is linked to a call already (a work answers one call)."""
+    return session.exec(update(Work).where(Work.id == work_id, col(Work.call_id).is_(None))
+                        .values(call_id=call_id, updated_at=utcnow())).rowcount == 1
+
+
 def set_owner(session: Session, *, work_id: int, owner: str) -> None:
     """Who holds a minted work's token on chain (the chain watcher saw it elsewhere than recorded)."""
     session.exec(update(Work).where(Work.id == work_id, Work.status == WorkStatus.minted)

@@ -18,8 +18,6 @@ from marketplace.calls import service as calls_service
 from marketplace.calls.models import Call, CallStatus, MemberStatus, ProposalStatus
 from marketplace.calls.schemas import MAX_TEAM, CallFilters
 from marketplace.catalog import service as catalog_service
-from marketplace.catalog.models import WorkStatus
-from marketplace.catalog.schemas import WorkFilters
 from marketplace.core.config import DISCIPLINES
 from marketplace.core.deps import CallId, ProposalId, RateLimiterDep, SessionDep, client_address
 from marketplace.core.exceptions import MarketplaceError
@@ -83,11 +81,8 @@ def _call_context(session, call: Call, viewer: Account | None, t: Translator, *,
         session=session, call=call, viewer=viewer)) if viewer is not None else [])
     is_caller = viewer is not None and viewer.id == call.caller_id
     awarded_team = [m.user_id for p in proposals if p.id == call.awarded_proposal_id for m in p.team]
-    deliverable = []
-    if viewer is not None and viewer.id in awarded_team and call.status == CallStatus.paid:
-        rows, _ = catalog_service.list_works(session=session, filters=WorkFilters(
-            creator_id=viewer.id, page_size=100), viewer=viewer)
-        deliverable = [w for w, _ in rows if w.status == WorkStatus.minted]
+    deliverable = (calls_service.deliverable_works(session=session, call=call, viewer=viewer)
+                   if viewer is not None and viewer.id in awarded_team else [])
     return {
         "call": public, "proposals": proposals, "is_caller": is_caller, "error": error,
         "past_deadline": calls_service.is_past_deadline(call),
@@ -96,7 +91,7 @@ def _call_context(session, call: Call, viewer: Account | None, t: Translator, *,
         "invited": {p.id for p in proposals if p.status == ProposalStatus.forming
                     for m in p.team if viewer is not None and m.user_id == viewer.id
                     and m.status == MemberStatus.invited},
-        "deliverable": deliverable,
+        "deliverable": deliverable, "on_awarded_team": viewer is not None and viewer.id in awarded_team,
         "work": catalog_service.get_work(session=session, work_id=call.work_id) if call.work_id else None,
     }
 

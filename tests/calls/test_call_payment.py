@@ -101,8 +101,26 @@ def test_a_call_is_awarded_paid_by_card_and_its_team_credited_to_the_cent(shop: 
     wait_call(calls, call["id"], "paid")
     assert balance(shop, anna) == 45_001
     draft = shop.upload(ben).json()
-    work = shop.minted_work(ben, title="Moselle, the film")
     outsider_work = shop.minted_work(dan, title="Not the team's")
+    # the team's work: Anna uploads, names Ben and Chloe with the shares of the proposal, they accept, it is minted
+    team = [(anna, 5000, "director"), (ben, 3333, "composer"), (chloe, 1667, "sound designer")]
+
+    def team_work(title: str, crew) -> dict:
+        work = shop.upload(anna, title=title).json()
+        r = shop.client.put(f"/api/works/{work['id']}/collaborators", headers=anna["headers"], json={
+            "collaborators": [{"user_id": u["id"], "share_bps": bps, "role": role} for u, bps, role in crew]})
+        assert r.status_code == 200, r.text
+        for user, _, _ in crew[1:]:
+            assert shop.client.post(f"/api/works/{work['id']}/collaborators/accept",
+                                    headers=user["headers"]).status_code == 200
+        assert shop.client.post(f"/api/works/{work['id']}/mint", headers=anna["headers"]).status_code == 202
+        return shop.wait_for_status(work["id"], "minted")
+
+    work = team_work("Moselle, the film", team)
+    other_shares = team_work("Moselle, other shares", [(anna, 5000, "director"), (ben, 3000, "composer"),
+                                                       (chloe, 2000, "sound designer")])
+    short_team = team_work("Moselle, without Chloe", [(anna, 6667, "director"), (ben, 3333, "composer")])
+    bens_own = shop.minted_work(ben, title="Ben's own")
 
     def deliver(user, work_id):
         return shop.client.post(f"/api/calls/{call['id']}/deliver", headers=user["headers"], json={"work_id": work_id})
@@ -112,12 +130,24 @@ def test_a_call_is_awarded_paid_by_card_and_its_team_credited_to_the_cent(shop: 
     assert deliver(anna, outsider_work["id"]).status_code == 422
     assert deliver(anna, draft["id"]).status_code == 404  # Ben's draft is Ben's
     assert deliver(ben, draft["id"]).status_code == 409
+    # not the awarded team, or not its shares: refused, naming who and how much
+    for wrong in (other_shares, short_team, bens_own):
+        r = deliver(anna, wrong["id"])
+        assert r.status_code == 422, r.text
+        assert "Anna" in r.text and "33.33 %" in r.text and "16.67 %" in r.text
     assert [c.status for c in rows(Call)] == ["paid"]
+    # the call's page offers the team's work only
+    page = shop.page(chloe, f"/calls/{call['id']}").text
+    assert f'<option value="{work["id"]}">Moselle, the film</option>' in page
+    assert "other shares" not in page and "without Chloe" not in page and "Ben&#39;s own" not in page
+    assert all(shop.client.get(f"/api/works/{w['id']}").json()["call_id"] is None
+               for w in (work, other_shares, short_team, bens_own))
     r = deliver(anna, work["id"])
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["work_id"]) == ("delivered", work["id"])
+    # the work names the call it was made for
+    assert shop.client.get(f"/api/works/{work['id']}").json()["call_id"] == call["id"]
     assert deliver(anna, work["id"]).status_code == 409
-
 
 def test_an_expired_call_checkout_releases_the_call_for_a_new_one(shop: Shop):
     calls = CallsApi(shop)
