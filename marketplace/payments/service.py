@@ -274,21 +274,23 @@ def ledger_of(*, session: Session, account_id: int, page: int, page_size: int) -
 
 @dataclass
 class Sale:
-    """One sale on a creator's page: what the buyer paid and what the creator earned from it (after a refund: 0)."""
+    """One sale on a creator's page: what the buyer paid and what the creator earned from it (after a refund: 0).
+    A work's sale names the work; a call's budget paid to the creator's team names the call."""
 
     purchase_id: int
-    work_id: int
+    work_id: int | None
     title: str
     status: str
     amount_cents: int
     currency: str
     earned_cents: int
     created_at: datetime
+    call_id: int | None = None
 
 
 def creator_sales(*, session: Session, creator_id: int) -> list[Sale]:
-    """Purchases of the works this creator uploaded or co-created that got paid (or were paid and refunded),
-    newest first."""
+    """Purchases of the works this creator uploaded or co-created that got paid (or were paid and refunded), and
+    the budgets of the calls their team was paid for, newest first."""
     co_created = select(WorkCollaborator.work_id).where(WorkCollaborator.account_id == creator_id)
     rows = session.exec(
         select(Purchase, Work)
@@ -303,9 +305,17 @@ def creator_sales(*, session: Session, creator_id: int) -> list[Sale]:
             col(LedgerEntry.entry_type).in_((LedgerEntryType.sale_creator.value,
                                              LedgerEntryType.refund_creator.value)))).all():
         earned[entry.purchase_id] = earned.get(entry.purchase_id, 0) + entry.amount_cents
-    return [Sale(purchase_id=p.id, work_id=w.id, title=w.title, status=p.status, amount_cents=p.amount_cents,
-                 currency=p.currency, earned_cents=earned.get(p.id, 0), created_at=p.paid_at or p.created_at)
-            for p, w in rows]
+    sales = [Sale(purchase_id=p.id, work_id=w.id, title=w.title, status=p.status, amount_cents=p.amount_cents,
+                  currency=p.currency, earned_cents=earned.get(p.id, 0), created_at=p.paid_at or p.created_at)
+             for p, w in rows]
+    # a team member's share of a call's budget: the calls whose purchases credited them
+    budgets = session.exec(select(Purchase).where(col(Purchase.id).in_(list(earned)),
+                                                  col(Purchase.call_id).is_not(None))).all() if earned else []
+    titles = calls_service.titles(session=session, call_ids={p.call_id for p in budgets})
+    sales += [Sale(purchase_id=p.id, work_id=None, call_id=p.call_id, title=titles.get(p.call_id, ""),
+                   status=p.status, amount_cents=p.amount_cents, currency=p.currency, earned_cents=earned[p.id],
+                   created_at=p.paid_at or p.created_at) for p in budgets]
+    return sorted(sales, key=lambda sale: sale.purchase_id, reverse=True)
 
 
 def purchases_with_works(*, session: Session, buyer_id: int) -> list[tuple[Purchase, Work]]:

@@ -75,6 +75,11 @@ def test_a_call_is_awarded_paid_by_card_and_its_team_credited_to_the_cent(shop: 
     assert lines["count"] == 1 and [(e["call_id"], e["call_title"], e["work_id"], e["work_title"], e["purchase_id"],
                                      e["entry_type"], e["amount_cents"]) for e in lines["data"]] == [
         (call["id"], call["title"], None, None, body["purchase_id"], "sale_creator", 29_997)]
+    # the studio's sales list the call's budget and the member's share of it
+    sales = shop.page(ben, "/studio").text
+    sales = sales[sales.index('id="sales"'):sales.index("</table>", sales.index('id="sales"'))]
+    assert f'<a href="/calls/{call["id"]}">{call["title"]}</a>' in sales
+    assert "1,000.01" in sales and "299.97" in sales
     # nothing to deliver on chain: the delivery worker takes no call purchase
     assert shop.live.services.delivery.deliver_batch() == 0
     [bought] = purchases()
