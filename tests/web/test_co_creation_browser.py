@@ -55,6 +55,10 @@ def test_three_creators_invite_accept_mint_and_sell(make_live, browsing):
     crew = uploader.locator(f"#crew-{work_id}")
     assert [b.inner_text() for b in crew.locator(".crew-who .badge").all()] == ["Accepted", "Invited", "Invited"]
     browsing.shot(uploader, "co-02-studio-creators-invited")
+    # minting waits for the invited creators, and says so
+    waiting = uploader.locator(f"#mint-{work_id}")
+    assert waiting.get_by_role("button", name="Mint").is_disabled()
+    assert waiting.locator(".hint").inner_text() == "Minting waits for every creator to accept: Luc Weber, Sofia Reis."
 
     # --- the composer accepts in their own browser; the modeller too, on a phone
     for user, viewport, shot in ((team.composer, None, "co-03-invitation"), (team.modeller, PHONE, None)):
@@ -74,7 +78,7 @@ def test_three_creators_invite_accept_mint_and_sell(make_live, browsing):
     phone = signed_in(browsing, team.uploader, base, viewport=PHONE)
     phone.goto(f"{base}/studio#work-{work_id}")
     browsing.shot(phone, "co-05-studio-creators-phone")
-    uploader.goto(f"{base}/studio#work-{work_id}")
+    uploader.reload()  # everyone accepted: minting may start
     uploader.locator(f"#mint-{work_id}").get_by_role("button", name="Mint").click()
     uploader.locator(f"#mint-{work_id}[data-status=minted]").wait_for(timeout=60_000)
 
