@@ -17,6 +17,7 @@ from marketplace.core.limits import (
     MAX_ROLE_CHARS,
     MAX_TITLE_CHARS,
     Currency,
+    Euros,
 )
 from marketplace.core.money import BPS_WHOLE
 from marketplace.core.text import Line, Text
@@ -36,7 +37,7 @@ class CallCreate(BaseModel):
     brief: Text = Field(min_length=1, max_length=MAX_DESCRIPTION_CHARS)
     disciplines: list[Discipline] = Field(min_length=1, max_length=len(DISCIPLINES))
     budget_cents: int = Field(gt=0, le=MAX_PRICE_CENTS)
-    currency: Currency = Currency.EUR
+    currency: Euros = Currency.EUR
     deadline: datetime = Field(description="when proposals close (UTC when no offset is given); in the future, "
                                            f"at most {MAX_DEADLINE_DAYS} days ahead")
 
@@ -58,12 +59,6 @@ class CallCreate(BaseModel):
             raise ValueError("each discipline once")
         return value
 
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _currency(cls, value):
-        if isinstance(value, str) and value.strip().upper() in Currency.__members__:
-            return Currency(value.strip().upper())
-        raise ValueError("calls are paid in euros: currency must be EUR")
 
 
 class TeamMemberIn(BaseModel):

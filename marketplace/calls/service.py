@@ -39,7 +39,6 @@ from marketplace.catalog.schemas import WorkFilters
 from marketplace.core.db import transition_rows, utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.core.limits import Currency
-from marketplace.core.text import refused_character
 
 CREATOR_ROLES = (Role.creator.value, Role.admin.value)
 DEADLINE_PASSED = "The call's deadline has passed: it takes no more proposals or answers"
@@ -386,15 +385,3 @@ def deliverable_works(*, session: Session, call: Call, viewer: Account) -> list[
 def _display_name(session: Session, account_id: int) -> str:
     account = session.get(Account, account_id)
     return account.display_name if account else f"#{account_id}"
-
-
-# ------------------------------------------------------------------------------------------- finding team members
-def find_creators(*, session: Session, name: str, limit: int = 10) -> list[Account]:
-    """Creators whose display name contains `name` (case-insensitive), for the "answer with a team" form."""
-    name = name.strip()
-    if not name or refused_character(name) is not None:
-        return []
-    pattern = "%" + name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return list(session.exec(select(Account).where(
-        col(Account.role).in_(CREATOR_ROLES), func.lower(Account.display_name).like(pattern, escape="\\"))
-        .order_by(func.lower(Account.display_name), col(Account.id)).limit(limit)).all())

@@ -20,6 +20,7 @@ from marketplace.core.limits import (
     MAX_SEARCH_CHARS,
     MAX_TITLE_CHARS,
     Currency,
+    Euros,
 )
 from marketplace.core.money import BPS_WHOLE
 from marketplace.core.text import Line, OptionalLine, Text
@@ -35,7 +36,7 @@ class WorkCreate(BaseModel):
     description: Text = Field(default="", max_length=MAX_DESCRIPTION_CHARS)
     discipline: Discipline
     price_cents: int = Field(gt=0, le=MAX_PRICE_CENTS)
-    currency: Currency = Currency.EUR
+    currency: Euros = Currency.EUR
     royalty_bps: int = Field(default=0, ge=0, le=MAX_ROYALTY_BPS)
     license: License
 
@@ -47,12 +48,6 @@ class WorkCreate(BaseModel):
             raise ValueError("title must not be blank")
         return value
 
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _currency(cls, value):
-        if isinstance(value, str) and value.strip().upper() in Currency.__members__:
-            return Currency(value.strip().upper())
-        raise ValueError("works are listed in euros: currency must be EUR")
 
 
 class WorkUpdate(BaseModel):

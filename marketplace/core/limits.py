@@ -7,6 +7,9 @@ ids 2^31 - 1, and an unbounded query parameter once turned into a 500.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 MAX_DB_ID = 2**31 - 1  # ids are PostgreSQL `integer` (SERIAL)
 MAX_PRICE_CENTS = 100_000_000  # EUR 1,000,000.00
@@ -26,3 +29,13 @@ class Currency(StrEnum):
     """Works are listed, and paid for, in euros."""
 
     EUR = "EUR"
+
+
+def _euros(value: object) -> Currency:
+    if isinstance(value, str) and value.strip().upper() in Currency.__members__:
+        return Currency(value.strip().upper())
+    raise ValueError("the marketplace trades in euros: currency must be EUR")
+
+
+# a currency in a request body: EUR, any case, or a clear 422
+Euros = Annotated[Currency, BeforeValidator(_euros)]

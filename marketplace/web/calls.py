@@ -17,7 +17,9 @@ from marketplace.accounts.models import Account
 from marketplace.calls import service as calls_service
 from marketplace.calls.models import Call, CallStatus, MemberStatus, ProposalStatus
 from marketplace.calls.schemas import MAX_TEAM, CallFilters
+from marketplace.catalog import collaborators
 from marketplace.catalog import service as catalog_service
+from marketplace.catalog.schemas import CreatorFilters
 from marketplace.core.config import DISCIPLINES
 from marketplace.core.deps import CallId, ProposalId, RateLimiterDep, SessionDep, client_address
 from marketplace.core.exceptions import MarketplaceError
@@ -207,8 +209,8 @@ def _answer_page(request: Request, session, call: Call, viewer: Account, team: l
                  values: dict | None = None, errors: dict | None = None, status_code: int = 200) -> HTMLResponse:
     query = (request.query_params.get("q") or "").strip()[:120]
     members = ",".join(str(a.id) for a in team[1:])
-    found = [a for a in calls_service.find_creators(session=session, name=query)
-             if a.id not in {m.id for m in team} and a.id != call.caller_id] if query else []
+    cards = collaborators.find_creators(session, CreatorFilters(q=query, page_size=10))[0] if query else []
+    found = [card for card in cards if card.id not in {m.id for m in team} and card.id != call.caller_id]
     return render(request, "call_answer.html", {
         "call": calls_service.call_public(session=session, call=call), "team": team, "members": members,
         "query": query, "found": found, "values": values or {}, "errors": errors or {},
