@@ -108,3 +108,15 @@ def test_find_creators_page(team: Team):
     assert "1 creator" in page
     everyone = team.api.client.get("/creators?discipline=not-a-discipline").text  # ignored, never an error
     assert len(re.findall(r'class="creator-card"', everyone)) == 3
+
+
+def test_find_creators_pages_through_a_long_list(team: Team):
+    for n in range(13):  # the page lists 12
+        team.api.register(name=f"Pager {n:02d}")
+    first = team.api.client.get("/creators?q=pager").text
+    assert len(re.findall(r'class="creator-card"', first)) == 12
+    assert "Page 1 of 2" in first and 'rel="prev"' not in first
+    [next_url] = re.findall(r'<a rel="next" href="([^"]+)"', first)
+    second = team.api.client.get(next_url.replace("&amp;", "&")).text
+    assert "q=pager" in next_url and "Page 2 of 2" in second and 'rel="next"' not in second
+    assert re.findall(r'<h2><a href="/creators/\d+">([^<]+)</a></h2>', second) == ["Pager 12"]
