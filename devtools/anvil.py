@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +22,27 @@ DEV_KEYS = (
 
 
 STATE_INTERVAL_S = 1  # how often a local chain with a state file dumps it: a crash loses at most this much
+
+
+def keep_one_genesis(state_file: Path) -> int:
+    """Anvil (1.7) makes a fresh genesis block at every start, then loads the state file's blocks over it, and its
+    next dump lists both, in no fixed order; loading such a file makes whichever block 0 comes last the genesis. So
+    after two or three restarts the chain's genesis hash changed, and the chain watcher (rightly) refused to mint on
+    "another chain". Before a start, the file keeps only its oldest block 0: the chain's own genesis (every later
+    one was made at a later start). Returns how many copies it dropped."""
+    if not state_file.exists():
+        return 0
+    state = json.loads(state_file.read_text())
+    blocks = state.get("blocks") or []
+    genesis = [b for b in blocks if int(str(b["header"]["number"]), 0) == 0]
+    if len(genesis) < 2:
+        return 0
+    oldest = min(genesis, key=lambda b: int(str(b["header"]["timestamp"]), 0))
+    state["blocks"] = [b for b in blocks if b is oldest or int(str(b["header"]["number"]), 0) != 0]
+    spare = state_file.with_suffix(".tmp")
+    spare.write_text(json.dumps(state))
+    os.replace(spare, state_file)
+    return len(genesis) - 1
 
 
 def anvil_binary() -> Path:
@@ -58,6 +80,7 @@ class AnvilNode:
         args = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--chain-id", "31337"]
         if state_file is not None:
             state_file.parent.mkdir(parents=True, exist_ok=True)
+            keep_one_genesis(state_file)
             args += ["--state", str(state_file), "--state-interval", str(state_interval_s)]
         else:
             args += ["--prune-history", "64"]  # bare pruning drops state an eth_call right after a block still needs
