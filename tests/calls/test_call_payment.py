@@ -130,17 +130,20 @@ def test_a_call_is_awarded_paid_by_card_and_its_team_credited_to_the_cent(shop: 
     def deliver(user, work_id):
         return shop.client.post(f"/api/calls/{call['id']}/deliver", headers=user["headers"], json={"work_id": work_id})
 
-    assert deliver(dan, work["id"]).status_code == 403
-    assert deliver(caller, work["id"]).status_code == 403
-    assert deliver(anna, outsider_work["id"]).status_code == 422
-    assert deliver(anna, draft["id"]).status_code == 404  # Ben's draft is Ben's
-    assert deliver(ben, draft["id"]).status_code == 409
+    refusals = [(deliver(dan, work["id"]), 403), (deliver(caller, work["id"]), 403),
+                (deliver(anna, outsider_work["id"]), 422),
+                (deliver(anna, draft["id"]), 404),  # Ben's draft is Ben's
+                (deliver(ben, draft["id"]), 409)]
+    for r, status in refusals:
+        assert r.status_code == status, r.text
+        assert r.json()["detail"], r.text  # each says why
+    assert rows(Call)[0].work_id is None
     # not the awarded team, or not its shares: refused, naming who and how much
     for wrong in (other_shares, short_team, bens_own):
         r = deliver(anna, wrong["id"])
         assert r.status_code == 422, r.text
         assert "Anna" in r.text and "33.33 %" in r.text and "16.67 %" in r.text
-    assert [c.status for c in rows(Call)] == ["paid"]
+    assert [(c.status, c.work_id) for c in rows(Call)] == [("paid", None)]
     # the call's page offers the team's work only
     page = shop.page(chloe, f"/calls/{call['id']}").text
     assert f'<option value="{work["id"]}">Moselle, the film</option>' in page

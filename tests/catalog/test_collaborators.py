@@ -79,9 +79,14 @@ def test_the_uploader_names_the_creators_who_then_accept_and_the_work_is_minted(
         {"name": "Luc Weber", "address": team.composer["wallet_address"], "share_bps": 3000, "role": "composer"},
         {"name": "Sofia Reis", "address": team.modeller["wallet_address"], "share_bps": 2000, "role": "3D artist"}]
     # the list is fixed now: nobody changes or answers it
-    assert team.put(team.list_50_30_20()).status_code == 409
+    before = team.get()["collaborators"]
+    entries = team.list_50_30_20()
+    changed = [{**entries[0], "share_bps": 6000}, {**entries[1], "share_bps": 4000}]
+    refused = team.put(changed)
+    assert refused.status_code == 409, refused.text
+    assert "mint" in refused.json()["detail"].lower()
     assert team.answer(team.composer, "decline").status_code == 409
-    assert [c["status"] for c in team.get()["collaborators"]] == ["accepted"] * 3
+    assert team.get()["collaborators"] == before
 
 
 def test_a_decline_blocks_minting_and_a_changed_list_asks_everyone_again(team: Team):
