@@ -122,26 +122,36 @@ def test_a_bad_proposal_is_refused_and_nothing_is_stored(api, calls: CallsApi):
     own_call = calls.post_call(creator_caller)
     late_call = calls.post_call(caller)
     move_deadline(late_call["id"], datetime.now(UTC) - timedelta(seconds=1))
-    cases = {  # what: (author, call, team, status)
-        "shares not summing to 10,000": (anna, call, team((anna, 6000, "a"), (ben, 3000, "b")), 422),
-        "a zero share": (anna, call, team((anna, 10_000, "a"), (ben, 0, "b")), 422),
-        "a duplicate member": (anna, call, team((anna, 5000, "a"), (ben, 2500, "b"), (ben, 2500, "b")), 422),
-        "a non-creator member": (anna, call, team((anna, 5000, "a"), (buyer, 5000, "b")), 422),
+    cases = {  # what: (author, call, team, status, what the answer says)
+        "shares not summing to 10,000": (anna, call, team((anna, 6000, "a"), (ben, 3000, "b")), 422,
+                                         "they sum to 9000"),
+        "shares summing to 11,000": (anna, call, team((anna, 6000, "a"), (ben, 5000, "b")), 422,
+                                     "they sum to 11000"),
+        "shares summing to 9,999": (anna, call, team((anna, 6000, "a"), (ben, 3999, "b")), 422,
+                                    "they sum to 9999"),
+        "a zero share": (anna, call, team((anna, 10_000, "a"), (ben, 0, "b")), 422, "greater than or equal to 1"),
+        "a duplicate member": (anna, call, team((anna, 5000, "a"), (ben, 2500, "b"), (ben, 2500, "b")), 422,
+                               "appears twice"),
+        "a non-creator member": (anna, call, team((anna, 5000, "a"), (buyer, 5000, "b")), 422, "is not a creator"),
         "an unknown user": (anna, call, [*team((anna, 5000, "a")),
-                                         {"user_id": 999_999, "share_bps": 5000, "role": "ghost"}], 422),
-        "the author not on the team": (anna, call, team((ben, 10_000, "b")), 422),
-        "the caller on the team": (anna, own_call, team((anna, 5000, "a"), (creator_caller, 5000, "b")), 422),
-        "the caller proposing": (creator_caller, own_call, team((creator_caller, 10_000, "a")), 403),
-        "a buyer proposing": (buyer, call, team((buyer, 10_000, "a")), 403),
-        "after the deadline": (anna, late_call, team((anna, 5000, "a"), (ben, 5000, "b")), 409),
+                                         {"user_id": 999_999, "share_bps": 5000, "role": "ghost"}], 422,
+                            "No account 999999"),
+        "the author not on the team": (anna, call, team((ben, 10_000, "b")), 422, "must be on the team"),
+        "the caller on the team": (anna, own_call, team((anna, 5000, "a"), (creator_caller, 5000, "b")), 422,
+                                   "cannot be on a team answering their own call"),
+        "the caller proposing": (creator_caller, own_call, team((creator_caller, 10_000, "a")), 403,
+                                 "You posted this call"),
+        "a buyer proposing": (buyer, call, team((buyer, 10_000, "a")), 403, "Only creator accounts"),
+        "after the deadline": (anna, late_call, team((anna, 5000, "a"), (ben, 5000, "b")), 409,
+                               "deadline has passed"),
     }
     before = snapshot()
-    for what, (author, target, members, status) in cases.items():
+    for what, (author, target, members, status, says) in cases.items():
         r = calls.propose(author, target["id"], members)
         assert r.status_code == status, (what, r.text)
         if status == 422:
             assert all(e["loc"][:2] == ["body", "team"] for e in r.json()["detail"]), (what, r.json())
-        assert r.json()["detail"], what
+        assert says in r.text, (what, r.text)
     assert snapshot() == before
 
 
