@@ -8,7 +8,7 @@ import pytest
 
 from tests.catalog.crews import Team
 from tests.conftest import png_bytes
-from tests.payments.conftest import Shop, ledger
+from tests.payments.conftest import Shop, ledger, purchases
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
 
@@ -79,5 +79,7 @@ def test_a_co_creator_cannot_buy_the_work(shop: Shop):
     team.mint()
     r = shop.checkout(team.composer, team.work["id"])
     assert r.status_code == 409 and "co-created" in r.json()["detail"]
-    assert shop.checkout(team.uploader, team.work["id"]).status_code == 409
+    r = shop.checkout(team.uploader, team.work["id"])
+    assert r.status_code == 409 and r.json()["detail"], r.text
+    assert purchases() == []  # nothing reserved, nothing to pay
     assert shop.client.get(f"/api/works/{team.work['id']}").json()["sale_status"] == "available"
