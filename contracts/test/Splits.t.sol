@@ -22,6 +22,7 @@ contract Reenterer {
     address[] internal accounts;
     uint16[] internal shares;
     bool public reentryPaid;
+    bytes public reentryRevert; // why the re-entered withdraw was refused, if it was
     uint256 public received;
 
     constructor(Splits splits_) {
@@ -39,7 +40,9 @@ contract Reenterer {
         if (accounts.length != 0) splits.distributeETH(accounts, shares);
         try splits.withdraw(address(this)) {
             reentryPaid = true;
-        } catch {}
+        } catch (bytes memory reason) {
+            reentryRevert = reason;
+        }
     }
 }
 
@@ -271,6 +274,7 @@ contract SplitsTest is Test {
         splits.withdraw(address(thief));
 
         assertFalse(thief.reentryPaid(), "the re-entered withdraw found its credit already zeroed");
+        assertEq(thief.reentryRevert(), abi.encodeWithSelector(Splits.NothingToWithdraw.selector, address(thief)));
         assertEq(thief.received(), 1 ether);
         assertEq(address(splits).balance, 1 ether, "alice's credit is still there");
         assertEq(splits.withdrawable(alice), 1 ether);
