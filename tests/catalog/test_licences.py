@@ -81,6 +81,7 @@ def test_the_app_pins_the_terms_at_start_with_the_same_cid_every_time(make_clien
     the gateway serves the exact bytes the CIDs name."""
     with IpfsNode.start(tmp_path / "repo", pick_free_port(), timeout=90) as node, \
             IpfsClient(node.api_addr, lookup_timeout_s=3.0) as ipfs:
+        assert not any(ipfs.is_pinned(licences.get(i).cid) for i in MARKETPLACE)  # the start-up does it
         cids = []
         for _start in range(2):
             client = make_client(ipfs_api_url=node.api_addr)
