@@ -78,6 +78,7 @@ def test_invited_creators_answer_in_their_studio_and_every_page_credits_them(tea
     uploader = browser_of(team.api, team.uploader)
     minted = uploader.post_form("/studio", f"/studio/works/{team.work['id']}/mint", headers={"HX-Request": "true"})
     assert "Waiting for Luc Weber, Sofia Reis to accept" in minted.text
+    assert team.get()["status"] == "draft"  # and nothing was sent to mint
 
     assert composer.post_form("/studio", f"/studio/works/{team.work['id']}/collaborators/decline").status_code == 303
     assert [s for _, _, _, s, _ in crew_rows(team.work["id"])] == ["accepted", "declined", "invited"]
@@ -100,6 +101,7 @@ def test_invited_creators_answer_in_their_studio_and_every_page_credits_them(tea
     # once minted, the answers are fixed
     late = composer.post_form("/studio", f"/studio/works/{team.work['id']}/collaborators/decline")
     assert late.status_code == 409 and "fixed once minting has started" in late.text
+    assert [s for _, _, _, s, _ in crew_rows(team.work["id"])] == ["accepted"] * 3
 
 
 def test_find_creators_page(team: Team):
