@@ -471,3 +471,12 @@ def test_raw_wire_format_of_a_transfer_is_form_encoded_json_out(api, make_accoun
     assert (body["object"], body["amount"], body["metadata"]) == ("transfer", 700, {"purchase_id": "12"})
     assert api.get("/v1/transfers/tr_nothere").json()["error"]["code"] == "resource_missing"
     assert API_KEY.startswith("sk_test_")
+
+
+def test_payment_intent_data_transfer_group_reaches_the_payment_intent_and_its_charge(client, make_session, browser):
+    session = make_session(payment_intent_data={"metadata": {"purchase_id": "12"}, "transfer_group": "purchase-12"})
+    browser.post(f"{session.url}/pay")
+    session = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["payment_intent.latest_charge"]})
+
+    assert session.payment_intent.transfer_group == "purchase-12"
+    assert session.payment_intent.latest_charge.transfer_group == "purchase-12"
