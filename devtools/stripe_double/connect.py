@@ -64,6 +64,9 @@ class ConnectStore:
         self.transfers: dict[str, dict[str, Any]] = {}
         self.reversals: dict[str, dict[str, Any]] = {}
         self.failing_reversals: dict[str, list[str]] = {}  # account -> error codes of its next reversals
+        # running sums, so that a transfer costs the same whether it is the first or the 10,000th
+        self.transferred_from: dict[str, int] = {}  # charge -> the amounts of every transfer from it
+        self.net_transferred: dict[str, int] = {}  # currency -> transfers - reversals
 
     def _connect_objects(self) -> dict[str, Any]:
         return {"accounts": list(self.accounts.values()), "account_links": list(self.account_links.values()),
@@ -287,6 +290,9 @@ class ConnectStore:
                 "transfer_group": values["transfer_group"],
             }
             self.transfers[transfer_id] = transfer
+            if source is not None:
+                self.transferred_from[source] = self.transferred_from.get(source, 0) + amount
+            self.net_transferred[currency] = self.net_transferred.get(currency, 0) + amount
             self._emit("transfer.created", transfer, ctx)
             return self._render(transfer, expand)
 
@@ -304,7 +310,7 @@ class ConnectStore:
             raise errors.StripeError(f"The currency of source_transaction's balance transaction "
                                      f"({charge['currency']}) must be the same as the transfer currency ({currency})",
                                      param="currency")
-        already = sum(t["amount"] for t in self.transfers.values() if t["source_transaction"] == charge_id)
+        already = self.transferred_from.get(charge_id, 0)
         if already + amount > charge["amount_captured"]:
             left = charge["amount_captured"] - already
             raise errors.StripeError(
@@ -389,6 +395,7 @@ class ConnectStore:
                 "transfer": transfer_id,
             }
             self.reversals[reversal["id"]] = reversal
+            self.net_transferred[currency] -= amount
             previous = {"amount_reversed": transfer["amount_reversed"], "reversed": transfer["reversed"],
                         "reversals": copy.deepcopy(transfer["reversals"])}
             transfer["amount_reversed"] += amount
@@ -422,8 +429,7 @@ class ConnectStore:
         charged = sum(c["amount_captured"] for c in self.charges.values()
                       if c["status"] == "succeeded" and c["currency"] == currency)
         refunded = sum(r["amount"] for r in self.refunds.values() if r["currency"] == currency)
-        sent = sum(t["amount"] - t["amount_reversed"] for t in self.transfers.values() if t["currency"] == currency)
-        return charged - refunded - sent
+        return charged - refunded - self.net_transferred.get(currency, 0)
 
     def balance(self, account_id: str | None) -> dict[str, Any]:
         """`GET /v1/balance`: the platform's, or with `Stripe-Account` the connected account's (its transfers minus
