@@ -67,10 +67,12 @@ class ConnectStore:
         # running sums, so that a transfer costs the same whether it is the first or the 10,000th
         self.transferred_from: dict[str, int] = {}  # charge -> the amounts of every transfer from it
         self.net_transferred: dict[str, int] = {}  # currency -> transfers - reversals
+        self.payouts: dict[str, dict[str, Any]] = {}  # connected accounts' payouts to their banks (a control)
 
     def _connect_objects(self) -> dict[str, Any]:
         return {"accounts": list(self.accounts.values()), "account_links": list(self.account_links.values()),
-                "transfers": list(self.transfers.values()), "transfer_reversals": list(self.reversals.values())}
+                "transfers": list(self.transfers.values()), "transfer_reversals": list(self.reversals.values()),
+                "payouts": list(self.payouts.values())}
 
     # -- accounts -----------------------------------------------------------------------------------------------
 
@@ -113,6 +115,12 @@ class ConnectStore:
             }
             self.accounts[account_id] = account
             return self._render(account, expand)
+
+    def list_accounts(self, raw: dict[str, Any]) -> dict[str, Any]:
+        p.check_keys(raw, prefix="", allowed={"limit", "starting_after", "ending_before", "expand", "created"})
+        with self._lock:
+            items = [a for a in reversed(self.accounts.values()) if p.created_matches(a, raw.get("created"))]
+            return self._page(items, "/v1/accounts", raw, "account")
 
     def _account(self, account_id: str) -> dict[str, Any]:
         account = self.accounts.get(account_id)
@@ -382,6 +390,13 @@ class ConnectStore:
                 raise errors.StripeError(
                     f"Insufficient funds in the connected account {transfer['destination']} to reverse this "
                     f"transfer ({p.format_amount(amount, currency)}).", code=code)
+            # Stripe reverses a transfer only if the destination's balance covers it (payouts may have emptied it)
+            available = self._connected_amounts(transfer["destination"]).get(currency, 0)
+            if available < amount:
+                raise errors.StripeError(
+                    f"Insufficient funds in the connected account {transfer['destination']} to reverse this "
+                    f"transfer: {p.format_amount(amount, currency)} asked, "
+                    f"{p.format_amount(max(available, 0), currency)} available.", code="balance_insufficient")
             reversal = {
                 "id": new_id("trr_1"),
                 "object": "transfer_reversal",
@@ -431,6 +446,42 @@ class ConnectStore:
         refunded = sum(r["amount"] for r in self.refunds.values() if r["currency"] == currency)
         return charged - refunded - self.net_transferred.get(currency, 0)
 
+    def _connected_amounts(self, account_id: str) -> dict[str, int]:
+        """A connected account's balance per currency: transfers - reversals - payouts (cents, exact)."""
+        account = self._account(account_id)
+        amounts = {account["default_currency"]: 0}
+        for t in self.transfers.values():
+            if t["destination"] == account_id:
+                amounts[t["currency"]] = amounts.get(t["currency"], 0) + t["amount"] - t["amount_reversed"]
+        for payout in self.payouts.values():
+            if payout["account"] == account_id:
+                amounts[payout["currency"]] = amounts.get(payout["currency"], 0) - payout["amount"]
+        return amounts
+
+    def pay_out(self, account_id: str, amount: int | None = None, currency: str | None = None) -> dict[str, Any]:
+        """The connected account is paid out to its bank (a control: the double has no payout schedule):
+        `amount` (default: all that is available) leaves its balance; `payout.created` and `payout.paid`."""
+        with self._lock:
+            account = self._account(account_id)
+            currency = currency or account["default_currency"]
+            available = self._connected_amounts(account_id).get(currency, 0)
+            amount = available if amount is None else amount
+            if amount <= 0 or amount > available:
+                raise errors.StripeError(
+                    f"Cannot pay out {p.format_amount(max(amount, 0), currency)}: "
+                    f"{p.format_amount(available, currency)} available.", code="balance_insufficient")
+            now = self.now()
+            payout = {"id": new_id("po_1"), "object": "payout", "amount": amount, "arrival_date": now,
+                      "automatic": True, "balance_transaction": new_id("txn_1"), "created": now,
+                      "currency": currency, "description": "STRIPE PAYOUT", "destination": new_id("ba_1"),
+                      "failure_code": None, "failure_message": None, "livemode": False, "metadata": {},
+                      "method": "standard", "source_type": "card", "statement_descriptor": None, "status": "paid",
+                      "type": "bank_account"}
+            self.payouts[payout["id"]] = {**payout, "account": account_id}
+            self._emit("payout.created", payout, NO_REQUEST, account=account_id)
+            self._emit("payout.paid", payout, NO_REQUEST, account=account_id)
+            return copy.deepcopy(payout)
+
     def balance(self, account_id: str | None) -> dict[str, Any]:
         """`GET /v1/balance`: the platform's, or with `Stripe-Account` the connected account's (its transfers minus
         their reversals, per currency)."""
@@ -440,11 +491,7 @@ class ConnectStore:
                     {t["currency"] for t in self.transfers.values()}
                 amounts = {c: self._platform_available(c) for c in sorted(currencies)}
             else:
-                account = self._account(account_id)
-                amounts = {account["default_currency"]: 0}
-                for t in self.transfers.values():
-                    if t["destination"] == account_id:
-                        amounts[t["currency"]] = amounts.get(t["currency"], 0) + t["amount"] - t["amount_reversed"]
+                amounts = self._connected_amounts(account_id)
             balance: dict[str, Any] = {
                 "object": "balance",
                 "available": [{"amount": amount, "currency": c, "source_types": {"card": amount}}

@@ -136,6 +136,17 @@ async def fail_next_reversal(request: Request, account_id: str, code: str = "bal
     return {"account": account_id, "fail_next_reversal": code}
 
 
+@router.post("/accounts/{account_id}/payout")
+async def payout(request: Request, account_id: str, amount: int | None = None, currency: str | None = None) -> dict:
+    """Pay the connected account out to its bank: `amount` cents (default: all it has) leave its balance, so a
+    later reversal that the rest cannot cover is refused (`balance_insufficient`), as on Stripe."""
+    double = _double(request)
+    try:
+        return await run_in_threadpool(double.store.pay_out, account_id, amount, currency)
+    except StripeError as exc:
+        raise HTTPException(404 if exc.code == "resource_missing" else 400, exc.message) from None
+
+
 async def _on_account(request: Request, account_id: str, action) -> Any:
     try:
         return await run_in_threadpool(action, _double(request).store)

@@ -480,3 +480,34 @@ def test_payment_intent_data_transfer_group_reaches_the_payment_intent_and_its_c
 
     assert session.payment_intent.transfer_group == "purchase-12"
     assert session.payment_intent.latest_charge.transfer_group == "purchase-12"
+
+
+def test_after_a_payout_a_reversal_the_balance_cannot_cover_is_refused(client, make_account, paid_charge, double,
+                                                                        receiver):
+    account = make_account()
+    charge = paid_charge()
+    transfer = client.v1.transfers.create(params={"amount": 2000, "currency": "eur", "destination": account.id,
+                                                  "source_transaction": charge.id})
+    answer = httpx.post(f"{double.api_base}/_double/accounts/{account.id}/payout", params={"amount": 1500})
+    assert answer.status_code == 200 and answer.json()["amount"] == 1500
+    delivery = receiver.wait_for("payout.paid")[0]
+    event = stripe.Webhook.construct_event(delivery.body, delivery.headers["Stripe-Signature"], WEBHOOK_SECRET)
+    assert (event.account, event.data.object.amount, event.data.object.status) == (account.id, 1500, "paid")
+    connected = client.v1.balance.retrieve(options={"stripe_account": account.id})
+    assert [(b.amount, b.currency) for b in connected.available] == [(500, "eur")]
+
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.transfers.reversals.create(transfer.id, params={"amount": 501})
+    assert err.value.code == "balance_insufficient"
+    assert client.v1.transfers.reversals.create(transfer.id, params={"amount": 500}).amount == 500
+    assert client.v1.balance.retrieve(options={"stripe_account": account.id}).available[0].amount == 0
+    too_much = httpx.post(f"{double.api_base}/_double/accounts/{account.id}/payout", params={"amount": 1})
+    assert too_much.status_code == 400
+
+
+def test_accounts_are_listed_newest_first(client, make_account):
+    first, second = make_account(), make_account(onboarded=False, email="second@example.lu")
+    listed = client.v1.accounts.list()
+    assert [a.id for a in listed.data] == [second.id, first.id] and listed.url == "/v1/accounts"
+    page = client.v1.accounts.list(params={"limit": 1})
+    assert [a.id for a in page.data] == [second.id] and page.has_more is True
