@@ -295,6 +295,14 @@ async def favicon() -> Response:
     return Response(status_code=204)
 
 
+def _transfer_row(t: dict[str, Any]) -> str:
+    group = f" · {escape(t['transfer_group'])}" if t["transfer_group"] else ""
+    reversed_ = (f"<small>reversed {format_amount(t['amount_reversed'], t['currency'])}</small>"
+                 if t["amount_reversed"] else "")
+    return (f'<div class="item"><div>{escape(t["destination"])}<small>{escape(t["id"])}{group}</small></div>'
+            f'<div>{format_amount(t["amount"], t["currency"])}{reversed_}</div></div>')
+
+
 @router.get("/")
 async def index(request: Request) -> Response:
     """A small dashboard for `make run`: recent sessions and webhook deliveries."""
@@ -312,7 +320,14 @@ async def index(request: Request) -> Response:
         f'<div><small>{escape(deliveries.get(e["id"], {}).get("state", "-"))} · '
         f'{len(deliveries.get(e["id"], {}).get("attempts", []))} attempt(s)</small></div></div>'
         for e in reversed(double.store.events_in_order()[-30:])) or '<p class="muted">No events yet.</p>'
+    accounts = "".join(
+        f'<div class="item"><div>{escape(a["email"] or a["id"])}<small>{escape(a["id"])}</small></div>'
+        f'<div><small>{"payouts enabled" if a["payouts_enabled"] else "onboarding due"}</small></div></div>'
+        for a in reversed(objects["accounts"][-20:])) or '<p class="muted">No connected accounts yet.</p>'
+    transfers = "".join(_transfer_row(t) for t in reversed(objects["transfers"][-20:])) or \
+        '<p class="muted">No transfers yet.</p>'
     endpoint = escape(settings["url"] or "none (events are recorded, not sent)")
     return _page("Stripe double", f"<h1>Stripe double</h1><p class=\"muted\">Webhook endpoint: {endpoint}"
                                   f"{' (paused)' if settings['paused'] else ''}</p><h2>Checkout sessions</h2>"
-                                  f"{sessions}<h2>Events</h2>{events}")
+                                  f"{sessions}<h2>Connected accounts</h2>{accounts}<h2>Transfers</h2>{transfers}"
+                                  f"<h2>Events</h2>{events}")

@@ -511,3 +511,17 @@ def test_accounts_are_listed_newest_first(client, make_account):
     assert [a.id for a in listed.data] == [second.id, first.id] and listed.url == "/v1/accounts"
     page = client.v1.accounts.list(params={"limit": 1})
     assert [a.id for a in page.data] == [second.id] and page.has_more is True
+
+
+def test_the_dashboard_lists_connected_accounts_and_transfers(client, make_account, paid_charge, browser, double):
+    account = make_account()
+    charge = paid_charge()
+    transfer = client.v1.transfers.create(params={"amount": 2125, "currency": "eur", "destination": account.id,
+                                                  "source_transaction": charge.id, "transfer_group": "purchase-12"})
+    client.v1.transfers.reversals.create(transfer.id, params={"amount": 125})
+    page = browser.get(f"{double.public_url}/")
+
+    assert page.status_code == 200
+    assert "creator@example.lu" in page.text and "payouts enabled" in page.text
+    assert transfer.id in page.text and "purchase-12" in page.text
+    assert "€21.25" in page.text and "reversed €1.25" in page.text
