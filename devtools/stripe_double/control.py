@@ -55,13 +55,15 @@ async def webhook_settings(request: Request) -> dict[str, Any]:
 
 @router.post("/webhooks/endpoint")
 async def set_endpoint(request: Request) -> dict[str, Any]:
-    """Form or JSON: `url` (empty string: no endpoint) and/or `enabled_events` (comma separated or a list)."""
+    """Form or JSON: `url` (empty string: no endpoint) and/or `enabled_events` (comma separated or a list);
+    `connect_url` / `connect_secret`: the Connect endpoint (empty string: Connect events go to `url`)."""
     values = await _values(request)
     enabled = values.get("enabled_events")
     if isinstance(enabled, str):
         enabled = [e.strip() for e in enabled.split(",") if e.strip()]
     double = _double(request)
-    double.webhooks.configure(url=values.get("url"), enabled_events=enabled)
+    double.webhooks.configure(url=values.get("url"), enabled_events=enabled, connect_url=values.get("connect_url"),
+                              connect_secret=values.get("connect_secret"))
     return double.webhooks.settings()
 
 

@@ -13,6 +13,7 @@ import pytest
 import stripe
 
 from tests.devtools.stripe_double.conftest import API_KEY, WEBHOOK_SECRET
+from tests.devtools.stripe_double.receiver import WebhookReceiver
 
 CREATOR = {"type": "express", "country": "LU", "email": "creator@example.lu",
            "capabilities": {"transfers": {"requested": True}}, "metadata": {"creator_id": "7"}}
@@ -525,3 +526,29 @@ def test_the_dashboard_lists_connected_accounts_and_transfers(client, make_accou
     assert "creator@example.lu" in page.text and "payouts enabled" in page.text
     assert transfer.id in page.text and "purchase-12" in page.text
     assert "€21.25" in page.text and "reversed €1.25" in page.text
+
+
+def test_connect_events_go_to_the_connect_endpoint_with_its_own_secret(client, make_account, paid_charge, double,
+                                                                       receiver):
+    connect_receiver = WebhookReceiver()
+    connect_secret = "whsec_connect_endpoint_0123456789"
+    answer = httpx.post(f"{double.api_base}/_double/webhooks/endpoint",
+                        data={"connect_url": connect_receiver.url, "connect_secret": connect_secret})
+    try:
+        assert answer.json()["connect_url"] == connect_receiver.url
+        account = make_account()
+        charge = paid_charge()
+        client.v1.transfers.create(params={"amount": 100, "currency": "eur", "destination": account.id,
+                                           "source_transaction": charge.id})
+
+        delivery = connect_receiver.wait_for("account.updated")[0]
+        event = stripe.Webhook.construct_event(delivery.body, delivery.headers["Stripe-Signature"], connect_secret)
+        assert event.account == account.id
+        with pytest.raises(stripe.SignatureVerificationError):
+            stripe.Webhook.construct_event(delivery.body, delivery.headers["Stripe-Signature"], WEBHOOK_SECRET)
+        receiver.wait_for("transfer.created")  # platform events stay on the platform endpoint
+        assert receiver.posts("account.updated") == []
+        assert {r.event["type"] for r in connect_receiver.posts()} == {"account.updated"}
+    finally:
+        double.state.webhooks.configure(connect_url="", connect_secret="")
+        connect_receiver.stop()
