@@ -552,3 +552,20 @@ def test_connect_events_go_to_the_connect_endpoint_with_its_own_secret(client, m
     finally:
         double.state.webhooks.configure(connect_url="", connect_secret="")
         connect_receiver.stop()
+
+
+def test_a_restricted_account_onboarded_again_can_be_paid_again(client, make_account, paid_charge, double, browser,
+                                                                receiver):
+    account = make_account()
+    double.restrict_account(account.id, ["external_account"])
+    charge = paid_charge()
+    params = {"amount": 100, "currency": "eur", "destination": account.id, "source_transaction": charge.id}
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.transfers.create(params=params)
+
+    link = _link(client, account.id, receiver)
+    browser.get(link.url)
+    assert browser.post(f"{link.url}/complete").headers["location"] == f"{receiver.base_url}/connect/return"
+    again = client.v1.accounts.retrieve(account.id)
+    assert again.payouts_enabled is True and again.requirements.past_due == []
+    assert client.v1.transfers.create(params=params).amount == 100
