@@ -6,6 +6,9 @@ Decline (4000 0000 0000 0002: the card is declined, the page says so, the sessio
 cancel_url, the session stays open). `POST /pay/{id}/pay?async=1` pays with a delayed method (SEPA-like): see the
 README. The page speaks the session's `locale` (`auto`: the browser's Accept-Language) when it is English, French or
 German, else English.
+
+Also Connect's hosted onboarding (`account_link.url`, instead of connect.stripe.com): two buttons, Complete
+onboarding (303 to return_url) and Leave (303 to refresh_url); and the dashboard at `/`.
 """
 
 from __future__ import annotations
