@@ -6,6 +6,9 @@ Decline (4000 0000 0000 0002: the card is declined, the page says so, the sessio
 cancel_url, the session stays open). `POST /pay/{id}/pay?async=1` pays with a delayed method (SEPA-like): see the
 README. The page speaks the session's `locale` (`auto`: the browser's Accept-Language) when it is English, French or
 German, else English.
+
+Also Connect's hosted onboarding (`account_link.url`, instead of connect.stripe.com): two buttons, Complete
+onboarding (303 to return_url) and Leave (303 to refresh_url); and the dashboard at `/`.
 """
 
 from __future__ import annotations
@@ -245,6 +248,64 @@ async def _act(request: Request, session_id: str, action, respond) -> Response:
     return respond(session)
 
 
+# -- Connect onboarding (`account_link.url` = `{public_url}/setup/e/{account}/{token}`) ---------------------------
+
+def _link_gone(account_id: str) -> HTMLResponse:
+    return _page("Link not found", f'<h1>Something went wrong</h1><p class="alert" role="alert">This onboarding link '
+                                   f'for {escape(account_id)} does not exist.</p>', status=404)
+
+
+@router.get("/setup/e/{account_id}/{token}")
+async def onboarding_page(request: Request, account_id: str, token: str) -> Response:
+    """Stripe's hosted onboarding, reduced to its outcome: two buttons. A link works once: opened again, or after
+    it expired, it sends the browser to `refresh_url` (as Stripe does), where the platform makes a new one."""
+    double: DoubleState = request.app.state.double
+    try:
+        kind, found = double.store.open_account_link(account_id, token)
+    except StripeError:
+        return _link_gone(account_id)
+    if kind == "refresh":
+        return RedirectResponse(found["refresh_url"], status_code=303)
+    who = found.get("email") or found["id"]
+    due = len(found["requirements"]["currently_due"])
+    base = f"/setup/e/{escape(account_id)}/{escape(token)}"
+    body = (f"<h1>Set up payouts</h1><p>Stripe collects the details it needs to pay <strong>{escape(who)}</strong>"
+            f" ({escape(found['country'])}, {escape(found['default_currency'].upper())}).</p>"
+            f'<p class="muted">Account {escape(found["id"])}: {due} requirement(s) due.</p>'
+            f'<div class="actions"><form method="post" action="{base}/complete"><button class="primary" '
+            f'type="submit">Complete onboarding</button></form><form method="post" action="{base}/leave">'
+            f'<button type="submit">Leave</button></form></div>')
+    return _page("Set up payouts", body)
+
+
+@router.post("/setup/e/{account_id}/{token}/{action}")
+async def onboarding_action(request: Request, account_id: str, token: str, action: str) -> Response:
+    """Complete onboarding: the account can receive transfers and payouts (`account.updated`), then 303 to
+    `return_url`. Leave: 303 to `refresh_url`, the account unchanged. A used or expired link: `refresh_url`."""
+    double: DoubleState = request.app.state.double
+    if action not in ("complete", "leave"):
+        return _link_gone(account_id)
+    try:
+        _kind, url = await run_in_threadpool(double.store.finish_account_link, account_id, token, action)
+    except StripeError:
+        return _link_gone(account_id)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """No icon, and no 404 in the browser's console either."""
+    return Response(status_code=204)
+
+
+def _transfer_row(t: dict[str, Any]) -> str:
+    group = f" · {escape(t['transfer_group'])}" if t["transfer_group"] else ""
+    reversed_ = (f"<small>reversed {format_amount(t['amount_reversed'], t['currency'])}</small>"
+                 if t["amount_reversed"] else "")
+    return (f'<div class="item"><div>{escape(t["destination"])}<small>{escape(t["id"])}{group}</small></div>'
+            f'<div>{format_amount(t["amount"], t["currency"])}{reversed_}</div></div>')
+
+
 @router.get("/")
 async def index(request: Request) -> Response:
     """A small dashboard for `make run`: recent sessions and webhook deliveries."""
@@ -262,7 +323,14 @@ async def index(request: Request) -> Response:
         f'<div><small>{escape(deliveries.get(e["id"], {}).get("state", "-"))} · '
         f'{len(deliveries.get(e["id"], {}).get("attempts", []))} attempt(s)</small></div></div>'
         for e in reversed(double.store.events_in_order()[-30:])) or '<p class="muted">No events yet.</p>'
+    accounts = "".join(
+        f'<div class="item"><div>{escape(a["email"] or a["id"])}<small>{escape(a["id"])}</small></div>'
+        f'<div><small>{"payouts enabled" if a["payouts_enabled"] else "onboarding due"}</small></div></div>'
+        for a in reversed(objects["accounts"][-20:])) or '<p class="muted">No connected accounts yet.</p>'
+    transfers = "".join(_transfer_row(t) for t in reversed(objects["transfers"][-20:])) or \
+        '<p class="muted">No transfers yet.</p>'
     endpoint = escape(settings["url"] or "none (events are recorded, not sent)")
     return _page("Stripe double", f"<h1>Stripe double</h1><p class=\"muted\">Webhook endpoint: {endpoint}"
                                   f"{' (paused)' if settings['paused'] else ''}</p><h2>Checkout sessions</h2>"
-                                  f"{sessions}<h2>Events</h2>{events}")
+                                  f"{sessions}<h2>Connected accounts</h2>{accounts}<h2>Transfers</h2>{transfers}"
+                                  f"<h2>Events</h2>{events}")
