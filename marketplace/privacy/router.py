@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 from marketplace.accounts.dependencies import CurrentAccount, PasswordHashingDep
 from marketplace.core.api_errors import errors
 from marketplace.core.deps import RateLimiterDep, SessionDep, client_address
-from marketplace.core.exceptions import Forbidden
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.privacy import service as privacy_service
 
@@ -33,20 +32,13 @@ def export(account: CurrentAccount, session: SessionDep) -> JSONResponse:
         "Content-Disposition": f'attachment; filename="marketplace-export-{account.id}.json"'})
 
 
-async def confirm_password(*, account, password: str, request: Request, limiter, hashing) -> None:
-    """The account's password, counted as a sign-in attempt (the same limits), else 403."""
-    await limiter.hit("signin", account=account.email, address=client_address(request))
-    if not await hashing.verify(password, account.password_hash):
-        raise Forbidden("The password is not correct: the account was not deleted")
-
-
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=errors(400, 401, 403, 408, 422, 429, 503))
 async def delete_me(body: DeleteAccountIn, request: Request, account: CurrentAccount, session: SessionDep,
                     services: AdaptersDep, limiter: RateLimiterDep, hashing: PasswordHashingDep) -> None:
     """Delete the caller's account, the password as confirmation (403 when wrong, nothing changed). What is kept
     (purchases, ledger entries, published works and their credit), removed (drafts, profile, avatar) and
     anonymised (e-mail, name, password: the account cannot sign in again) is in the README."""
-    await confirm_password(account=account, password=body.password, request=request, limiter=limiter,
-                           hashing=hashing)
+    await privacy_service.confirm_password(account=account, password=body.password,
+                                           address=client_address(request), limiter=limiter, hashing=hashing)
     await anyio.to_thread.run_sync(partial(privacy_service.delete_account, session=session, account=account,
                                            ipfs=services.ipfs))

@@ -27,6 +27,7 @@ involved); no e-mail but the account's own, no password hash.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -37,9 +38,14 @@ from marketplace.calls import service as calls_service
 from marketplace.catalog import avatars, collaborators
 from marketplace.catalog import service as catalog_service
 from marketplace.core.db import utcnow
+from marketplace.core.exceptions import Forbidden
 from marketplace.integrations.ipfs.client import IpfsClient
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import LedgerEntry
+
+if TYPE_CHECKING:
+    from marketplace.accounts.security import PasswordHashing
+    from marketplace.core.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 EXPORT_FORMAT = "marketplace-export/1"
@@ -72,6 +78,21 @@ def export(*, session: Session, account: Account) -> dict:
         "balance_cents": sum(e.amount_cents for e in ledger),
         **calls_service.export_of(session=session, account_id=account.id),
     }
+
+
+class WrongPassword(Forbidden):
+    """The confirmation password is not the account's (403): nothing was deleted."""
+
+    code = "wrong_password"
+
+
+async def confirm_password(*, account: Account, password: str, address: str | None, limiter: RateLimiter,
+                           hashing: PasswordHashing) -> None:
+    """The account's own password confirms its deletion: counted as a sign-in attempt (the same limits, 429
+    beyond them), verified in the hashing pool; WrongPassword (403) otherwise."""
+    await limiter.hit("signin", account=account.email, address=address)
+    if not await hashing.verify(password, account.password_hash):
+        raise WrongPassword("The password is not correct: the account was not deleted")
 
 
 def delete_account(*, session: Session, account: Account, ipfs: IpfsClient) -> None:
