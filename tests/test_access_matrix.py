@@ -75,7 +75,9 @@ class Scene:
         return {"Cookie": f"mp_session={self.users[role]['headers']['Authorization'].split()[1]}"}
 
     def fresh_draft(self) -> dict:
-        r = self.api.upload(self.users["creator"], content=png_bytes((64, 64), (time.monotonic_ns() % 255, 1, 2)))
+        # distinct pixels each time (a later minted work with the same bytes would publish this draft's media CID)
+        ns = time.monotonic_ns()
+        r = self.api.upload(self.users["creator"], content=png_bytes((64, 64), (ns % 251, (ns // 251) % 251, 2)))
         assert r.status_code == 201, r.text
         return r.json()
 
