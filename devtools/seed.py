@@ -10,6 +10,7 @@ import wave
 from PIL import Image, ImageDraw
 from sqlmodel import Session, select
 
+from marketplace.accounts import profiles
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, AccountCreate, Role
 from marketplace.catalog import upload
@@ -67,6 +68,16 @@ DEMO_WORKS = (
 
 DEMO_COVERS = {"theme.wav": lambda: _poster(5)}  # audio and video works carry a cover image
 
+# the creators' profiles, so Find creators has disciplines, skills and places to search
+DEMO_PROFILES = {
+    "anna@demo.lu": {"bio": "Graphic design and photography studio in Esch.\nPosters, identities, prints.",
+                     "location": "Esch-sur-Alzette", "links": ["https://anna.example.lu"],
+                     "disciplines": ["design", "photography"],
+                     "skills": ["typography", "poster design", "printing"]},
+    "luc@demo.lu": {"bio": "Composer and sound designer.", "location": "Luxembourg City",
+                    "disciplines": ["music", "film"], "skills": ["sound design", "composition", "foley"]},
+}
+
 
 def seed_demo(*, session: Session, services: Services, settings: Settings, mint: bool = True) -> bool:
     """Create demo accounts and works once. Returns False when the database already has accounts."""
@@ -81,6 +92,8 @@ def seed_demo(*, session: Session, services: Services, settings: Settings, mint:
             wallet_secret=secret,
             allow_admin=True,
         )
+    for email, fields in DEMO_PROFILES.items():
+        profiles.update_profile(session=session, account=accounts[email], profile_in=profiles.ProfileIn(**fields))
     for email, title, desc, discipline, price, lic, bps, make, filename in DEMO_WORKS:
         creator = accounts[email]
         cover = DEMO_COVERS.get(filename)

@@ -22,6 +22,7 @@ from marketplace.accounts.router import router as accounts_router
 from marketplace.accounts.security import PasswordHashing
 from marketplace.calls.router import router as calls_router
 from marketplace.catalog import licences
+from marketplace.catalog.avatars_router import router as avatars_router
 from marketplace.catalog.collaborators_router import router as collaborators_router
 from marketplace.catalog.media_router import router as ipfs_router
 from marketplace.catalog.router import licences_router
@@ -40,6 +41,7 @@ from marketplace.core.exceptions import (
 from marketplace.core.ratelimit import RateLimiter
 from marketplace.minting.router import router as minting_router
 from marketplace.payments.router import router as payments_router
+from marketplace.privacy.router import router as privacy_router
 from marketplace.services import (
     Services,
     build_chain_watcher,
@@ -297,6 +299,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return {"status": "ok"}
 
     app.include_router(accounts_router)
+    app.include_router(privacy_router)
+    app.include_router(avatars_router)
     app.include_router(catalog_router)
     app.include_router(collaborators_router)
     app.include_router(licences_router)

@@ -75,7 +75,9 @@ class Scene:
         return {"Cookie": f"mp_session={self.users[role]['headers']['Authorization'].split()[1]}"}
 
     def fresh_draft(self) -> dict:
-        r = self.api.upload(self.users["creator"], content=png_bytes((64, 64), (time.monotonic_ns() % 255, 1, 2)))
+        # distinct pixels each time (a later minted work with the same bytes would publish this draft's media CID)
+        ns = time.monotonic_ns()
+        r = self.api.upload(self.users["creator"], content=png_bytes((64, 64), (ns % 251, (ns // 251) % 251, 2)))
         assert r.status_code == 201, r.text
         return r.json()
 
@@ -311,6 +313,36 @@ def _page_crew(s: Scene, role: str):
         "user_id": str(s.users["creator"]["id"]), "name": "Creator", "share": "100", "role": "photographer"})(s, role)
 
 
+def _fresh_account(s: Scene, role: str) -> dict:
+    """A new account of the role's kind, for rows that delete the account (the matrix's own must stay)."""
+    if role == "admin":
+        return s.api.register_admin()
+    return s.api.register(role="buyer" if "buyer" in role else "creator", name=f"Fresh {role}")
+
+
+def _delete_me(*, right_password: bool) -> Call:
+    def call(s: Scene, role: str):
+        if role == "anonymous":
+            return s.client.request("DELETE", "/api/me", json={"password": "whatever it is"})
+        user = _fresh_account(s, role) if right_password else s.users[role]
+        password = user["password"] if right_password else "not the password"
+        return s.client.request("DELETE", "/api/me", headers=user["headers"], json={"password": password})
+    return call
+
+
+def _page_delete_fresh(s: Scene, role: str):
+    if role == "anonymous":
+        return page_post("/account/delete", {"confirm": "yes", "password": "whatever it is"})(s, role)
+    user = _fresh_account(s, role)
+    other = Scene(client=s.client, api=s.api, users={role: user})
+    return page_post("/account/delete", {"confirm": "yes", "password": user["password"]})(other, role)
+
+
+def _avatar(s: Scene, role: str):
+    return s.client.put("/api/me/avatar", headers=s.headers(role), files={
+        "file": ("me.png", png_bytes((48, 48), (3, 4, time.monotonic_ns() % 255)), "image/png")})
+
+
 ACCEPTED = {"accept_license": "yes"}  # the buyer ticked "I have read the licence"
 IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 DRAFT_PRIVATE = _by(404, 404, 404, 200, 404, 200)
@@ -341,7 +373,20 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
                                                               headers=s.headers(r)), _by(401, 403, 403, 409, 403, 403))],
     ("POST", "/api/works/{work_id}/collaborators/decline"): [
         ("co-draft", _answer("decline"), _by(401, 404, 404, 409, 200, 403))],
-    ("GET", "/api/creators"): [("", api_get("/api/creators?q=creator"), OK_ALL)],
+    ("GET", "/api/creators"): [("", api_get("/api/creators?q=creator&skill=x&location=y"), OK_ALL)],
+    ("GET", "/api/creators/{account_id}"): [
+        ("a creator", api_get("/api/creators/{s.users[creator][id]}"), OK_ALL),
+        ("a buyer", api_get("/api/creators/{s.users[buyer][id]}"), dict.fromkeys(ROLES, 404))],
+    ("GET", "/api/me/profile"): [("", api_get("/api/me/profile"), SIGNED_IN)],
+    ("PUT", "/api/me/profile"): [("own", lambda s, r: s.client.put("/api/me/profile", headers=s.headers(r), json={
+        "bio": "Hello.", "skills": ["foley"]}), SIGNED_IN)],
+    ("PUT", "/api/me/avatar"): [("own", _avatar, SIGNED_IN)],
+    ("DELETE", "/api/me/avatar"): [("own", lambda s, r: s.client.delete("/api/me/avatar", headers=s.headers(r)),
+                                    SIGNED_IN)],
+    ("GET", "/api/me/export"): [("own", api_get("/api/me/export"), SIGNED_IN)],
+    ("DELETE", "/api/me"): [
+        ("a fresh account, its password", _delete_me(right_password=True), _by(401, 204, 204, 204, 204, 204)),
+        ("a wrong password", _delete_me(right_password=False), _by(401, 403, 403, 403, 403, 403))],
     ("GET", "/api/me/ledger"): [("", api_get("/api/me/ledger"), SIGNED_IN)],
     ("PATCH", "/api/works/{work_id}"): [
         ("draft", _patch("draft"), _by(401, 403, 403, 200, 404, 200)),
@@ -469,6 +514,25 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("co-draft", _answer("decline", page=True), _by(404, 404, 404, 409, 303, 403))],
     ("GET", "/creators"): [("", page_get("/creators?q=creator"), OK_ALL)],
     ("GET", "/collection"): [("", page_get("/collection"), _by(303, 200, 200, 200, 200, 200))],
+    ("GET", "/studio/profile"): [("", page_get("/studio/profile"), _by(303, 200, 200, 200, 200, 200))],
+    ("POST", "/studio/profile"): [("own", page_post("/studio/profile", {"display_name": "Same", "bio": "Hi"}),
+                                   dict.fromkeys(ROLES, 303)),
+                                  ("a javascript: link", page_post("/studio/profile", {
+                                      "display_name": "Same", "links": "javascript:alert(1)"}),
+                                   _by(303, 422, 422, 422, 422, 422))],
+    ("POST", "/studio/profile/avatar"): [
+        ("own", lambda s, r: page_post("/studio/profile/avatar", files={
+            "avatar": ("me.png", png_bytes((40, 40), (8, 8, time.monotonic_ns() % 255)), "image/png")})(s, r),
+         dict.fromkeys(ROLES, 303))],
+    ("POST", "/studio/profile/avatar/delete"): [("own", page_post("/studio/profile/avatar/delete"),
+                                                 dict.fromkeys(ROLES, 303))],
+    ("GET", "/account"): [("", page_get("/account"), _by(303, 200, 200, 200, 200, 200))],
+    ("GET", "/account/export"): [("", page_get("/account/export"), _by(303, 200, 200, 200, 200, 200))],
+    ("GET", "/account/delete"): [("", page_get("/account/delete"), _by(303, 200, 200, 200, 200, 200))],
+    ("POST", "/account/delete"): [
+        ("not ticked", page_post("/account/delete", {"password": "whatever it is"}),
+         _by(303, 400, 400, 400, 400, 400)),
+        ("a fresh account, ticked, its password", _page_delete_fresh, dict.fromkeys(ROLES, 303))],
     ("GET", "/works/{work_id}"): [
         ("draft", page_get("/works/{s.draft[id]}"), DRAFT_PRIVATE),
         ("co-draft", lambda s, r: page_get(f"/works/{s.once('page-co-draft', s.fresh_co_draft)['id']}")(s, r),

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import EmailStr, field_validator
-from sqlalchemy import String
+from sqlalchemy import JSON, Column, String, Text
 from sqlmodel import Field, SQLModel
 
 from marketplace.core.db import utcnow
@@ -36,6 +36,8 @@ class Account(AccountBase, table=True):
     # An address of the user's own (signature proof comes in a later issue).
     linked_address: str | None = Field(default=None, max_length=42)
     created_at: datetime = Field(default_factory=utcnow)
+    # Set when the account was deleted (anonymised: see marketplace/privacy); it cannot sign in again.
+    deleted_at: datetime | None = Field(default=None)
 
     @property
     def wallet_address(self) -> str | None:
@@ -96,3 +98,38 @@ class RevokedToken(SQLModel, table=True):
     token_id: str = Field(primary_key=True, max_length=64)
     expires_at: datetime = Field(index=True)
     revoked_at: datetime = Field(default_factory=utcnow)
+
+
+# ------------------------------------------------------------------------------------------------------- profiles
+MAX_BIO_CHARS = 2000
+MAX_LOCATION_CHARS = 120
+MAX_LINKS = 5
+MAX_LINK_CHARS = 500
+MAX_SKILLS = 20
+MAX_SKILL_CHARS = 40
+
+
+class AccountProfile(SQLModel, table=True):
+    """What a person tells about themselves: shown on their creator page and searched by Find creators. One row
+    per account that filled it in (none: an empty profile). Its disciplines and skills are `profile_tag` rows."""
+
+    __tablename__ = "account_profile"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    bio: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    location: str = Field(default="", max_length=MAX_LOCATION_CHARS)
+    links: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # the avatar: a resized WebP (or JPEG) on IPFS, served at /ipfs/{cid}
+    avatar_cid: str | None = Field(default=None, max_length=100, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProfileTag(SQLModel, table=True):
+    """A discipline (`kind` "discipline", one of DISCIPLINES) or a skill (`kind` "skill", free words, stored
+    lower-case for search) of a profile."""
+
+    __tablename__ = "profile_tag"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    kind: str = Field(max_length=16, primary_key=True)
+    value: str = Field(max_length=MAX_SKILL_CHARS, primary_key=True, index=True)

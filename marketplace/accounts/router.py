@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from marketplace.accounts import security
+from marketplace.accounts import profiles, security
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import CurrentAccount, PasswordHashingDep, oauth2_scheme
 from marketplace.accounts.models import AccountCreate, AccountPublic, Token
@@ -55,3 +55,19 @@ def signout(account: CurrentAccount, session: SessionDep, settings: SettingsDep,
 @router.get("/me", response_model=AccountPublic, responses=errors(401, 503))
 def me(account: CurrentAccount) -> AccountPublic:
     return to_public(account)
+
+
+@router.get("/me/profile", response_model=profiles.ProfilePublic, tags=["profiles"], responses=errors(401, 503))
+def get_profile(account: CurrentAccount, session: SessionDep) -> profiles.ProfilePublic:
+    """The caller's profile: display name, bio, location, links, disciplines, skills, avatar."""
+    return profiles.profile_public(session=session, account=account)
+
+
+@router.put("/me/profile", response_model=profiles.ProfilePublic, tags=["profiles"],
+            responses=errors(400, 401, 408, 422, 503))
+def put_profile(profile_in: profiles.ProfileIn, account: CurrentAccount,
+                session: SessionDep) -> profiles.ProfilePublic:
+    """Replace the caller's profile (left out: emptied; `display_name` left out: kept). Bounded one-line texts
+    without control characters (the bio may have newlines), at most 5 http(s) links, disciplines from the list,
+    at most 20 skills."""
+    return profiles.update_profile(session=session, account=account, profile_in=profile_in)

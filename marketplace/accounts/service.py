@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from asyncio import sleep
 from functools import partial
 from typing import TYPE_CHECKING
 
 import anyio
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -42,7 +43,10 @@ def account_for_token(*, session: Session, token: str | None, secret: str) -> Ac
         return None
     if session.exec(select(RevokedToken.token_id).where(RevokedToken.token_id == claims.token_id)).first():
         return None
-    return get_account(session=session, account_id=claims.account_id)
+    account = get_account(session=session, account_id=claims.account_id)
+    if account is None or account.deleted_at is not None:  # a deleted account's every token is void
+        return None
+    return account
 
 
 def sign_out(*, session: Session, token: str | None, secret: str) -> bool:
@@ -62,6 +66,27 @@ def sign_out(*, session: Session, token: str | None, secret: str) -> bool:
         return False
     session.commit()
     return True
+
+
+def set_display_name(*, session: Session, account_id: int, name: str) -> None:
+    """The account's display name (from the profile form). Not committed: the caller's transaction."""
+    session.execute(update(Account).where(col(Account.id) == account_id).values(display_name=name))
+
+
+DELETED_NAME = "Deleted account"
+DELETED_EMAIL_DOMAIN = "deleted.invalid"  # RFC 2606: .invalid never resolves, no mail can reach it
+UNUSABLE_PASSWORD = "!deleted"  # not an Argon2 hash: no password verifies against it
+
+
+def anonymise(*, session: Session, account: Account) -> None:
+    """Account deletion, the account's own row: the e-mail becomes a unique placeholder no mail reaches (so the
+    real address may register again), the name "Deleted account", the password unusable, the linked address
+    forgotten, `deleted_at` set (every token of the account is void from now on). The row itself stays: purchases,
+    ledger entries and published works refer to it. The custodial address stays: it is where the account's tokens
+    are on chain. Not committed: the caller's transaction (marketplace/privacy)."""
+    session.execute(update(Account).where(col(Account.id) == account.id).values(
+        email=f"deleted-{account.id}-{uuid.uuid4().hex[:12]}@{DELETED_EMAIL_DOMAIN}", display_name=DELETED_NAME,
+        password_hash=UNUSABLE_PASSWORD, linked_address=None, deleted_at=utcnow()))
 
 
 def get_account_or_raise(*, session: Session, account_id: int) -> Account:
@@ -129,6 +154,8 @@ async def sign_in(*, email: str, password: str, address: str | None, limiter: Ra
     email = normalise_email(email)
     await limiter.hit("signin", account=email, address=address)
     account = await anyio.to_thread.run_sync(_find_by_email, email)
+    if account is not None and account.deleted_at is not None:
+        account = None
     verified = await hashing.verify(password, account.password_hash if account else None)
     if not verified or account is None:
         delay = await limiter.failed_signin(email=email, address=address)

@@ -385,3 +385,31 @@ def deliverable_works(*, session: Session, call: Call, viewer: Account) -> list[
 def _display_name(session: Session, account_id: int) -> str:
     account = session.get(Account, account_id)
     return account.display_name if account else f"#{account_id}"
+
+
+# ------------------------------------------------------------------------------------------- account deletion
+def withdraw_account(session: Session, *, account_id: int) -> None:
+    """A deleted account leaves the calls where nothing is owed: its open calls are `closed`; its proposals still
+    forming or submitted (as author or member) are `declined`, its unanswered invitations too. Awarded, paid and
+    delivered calls and proposals stay as they are (money was promised or moved). Not committed."""
+    now = utcnow()
+    session.exec(update(Call).where(Call.caller_id == account_id, Call.status == CallStatus.open.value)
+                 .values(status=CallStatus.closed.value, updated_at=now))
+    theirs = select(TeamMember.proposal_id).where(TeamMember.account_id == account_id)
+    session.exec(update(Proposal).where(
+        (col(Proposal.author_id) == account_id) | col(Proposal.id).in_(theirs),
+        col(Proposal.status).in_([ProposalStatus.forming.value, ProposalStatus.submitted.value]))
+        .values(status=ProposalStatus.declined.value, updated_at=now))
+    session.exec(update(TeamMember).where(TeamMember.account_id == account_id,
+                                          TeamMember.status == MemberStatus.invited.value)
+                 .values(status=MemberStatus.declined.value, responded_at=now))
+
+
+def export_of(*, session: Session, account_id: int) -> dict:
+    """What the calls hold about the account (GET /api/me/export): the calls it posted, the proposals it is on."""
+    calls = list(session.exec(select(Call).where(Call.caller_id == account_id).order_by(col(Call.id))).all())
+    on = select(TeamMember.proposal_id).where(TeamMember.account_id == account_id)
+    proposals = list(session.exec(select(Proposal).where(
+        (col(Proposal.author_id) == account_id) | col(Proposal.id).in_(on)).order_by(col(Proposal.id))).all())
+    return {"calls": [c.model_dump(mode="json") for c in calls_public(session=session, calls=calls)],
+            "proposals": [p.model_dump(mode="json") for p in proposals_public(session=session, proposals=proposals)]}

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, col, select
 
-from marketplace.accounts.models import Account, Role
+from marketplace.accounts import profiles
+from marketplace.accounts.models import Account, AccountProfile, ProfileTag, Role
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import CollaboratorStatus, CreatorCard, Work, WorkCollaborator, WorkStatus
 from marketplace.catalog.schemas import CollaboratorIn, CreatorFilters
 from marketplace.core.db import utcnow
-from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput
+from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.core.money import BPS_WHOLE
 
 FIXED = "The creators of a work are fixed once minting has started (they are in the token metadata)"
@@ -158,17 +159,61 @@ def invitations_for(session: Session, *, account: Account) -> list[tuple[Work, A
     return [(work, uploaders[work.creator_id], member) for work, member in rows]
 
 
+# ------------------------------------------------------------------------------------------- account deletion
+def withdraw_account(session: Session, *, account_id: int) -> list[int]:
+    """A deleted account leaves the drafts it did not upload (its invitation or acceptance becomes `declined`: the
+    uploader changes the list before minting) and the creators of its own drafts are removed (the drafts go next,
+    catalog_service.delete_drafts). Returns those drafts' ids. Published works keep their creators (the credit
+    and the shares are in the token metadata and the ledger). Not committed."""
+    drafts = list(session.exec(select(Work.id).where(Work.creator_id == account_id,
+                                                     Work.status == WorkStatus.draft.value)).all())
+    others = select(Work.id).where(Work.status == WorkStatus.draft.value, Work.creator_id != account_id)
+    session.execute(update(WorkCollaborator).where(
+        WorkCollaborator.account_id == account_id, col(WorkCollaborator.work_id).in_(others),
+        WorkCollaborator.status != CollaboratorStatus.declined.value)
+        .values(status=CollaboratorStatus.declined.value, responded_at=utcnow()))
+    if drafts:
+        session.execute(delete(WorkCollaborator).where(col(WorkCollaborator.work_id).in_(drafts)))
+    return drafts
+
+
 # ------------------------------------------------------------------------------------------------ find creators
+def public_creator(session: Session, *, account_id: int) -> Account | None:
+    """A creator (or admin) account that anyone may look at: not a buyer's, not a deleted account."""
+    account = session.get(Account, account_id)
+    if account is None or account.role not in (Role.creator, Role.admin) or account.deleted_at is not None:
+        return None
+    return account
+
+
+def creator_profile(session: Session, *, account_id: int) -> profiles.ProfilePublic:
+    account = public_creator(session, account_id=account_id)
+    if account is None:
+        raise NotFound(f"Creator {account_id} not found")
+    return profiles.profile_public(session=session, account=account)
+
+
 def find_creators(session: Session, filters: CreatorFilters) -> tuple[list[CreatorCard], int]:
-    """Creator accounts by name (contains, any case) and by discipline (they published a work in it), by name;
-    each with the disciplines they published in. One page and the total count."""
+    """Creator accounts (not deleted ones) by name (contains, any case), by discipline (they published a work in
+    it, or their profile names it), by skill (their profile names one containing the words, any case) and by
+    location (their profile's, contains, any case); ordered by name. Each card has the disciplines of their
+    published works (most works first), then those of their profile, and their profile's skills and location.
+    One page and the total count."""
     published = Work.status != WorkStatus.draft.value
-    conditions = [Account.role == Role.creator.value]
+    conditions = [Account.role == Role.creator.value, col(Account.deleted_at).is_(None)]
     if filters.q and filters.q.strip():
         conditions.append(func.lower(Account.display_name).contains(filters.q.strip().lower(), autoescape=True))
     if filters.discipline:
         conditions.append(col(Account.id).in_(select(Work.creator_id).where(
-            published, Work.discipline == filters.discipline)))
+            published, Work.discipline == filters.discipline)) | col(Account.id).in_(select(ProfileTag.account_id).where(
+                ProfileTag.kind == profiles.DISCIPLINE, ProfileTag.value == filters.discipline)))
+    if filters.skill and filters.skill.strip():
+        conditions.append(col(Account.id).in_(select(ProfileTag.account_id).where(
+            ProfileTag.kind == profiles.SKILL,
+            col(ProfileTag.value).contains(filters.skill.strip().lower(), autoescape=True))))
+    if filters.location and filters.location.strip():
+        conditions.append(col(Account.id).in_(select(AccountProfile.account_id).where(
+            func.lower(AccountProfile.location).contains(filters.location.strip().lower(), autoescape=True))))
     count = session.exec(select(func.count()).select_from(Account).where(*conditions)).one()
     accounts = session.exec(
         select(Account).where(*conditions).order_by(func.lower(Account.display_name), col(Account.id))
@@ -180,11 +225,13 @@ def find_creators(session: Session, filters: CreatorFilters) -> tuple[list[Creat
                 .where(published, col(Work.creator_id).in_([a.id for a in accounts]))
                 .group_by(col(Work.creator_id), col(Work.discipline))).all():
             works.setdefault(creator_id, []).append((discipline, n))
+    shown = profiles.profiles_of(session, accounts)
     cards = []
     for account in accounts:
         mine = sorted(works.get(account.id, []), key=lambda item: (-item[1], item[0]))
-        cards.append(CreatorCard(id=account.id, display_name=account.display_name,
-                                 disciplines=[discipline for discipline, _ in mine],
-                                 works_count=sum(n for _, n in mine)))
+        profile = shown[account.id]
+        disciplines = list(dict.fromkeys([discipline for discipline, _ in mine] + profile.disciplines))
+        cards.append(CreatorCard(id=account.id, display_name=account.display_name, disciplines=disciplines,
+                                 works_count=sum(n for _, n in mine), location=profile.location,
+                                 skills=profile.skills, avatar_url=profile.avatar_url))
     return cards, count
-

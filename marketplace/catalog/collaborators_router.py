@@ -7,12 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from marketplace.accounts.dependencies import CurrentAccount, CurrentCreator
+from marketplace.accounts.models import MAX_LOCATION_CHARS, MAX_SKILL_CHARS
+from marketplace.accounts.profiles import ProfilePublic
 from marketplace.catalog import collaborators
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import CreatorsPublic, WorkPublic
 from marketplace.catalog.schemas import CollaboratorsIn, CreatorFilters, Discipline
 from marketplace.core.api_errors import errors
-from marketplace.core.deps import SessionDep, WorkId
+from marketplace.core.deps import AccountId, SessionDep, WorkId
 from marketplace.core.limits import MAX_DISPLAY_NAME_CHARS, MAX_PAGE, MAX_PAGE_SIZE
 from marketplace.core.text import OptionalLine
 
@@ -56,11 +58,22 @@ def decline(work_id: WorkId, session: SessionDep, account: CurrentAccount) -> Wo
 def find_creators(
     session: SessionDep,
     q: Annotated[OptionalLine, Query(max_length=MAX_DISPLAY_NAME_CHARS, description="name (contains)")] = None,
-    discipline: Annotated[Discipline | None, Query(description="they published a work in it")] = None,
+    discipline: Annotated[Discipline | None, Query(
+        description="they published a work in it, or their profile names it")] = None,
+    skill: Annotated[OptionalLine, Query(max_length=MAX_SKILL_CHARS, description="a skill of their profile "
+                                                                                   "(contains)")] = None,
+    location: Annotated[OptionalLine, Query(max_length=MAX_LOCATION_CHARS, description="their profile's "
+                                                                                        "location (contains)")] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 24,
 ) -> CreatorsPublic:
-    """Find creators to work with, by name and discipline."""
-    cards, count = collaborators.find_creators(
-        session, CreatorFilters(q=q, discipline=discipline, page=page, page_size=page_size))
+    """Find creators to work with, by name, discipline, skill and location."""
+    cards, count = collaborators.find_creators(session, CreatorFilters(
+        q=q, discipline=discipline, skill=skill, location=location, page=page, page_size=page_size))
     return CreatorsPublic(data=cards, count=count, page=page, page_size=page_size)
+
+
+@router.get("/creators/{account_id}", response_model=ProfilePublic, responses=errors(404, 422, 503))
+def creator_profile(account_id: AccountId, session: SessionDep) -> ProfilePublic:
+    """A creator's public profile (404: no such creator, or a deleted account)."""
+    return collaborators.creator_profile(session, account_id=account_id)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from marketplace.accounts import profiles
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import SESSION_COOKIE
 from marketplace.accounts.models import Account
@@ -170,6 +171,8 @@ def _resolve(*, session: Session, request: Request, settings: Settings, ipfs: Ip
             media_type = "image/webp"
         else:
             media_type = "application/json"
+    elif profiles.is_avatar(session=session, cid=cid):  # a profile's avatar: resized as thumbnails are
+        media_type = "image/webp"
     elif (licence := licences.by_cid(cid)) is not None:
         media_type, size, filename = _TERMS_TYPE, len(licence.document), f"{licence.id}.md"
     if size is None:

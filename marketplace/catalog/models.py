@@ -169,6 +169,9 @@ class CreatorCard(SQLModel):
     display_name: str
     disciplines: list[str] = Field(description="the disciplines of their published works, most works first")
     works_count: int = Field(description="their published works")
+    location: str = Field(default="", description="where they work, as their profile says")
+    skills: list[str] = Field(default_factory=list, description="their profile's skills")
+    avatar_url: str | None = Field(default=None, description="their avatar image (/ipfs/{cid}), if any")
 
 
 class CreatorsPublic(SQLModel):

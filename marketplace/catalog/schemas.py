@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from marketplace.accounts.models import MAX_LOCATION_CHARS, MAX_SKILL_CHARS
 from marketplace.core.config import DISCIPLINES, LICENSES
 from marketplace.core.limits import (
     MAX_COLLABORATORS,
@@ -100,5 +101,7 @@ class CollaboratorsIn(BaseModel):
 class CreatorFilters(BaseModel):
     q: OptionalLine = Field(default=None, max_length=MAX_DISPLAY_NAME_CHARS)
     discipline: Discipline | None = None
+    skill: OptionalLine = Field(default=None, max_length=MAX_SKILL_CHARS)
+    location: OptionalLine = Field(default=None, max_length=MAX_LOCATION_CHARS)
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=24, ge=1, le=MAX_PAGE_SIZE)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
@@ -399,3 +399,33 @@ def return_to_minting(session: Session, *, work_id: int) -> None:
     session.exec(update(Work).where(Work.id == work_id, Work.status == WorkStatus.minted).values(
         status=WorkStatus.minting, mint_tx_hash=None, minted_at=None, owner_address=None, mint_error=None,
         updated_at=utcnow()))
+
+
+# ------------------------------------------------------------------------------------------- account deletion
+def delete_drafts(session: Session, *, work_ids: Sequence[int]) -> list[str]:
+    """Delete these drafts (account deletion: nothing refers to a draft but its creators' rows, removed first by
+    collaborators.withdraw_account; never minted, never sold). Returns the CIDs they held (to unpin what nothing
+    else holds). Not committed."""
+    if not work_ids:
+        return []
+    works = list(session.exec(select(Work).where(col(Work.id).in_(list(work_ids)),
+                                                 Work.status == WorkStatus.draft.value)).all())
+    cids = [c for w in works for c in (w.media_cid, w.thumbnail_cid, w.cover_cid) if c]
+    if works:
+        session.execute(delete(Work).where(col(Work.id).in_([w.id for w in works]),
+                                           Work.status == WorkStatus.draft.value))
+    return cids
+
+
+def has_deleted_creator(session: Session, work: Work) -> bool:
+    """Whether a creator of the work deleted their account (its checkout is then refused: nobody would be paid)."""
+    ids = [account_id for account_id, _ in creator_shares(session, [work])[work.id]]
+    return session.exec(select(func.count()).select_from(Account).where(
+        col(Account.id).in_(ids), col(Account.deleted_at).is_not(None))).one() > 0
+
+
+def works_of(session: Session, *, account_id: int) -> list[Work]:
+    """Every work the account uploaded or is named a creator of (GET /api/me export), oldest first."""
+    named = select(WorkCollaborator.work_id).where(WorkCollaborator.account_id == account_id)
+    return list(session.exec(select(Work).where((col(Work.creator_id) == account_id) | col(Work.id).in_(named))
+                             .order_by(col(Work.id))).all())

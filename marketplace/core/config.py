@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_cover_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # the cover image of an audio or video work
     thumbnail_px: int = 640
+    max_avatar_bytes: int = Field(default=5 * 1024 * 1024, gt=0)  # a profile's avatar image, as uploaded
+    avatar_px: int = Field(default=256, ge=32, le=1024)  # the avatar is stored resized: longest side in pixels
     # Images above this many pixels (all frames of an animation counted) are refused from their header, before any
     # decoding: a 300 kB PNG can decode to gigabytes. At most Pillow's own bomb threshold (89.5 Mpx).
     max_image_pixels: int = Field(default=40_000_000, gt=0, le=89_000_000)

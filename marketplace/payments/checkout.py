@@ -105,6 +105,8 @@ def start_checkout(
         raise Conflict("You cannot buy your own work")
     if catalog_service.is_collaborator(session, work_id=work.id, account_id=buyer.id):
         raise Conflict("You cannot buy a work you co-created")
+    if catalog_service.has_deleted_creator(session, work):
+        raise Conflict("A creator of this work deleted their account: it is no longer for sale")
     if wallet_address:
         if not is_address(wallet_address):
             raise InvalidInput("wallet_address is not a valid Ethereum address", loc=("body", "wallet_address"))

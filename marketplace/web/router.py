@@ -13,8 +13,10 @@ from urllib.parse import urlencode
 from anyio import from_thread
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from starlette.responses import Response
 
+from marketplace.accounts import profiles
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.catalog import collaborators, licences
@@ -27,7 +29,7 @@ from marketplace.core.exceptions import Conflict, MarketplaceError
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
-from marketplace.web import auth, calls, purchases, security, studio
+from marketplace.web import auth, calls, profile, purchases, security, studio
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import parse_euros, text
 from marketplace.web.i18n import LANG_COOKIE, LANGUAGES
@@ -39,6 +41,7 @@ router.include_router(auth.router)
 router.include_router(studio.router)
 router.include_router(purchases.router)
 router.include_router(calls.router)
+router.include_router(profile.router)
 
 PAGE_SIZE = 12
 SORTS = ("newest", "oldest", "price_asc", "price_desc", "title")
@@ -195,26 +198,33 @@ def find_creators(request: Request, session: SessionDep, viewer: Viewer) -> HTML
     q = request.query_params
     name = (q.get("q") or "").strip()[:120]
     discipline = q.get("discipline") if q.get("discipline") in DISCIPLINES else None
+    skill = (q.get("skill") or "").strip()[:40]
+    location = (q.get("location") or "").strip()[:120]
     page = int(q["page"]) if (q.get("page") or "").isdigit() and 0 < int(q["page"]) < 10_000 else 1
-    cards, count = collaborators.find_creators(session, CreatorFilters(
-        q=name or None, discipline=discipline, page=page, page_size=PAGE_SIZE))
+    try:
+        filters = CreatorFilters(q=name or None, discipline=discipline, skill=skill or None,
+                                 location=location or None, page=page, page_size=PAGE_SIZE)
+    except ValidationError:  # control characters: read leniently, as nothing typed
+        filters = CreatorFilters(discipline=discipline, page=page, page_size=PAGE_SIZE)
+    cards, count = collaborators.find_creators(session, filters)
     return render(request, "creators.html", {
         "cards": cards, "count": count, "page": page, "pages": max(1, math.ceil(count / PAGE_SIZE)),
-        "q": name, "discipline": discipline or "",
+        "q": name, "discipline": discipline or "", "skill": skill, "location": location,
     }, account=viewer)
 
 
 @router.get("/creators/{account_id}", response_class=HTMLResponse)
 def creator_page(account_id: AccountId, request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
-    creator = accounts_service.get_account(session=session, account_id=account_id)
-    if creator is None or creator.role not in (Role.creator, Role.admin):
+    creator = collaborators.public_creator(session, account_id=account_id)
+    if creator is None:  # no such creator, a buyer, or a deleted account
         raise HTTPException(404)
     filters, _ = _gallery_filters(request)
     filters.creator_id = creator.id
     filters.q = filters.creator = None
     rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None)
     return render(request, "creator.html", {
-        "creator": creator, "works": list(rows), "count": count, "page": filters.page,
+        "creator": creator, "profile": profiles.profile_public(session=session, account=creator),
+        "works": list(rows), "count": count, "page": filters.page,
         "pages": max(1, math.ceil(count / PAGE_SIZE)),
     }, account=viewer)
 

@@ -209,7 +209,7 @@ def test_find_creators_by_name_and_discipline(team: Team):
     assert everyone["count"] == 3
     by_name = team.api.client.get("/api/creators", params={"q": "luc"}).json()
     assert by_name["data"] == [{"id": team.composer["id"], "display_name": "Luc Weber", "disciplines": ["music"],
-                                "works_count": 1}]
+                                "works_count": 1, "location": "", "skills": [], "avatar_url": None}]
     # drafts do not count: Anna's photograph is not published yet
     assert team.api.client.get("/api/creators", params={"discipline": "photography"}).json()["count"] == 0
     assert [c["id"] for c in team.api.client.get("/api/creators", params={"discipline": "music"}).json()["data"]] \

@@ -20,6 +20,8 @@ from sqlalchemy.engine import Engine
 OWNERS: dict[str, tuple[str, ...]] = {
     "account": ("marketplace.accounts.service",),
     "revoked_token": ("marketplace.accounts.service",),
+    "account_profile": ("marketplace.accounts.profiles",),
+    "profile_tag": ("marketplace.accounts.profiles",),
     "work": ("marketplace.catalog.service",),
     "work_collaborator": ("marketplace.catalog.collaborators",),
     "mint_job": ("marketplace.minting.service", "marketplace.minting.worker"),

@@ -44,7 +44,11 @@ def test_no_page_says_anything_in_the_console(make_live, browsing):
     visit(buyer, f"/works/{other['id']}", "work-buyer")
     visit(buyer, "/collection", "collection")
     visit(buyer, f"/purchases/{market.purchase_id}", "purchase")
+    visit(buyer, "/account", "account")
+    visit(buyer, "/account/delete", "account-delete")
 
+    visit(creator, "/studio/profile", "profile")
+    visit(creator, "/creators?skill=foley&location=esch", "find-creators")
     visit(creator, "/studio", "studio")
     row = creator.locator(f"#price-{other['id']}")
     row.get_by_role("textbox").fill("19.50")  # an htmx form post that swaps the form

@@ -388,6 +388,23 @@ class IpfsClient:
         cid = normalize_cid(cid)
         self._call("pin content", lambda c: c.pin.add(cid, opts={"timeout": _duration(self.lookup_timeout_s)}))
 
+    def unpin(self, cid: str) -> None:
+        """Unpin content (a removed avatar); content that is not pinned is fine. The node frees the blocks at its
+        next garbage collection."""
+        cid = normalize_cid(cid)
+
+        def rm(client: ipfshttpclient.Client) -> None:
+            try:
+                client.pin.rm(cid, opts={"timeout": _duration(self.lookup_timeout_s)})
+            except ipfs_errors.ErrorResponse as error:
+                if "not pinned" not in str(error).lower():
+                    raise
+
+        try:
+            self._call("unpin content", rm)
+        except NotFound:
+            pass
+
     def version(self) -> str:
         """The node's version string; doubles as a health check (StorageUnavailable when down)."""
         result = self._call("report its version", lambda c: c.version())
