@@ -40,7 +40,7 @@ LICENSES = (
     "personal-use",
     "commercial-use",
 )
-from marketplace.core.limits import MAX_ROYALTY_BPS  # noqa: E402,F401 - defined once, in limits
+from marketplace.core.limits import MAX_ROYALTY_BPS  # noqa: F401 - defined once, in limits
 
 
 class Settings(BaseSettings):
@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = 5
     delivery_batch_size: int = Field(default=50, ge=1, le=200)  # purchases claimed at once; one tx per seller
     custodial_gas_topup_wei: int = 10**16  # ETH the platform sends a custodial wallet to pay delivery gas
+    # Payouts (Stripe Connect, separate charges and transfers): a creator's share is transferred this many days
+    # after it was earned (a refund within the window needs no reversal); 0 locally
+    payout_hold_days: int = Field(default=0, ge=0, le=90)
+    payout_max_attempts: int = 5
+    run_payout_worker: bool = True  # the API process also runs the payout worker (earnings -> transfers)
 
     # Abuse limits (the `limits` library's strings: "10/minute;100/hour"), each per account (the e-mail for sign-in
     # and sign-up) and per client address. Counted in memory (one process) or in Redis for several processes.
@@ -139,13 +144,13 @@ class Settings(BaseSettings):
     chain_watch_interval_s: float = Field(default=1.0, gt=0)  # how often the watcher checks the chain
 
     @model_validator(mode="after")
-    def _default_confirmations(self) -> "Settings":
+    def _default_confirmations(self) -> Settings:
         if self.confirmations is None:
             self.confirmations = 2 if self.env in ("dev", "test") else 12
         return self
 
     @model_validator(mode="after")
-    def _no_dev_secrets_outside_dev(self) -> "Settings":
+    def _no_dev_secrets_outside_dev(self) -> Settings:
         key = self.stripe_api_key.get_secret_value()
         if key.startswith(("sk_live_", "rk_live_")) and self.stripe_api_base.rstrip("/") != REAL_STRIPE_API:
             raise ValueError(f"refusing a live Stripe key with a non-Stripe API base ({self.stripe_api_base})")

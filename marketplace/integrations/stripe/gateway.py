@@ -90,6 +90,25 @@ class CheckoutSession:
         )
 
 
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """What the studio shows of a creator's Stripe connected account, as Stripe reports it."""
+
+    id: str
+    details_submitted: bool
+    payouts_enabled: bool
+    requirements_due: tuple[str, ...]
+
+    @classmethod
+    def from_stripe(cls, obj: Any) -> ConnectedAccount:
+        data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+        requirements = data.get("requirements") or {}
+        due = [*(requirements.get("currently_due") or []), *(requirements.get("past_due") or [])]
+        return cls(id=data["id"], details_submitted=bool(data.get("details_submitted")),
+                   payouts_enabled=bool(data.get("payouts_enabled")),
+                   requirements_due=tuple(dict.fromkeys(str(item) for item in due)))
+
+
 def _signed_at(header: str) -> int | None:
     """The `t=` timestamp of a Stripe-Signature header (as the SDK reads it), or None."""
     for item in header.split(","):
@@ -170,6 +189,52 @@ class StripeGateway:
             options={"idempotency_key": f"refund-purchase-{purchase_id}"},
         ))
         return refund.id
+
+    # ------------------------------------------------------------ Connect (payouts to creators)
+    def latest_charge(self, payment_intent: str) -> str | None:
+        """The charge that captured a payment intent (`latest_charge`): what a transfer's source_transaction is."""
+        intent = self._call(lambda: self._client.v1.payment_intents.retrieve(payment_intent))
+        charge = intent.get("latest_charge")
+        return charge.get("id") if isinstance(charge, dict) else charge
+
+    def create_connected_account(self, *, account_id: int, email: str, country: str = "FR") -> ConnectedAccount:
+        """An Express connected account for one creator, once (idempotency key per creator)."""
+        params = {"type": "express", "country": country, "email": email,
+                  "capabilities": {"transfers": {"requested": True}},
+                  "business_profile": {"product_description": "Creative digital assets sold on the marketplace"},
+                  "metadata": {"account_id": str(account_id)}}
+        return ConnectedAccount.from_stripe(self._call(lambda: self._client.v1.accounts.create(
+            params=params, options={"idempotency_key": f"connect-account-{account_id}"})))
+
+    def retrieve_connected_account(self, stripe_account_id: str) -> ConnectedAccount:
+        return ConnectedAccount.from_stripe(self._call(lambda: self._client.v1.accounts.retrieve(stripe_account_id)))
+
+    def create_account_link(self, *, stripe_account_id: str, refresh_url: str, return_url: str) -> str:
+        """A one-time link to Stripe's hosted onboarding (`account_onboarding`); returns its url."""
+        link = self._call(lambda: self._client.v1.account_links.create(params={
+            "account": stripe_account_id, "refresh_url": refresh_url, "return_url": return_url,
+            "type": "account_onboarding"}))
+        return link.url
+
+    def create_transfer(self, *, amount_cents: int, currency: str, destination: str, transfer_group: str,
+                        source_transaction: str | None, idempotency_key: str, metadata: dict[str, str]) -> str:
+        """Move `amount_cents` of the platform's balance to a connected account; the same idempotency key returns
+        the same transfer (a retry after a crash). Returns the transfer id."""
+        params: dict[str, Any] = {"amount": amount_cents, "currency": currency.lower(), "destination": destination,
+                                  "transfer_group": transfer_group, "metadata": metadata}
+        if source_transaction:
+            params["source_transaction"] = source_transaction
+        transfer = self._call(lambda: self._client.v1.transfers.create(
+            params=params, options={"idempotency_key": idempotency_key}))
+        return transfer.id
+
+    def reverse_transfer(self, *, transfer_id: str, amount_cents: int, idempotency_key: str,
+                         metadata: dict[str, str]) -> str:
+        """Take `amount_cents` of a transfer back (`transfers/{id}/reversals`). Returns the reversal id."""
+        reversal = self._call(lambda: self._client.v1.transfers.reversals.create(
+            transfer_id, params={"amount": amount_cents, "metadata": metadata},
+            options={"idempotency_key": idempotency_key}))
+        return reversal.id
 
     def construct_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """Verify the Stripe-Signature over the raw body, signed within 300 s of now (before or after), and return
