@@ -1,5 +1,6 @@
 """A small Stripe-compatible server ("the Stripe double") for local runs and tests: Checkout Sessions, a hosted
-payment page, PaymentIntents, Charges, Refunds, Events and signed webhooks, over Stripe's wire format.
+payment page, PaymentIntents, Charges, Refunds, Events and signed webhooks, and Connect (Express accounts, a hosted
+onboarding page, transfers, reversals, balances), over Stripe's wire format.
 
 See README.md in this folder.
 """

@@ -45,6 +45,11 @@ class Call:
     ctx: RequestContext
 
     @property
+    def account(self) -> str | None:
+        """The `Stripe-Account` header: the connected account the platform acts for (None: the platform)."""
+        return self.ctx.account
+
+    @property
     def expand(self) -> list[str]:
         return p.expand(self.params)
 
@@ -56,11 +61,15 @@ class Call:
 Handler = Callable[["DoubleState", Call], dict[str, Any]]
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 _ID = r"([A-Za-z0-9_]+)"
+# Handlers that honour a `Stripe-Account` header; the others refuse it rather than act for the platform.
+CONNECT_AWARE: set[Handler] = set()
 
 
-def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+def route(method: str, pattern: str, *, stripe_account: bool = False) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         ROUTES.append((method, re.compile("^" + pattern.replace("{id}", _ID) + "$"), fn))
+        if stripe_account:
+            CONNECT_AWARE.add(fn)
         return fn
     return register
 
@@ -129,6 +138,80 @@ def retrieve_event(double: DoubleState, call: Call) -> dict[str, Any]:
     return double.store.retrieve_event(call.ids[0])
 
 
+# Connect ("separate charges and transfers"): connected accounts, account links, transfers, reversals, balance.
+
+@route("POST", "/v1/accounts")
+def create_account(double: DoubleState, call: Call) -> dict[str, Any]:
+    return double.store.create_account(call.params, call.ctx)
+
+
+@route("GET", "/v1/accounts/{id}", stripe_account=True)
+def retrieve_account(double: DoubleState, call: Call) -> dict[str, Any]:
+    if call.account is not None and call.account != call.ids[0]:
+        raise StripeError("The account in the URL is not the one in the Stripe-Account header.", status=403,
+                          type="invalid_request_error", code="account_invalid")
+    return double.store.retrieve_account(call.ids[0], call.only("expand").expand)
+
+
+@route("GET", "/v1/account", stripe_account=True)
+def retrieve_own_account(double: DoubleState, call: Call) -> dict[str, Any]:
+    if call.account is None:
+        raise StripeError("The Stripe double has no platform account object: call GET /v1/account with a "
+                          "Stripe-Account header.", code="parameter_unknown")
+    return double.store.retrieve_account(call.account, call.only("expand").expand)
+
+
+@route("POST", "/v1/accounts/{id}")
+def update_account(double: DoubleState, call: Call) -> dict[str, Any]:
+    return double.store.update_account(call.ids[0], call.params, call.ctx)
+
+
+@route("POST", "/v1/account_links")
+def create_account_link(double: DoubleState, call: Call) -> dict[str, Any]:
+    return double.store.create_account_link(call.params, call.ctx)
+
+
+@route("POST", "/v1/transfers")
+def create_transfer(double: DoubleState, call: Call) -> dict[str, Any]:
+    return double.store.create_transfer(call.params, call.ctx)
+
+
+@route("GET", "/v1/transfers")
+def list_transfers(double: DoubleState, call: Call) -> dict[str, Any]:
+    return double.store.list_transfers(call.params)
+
+
+@route("GET", "/v1/transfers/{id}")
+def retrieve_transfer(double: DoubleState, call: Call) -> dict[str, Any]:
+    return double.store.retrieve_transfer(call.ids[0], call.only("expand").expand)
+
+
+@route("POST", "/v1/transfers/{id}")
+def update_transfer(double: DoubleState, call: Call) -> dict[str, Any]:
+    return double.store.update_transfer(call.ids[0], call.params, call.ctx)
+
+
+@route("POST", "/v1/transfers/{id}/reversals")
+def create_reversal(double: DoubleState, call: Call) -> dict[str, Any]:
+    return double.store.create_reversal(call.ids[0], call.params, call.ctx)
+
+
+@route("GET", "/v1/transfers/{id}/reversals")
+def list_reversals(double: DoubleState, call: Call) -> dict[str, Any]:
+    return double.store.list_reversals(call.ids[0], call.params)
+
+
+@route("GET", "/v1/transfers/{id}/reversals/{id}")
+def retrieve_reversal(double: DoubleState, call: Call) -> dict[str, Any]:
+    return double.store.retrieve_reversal(call.ids[0], call.ids[1], call.only("expand").expand)
+
+
+@route("GET", "/v1/balance", stripe_account=True)
+def retrieve_balance(double: DoubleState, call: Call) -> dict[str, Any]:
+    call.only("expand")
+    return double.store.balance(call.account)
+
+
 # The double's own test helpers (api.stripe.com has no equivalent for Checkout): authenticated like the API.
 
 @route("POST", "/v1/test_helpers/checkout/sessions/{id}/async_result")
@@ -170,7 +253,15 @@ async def v1(request: Request, path: str) -> Response:
                                   "you need assistance, please contact support@stripe.com.")
             params.update(parse_form(body))
         key = request.headers.get("idempotency-key") if method == "POST" else None
-        call = Call(params=params, ids=ids, ctx=RequestContext(request_id=request_id, idempotency_key=key))
+        account = request.headers.get("stripe-account") or None
+        if account is not None:
+            if handler not in CONNECT_AWARE:
+                raise StripeError(f"The Stripe double does not implement the Stripe-Account header on {method} "
+                                  f"{url_path} (api.stripe.com accepts it). See devtools/stripe_double/README.md.",
+                                  param="Stripe-Account")
+            double.store.check_account_header(account, api_key)
+        call = Call(params=params, ids=ids,
+                    ctx=RequestContext(request_id=request_id, idempotency_key=key, account=account))
         if key is None:
             status, body = await _execute(double, handler, call)
             return _json(status, body, headers)

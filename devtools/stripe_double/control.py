@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from devtools.stripe_double.errors import StripeError
+
 if TYPE_CHECKING:
     from devtools.stripe_double.app import DoubleState
 
@@ -106,6 +108,39 @@ async def advance_clock(request: Request, seconds: int) -> dict[str, Any]:
     now = double.store.advance_clock(seconds)
     expired = await run_in_threadpool(double.store.expire_due_sessions)
     return {"now": now, "expired": expired}
+
+
+@router.post("/accounts/{account_id}/complete_onboarding")
+async def complete_onboarding(request: Request, account_id: str) -> dict[str, Any]:
+    """What pressing Complete onboarding does, without a browser: the account enabled, `account.updated`."""
+    return await _on_account(request, account_id, lambda store: store.complete_onboarding(account_id))
+
+
+@router.post("/accounts/{account_id}/restrict")
+async def restrict(request: Request, account_id: str) -> dict[str, Any]:
+    """Stripe restricts the account: form/query/JSON `requirements` (comma separated, past due; default
+    `individual.verification.document`) and `disabled_reason` (default `requirements.past_due`). Payouts and
+    charges disabled, capabilities inactive (transfers to it refused), `account.updated`."""
+    values = await _values(request)
+    due = values.get("requirements")
+    if isinstance(due, str):
+        due = [r.strip() for r in due.split(",") if r.strip()]
+    reason = str(values.get("disabled_reason") or "requirements.past_due")
+    return await _on_account(request, account_id, lambda store: store.restrict_account(account_id, due, reason))
+
+
+@router.post("/accounts/{account_id}/fail_next_reversal")
+async def fail_next_reversal(request: Request, account_id: str, code: str = "balance_insufficient") -> dict:
+    """The next transfer reversal from this account is refused with `code` (call again to refuse several)."""
+    await _on_account(request, account_id, lambda store: store.fail_next_reversal(account_id, code))
+    return {"account": account_id, "fail_next_reversal": code}
+
+
+async def _on_account(request: Request, account_id: str, action) -> Any:
+    try:
+        return await run_in_threadpool(action, _double(request).store)
+    except StripeError as exc:
+        raise HTTPException(404, exc.message) from None
 
 
 @router.post("/reset")

@@ -245,6 +245,56 @@ async def _act(request: Request, session_id: str, action, respond) -> Response:
     return respond(session)
 
 
+# -- Connect onboarding (`account_link.url` = `{public_url}/setup/e/{account}/{token}`) ---------------------------
+
+def _link_gone(account_id: str) -> HTMLResponse:
+    return _page("Link not found", f'<h1>Something went wrong</h1><p class="alert" role="alert">This onboarding link '
+                                   f'for {escape(account_id)} does not exist.</p>', status=404)
+
+
+@router.get("/setup/e/{account_id}/{token}")
+async def onboarding_page(request: Request, account_id: str, token: str) -> Response:
+    """Stripe's hosted onboarding, reduced to its outcome: two buttons. A link works once: opened again, or after
+    it expired, it sends the browser to `refresh_url` (as Stripe does), where the platform makes a new one."""
+    double: DoubleState = request.app.state.double
+    try:
+        kind, found = double.store.open_account_link(account_id, token)
+    except StripeError:
+        return _link_gone(account_id)
+    if kind == "refresh":
+        return RedirectResponse(found["refresh_url"], status_code=303)
+    who = found.get("email") or found["id"]
+    due = len(found["requirements"]["currently_due"])
+    base = f"/setup/e/{escape(account_id)}/{escape(token)}"
+    body = (f"<h1>Set up payouts</h1><p>Stripe collects the details it needs to pay <strong>{escape(who)}</strong>"
+            f" ({escape(found['country'])}, {escape(found['default_currency'].upper())}).</p>"
+            f'<p class="muted">Account {escape(found["id"])}: {due} requirement(s) due.</p>'
+            f'<div class="actions"><form method="post" action="{base}/complete"><button class="primary" '
+            f'type="submit">Complete onboarding</button></form><form method="post" action="{base}/leave">'
+            f'<button type="submit">Leave</button></form></div>')
+    return _page("Set up payouts", body)
+
+
+@router.post("/setup/e/{account_id}/{token}/{action}")
+async def onboarding_action(request: Request, account_id: str, token: str, action: str) -> Response:
+    """Complete onboarding: the account can receive transfers and payouts (`account.updated`), then 303 to
+    `return_url`. Leave: 303 to `refresh_url`, the account unchanged. A used or expired link: `refresh_url`."""
+    double: DoubleState = request.app.state.double
+    if action not in ("complete", "leave"):
+        return _link_gone(account_id)
+    try:
+        _kind, url = await run_in_threadpool(double.store.finish_account_link, account_id, token, action)
+    except StripeError:
+        return _link_gone(account_id)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """No icon, and no 404 in the browser's console either."""
+    return Response(status_code=204)
+
+
 @router.get("/")
 async def index(request: Request) -> Response:
     """A small dashboard for `make run`: recent sessions and webhook deliveries."""

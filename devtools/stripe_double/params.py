@@ -366,3 +366,175 @@ def list_page(params: dict[str, Any]) -> dict[str, Any]:
         "starting_after": as_str(params.get("starting_after"), "starting_after"),
         "ending_before": as_str(params.get("ending_before"), "ending_before"),
     }
+
+
+def matches(obj: dict[str, Any], raw: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    return all(obj.get(f) == raw[f] for f in fields if raw.get(f) not in (None, "")) and \
+        created_matches(obj, raw.get("created"))
+
+
+def created_matches(obj: dict[str, Any], created: Any) -> bool:
+    if created in (None, ""):
+        return True
+    if isinstance(created, str):
+        return obj.get("created") == as_int(created, "created")
+    bounds = as_dict(created, "created")
+    value = obj.get("created", 0)
+    checks = {"gt": value.__gt__, "gte": value.__ge__, "lt": value.__lt__, "lte": value.__le__}
+    for op, bound in bounds.items():
+        if op not in checks:
+            raise errors.unknown_param(f"created[{op}]")
+        if not checks[op](as_int(bound, f"created[{op}]")):
+            return False
+    return True
+
+
+# -- Connect: accounts, account links, transfers, reversals ------------------------------------------------------
+
+ACCOUNT_KEYS = {"type", "country", "email", "capabilities", "metadata", "business_type", "default_currency", "expand"}
+# Real parameters that change nothing the double models (onboarding is the hosted page's business).
+ACCOUNT_IGNORED = {"business_profile", "settings"}
+ACCOUNT_UNSUPPORTED = {"account_token", "bank_account", "company", "controller", "documents", "external_account",
+                       "groups", "individual", "tos_acceptance"}
+ACCOUNT_UPDATE_KEYS = {"email", "metadata", "capabilities", "business_type", "default_currency", "expand"}
+ACCOUNT_TYPES = ("custom", "express", "standard")
+BUSINESS_TYPES = ("company", "government_entity", "individual", "non_profit")
+ACCOUNT_LINK_KEYS = {"account", "refresh_url", "return_url", "type", "expand"}
+ACCOUNT_LINK_IGNORED = {"collect", "collection_options"}
+ACCOUNT_LINK_TYPES = ("account_onboarding", "account_update")
+TRANSFER_KEYS = {"amount", "currency", "destination", "transfer_group", "source_transaction", "metadata",
+                 "description", "source_type", "expand"}
+TRANSFER_SOURCE_TYPES = ("bank_account", "card", "fpx")
+TRANSFER_UPDATE_KEYS = {"metadata", "description", "expand"}
+REVERSAL_KEYS = {"amount", "metadata", "description", "expand"}
+REVERSAL_UNSUPPORTED = {"refund_application_fee"}
+
+
+def _one_of(value: Any, param: str, choices: tuple[str, ...]) -> str | None:
+    text = as_str(value, param)
+    if text is not None and text not in choices:
+        raise errors.StripeError(f"Invalid {param}: must be one of {', '.join(choices)}", param=param,
+                                 code="parameter_invalid_string")
+    return text
+
+
+def country(value: Any, param: str = "country") -> str | None:
+    code = as_str(value, param)
+    if code is not None and not re.fullmatch(r"[A-Za-z]{2}", code):
+        raise errors.StripeError(f"Country '{code}' is unknown. Try using a 2-character alphanumeric country code "
+                                 "instead, such as 'US', 'EG', or 'GB'. A full list of country codes is available "
+                                 "at https://stripe.com/global", param=param, code="country_unsupported")
+    return code.upper() if code else None
+
+
+def capabilities(value: Any, param: str = "capabilities") -> dict[str, bool]:
+    """`capabilities[transfers][requested]=true` -> {"transfers": True}."""
+    out: dict[str, bool] = {}
+    for name, spec in as_dict(value, param).items():
+        if not re.fullmatch(r"[a-z0-9_]+", name):
+            raise errors.unknown_param(f"{param}[{name}]")
+        spec = as_dict(spec, f"{param}[{name}]")
+        check_keys(spec, prefix=f"{param}[{name}]", allowed={"requested"})
+        requested = as_str(spec.get("requested"), f"{param}[{name}][requested]")
+        if requested not in (None, "true", "false"):
+            raise errors.StripeError(f"Invalid boolean: {requested}", param=f"{param}[{name}][requested]")
+        out[name] = requested == "true"
+    return out
+
+
+def metadata_update(value: Any, param: str = "metadata") -> tuple[dict[str, str], set[str] | None]:
+    """Stripe's metadata update: (keys to set, keys to unset); `metadata=""` unsets every key (None)."""
+    if value == "":
+        return {}, None
+    data = as_dict(value, param)
+    return metadata(data, param), {k for k, v in data.items() if v == ""}
+
+
+def account_create(params: dict[str, Any]) -> dict[str, Any]:
+    check_keys(params, prefix="", allowed=ACCOUNT_KEYS, ignored=ACCOUNT_IGNORED, unsupported=ACCOUNT_UNSUPPORTED)
+    account_type = _one_of(params.get("type"), "type", ACCOUNT_TYPES)
+    if account_type is None:
+        raise errors.StripeError("You must specify the `type` of the account, or use `controller` properties.",
+                                 code="parameter_missing", param="type")
+    if account_type != "express":
+        raise errors.unsupported_param(f"type={account_type}")
+    caps = capabilities(params.get("capabilities"))
+    if not any(caps.values()):
+        raise errors.StripeError(
+            "Express accounts must request at least one capability, e.g. capabilities[transfers][requested]=true.",
+            code="parameter_missing", param="capabilities")
+    return {
+        "type": account_type,
+        "country": country(params.get("country")) or "LU",  # the platform's country, as Stripe defaults
+        "email": as_email(params.get("email"), "email"),
+        "capabilities": caps,
+        "metadata": metadata(params.get("metadata")),
+        "business_type": _one_of(params.get("business_type"), "business_type", BUSINESS_TYPES),
+        "default_currency": currency(params["default_currency"], "default_currency")
+        if params.get("default_currency") else None,
+    }
+
+
+def account_update(params: dict[str, Any]) -> dict[str, Any]:
+    check_keys(params, prefix="", allowed=ACCOUNT_UPDATE_KEYS, ignored=ACCOUNT_IGNORED,
+               unsupported=ACCOUNT_UNSUPPORTED | {"type", "country"})
+    values: dict[str, Any] = {}
+    if "metadata" in params:
+        values["metadata"] = metadata_update(params["metadata"])
+    if "email" in params:
+        values["email"] = as_email(params["email"], "email")
+    if "capabilities" in params:
+        values["capabilities"] = capabilities(params["capabilities"])
+    if "business_type" in params:
+        values["business_type"] = _one_of(params["business_type"], "business_type", BUSINESS_TYPES)
+    if params.get("default_currency"):
+        values["default_currency"] = currency(params["default_currency"], "default_currency")
+    return values
+
+
+def account_link_create(params: dict[str, Any]) -> dict[str, Any]:
+    check_keys(params, prefix="", allowed=ACCOUNT_LINK_KEYS, ignored=ACCOUNT_LINK_IGNORED)
+    account = as_str(params.get("account"), "account")
+    if account is None:
+        raise errors.missing_param("account")
+    link_type = _one_of(params.get("type"), "type", ACCOUNT_LINK_TYPES)
+    if link_type is None:
+        raise errors.missing_param("type")
+    refresh_url = as_url(params.get("refresh_url"), "refresh_url")
+    return_url = as_url(params.get("return_url"), "return_url")
+    for name, url in (("refresh_url", refresh_url), ("return_url", return_url)):
+        if url is None:
+            raise errors.missing_param(name)
+    return {"account": account, "type": link_type, "refresh_url": refresh_url, "return_url": return_url}
+
+
+def transfer_create(params: dict[str, Any]) -> dict[str, Any]:
+    check_keys(params, prefix="", allowed=TRANSFER_KEYS)
+    amount = as_int(params.get("amount"), "amount", positive=True)
+    if amount is None:
+        raise errors.missing_param("amount")
+    if amount > MAX_AMOUNT:
+        raise errors.StripeError("This value must be less than or equal to 99999999.", param="amount",
+                                 code="amount_too_large")
+    destination = as_str(params.get("destination"), "destination")
+    if destination is None:
+        raise errors.missing_param("destination")
+    return {
+        "amount": amount,
+        "currency": currency(params.get("currency"), "currency"),
+        "destination": destination,
+        "transfer_group": as_str(params.get("transfer_group"), "transfer_group", max_length=5000),
+        "source_transaction": as_str(params.get("source_transaction"), "source_transaction"),
+        "metadata": metadata(params.get("metadata")),
+        "description": as_str(params.get("description"), "description", max_length=5000),
+        "source_type": _one_of(params.get("source_type"), "source_type", TRANSFER_SOURCE_TYPES) or "card",
+    }
+
+
+def reversal_create(params: dict[str, Any]) -> dict[str, Any]:
+    check_keys(params, prefix="", allowed=REVERSAL_KEYS, unsupported=REVERSAL_UNSUPPORTED)
+    return {
+        "amount": as_int(params.get("amount"), "amount", positive=True),
+        "metadata": metadata(params.get("metadata")),
+        "description": as_str(params.get("description"), "description", max_length=5000),
+    }

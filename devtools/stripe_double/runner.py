@@ -140,6 +140,19 @@ class StripeDouble:
     def wait_for_deliveries(self, timeout: float = 10.0) -> bool:
         return self.state.webhooks.wait_idle(timeout)
 
+    def complete_onboarding(self, account_id: str) -> dict[str, Any]:
+        """As if the creator pressed Complete onboarding: the account enabled, `account.updated` sent."""
+        return self.state.store.complete_onboarding(account_id)
+
+    def restrict_account(self, account_id: str, requirements: list[str] | None = None,
+                         disabled_reason: str = "requirements.past_due") -> dict[str, Any]:
+        """Stripe restricts the account (payouts off, transfers refused), `account.updated` sent."""
+        return self.state.store.restrict_account(account_id, requirements, disabled_reason)
+
+    def fail_next_reversal(self, account_id: str, code: str = "balance_insufficient") -> None:
+        """The next reversal of a transfer to `account_id` is refused with `code`."""
+        self.state.store.fail_next_reversal(account_id, code)
+
     def advance_clock(self, seconds: int) -> list[str]:
         """Move the double's clock forward; returns the ids of the sessions that expired."""
         self.state.store.advance_clock(seconds)

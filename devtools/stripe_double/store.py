@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import copy
 import fnmatch
-import secrets
-import string
 import threading
 import time
 from collections.abc import Callable
@@ -19,8 +17,11 @@ from typing import Any
 
 from devtools.stripe_double import errors
 from devtools.stripe_double import params as p
+from devtools.stripe_double.connect import ConnectStore
+from devtools.stripe_double.ids import NO_REQUEST, RequestContext, new_id
+from devtools.stripe_double.params import created_matches as _created_matches
+from devtools.stripe_double.params import matches as _matches
 
-_ALPHABET = string.ascii_letters + string.digits
 DEFAULT_EMAIL = "buyer@example.com"
 DEFAULT_NAME = "Test Buyer"
 
@@ -72,32 +73,20 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def new_id(prefix: str, length: int = 24) -> str:
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """What Stripe puts in `event.request`: the API request (and its idempotency key) that caused the event.
-    Both are None for events caused by the customer on the hosted page or by Stripe itself (expiry)."""
-
-    request_id: str | None = None
-    idempotency_key: str | None = None
-
-
-NO_REQUEST = RequestContext()
-
 # Which fields of which objects `expand[]` can replace by the object they name.
 EXPANDABLE = {
     "checkout.session": {"payment_intent", "line_items"},
     "payment_intent": {"latest_charge"},
     "charge": {"payment_intent"},
     "refund": {"charge", "payment_intent"},
+    "transfer": {"destination", "source_transaction"},
+    "transfer_reversal": {"transfer"},
 }
-_PREFIXES = {"cs_": "sessions", "pi_": "payment_intents", "ch_": "charges", "re_": "refunds", "evt_": "events"}
+_PREFIXES = {"cs_": "sessions", "pi_": "payment_intents", "ch_": "charges", "re_": "refunds", "evt_": "events",
+             "acct_": "accounts", "tr_": "transfers", "trr_": "reversals"}
 
 
-class Store:
+class Store(ConnectStore):
     def __init__(
         self,
         *,
@@ -121,6 +110,7 @@ class Store:
         self.charges: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
         self.events: dict[str, dict[str, Any]] = {}
+        self._clear_connect()
 
     def reset(self) -> None:
         with self._lock:
@@ -633,13 +623,16 @@ class Store:
     # -- events -------------------------------------------------------------------------------------------------
 
     def _emit(self, event_type: str, obj: dict[str, Any], ctx: RequestContext, *,
-              previous_attributes: dict[str, Any] | None = None) -> None:
+              previous_attributes: dict[str, Any] | None = None, account: str | None = None) -> None:
+        """Record an event and hand it to the webhooks. `account`: a Connect event about that connected account
+        (Stripe then sets the event's top-level `account`)."""
         data: dict[str, Any] = {"object": copy.deepcopy(obj)}
         if previous_attributes is not None:
             data["previous_attributes"] = previous_attributes
         event = {
             "id": new_id("evt_"),
             "object": "event",
+            **({"account": account} if account else {}),
             "api_version": self.api_version,
             "created": self.now(),
             "data": data,
@@ -685,6 +678,7 @@ class Store:
                 "checkout_sessions": list(self.sessions.values()),
                 "payment_intents": list(self.payment_intents.values()),
                 "charges": list(self.charges.values()), "refunds": list(self.refunds.values()),
+                **self._connect_objects(),
             })
 
     # -- rendering: expand and lists ----------------------------------------------------------------------------
@@ -738,27 +732,6 @@ class Store:
             expand.append(path[len("data."):])
         return {"object": "list", "data": [self._render(i, expand) for i in window], "has_more": has_more,
                 "url": url}
-
-
-def _matches(obj: dict[str, Any], raw: dict[str, Any], fields: tuple[str, ...]) -> bool:
-    return all(obj.get(f) == raw[f] for f in fields if raw.get(f) not in (None, "")) and \
-        _created_matches(obj, raw.get("created"))
-
-
-def _created_matches(obj: dict[str, Any], created: Any) -> bool:
-    if created in (None, ""):
-        return True
-    if isinstance(created, str):
-        return obj.get("created") == p.as_int(created, "created")
-    bounds = p.as_dict(created, "created")
-    value = obj.get("created", 0)
-    checks = {"gt": value.__gt__, "gte": value.__ge__, "lt": value.__lt__, "lte": value.__le__}
-    for op, bound in bounds.items():
-        if op not in checks:
-            raise errors.unknown_param(f"created[{op}]")
-        if not checks[op](p.as_int(bound, f"created[{op}]")):
-            return False
-    return True
 
 
 def _customer_details(email: str) -> dict[str, Any]:
