@@ -10,6 +10,7 @@ first (core.money.transfer_after_debt). Everything in integer cents.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, update
@@ -263,3 +264,37 @@ def summary(*, session: Session, account_id: int, now: datetime | None = None) -
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# ------------------------------------------------------------------ the earnings page and statements
+@dataclass(frozen=True)
+class StatementLine:
+    """One line of a creator's earnings: a ledger credit (or a refund taking it back), or a transfer to their
+    connected account (or its reversal). Signed cents: `amount_cents` as the ledger booked it; for transfers and
+    reversals what went through Stripe (or, not yet sent, what is to go)."""
+
+    at: datetime
+    kind: str  # credit, refund, transfer, reversal
+    purchase_id: int
+    title: str
+    amount_cents: int
+    currency: str
+    status: str  # a credit's: booked; a payout's: its PayoutStatus
+
+
+def statement_lines(*, session: Session, account_id: int, since: datetime | None = None,
+                    until: datetime | None = None) -> list[StatementLine]:
+    """Every credit, refund, transfer and reversal of the account, oldest first (optionally in [since, until))."""
+    entries, _ = payments_service.ledger_of(session=session, account_id=account_id, page=1, page_size=10**6)
+    lines = [StatementLine(at=_aware(e.created_at), kind="credit" if e.amount_cents >= 0 else "refund",
+                           purchase_id=e.purchase_id, title=e.work_title or e.call_title or "",
+                           amount_cents=e.amount_cents, currency=e.currency, status="booked")
+             for e in entries if e.entry_type in KIND_OF_ENTRY]
+    titles = {e.purchase_id: e.work_title or e.call_title or "" for e in entries}
+    for p in session.exec(select(Payout).where(Payout.account_id == account_id)).all():
+        amount = p.stripe_cents if p.stripe_cents is not None and p.status != PayoutStatus.failed else p.amount_cents
+        lines.append(StatementLine(at=_aware(p.settled_at or p.created_at), kind=p.kind, purchase_id=p.purchase_id,
+                                   title=titles.get(p.purchase_id, ""), amount_cents=amount, currency=p.currency,
+                                   status=p.status))
+    lines = [line for line in lines if (since is None or line.at >= since) and (until is None or line.at < until)]
+    return sorted(lines, key=lambda line: (line.at, line.purchase_id, line.kind))

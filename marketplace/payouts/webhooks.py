@@ -11,6 +11,9 @@ from marketplace.payments import webhooks as payments_webhooks
 from marketplace.payouts import service as payouts_service
 
 
+HANDLED_EVENTS = ("account.updated", "transfer.created", "transfer.reversed")
+
+
 def account_updated(session: Session, event: dict) -> tuple[str, int | None]:
     obj = (event.get("data") or {}).get("object") or {}
     if not isinstance(obj.get("id"), str):

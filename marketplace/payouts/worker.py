@@ -11,6 +11,7 @@ cancels the credit's transfer instead of reversing it.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlmodel import select
 
@@ -27,6 +28,7 @@ from marketplace.payouts import service as payouts_service
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus
 
 log = logging.getLogger(__name__)
+ERROR_HOLD_S = 1.0
 
 
 class PayoutWorker(BackgroundWorker):
@@ -52,8 +54,10 @@ class PayoutWorker(BackgroundWorker):
         return claimed
 
     def _release(self, payout_id: int, error: str | None = None) -> None:
+        """Let the claim go: at once when there is nothing to do yet, after ERROR_HOLD_S when it failed (Stripe
+        unreachable, an unexpected error), so a failing row is not retried in a tight loop."""
         with db.session_scope() as session:
-            extra = {"last_error": error[:500]} if error else {}
+            extra = {"last_error": error[:500], "hold": timedelta(seconds=ERROR_HOLD_S)} if error else {}
             lease.release(session, Payout.__table__, [payout_id], worker=self.name, **extra)
             session.commit()
 

@@ -193,7 +193,7 @@ class StripeGateway:
     # ------------------------------------------------------------ Connect (payouts to creators)
     def latest_charge(self, payment_intent: str) -> str | None:
         """The charge that captured a payment intent (`latest_charge`): what a transfer's source_transaction is."""
-        intent = self._call(lambda: self._client.v1.payment_intents.retrieve(payment_intent))
+        intent = self._call(lambda: self._client.v1.payment_intents.retrieve(payment_intent)).to_dict()
         charge = intent.get("latest_charge")
         return charge.get("id") if isinstance(charge, dict) else charge
 
