@@ -10,7 +10,6 @@ from marketplace.integrations.stripe.gateway import ConnectedAccount
 from marketplace.payments import webhooks as payments_webhooks
 from marketplace.payouts import service as payouts_service
 
-
 HANDLED_EVENTS = ("account.updated", "transfer.created", "transfer.reversed")
 
 

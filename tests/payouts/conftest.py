@@ -187,3 +187,11 @@ def market(db_url, stripe) -> Market:
 @pytest.fixture
 def worker(stripe) -> PayoutWorker:
     return PayoutWorker(gateway=stripe, name="payout-test")
+
+
+@pytest.fixture
+def shop(make_live):
+    """The payments tests' live shop (the app over HTTP, the Stripe double, anvil, IPFS)."""
+    from tests.payments.conftest import Shop
+
+    return Shop(make_live())

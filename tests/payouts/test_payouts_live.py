@@ -12,7 +12,7 @@ import pytest
 import stripe as stripe_sdk
 
 from tests.catalog.crews import Team
-from tests.payments.conftest import Shop, shop  # noqa: F401 - the fixture
+from tests.payments.conftest import Shop
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
 
