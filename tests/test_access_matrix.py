@@ -448,6 +448,9 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("GET", "/studio"): [("", page_get("/studio"), _by(303, 200, 200, 200, 200, 200))],
     ("POST", "/studio/works"): [("", _page_upload, _by(403, 403, 403, 303, 303, 303))],
     ("GET", "/studio/payouts"): [("", page_get("/studio/payouts"), _by(303, 200, 200, 200, 200, 200))],
+    ("GET", "/studio/payouts/statement"): [
+        ("csv", page_get("/studio/payouts/statement?month=2026-12&format=csv"), _by(303, 403, 403, 200, 200, 200)),
+        ("pdf", page_get("/studio/payouts/statement?month=2026-12&format=pdf"), _by(303, 403, 403, 200, 200, 200))],
     ("POST", "/studio/payouts/onboarding"): [
         ("", page_post("/studio/payouts/onboarding"), _by(303, 403, 403, 303, 303, 303))],
     ("GET", "/studio/works/{work_id}/status"): [

@@ -298,3 +298,32 @@ def statement_lines(*, session: Session, account_id: int, since: datetime | None
                                    status=p.status))
     lines = [line for line in lines if (since is None or line.at >= since) and (until is None or line.at < until)]
     return sorted(lines, key=lambda line: (line.at, line.purchase_id, line.kind))
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """[first instant, first instant of the next month) in UTC of `YYYY-MM`; ValueError otherwise."""
+    year, _, number = month.partition("-")
+    start = datetime(int(year), int(number), 1, tzinfo=UTC)
+    end = datetime(start.year + (start.month == 12), start.month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A month of a creator's earnings: its lines, oldest first, and their sums in integer cents (earned = credits
+    + refunds; transferred = transfers + reversals made; each the exact sum of its lines)."""
+
+    month: str
+    lines: list[StatementLine]
+    earned_cents: int
+    transferred_cents: int
+
+
+def monthly_statement(*, session: Session, account_id: int, month: str) -> Statement:
+    since, until = month_bounds(month)
+    lines = statement_lines(session=session, account_id=account_id, since=since, until=until)
+    return Statement(
+        month=month, lines=lines,
+        earned_cents=sum(line.amount_cents for line in lines if line.kind in ("credit", "refund")),
+        transferred_cents=sum(line.amount_cents for line in lines
+                              if line.status in (PayoutStatus.paid, PayoutStatus.reversed)))
