@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account
 from marketplace.core.db import utcnow
+from marketplace.core.limits import Currency
 from marketplace.integrations.stripe.gateway import ConnectedAccount, StripeGateway
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import LedgerEntry, LedgerEntryType
@@ -256,7 +257,7 @@ def summary(*, session: Session, account_id: int, now: datetime | None = None) -
         requirements_due=[r for r in (account.requirements_due.split(",") if account else []) if r],
         available_cents=balance - paid - pending, pending_cents=pending, paid_cents=paid,
         transfers=[PayoutTransferPublic(
-            id=p.id, purchase_id=p.purchase_id, currency=p.currency, status=p.status, created_at=p.created_at,
+            id=p.id, purchase_id=p.purchase_id, currency=Currency(p.currency), status=PayoutStatus(p.status), created_at=p.created_at,
             amount_cents=p.stripe_cents if p.status in (PayoutStatus.sending, PayoutStatus.paid,
                                                         PayoutStatus.reversed) else p.amount_cents)
             for p in rows])
