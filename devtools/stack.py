@@ -18,6 +18,7 @@ from devtools.procs import pick_free_port, port_open
 from devtools.stripe_double import StripeDouble
 from marketplace.integrations.chain import client as chain_client
 from marketplace.payments.webhooks import HANDLED_EVENTS
+from marketplace.payouts.webhooks import HANDLED_EVENTS as PAYOUT_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def start_local_stack(stack: ExitStack, *, data_dir: Path, app_url: str, webhook
         print(f"  starting the Stripe double on 127.0.0.1:{stripe_port} (webhooks to {app_url}/api/stripe/webhook)")
         # like a Stripe webhook endpoint subscribed to the events the app handles
         double = StripeDouble(webhook_url=f"{app_url}/api/stripe/webhook", webhook_secret=webhook_secret,
-                              enabled_events=list(HANDLED_EVENTS))
+                              enabled_events=[*HANDLED_EVENTS, *PAYOUT_EVENTS])
         double.start(stripe_port)
         stack.callback(double.stop)
     return LocalStack(rpc_url=anvil.rpc_url, ipfs_api_addr=ipfs.api_addr, contract_address=address,

@@ -6,6 +6,8 @@ from marketplace.catalog.models import Work, WorkCollaborator
 from marketplace.chainwatch.models import ChainCheckpoint
 from marketplace.minting.models import MintJob
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
+from marketplace.payouts.models import Payout, PayoutAccount
 
-__all__ = ["Account", "AccountProfile", "Call", "CallDiscipline", "ChainCheckpoint", "LedgerEntry", "MintJob", "ProfileTag", "Proposal", "Purchase",
+__all__ = ["Account", "AccountProfile", "Call", "CallDiscipline", "ChainCheckpoint", "LedgerEntry", "MintJob", "Payout",
+           "PayoutAccount", "ProfileTag", "Proposal", "Purchase",
            "RevokedToken", "StripeEvent", "TeamMember", "Work", "WorkCollaborator"]

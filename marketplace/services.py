@@ -10,6 +10,8 @@ from marketplace.core.config import Settings
 from marketplace.integrations.adapters import Adapters, adapter_parts
 from marketplace.minting.worker import MintWorker
 from marketplace.payments.delivery import DeliveryWorker
+from marketplace.payouts import webhooks as payouts_webhooks
+from marketplace.payouts.worker import PayoutWorker
 
 
 @dataclass
@@ -19,10 +21,20 @@ class Services(Adapters):
     worker: MintWorker | None = None
     delivery: DeliveryWorker | None = None
     watcher: ChainWatcher | None = None
+    payouts: PayoutWorker | None = None
 
 
 def build_services(settings: Settings) -> Services:
+    payouts_webhooks.register()  # the payments webhook hands Connect's events to payouts
     return Services(**adapter_parts(settings))
+
+
+def build_payout_worker(services: Services) -> PayoutWorker:
+    """Creators' earnings -> Stripe transfers (and refunds -> reversals); needs Stripe only, not the chain."""
+    settings = services.settings
+    return PayoutWorker(gateway=services.gateway, hold_days=settings.payout_hold_days,
+                        max_attempts=settings.payout_max_attempts, poll_interval_s=settings.mint_poll_interval_s,
+                        lease_s=settings.worker_lease_s, retry_backoff_s=settings.job_retry_backoff_s)
 
 
 def build_mint_worker(services: Services) -> MintWorker:

@@ -413,6 +413,10 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("the buyer's pending checkout", _api_cancel("api-cancel"), _by(401, 200, 404, 404, 404, 403)),
         ("cancelled already", _api_cancel("api-cancelled", cancelled=True), _by(401, 409, 404, 404, 404, 403))],
     ("GET", "/api/me/earnings"): [("", api_get("/api/me/earnings"), SIGNED_IN)],
+    ("GET", "/api/me/payouts"): [("", api_get("/api/me/payouts"), SIGNED_IN)],
+    ("POST", "/api/me/payouts/onboarding"): [
+        ("", lambda s, r: s.client.post("/api/me/payouts/onboarding", headers=s.headers(r)),
+         _by(401, 403, 403, 200, 200, 200))],
     ("GET", "/ipfs/{cid}"): [
         ("draft media, cookie", _ipfs_draft, DRAFT_PRIVATE),
         ("draft media, bearer", _ipfs_draft_bearer, DRAFT_PRIVATE),
@@ -488,6 +492,12 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("POST", "/signout"): [("", _page_signout, dict.fromkeys(ROLES, 303))],
     ("GET", "/studio"): [("", page_get("/studio"), _by(303, 200, 200, 200, 200, 200))],
     ("POST", "/studio/works"): [("", _page_upload, _by(403, 403, 403, 303, 303, 303))],
+    ("GET", "/studio/payouts"): [("", page_get("/studio/payouts"), _by(303, 200, 200, 200, 200, 200))],
+    ("GET", "/studio/payouts/statement"): [
+        ("csv", page_get("/studio/payouts/statement?month=2026-12&format=csv"), _by(303, 403, 403, 200, 200, 200)),
+        ("pdf", page_get("/studio/payouts/statement?month=2026-12&format=pdf"), _by(303, 403, 403, 200, 200, 200))],
+    ("POST", "/studio/payouts/onboarding"): [
+        ("", page_post("/studio/payouts/onboarding"), _by(303, 403, 403, 303, 303, 303))],
     ("GET", "/studio/works/{work_id}/status"): [
         ("draft", page_get("/studio/works/{s.draft[id]}/status"), DRAFT_PRIVATE),
         ("minted", page_get("/studio/works/{s.minted[id]}/status"), _by(404, 404, 404, 200, 403, 200))],

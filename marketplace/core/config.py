@@ -40,7 +40,7 @@ LICENSES = (
     "personal-use",
     "commercial-use",
 )
-from marketplace.core.limits import MAX_ROYALTY_BPS  # noqa: E402,F401 - defined once, in limits
+from marketplace.core.limits import MAX_ROYALTY_BPS  # noqa: F401 - defined once, in limits
 
 
 class Settings(BaseSettings):
@@ -96,12 +96,19 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr = SecretStr(DEV_STRIPE_KEY)
     stripe_api_base: str = REAL_STRIPE_API
     stripe_webhook_secret: SecretStr = SecretStr(DEV_STRIPE_WEBHOOK_SECRET)
+    # Connect events (account.updated) sent by a Connect webhook endpoint of their own are signed with its secret
+    stripe_connect_webhook_secret: SecretStr | None = None
     stripe_max_network_retries: int = 2
     platform_fee_bps: int = Field(default=1000, ge=0, le=5000)  # the platform's share of each sale
     checkout_expires_minutes: int = Field(default=30, ge=30, le=24 * 60)  # Stripe allows 30 min .. 24 h
     delivery_max_attempts: int = 5
     delivery_batch_size: int = Field(default=50, ge=1, le=200)  # purchases claimed at once; one tx per seller
     custodial_gas_topup_wei: int = 10**16  # ETH the platform sends a custodial wallet to pay delivery gas
+    # Payouts (Stripe Connect, separate charges and transfers): a creator's share is transferred this many days
+    # after it was earned (a refund within the window needs no reversal); 0 locally
+    payout_hold_days: int = Field(default=0, ge=0, le=90)
+    payout_max_attempts: int = 5
+    run_payout_worker: bool = True  # the API process also runs the payout worker (earnings -> transfers)
 
     # Abuse limits (the `limits` library's strings: "10/minute;100/hour"), each per account (the e-mail for sign-in
     # and sign-up) and per client address. Counted in memory (one process) or in Redis for several processes.
@@ -141,13 +148,13 @@ class Settings(BaseSettings):
     chain_watch_interval_s: float = Field(default=1.0, gt=0)  # how often the watcher checks the chain
 
     @model_validator(mode="after")
-    def _default_confirmations(self) -> "Settings":
+    def _default_confirmations(self) -> Settings:
         if self.confirmations is None:
             self.confirmations = 2 if self.env in ("dev", "test") else 12
         return self
 
     @model_validator(mode="after")
-    def _no_dev_secrets_outside_dev(self) -> "Settings":
+    def _no_dev_secrets_outside_dev(self) -> Settings:
         key = self.stripe_api_key.get_secret_value()
         if key.startswith(("sk_live_", "rk_live_")) and self.stripe_api_base.rstrip("/") != REAL_STRIPE_API:
             raise ValueError(f"refusing a live Stripe key with a non-Stripe API base ({self.stripe_api_base})")

@@ -41,3 +41,34 @@ def allocate(total_cents: int, shares: Sequence[tuple[K, int]]) -> list[tuple[K,
     for index in sorted(range(len(shares)), key=lambda i: -remainders[i])[:left]:
         floors[index] += 1
     return [(who, cents) for (who, _), cents in zip(shares, floors, strict=True)]
+
+
+def transfer_after_debt(credit_cents: int, owed_cents: int) -> int:
+    """What a credit transfers when the creator owes `owed_cents` (refused reversals not yet paid back): the debt
+    is paid first, in whole cents, so the transfer is max(0, credit - owed) and the credit's rest pays the debt.
+    transfer + paid back == credit, always."""
+    if credit_cents < 0 or owed_cents < 0:
+        raise ValueError("a credit and a debt are >= 0")
+    return max(0, credit_cents - owed_cents)
+
+
+def reverse_by_shares(refunded_cents: int, paid_cents: int, transfers: Sequence[tuple[K, int]]) -> list[tuple[K, int]]:
+    """What a refund of `refunded_cents` out of a purchase of `paid_cents` takes back of each creator's transfer:
+    each transfer x refunded / paid, by largest remainder (ties to the earlier entry), so the parts sum to the
+    refunded fraction of all transfers (rounded down to the cent: the creators never lose a cent to rounding) and
+    nobody gives back more than was transferred. A full refund reverses every transfer exactly."""
+    if paid_cents <= 0 or not 0 <= refunded_cents <= paid_cents:
+        raise ValueError("the refund must be between 0 and the amount paid (> 0)")
+    if any(cents < 0 for _, cents in transfers):
+        raise ValueError("transfers are >= 0")
+    if len({who for who, _ in transfers}) != len(transfers):
+        raise ValueError("each person appears once")
+    total = sum(cents for _, cents in transfers)
+    back = total * refunded_cents // paid_cents
+    if total == 0:
+        return [(who, 0) for who, _ in transfers]
+    floors = [cents * back // total for _, cents in transfers]
+    remainders = [cents * back % total for _, cents in transfers]
+    for index in sorted(range(len(transfers)), key=lambda i: -remainders[i])[:back - sum(floors)]:
+        floors[index] += 1
+    return [(who, cents) for (who, _), cents in zip(transfers, floors, strict=True)]

@@ -53,6 +53,7 @@ class Purchase(SQLModel, table=True):
     # Stripe
     stripe_session_id: str | None = Field(default=None, max_length=255, unique=True)
     stripe_payment_intent_id: str | None = Field(default=None, max_length=255, index=True)
+    stripe_charge_id: str | None = Field(default=None, max_length=255)  # the intent's latest_charge (transfers' source)
     checkout_url: str | None = Field(default=None, max_length=2000)
     expires_at: datetime | None = None
     # delivery (write-ahead like minting)

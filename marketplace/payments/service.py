@@ -93,6 +93,12 @@ def owe_refund(session: Session, purchase_id: int, reason: str, *, payment_inten
     return result.rowcount == 1
 
 
+def record_charge(session: Session, *, purchase_id: int, charge_id: str) -> None:
+    """The charge that captured the purchase's payment (its intent's `latest_charge`), once known."""
+    session.exec(update(Purchase).where(Purchase.id == purchase_id, col(Purchase.stripe_charge_id).is_(None))
+                 .values(stripe_charge_id=charge_id[:255]))
+
+
 def release_reservation(session: Session, purchase: Purchase, *, reason: str,
                         to: PurchaseStatus = PurchaseStatus.expired) -> bool:
     """pending -> expired (or failed) and the work's sale status derived again: a checkout that will not be paid

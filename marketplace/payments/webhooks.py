@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import insert, update
@@ -26,6 +27,26 @@ HANDLED_EVENTS = (
 )
 
 
+# The hook other domains use for their own events (payments cannot import them; marketplace.services wires them):
+# event type -> handler(session, event) -> (outcome, purchase id or None), run in the webhook's transaction, once
+# per event id like the events above. Workers named in _WAKE_AFTER are woken after every applied event.
+EventHandler = Callable[[Session, dict], tuple[str, int | None]]
+_handlers: dict[str, EventHandler] = {}
+_wake_after: set[str] = set()
+
+
+def register_event_handler(event_type: str, handler: EventHandler) -> None:
+    """Handle Stripe events of `event_type` (registering again replaces the handler)."""
+    if event_type in HANDLED_EVENTS:
+        raise ValueError(f"{event_type} is handled by payments")
+    _handlers[event_type] = handler
+
+
+def wake_after_events(kind: str) -> None:
+    """Also wake the workers of `kind` after each applied event (a refund may owe them work)."""
+    _wake_after.add(kind)
+
+
 def handle_stripe_event(*, session: Session, event: dict, fee_bps: int) -> str:
     """Apply one verified Stripe event, exactly once per event id. Returns what happened (for logs and tests).
 
@@ -34,13 +55,17 @@ def handle_stripe_event(*, session: Session, event: dict, fee_bps: int) -> str:
     call's budget has none, so its payment is booked here (the team's shares, `fee_bps` the platform's).
     """
     event_id, event_type = event["id"], event["type"]
-    if event_type not in HANDLED_EVENTS:
+    handler = _handlers.get(event_type)
+    if event_type not in HANDLED_EVENTS and handler is None:
         return "ignored"  # nothing to record: no state depends on it
     seen = StripeEvent.__table__  # plain statements: this runs for every webhook
     if session.execute(select(seen.c.id).where(seen.c.id == event_id)).first() is not None:
         return "duplicate"
     obj = event.get("data", {}).get("object", {}) or {}
-    outcome, purchase_id = _apply_event(session, event_type, obj, fee_bps)
+    if handler is not None:
+        outcome, purchase_id = handler(session, event)
+    else:
+        outcome, purchase_id = _apply_event(session, event_type, obj, fee_bps)
     try:
         session.execute(insert(seen).values(id=event_id, type=event_type, purchase_id=purchase_id,
                                             outcome=outcome[:200], received_at=utcnow()))
@@ -49,6 +74,8 @@ def handle_stripe_event(*, session: Session, event: dict, fee_bps: int) -> str:
         session.rollback()
         return "duplicate"
     runner.wake(DELIVERY_WORKER)  # a paid purchase to deliver, or a refund owed
+    for kind in sorted(_wake_after):
+        runner.wake(kind)
     return outcome
 
 

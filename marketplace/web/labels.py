@@ -51,6 +51,22 @@ LABELS: dict[str, dict[str, str]] = {
         "failed": N_("Failed"),
         "expired": N_("Expired"),
     },
+    "payout_status": {
+        "booked": N_("Booked"),
+        "pending": N_("Waiting"),
+        "sending": N_("Sending"),
+        "paid": N_("Transferred"),
+        "reversed": N_("Reversed"),
+        "offset": N_("Paid a debt"),
+        "cancelled": N_("Cancelled"),
+        "failed": N_("Refused by Stripe"),
+    },
+    "statement_line": {
+        "credit": N_("Sale"),
+        "refund": N_("Refund"),
+        "transfer": N_("Transfer"),
+        "reversal": N_("Transfer reversal"),
+    },
     "collaborator_status": {
         "invited": N_("Invited"),
         "accepted": N_("Accepted"),

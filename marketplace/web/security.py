@@ -28,6 +28,7 @@ CSRF_COOKIE = "mp_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+STRIPE_CONNECT_ORIGIN = "https://connect.stripe.com"  # Connect's hosted onboarding (Set up payouts)
 
 
 class CsrfFailed(Forbidden):
@@ -92,6 +93,11 @@ def checkout_origin(settings: Settings) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def connect_origin(settings: Settings) -> str:
+    """Where Set up payouts redirects, besides the checkout origin: Stripe's onboarding (the double's is its own)."""
+    return f" {STRIPE_CONNECT_ORIGIN}" if settings.stripe_api_base.rstrip("/") == REAL_STRIPE_API else ""
+
+
 def content_security_policy(settings: Settings, *, styles: tuple[str, ...] = (), workers: tuple[str, ...] = ()) -> str:
     """The page policy. `styles`: hashes of <style> elements that may apply too; `workers`: where workers may
     come from besides our origin (both only for the ReDoc page, web/api_docs.py)."""
@@ -109,7 +115,7 @@ def content_security_policy(settings: Settings, *, styles: tuple[str, ...] = (),
         "base-uri 'none'",
         "frame-ancestors 'none'",
         # Chromium applies form-action to the redirect after a post too: Buy -> 303 -> the checkout page
-        f"form-action 'self' {checkout_origin(settings)}",
+        f"form-action 'self' {checkout_origin(settings)}{connect_origin(settings)}",
     ))
 
 

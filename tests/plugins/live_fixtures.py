@@ -17,6 +17,7 @@ from devtools.procs import pick_free_port
 from devtools.stripe_double import StripeDouble
 from marketplace.main import create_app
 from marketplace.payments.webhooks import HANDLED_EVENTS
+from marketplace.payouts.webhooks import HANDLED_EVENTS as PAYOUT_EVENTS
 
 WEBHOOK_SECRET = "whsec_test_live_fixture_secret"
 
@@ -67,7 +68,7 @@ class Live:
 @pytest.fixture
 def stripe_double() -> Iterator[StripeDouble]:
     double = StripeDouble(webhook_secret=WEBHOOK_SECRET, retry_initial_delay=0.2, retry_max_delay=1.0,
-                          max_attempts=6, expiry_check_interval=0.2, enabled_events=list(HANDLED_EVENTS))
+                          max_attempts=6, expiry_check_interval=0.2, enabled_events=[*HANDLED_EVENTS, *PAYOUT_EVENTS])
     double.start()
     yield double
     double.stop()

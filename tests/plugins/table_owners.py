@@ -29,6 +29,8 @@ OWNERS: dict[str, tuple[str, ...]] = {
                  "marketplace.payments.delivery"),
     "ledger_entry": ("marketplace.payments.service",),
     "stripe_event": ("marketplace.payments.webhooks",),
+    "payout_account": ("marketplace.payouts.service",),
+    "payout": ("marketplace.payouts.service", "marketplace.payouts.worker"),
     "chain_checkpoint": ("marketplace.chainwatch.watcher",),
     "open_call": ("marketplace.calls.service",),
     "call_discipline": ("marketplace.calls.service",),

@@ -90,6 +90,25 @@ class CheckoutSession:
         )
 
 
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """What the studio shows of a creator's Stripe connected account, as Stripe reports it."""
+
+    id: str
+    details_submitted: bool
+    payouts_enabled: bool
+    requirements_due: tuple[str, ...]
+
+    @classmethod
+    def from_stripe(cls, obj: Any) -> ConnectedAccount:
+        data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+        requirements = data.get("requirements") or {}
+        due = [*(requirements.get("currently_due") or []), *(requirements.get("past_due") or [])]
+        return cls(id=data["id"], details_submitted=bool(data.get("details_submitted")),
+                   payouts_enabled=bool(data.get("payouts_enabled")),
+                   requirements_due=tuple(dict.fromkeys(str(item) for item in due)))
+
+
 def _signed_at(header: str) -> int | None:
     """The `t=` timestamp of a Stripe-Signature header (as the SDK reads it), or None."""
     for item in header.split(","):
@@ -103,11 +122,15 @@ def _signed_at(header: str) -> int | None:
 
 
 class StripeGateway:
-    def __init__(self, *, api_key: str, api_base: str, webhook_secret: str, max_network_retries: int = 2) -> None:
+    def __init__(self, *, api_key: str, api_base: str, webhook_secret: str, max_network_retries: int = 2,
+                 connect_webhook_secret: str | None = None) -> None:
+        """`connect_webhook_secret`: the signing secret of a Connect webhook endpoint (its events, such as
+        `account.updated` of the creators' connected accounts, come signed with it), if it is not `webhook_secret`."""
         self._client = stripe.StripeClient(
             api_key, base_addresses={"api": api_base.rstrip("/")}, max_network_retries=max_network_retries
         )
         self._webhook_secret = webhook_secret
+        self._webhook_secrets = tuple(dict.fromkeys(s for s in (webhook_secret, connect_webhook_secret) if s))
         self.api_base = api_base
 
     def create_checkout_session(
@@ -171,6 +194,52 @@ class StripeGateway:
         ))
         return refund.id
 
+    # ------------------------------------------------------------ Connect (payouts to creators)
+    def latest_charge(self, payment_intent: str) -> str | None:
+        """The charge that captured a payment intent (`latest_charge`): what a transfer's source_transaction is."""
+        intent = self._call(lambda: self._client.v1.payment_intents.retrieve(payment_intent)).to_dict()
+        charge = intent.get("latest_charge")
+        return charge.get("id") if isinstance(charge, dict) else charge
+
+    def create_connected_account(self, *, account_id: int, email: str, country: str = "FR") -> ConnectedAccount:
+        """An Express connected account for one creator, once (idempotency key per creator)."""
+        params = {"type": "express", "country": country, "email": email,
+                  "capabilities": {"transfers": {"requested": True}},
+                  "business_profile": {"product_description": "Creative digital assets sold on the marketplace"},
+                  "metadata": {"account_id": str(account_id)}}
+        return ConnectedAccount.from_stripe(self._call(lambda: self._client.v1.accounts.create(
+            params=params, options={"idempotency_key": f"connect-account-{account_id}"})))
+
+    def retrieve_connected_account(self, stripe_account_id: str) -> ConnectedAccount:
+        return ConnectedAccount.from_stripe(self._call(lambda: self._client.v1.accounts.retrieve(stripe_account_id)))
+
+    def create_account_link(self, *, stripe_account_id: str, refresh_url: str, return_url: str) -> str:
+        """A one-time link to Stripe's hosted onboarding (`account_onboarding`); returns its url."""
+        link = self._call(lambda: self._client.v1.account_links.create(params={
+            "account": stripe_account_id, "refresh_url": refresh_url, "return_url": return_url,
+            "type": "account_onboarding"}))
+        return link.url
+
+    def create_transfer(self, *, amount_cents: int, currency: str, destination: str, transfer_group: str,
+                        source_transaction: str | None, idempotency_key: str, metadata: dict[str, str]) -> str:
+        """Move `amount_cents` of the platform's balance to a connected account; the same idempotency key returns
+        the same transfer (a retry after a crash). Returns the transfer id."""
+        params: dict[str, Any] = {"amount": amount_cents, "currency": currency.lower(), "destination": destination,
+                                  "transfer_group": transfer_group, "metadata": metadata}
+        if source_transaction:
+            params["source_transaction"] = source_transaction
+        transfer = self._call(lambda: self._client.v1.transfers.create(
+            params=params, options={"idempotency_key": idempotency_key}))
+        return transfer.id
+
+    def reverse_transfer(self, *, transfer_id: str, amount_cents: int, idempotency_key: str,
+                         metadata: dict[str, str]) -> str:
+        """Take `amount_cents` of a transfer back (`transfers/{id}/reversals`). Returns the reversal id."""
+        reversal = self._call(lambda: self._client.v1.transfers.reversals.create(
+            transfer_id, params={"amount": amount_cents, "metadata": metadata},
+            options={"idempotency_key": idempotency_key}))
+        return reversal.id
+
     def construct_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """Verify the Stripe-Signature over the raw body, signed within 300 s of now (before or after), and return
         the event as a dict.
@@ -182,7 +251,13 @@ class StripeGateway:
         if not signature:
             raise BadRequest("Missing Stripe-Signature header")
         try:
-            stripe.WebhookSignature.verify_header(payload, signature, self._webhook_secret, WEBHOOK_TOLERANCE_S)
+            for index, secret in enumerate(self._webhook_secrets):  # the account's endpoint, then Connect's
+                try:
+                    stripe.WebhookSignature.verify_header(payload, signature, secret, WEBHOOK_TOLERANCE_S)
+                    break
+                except stripe.SignatureVerificationError:
+                    if index == len(self._webhook_secrets) - 1:
+                        raise
             signed_at = _signed_at(signature)
             if signed_at is None or abs(time.time() - signed_at) > WEBHOOK_TOLERANCE_S:
                 raise stripe.SignatureVerificationError(
