@@ -42,6 +42,7 @@ from marketplace.core.exceptions import Forbidden
 from marketplace.integrations.ipfs.client import IpfsClient
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import LedgerEntry
+from marketplace.payouts import service as payouts_service
 
 if TYPE_CHECKING:
     from marketplace.accounts.security import PasswordHashing
@@ -77,6 +78,7 @@ def export(*, session: Session, account: Account) -> dict:
                             "created_at": e.created_at.isoformat()} for e in ledger],
         "balance_cents": sum(e.amount_cents for e in ledger),
         **calls_service.export_of(session=session, account_id=account.id),
+        "payouts": payouts_service.summary(session=session, account_id=account.id).model_dump(mode="json"),
     }
 
 

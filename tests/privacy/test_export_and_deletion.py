@@ -81,12 +81,15 @@ def test_the_export_holds_my_data_and_nothing_of_others(shop: Shop, scene):
     assert [(c["user_id"], c["share_bps"], c["role"]) for c in titles["Marc's draft"]["collaborators"]] == [
         (scene["other"]["id"], 5000, "director"), (creator["id"], 5000, "sound")]
     assert titles["Sold one"]["sale_status"] == "sold"
-    # the creator's share of the sale: 1999 - 10 % fee (199, rounded half up... as the ledger says)
+    # the creator's share of the sale: 1999 - 10 % fee (199: the fee rounds down), as the ledger says
     mine = [e for e in ledger() if e.account_id == creator["id"]]
     assert [(e["purchase_id"], e["amount_cents"]) for e in doc["ledger_entries"]] == [
         (e.purchase_id, e.amount_cents) for e in mine]
     assert doc["balance_cents"] == sum(e.amount_cents for e in mine) > 0
     assert doc["purchases"] == []  # the creator bought nothing
+    # payouts: never set up, so everything earned waits to be transferred
+    assert (doc["payouts"]["account_status"], doc["payouts"]["available_cents"], doc["payouts"]["paid_cents"]) == (
+        "none", doc["balance_cents"], 0)
     assert [c["id"] for c in doc["calls"]] == [scene["call"]["id"]]
     text = json.dumps(doc)
     for other_role in ("buyer", "stranger", "other"):
