@@ -77,7 +77,7 @@ def receipt_document(t: Translator, receipt: receipts.Receipt, settings: Setting
     ]
     if receipt.consent_at is not None and receipt.consent_text:
         notes.append(t.gettext("Before paying, on %(date)s, you asked for immediate supply and acknowledged losing "
-                               "your right of withdrawal: \"%(consent)s\"", date=t.date(receipt.consent_at),
+                               "your right of withdrawal: “%(consent)s”", date=t.date(receipt.consent_at),
                                consent=receipt.consent_text))
     operator = [
         (t.gettext("Operator"), settings.operator_name),
