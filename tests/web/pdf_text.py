@@ -1,6 +1,6 @@
 """The text of the PDFs web/pdf.py writes (fpdf2, embedded TrueType fonts): a small reader for tests, no PDF
 library needed. Each font's ToUnicode map turns the two-byte glyph codes of the page's `Tj` strings back into
-characters; one line per `Tj`."""
+characters; one line per `Tj` (or justified `TJ`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import zlib
 
 _OBJ = re.compile(rb"(\d+) 0 obj\n(.*?)endobj", re.DOTALL)
 _STREAM = re.compile(rb"<<(.*?)>>\nstream\n(.*?)\nendstream", re.DOTALL)
+_LITERAL = re.compile(rb"\(((?:\\.|[^\\)])*)\)", re.DOTALL)
+_TEXT_OP = re.compile(rb"/(F\d+) [\d.]+ Tf|\(((?:\\.|[^\\)])*)\) Tj|\[((?:\((?:\\.|[^\\)])*\)|[^\]])*)\] TJ", re.DOTALL)
 
 
 def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes | None]]:
@@ -76,14 +78,16 @@ def pdf_lines(pdf: bytes) -> list[str]:
                 fonts[name] = _cmap(objects[int(to_unicode.group(1))][1] or b"")
     lines: list[str] = []
     for head, data in objects.values():
-        if data is None or b"/Length" not in head or b"Tj" not in data:
+        if data is None or b"/Length" not in head or not (b"Tj" in data or b"TJ" in data):
             continue
         font: dict[int, str] = {}
-        for token in re.finditer(rb"/(F\d+) [\d.]+ Tf|\(((?:\\.|[^\\)])*)\) Tj", data, re.DOTALL):
+        for token in _TEXT_OP.finditer(data):
             if token.group(1):
                 font = fonts.get(token.group(1), {})
                 continue
-            raw = _literal(token.group(2))
+            # a string (Tj), or a justified line's strings between its spacing numbers (TJ)
+            pieces = [token.group(2)] if token.group(2) is not None else _LITERAL.findall(token.group(3))
+            raw = b"".join(_literal(piece) for piece in pieces)
             codes = [int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw) - 1, 2)]
             lines.append("".join(font.get(code, "\ufffd") for code in codes))
     return lines
