@@ -140,7 +140,7 @@ def test_the_receipt_page_and_pdf_name_sellers_work_licence_token_and_the_vat_in
 
 
 def test_only_the_buyer_and_admins_open_a_receipt_and_only_once_paid(shop: Shop):
-    team, work, buyer, purchase_id = _paid_co_created(shop, price_cents=999)
+    team, _, buyer, purchase_id = _paid_co_created(shop, price_cents=999)
     admin, stranger = shop.register_admin(), shop.register(role="buyer")
     for path in (f"/purchases/{purchase_id}/receipt", f"/purchases/{purchase_id}/receipt.pdf"):
         assert shop.page(admin, path).status_code == 200
