@@ -59,7 +59,7 @@ def test_buying_needs_the_consent_box_and_the_receipt_shows_the_vat(make_live, b
     expect(buyer.locator("#receipt-notes")).to_contain_text(IMMEDIATE_SUPPLY_CONSENT)
     browsing.shot(buyer, "buyer-rights-04-receipt")
 
-    pdf = buyer.request.get(buyer.locator("#receipt-pdf").get_attribute("href"))
+    pdf = buyer.request.get(base + buyer.locator("#receipt-pdf").get_attribute("href"))
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.body())
     assert f"Receipt R-{purchase.id:06d}" in text and "€38.46" in text and "€6.54" in text and "€45.00" in text
