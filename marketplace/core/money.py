@@ -29,7 +29,7 @@ def fee_of(amount_cents: int, fee_bps: int) -> int:
 def vat_included(gross_cents: int, rate_bps: int) -> tuple[int, int]:
     """(net, vat) in a VAT-included price at `rate_bps` (1700 = 17 %). The rule: net = round half up of
     gross * 10000 / (10000 + rate) (exact integer arithmetic, no floats), vat = gross - net; so net + vat == gross
-    always, and the VAT differs from net * rate / 10000 by at most half a cent plus the rounding of the net."""
+    always, and the VAT differs from net * rate / 10000 by at most (1 + rate / 10000) / 2 cents (the net's rounding)."""
     if gross_cents < 0 or not 0 <= rate_bps <= BPS_WHOLE:
         raise ValueError("the amount must be >= 0 and the VAT rate between 0 and 10000 bps")
     divisor = BPS_WHOLE + rate_bps
