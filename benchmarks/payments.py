@@ -299,12 +299,16 @@ def _mint_on_chain(stack: BenchStack, address: str, to_digests: list[tuple[str, 
         raise RuntimeError("setup: a mintBatch reverted")
 
 
+CHECKOUT_BODY = {"accept_immediate_supply": True, "accept_license": True}  # what every checkout must say
+
+
 def _checkouts(app_url: str, secret: str, sales: list[_Sale]) -> None:
     """One checkout per sale through the API (the app opens the Checkout Session on the double)."""
     with httpx.Client(base_url=app_url, timeout=60) as client:
         def one(sale: _Sale) -> None:
             token = create_access_token(account_id=sale.buyer_id, secret=secret, minutes=60)
-            r = client.post(f"/api/works/{sale.work_id}/checkout", headers={"Authorization": f"Bearer {token}"})
+            r = client.post(f"/api/works/{sale.work_id}/checkout", headers={"Authorization": f"Bearer {token}"},
+                            json=CHECKOUT_BODY)
             if r.status_code != 201:
                 raise RuntimeError(f"checkout of work {sale.work_id}: {r.status_code} {r.text[:300]}")
             body = r.json()

@@ -11,16 +11,19 @@ order of the rows does not matter.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from devtools.stripe_double import sign_webhook_payload
 from marketplace.catalog import licences
 from marketplace.core import db
 from marketplace.payments.models import Purchase
@@ -31,6 +34,7 @@ from tests.plugins.live_fixtures import WEBHOOK_SECRET
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain, pytest.mark.slow]
 
+CHECKOUT_BODY = {"accept_immediate_supply": True, "accept_license": True}  # what a checkout must say
 ROLES = ("anonymous", "buyer", "other_buyer", "creator", "other_creator", "admin")
 CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
@@ -58,6 +62,7 @@ class Scene:
     cover_draft: dict = field(default_factory=dict)  # an audio draft with a cover image
     minted: dict = field(default_factory=dict)
     purchase_id: int = 0
+    double: object = None  # the Stripe double
     memo: dict = field(default_factory=dict)
 
     def once(self, key: str, make: Callable[[], object]):
@@ -101,7 +106,8 @@ class Scene:
 
     def fresh_purchase(self, *, cancelled: bool = False) -> int:
         """The buyer's pending checkout of a fresh minted work (or cancelled already)."""
-        r = self.client.post(f"/api/works/{self.fresh_minted()['id']}/checkout", headers=self.headers("buyer"))
+        r = self.client.post(f"/api/works/{self.fresh_minted()['id']}/checkout", headers=self.headers("buyer"),
+                             json=CHECKOUT_BODY)
         assert r.status_code == 201, r.text
         purchase_id = r.json()["purchase_id"]
         if cancelled:
@@ -109,14 +115,36 @@ class Scene:
             assert done.status_code == 200, done.text
         return purchase_id
 
+    def paid_purchase(self) -> int:
+        """The buyer's paid purchase of a fresh minted work: paid on the double's hosted page, its signed
+        `checkout.session.completed` event posted to the app as Stripe does."""
+        r = self.client.post(f"/api/works/{self.fresh_minted()['id']}/checkout", headers=self.headers("buyer"),
+                             json=CHECKOUT_BODY)
+        assert r.status_code == 201, r.text
+        purchase_id, checkout_url = r.json()["purchase_id"], r.json()["checkout_url"]
+        session_id = checkout_url.rstrip("/").rsplit("/", 1)[-1]
+        paid = httpx.post(f"{self.double.public_url}{httpx.URL(checkout_url).path}/pay", timeout=10)
+        assert paid.status_code == 303, paid.text
+        (event,) = [e for e in self.double.events("checkout.session.completed")
+                    if e["data"]["object"]["id"] == session_id]
+        payload = json.dumps(event).encode()
+        done = self.client.post("/api/stripe/webhook", content=payload, headers={
+            "Stripe-Signature": sign_webhook_payload(payload, WEBHOOK_SECRET), "Content-Type": "application/json"})
+        assert done.status_code == 200, done.text
+        assert self.client.get(f"/api/purchases/{purchase_id}", headers=self.headers("buyer")).json()["status"] in (
+            "paid", "delivered")
+        return purchase_id
+
 
 @pytest.fixture
 def scene(make_client, stripe_double) -> Scene:
     client = make_client(stripe_api_base=stripe_double.api_base, stripe_api_key=stripe_double.api_key,
                          stripe_webhook_secret=WEBHOOK_SECRET, stripe_max_network_retries=0,
-                         signin_failure_delay_s=0.001, signin_failure_delay_max_s=0.004)
+                         signin_failure_delay_s=0.001, signin_failure_delay_max_s=0.004,
+                         # the rows make more checkouts a minute than a buyer may: the limits are tested elsewhere
+                         rate_limit_checkout="10000/minute", rate_limit_checkout_address="10000/minute")
     api = Api(client)
-    s = Scene(client=client, api=api)
+    s = Scene(client=client, api=api, double=stripe_double)
     for role in ROLES[1:-1]:
         kind = "buyer" if "buyer" in role else "creator"
         s.users[role] = api.register(role=kind, name=role.replace("_", " ").title())
@@ -128,7 +156,7 @@ def scene(make_client, stripe_double) -> Scene:
     assert r.status_code == 201 and r.json()["cover_cid"], r.text
     s.cover_draft = r.json()
     s.minted = s.fresh_minted()
-    r = client.post(f"/api/works/{s.minted['id']}/checkout", headers=s.headers("buyer"))
+    r = client.post(f"/api/works/{s.minted['id']}/checkout", headers=s.headers("buyer"), json=CHECKOUT_BODY)
     assert r.status_code == 201, r.text
     s.purchase_id = r.json()["purchase_id"]
     return s
@@ -216,7 +244,13 @@ def _mint_fresh_draft(s: Scene, role: str):
 
 
 def _checkout_fresh(s: Scene, role: str):
-    return s.client.post(f"/api/works/{s.fresh_minted()['id']}/checkout", headers=s.headers(role))
+    return s.client.post(f"/api/works/{s.fresh_minted()['id']}/checkout", headers=s.headers(role), json=CHECKOUT_BODY)
+
+
+def _checkout_without_consent(s: Scene, role: str):
+    """A checkout that does not say accept_immediate_supply: refused (422) before anything is reserved."""
+    return s.client.post(f"/api/works/{s.once('no-consent', s.fresh_minted)['id']}/checkout", headers=s.headers(role),
+                         json={"accept_license": True})
 
 
 def _api_cancel(key: str, *, cancelled: bool = False) -> Call:
@@ -343,7 +377,7 @@ def _avatar(s: Scene, role: str):
         "file": ("me.png", png_bytes((48, 48), (3, 4, time.monotonic_ns() % 255)), "image/png")})
 
 
-ACCEPTED = {"accept_license": "yes"}  # the buyer ticked "I have read the licence"
+ACCEPTED = {"accept_license": "yes", "accept_immediate_supply": "yes"}  # the buyer ticked both required boxes
 IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 DRAFT_PRIVATE = _by(404, 404, 404, 200, 404, 200)
 CO_DRAFT = _by(404, 404, 404, 200, 200, 200)  # a draft the other creator is invited to co-sign
@@ -400,11 +434,13 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("GET", "/api/licenses"): [("", api_get("/api/licenses"), OK_ALL)],
     ("POST", "/api/works/{work_id}/checkout"): [
         ("fresh minted work", _checkout_fresh, _by(401, 201, 201, 409, 201, 201)),
-        ("draft", lambda s, r: s.client.post(f"/api/works/{s.draft['id']}/checkout", headers=s.headers(r)),
+        ("draft", lambda s, r: s.client.post(f"/api/works/{s.draft['id']}/checkout", headers=s.headers(r),
+                                             json=CHECKOUT_BODY),
          _by(401, 404, 404, 409, 404, 409)),
         ("reserved by the buyer", lambda s, r: s.client.post(f"/api/works/{s.minted['id']}/checkout",
-                                                             headers=s.headers(r)),
-         _by(401, 201, 409, 409, 409, 409))],
+                                                             headers=s.headers(r), json=CHECKOUT_BODY),
+         _by(401, 201, 409, 409, 409, 409)),
+        ("without the consent to immediate supply", _checkout_without_consent, _by(401, 422, 422, 409, 422, 422))],
     ("POST", "/api/stripe/webhook"): [("unsigned", _webhook, dict.fromkeys(ROLES, 400))],
     ("GET", "/api/purchases"): [("", api_get("/api/purchases"), SIGNED_IN)],
     ("GET", "/api/purchases/{purchase_id}"): [
@@ -484,6 +520,9 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
             f"/calls/{m['call']['id']}/deliver", {"work_id": str(s.minted["id"])})(s, r)),
          _by(303, 403, 403, 409, 403, 403))],
     ("GET", "/about"): [("", page_get("/about"), OK_ALL)],
+    ("GET", "/terms"): [("", page_get("/terms"), OK_ALL)],
+    ("GET", "/privacy"): [("", page_get("/privacy"), OK_ALL)],
+    ("GET", "/imprint"): [("", page_get("/imprint"), OK_ALL)],
     ("GET", "/signin"): [("", page_get("/signin"), OK_ALL)],
     ("GET", "/signup"): [("", page_get("/signup"), OK_ALL)],
     ("POST", "/signin"): [("wrong password", page_post("/signin", {"email": "x@example.lu", "password": "nope nope"}),
@@ -510,6 +549,14 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
          _by(404, 404, 404, 303, 403, 303))],
     ("GET", "/purchases/{purchase_id}"): [
         ("the buyer's", page_get("/purchases/{s.purchase_id}"), _by(303, 200, 404, 404, 404, 200))],
+    ("GET", "/purchases/{purchase_id}/receipt"): [
+        ("the buyer's paid purchase", lambda s, r: page_get(
+            f"/purchases/{s.once('receipt', s.paid_purchase)}/receipt")(s, r), _by(303, 200, 404, 404, 404, 200)),
+        ("not paid yet", page_get("/purchases/{s.purchase_id}/receipt"), _by(303, 404, 404, 404, 404, 404))],
+    ("GET", "/purchases/{purchase_id}/receipt.pdf"): [
+        ("the buyer's paid purchase", lambda s, r: page_get(
+            f"/purchases/{s.once('receipt', s.paid_purchase)}/receipt.pdf")(s, r), _by(303, 200, 404, 404, 404, 200)),
+        ("not paid yet", page_get("/purchases/{s.purchase_id}/receipt.pdf"), _by(303, 404, 404, 404, 404, 404))],
     ("GET", "/purchases/{purchase_id}/status"): [
         ("the buyer's", page_get("/purchases/{s.purchase_id}/status"), _by(404, 200, 404, 404, 404, 200))],
     ("POST", "/purchases/{purchase_id}/cancel"): [
@@ -551,7 +598,10 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("POST", "/works/{work_id}/buy"): [
         ("fresh minted work", page_post(lambda s: f"/works/{s.fresh_minted()['id']}/buy", ACCEPTED),
          _by(303, 303, 303, 409, 303, 303)),
-        ("the licence not ticked", page_post(lambda s: f"/works/{s.fresh_minted()['id']}/buy"),
+        ("the licence not ticked", page_post(lambda s: f"/works/{s.fresh_minted()['id']}/buy",
+                                             {"accept_immediate_supply": "yes"}), _by(303, 422, 422, 422, 422, 422)),
+        ("the consent to immediate supply not ticked", page_post(
+            lambda s: f"/works/{s.once('page-no-consent', s.fresh_minted)['id']}/buy", {"accept_license": "yes"}),
          _by(303, 422, 422, 422, 422, 422)),
         ("draft", page_post("/works/{s.draft[id]}/buy", ACCEPTED), _by(303, 404, 404, 409, 404, 409))],
     ("GET", "/creators/{account_id}"): [

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from marketplace.core.money import BPS_WHOLE, allocate, fee_of
+from marketplace.core.money import BPS_WHOLE, allocate, fee_of, vat_included
 
 
 @st.composite
@@ -77,3 +77,40 @@ def test_a_negative_amount_is_refused():
         allocate(-1, [("a", 10_000)])
     with pytest.raises(ValueError):
         fee_of(-1, 100)
+
+
+# ---- VAT included in a price (receipts)
+@given(gross=st.integers(min_value=0, max_value=10**12), rate=st.integers(0, BPS_WHOLE))
+def test_vat_included_net_plus_vat_is_the_price_and_net_is_rounded_half_up(gross, rate):
+    net, vat = vat_included(gross, rate)
+    assert net + vat == gross
+    assert net >= 0 and vat >= 0
+    exact = Fraction(gross * BPS_WHOLE, BPS_WHOLE + rate)
+    assert exact - Fraction(1, 2) < net <= exact + Fraction(1, 2)  # the nearest cent, a half going up
+    if exact - int(exact) == Fraction(1, 2):
+        assert net == int(exact) + 1
+    # the VAT is the rate on the net but for the net's rounding: vat - net * rate = -(net - exact) * (1 + rate)
+    assert abs(vat - Fraction(net * rate, BPS_WHOLE)) <= Fraction(BPS_WHOLE + rate, 2 * BPS_WHOLE)
+
+
+@given(net=st.integers(min_value=0, max_value=10**9), rate=st.integers(0, BPS_WHOLE))
+def test_vat_included_finds_the_net_of_a_price_made_from_it(net, rate):
+    """A gross made as net + VAT rounded half up gives that net back whenever the rate leaves a cent's room."""
+    gross = net + (2 * net * rate + BPS_WHOLE) // (2 * BPS_WHOLE)
+    found, vat = vat_included(gross, rate)
+    assert found + vat == gross
+    assert abs(found - net) <= 1
+
+
+def test_vat_worked_examples():
+    assert vat_included(2500, 1700) == (2137, 363)  # 25.00 / 1.17 = 21.3675... -> 21.37
+    assert vat_included(117, 1700) == (100, 17)
+    assert vat_included(0, 1700) == (0, 0)
+    assert vat_included(1, 1700) == (1, 0)  # 0.8547 -> 1
+    assert vat_included(999, 0) == (999, 0)
+    assert vat_included(3, 5000) == (2, 1)  # 3 / 1.5 = 2 exactly
+    assert vat_included(5, 10000) == (3, 2)  # 2.5: the half goes up
+    with pytest.raises(ValueError):
+        vat_included(-1, 1700)
+    with pytest.raises(ValueError):
+        vat_included(100, 10001)

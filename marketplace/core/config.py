@@ -130,6 +130,18 @@ class Settings(BaseSettings):
     password_hash_nice: int = Field(default=10, ge=0, le=19)  # how much lower the hashing threads' CPU priority is
     body_read_timeout_s: float = Field(default=30.0, gt=0)  # longest wait for the next piece of a request body
 
+    # What a buyer is owed (receipts, imprint, terms). Prices are VAT included; the receipt shows the VAT in them at
+    # this rate (1700 = Luxembourg's standard 17 %).
+    vat_rate_bps: int = Field(default=1700, ge=0, le=10_000)
+    # The operator named on receipts, the imprint and the terms. PLACEHOLDERS until the company is registered:
+    # set them for production (the pages say so while they are the defaults).
+    operator_name: str = "[Operator company name] S.à r.l."
+    operator_address: str = "[Street and number], L-[postcode] Luxembourg"
+    operator_rcs: str = "B[000000]"  # Registre de Commerce et des Sociétés number
+    operator_vat_id: str = "LU[00000000]"
+    operator_email: str = "contact@example.lu"
+    operator_manager: str = "[Name of the managing director]"
+
     @field_validator("rate_limit_signin", "rate_limit_signin_address", "rate_limit_register",
                      "rate_limit_register_address", "rate_limit_checkout", "rate_limit_checkout_address")
     @classmethod

@@ -4,6 +4,9 @@ The rule (README, "Shares and rounding"): each person first gets the floor of `t
 left over (fewer than the number of people) go one each to the largest remainders, ties going to whoever comes
 first in the list (callers put the uploader first). The parts always sum exactly to the total, nobody gets a cent
 more than their exact share rounded up, and nobody a cent less than it rounded down.
+
+Prices are shown VAT included (`vat_included`): the net is the gross divided by (1 + rate), rounded half up to the
+cent; the VAT is what is left (gross - net), so net + VAT is the price paid, to the cent.
 """
 
 from __future__ import annotations
@@ -21,6 +24,17 @@ def fee_of(amount_cents: int, fee_bps: int) -> int:
     if amount_cents < 0 or not 0 <= fee_bps <= BPS_WHOLE:
         raise ValueError("the amount must be >= 0 and the fee between 0 and 10000 bps")
     return amount_cents * fee_bps // BPS_WHOLE
+
+
+def vat_included(gross_cents: int, rate_bps: int) -> tuple[int, int]:
+    """(net, vat) in a VAT-included price at `rate_bps` (1700 = 17 %). The rule: net = round half up of
+    gross * 10000 / (10000 + rate) (exact integer arithmetic, no floats), vat = gross - net; so net + vat == gross
+    always, and the VAT differs from net * rate / 10000 by at most (1 + rate / 10000) / 2 cents (the net's rounding)."""
+    if gross_cents < 0 or not 0 <= rate_bps <= BPS_WHOLE:
+        raise ValueError("the amount must be >= 0 and the VAT rate between 0 and 10000 bps")
+    divisor = BPS_WHOLE + rate_bps
+    net = (2 * gross_cents * BPS_WHOLE + divisor) // (2 * divisor)  # round half up
+    return net, gross_cents - net
 
 
 def allocate(total_cents: int, shares: Sequence[tuple[K, int]]) -> list[tuple[K, int]]:

@@ -27,9 +27,11 @@ from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, MarketplaceError
 from marketplace.integrations.stripe.gateway import CheckoutSession, PaymentError, PaymentProviderError, StripeGateway
 from marketplace.payments import service as payments_service
-from marketplace.payments.models import ACTIVE_STATUSES, Purchase, PurchaseStatus
+from marketplace.payments.models import ACTIVE_STATUSES, IMMEDIATE_SUPPLY_CONSENT, Purchase, PurchaseStatus
 
 CANCELLED_REASON = "Cancelled by the buyer"
+CONSENT_REQUIRED = ("Consent to immediate supply is required: set accept_immediate_supply to true to ask for the "
+                    "work at once and acknowledge losing the right of withdrawal")
 EXPIRED_REASON = "The checkout session expired"
 
 
@@ -70,6 +72,10 @@ class Item:
     taken: str  # why another buyer cannot check it out now
     sold: str = ""  # why nobody can any more (a work's delivered purchase)
     token_id: str | None = None
+    # the buyer must consent to immediate supply (art. 16(m) CRD): a work, supplied the moment it is paid. Not a
+    # call's budget: nothing is supplied at payment (the team delivers later), and a commission to one's own brief
+    # is a business's order under the terms (see the README, "What a buyer is owed")
+    needs_consent: bool = True
     reserve: Callable[[Session, Purchase], bool] = lambda session, purchase: True  # the item's own hold on it
 
     @property
@@ -85,6 +91,8 @@ def start_checkout(
     wallet_address: str | None,
     gateway: StripeGateway,
     license_accepted: bool = False,
+    immediate_supply: bool = False,
+    consent_text: str = IMMEDIATE_SUPPLY_CONSENT,
     public_base_url: str,
     expires_minutes: int,
     url_secret: str,
@@ -97,7 +105,10 @@ def start_checkout(
     number of concurrent buyers exactly one gets it and the others get 409. The buyer's own open reservation asked
     for again ("Return to payment") gives its session back while Stripe can still take the payment, and a new one
     when that session is gone; paid already: CheckoutCompleted (409). `license_accepted`: the buyer confirmed
-    having read the work's licence, recorded on a new reservation.
+    having read the work's licence, recorded on a new reservation. `immediate_supply`: the buyer's express consent
+    to immediate supply and acknowledgement of losing the withdrawal right, in the words `consent_text` (as they
+    read them); required (InvalidInput, 422, before anything is reserved or Stripe is asked), recorded on a new
+    reservation with its time.
     """
     if work.status != WorkStatus.minted:
         raise Conflict("This work is not for sale yet (it is not minted)")
@@ -117,7 +128,8 @@ def start_checkout(
         raise InvalidInput("No wallet to deliver to")
     return _checkout(session=session, item=_work_item(work, wallet=wallet, public_base_url=public_base_url),
                      buyer=buyer, gateway=gateway, public_base_url=public_base_url, expires_minutes=expires_minutes,
-                     url_secret=url_secret, locale=locale, license_accepted=license_accepted)
+                     url_secret=url_secret, locale=locale, license_accepted=license_accepted,
+                     consent=consent_text if immediate_supply else None)
 
 
 def start_call_checkout(*, session: Session, call_id: int, buyer: Account, gateway: StripeGateway,
@@ -132,9 +144,14 @@ def start_call_checkout(*, session: Session, call_id: int, buyer: Account, gatew
 
 
 def _checkout(*, session: Session, item: Item, buyer: Account, gateway: StripeGateway, public_base_url: str,
-              expires_minutes: int, url_secret: str, locale: str, license_accepted: bool = False) -> Purchase:
+              expires_minutes: int, url_secret: str, locale: str, license_accepted: bool = False,
+              consent: str | None = None) -> Purchase:
     """Reserve the item for this buyer (a pending purchase, committed before Stripe hears of it) and open, or find
-    again, its Checkout Session. See start_checkout (`license_accepted` is recorded on a new reservation)."""
+    again, its Checkout Session. See start_checkout (`license_accepted` and `consent`, the words of the buyer's
+    consent to immediate supply, are recorded on a new reservation). An item that needs the consent is refused
+    without it before anything else happens: nothing released, reserved or sent to Stripe."""
+    if item.needs_consent and not (consent and consent.strip()):
+        raise InvalidInput(CONSENT_REQUIRED, loc=("body", "accept_immediate_supply"))
     _release_stale_reservations(session=session, item=item, gateway=gateway)
 
     existing = session.exec(select(Purchase).where(item.where, col(Purchase.status).in_(ACTIVE_STATUSES))).first()
@@ -154,7 +171,9 @@ def _checkout(*, session: Session, item: Item, buyer: Account, gateway: StripeGa
         purchase = Purchase(**{item.column: item.id}, buyer_id=buyer.id, status=PurchaseStatus.pending,
                             amount_cents=item.amount_cents, currency=item.currency, wallet_address=item.wallet,
                             token_id=item.token_id, expires_at=expires_at,
-                            license_accepted_at=utcnow() if license_accepted else None)
+                            license_accepted_at=utcnow() if license_accepted else None,
+                            immediate_supply_consent_at=utcnow() if consent else None,
+                            immediate_supply_consent_text=consent[:1000] if consent else None)
         session.add(purchase)
         try:
             session.flush()
@@ -312,7 +331,7 @@ def _call_item(call: Call) -> Item:
     return Item(column="call_id", id=call.id, title=call.title, description=call.brief, image_url=None,
                 amount_cents=call.budget_cents, currency=call.currency, wallet=None,
                 return_path=f"/calls/{call.id}?purchase={{purchase_id}}",
-                taken="This call's budget is being paid in another checkout; try again later")
+                taken="This call's budget is being paid in another checkout; try again later", needs_consent=False)
 
 
 def _item_of(session: Session, purchase: Purchase, public_base_url: str) -> Item:

@@ -12,6 +12,12 @@ from sqlmodel import Field, SQLModel
 from marketplace.core.db import utcnow
 from marketplace.core.limits import MAX_ADDRESS_CHARS, Currency
 
+# What the buyer of a work agrees to before paying (EU Consumer Rights Directive, art. 16(m): digital content
+# supplied at once, the withdrawal right lost with the buyer's express consent and acknowledgement). The pages show
+# it translated (web/labels.py marks the same words for the catalogues) and the purchase records the words shown.
+IMMEDIATE_SUPPLY_CONSENT = ("I ask for the work to be supplied to me immediately, before the 14-day withdrawal period "
+                            "ends, and I acknowledge that I thereby lose my right of withdrawal.")
+
 
 class PurchaseStatus(StrEnum):
     pending = "pending"  # checkout session open; the work is reserved for this buyer
@@ -74,6 +80,10 @@ class Purchase(SQLModel, table=True):
     refund_id: str | None = Field(default=None, max_length=255)
     failure_reason: str | None = Field(default=None, max_length=500)
     license_accepted_at: datetime | None = None  # the buyer confirmed having read the work's licence (the pages ask)
+    # the buyer's express consent to immediate supply, acknowledging the loss of the withdrawal right (EU Consumer
+    # Rights Directive, art. 16(m)): when, and the words they agreed to, in the language they read them in
+    immediate_supply_consent_at: datetime | None = None
+    immediate_supply_consent_text: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     paid_at: datetime | None = None
@@ -134,6 +144,9 @@ class PurchasePublic(SQLModel):
     failure_reason: str | None
     refund_id: str | None
     license_accepted_at: datetime | None
+    immediate_supply_consent_at: datetime | None = Field(default=None, description=(
+        "when the buyer consented to immediate supply and acknowledged losing the right of withdrawal"))
+    immediate_supply_consent_text: str | None = Field(default=None, description="the words the buyer agreed to")
     created_at: datetime
     updated_at: datetime
     paid_at: datetime | None
@@ -147,6 +160,11 @@ class CheckoutCreate(SQLModel):
     accept_license: bool = Field(default=False, description=(
         "the buyer has read the work's licence (GET /api/licenses: its terms at `url`); recorded on the purchase "
         "as `license_accepted_at`. Optional here, the pages always ask for it"))
+    accept_immediate_supply: bool = Field(default=False, description=(
+        "required, true: the buyer asks for the work to be supplied at once and acknowledges losing the 14-day "
+        "right of withdrawal (EU Consumer Rights Directive, art. 16(m)): \"" + IMMEDIATE_SUPPLY_CONSENT + "\". Recorded on the "
+        "purchase with its time (`immediate_supply_consent_at`, `immediate_supply_consent_text`); without it the "
+        "checkout is refused (422) and nothing is reserved"))
 
 
 class Earnings(SQLModel):

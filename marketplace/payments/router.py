@@ -37,12 +37,15 @@ def checkout(
     buyer: CurrentAccount,
     checkout_in: CheckoutCreate | None = Body(default=None),
 ) -> CheckoutPublic:
-    """Reserve the work and open a Stripe Checkout Session in euros; pay at `checkout_url`."""
+    """Reserve the work and open a Stripe Checkout Session in euros; pay at `checkout_url`. The body must say
+    `accept_immediate_supply: true` (the buyer's consent to immediate supply, losing the right of withdrawal):
+    without it (or without a body) 422 and nothing is reserved."""
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=buyer)
     purchase = checkout_flow.start_checkout(
         session=session, work=work, buyer=buyer,
         wallet_address=checkout_in.wallet_address if checkout_in else None,
         license_accepted=checkout_in.accept_license if checkout_in else False,
+        immediate_supply=checkout_in.accept_immediate_supply if checkout_in else False,
         gateway=services.gateway, public_base_url=services.settings.public_base_url,
         expires_minutes=services.settings.checkout_expires_minutes,
         url_secret=services.settings.auth_secret.get_secret_value(),

@@ -143,3 +143,8 @@ LICENSE_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
                     N_("Start new uses once you no longer hold the token."), _NO_CLAIM),
     },
 }
+
+# The consent a work's buyer gives before paying (payments.models.IMMEDIATE_SUPPLY_CONSENT, marked here for the
+# catalogues; tests/web/test_buyer_rights.py checks the two are the same words). Shown translated, recorded as shown.
+IMMEDIATE_SUPPLY_CONSENT = N_("I ask for the work to be supplied to me immediately, before the 14-day withdrawal "
+                              "period ends, and I acknowledge that I thereby lose my right of withdrawal.")

@@ -29,11 +29,11 @@ from marketplace.core.exceptions import Conflict, MarketplaceError
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
-from marketplace.web import auth, calls, payouts, profile, purchases, security, studio
+from marketplace.web import auth, calls, legal, payouts, profile, purchases, receipts, security, studio
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import parse_euros, text
 from marketplace.web.i18n import LANG_COOKIE, LANGUAGES
-from marketplace.web.labels import LICENSE_TERMS
+from marketplace.web.labels import IMMEDIATE_SUPPLY_CONSENT, LICENSE_TERMS
 from marketplace.web.templating import redirect, render, safe_next, settings_of
 
 router = APIRouter(include_in_schema=False)
@@ -43,6 +43,8 @@ router.include_router(payouts.router)
 router.include_router(purchases.router)
 router.include_router(calls.router)
 router.include_router(profile.router)
+router.include_router(receipts.router)
+router.include_router(legal.router)
 
 PAGE_SIZE = 12
 SORTS = ("newest", "oldest", "price_asc", "price_desc", "title")
@@ -135,6 +137,7 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
             c.user_id == viewer.id for c in creators[1:]),
         "holds": catalog_service.holds(account=viewer, work=work),
         "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None, "license_error": None,
+        "consent_error": None, "consent_text": IMMEDIATE_SUPPLY_CONSENT,
     }
 
 
@@ -161,17 +164,29 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
         return redirect(request, f"/signin?next=/works/{work_id}")
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
     accepted = text(form, "accept_license") == "yes"
-    if not accepted and payments_service.open_checkout_of(session=session, buyer_id=viewer.id,
-                                                          work_id=work.id) is None:
-        # the buyer reads the terms before paying ("Return to payment" reopens the checkout they opened already)
-        context = _work_context(session, work, viewer)
-        context["license_error"] = t.gettext("Tick the box to confirm you have read the licence.")
-        return render(request, "work.html", context, account=viewer, status_code=422)
+    consented = text(form, "accept_immediate_supply") == "yes"
+    consent = t.gettext(IMMEDIATE_SUPPLY_CONSENT)
+    if not (accepted and consented):
+        # the buyer reads the terms and consents to immediate supply before paying; "Return to payment" reopens
+        # the checkout they opened already, whose consent is on record
+        open_checkout = payments_service.open_checkout_of(session=session, buyer_id=viewer.id, work_id=work.id)
+        if open_checkout is None:
+            context = _work_context(session, work, viewer)
+            if not accepted:
+                context["license_error"] = t.gettext("Tick the box to confirm you have read the licence.")
+            if not consented:
+                context["consent_error"] = t.gettext(
+                    "Tick the box to ask for immediate supply: without it the work cannot be sold to you.")
+            return render(request, "work.html", context, account=viewer, status_code=422)
+        accepted = accepted or open_checkout.license_accepted_at is not None
+        if open_checkout.immediate_supply_consent_text:
+            consented, consent = True, open_checkout.immediate_supply_consent_text
     try:  # the same limit as POST /api/works/{id}/checkout; over it, the work page again with 429 and Retry-After
         from_thread.run(partial(limiter.hit, "checkout", account=f"account-{viewer.id}",
                                 address=client_address(request)))
         purchase = checkout_flow.start_checkout(
             session=session, work=work, buyer=viewer, wallet_address=None, license_accepted=accepted,
+            immediate_supply=consented, consent_text=consent,
             gateway=services.gateway, public_base_url=services.settings.public_base_url,
             expires_minutes=services.settings.checkout_expires_minutes, locale=t.checkout_locale,
             url_secret=services.settings.auth_secret.get_secret_value())

@@ -1,7 +1,7 @@
 """account profiles (bio, location, links, avatar, disciplines and skills) and account deletion
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-03
 
 Two new tables, `account_profile` and `profile_tag`, and `account.deleted_at` (nullable: plain ADD COLUMN).
@@ -14,7 +14,7 @@ import sqlmodel
 
 
 revision: str = '0020'
-down_revision: Union[str, None] = '0017'
+down_revision: Union[str, None] = '0018'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -170,7 +170,8 @@ def test_checkouts_are_limited_per_account_and_per_address(make_client):
     missing = 10**6  # the limit comes first: even a work that does not exist counts
 
     def checkout(user):
-        return client.post(f"/api/works/{missing}/checkout", headers=user["headers"])
+        return client.post(f"/api/works/{missing}/checkout", headers=user["headers"],
+                           json={"accept_immediate_supply": True, "accept_license": True})
 
     assert [checkout(first).status_code for _ in range(3)] == [404] * 3
     limited = checkout(first)
@@ -188,7 +189,8 @@ def test_the_buy_page_shows_the_work_again_with_429(make_client):
     api = Api(browser.client)
     token = browser.client.cookies.get("mp_session")
     work = api.upload({"headers": {"Authorization": f"Bearer {token}"}}).json()
-    answers = [browser.post_form(f"/works/{work['id']}", f"/works/{work['id']}/buy", {"accept_license": "yes"})
+    answers = [browser.post_form(f"/works/{work['id']}", f"/works/{work['id']}/buy", {"accept_license": "yes",
+                                                                                   "accept_immediate_supply": "yes"})
                for _ in range(3)]
     assert [r.status_code for r in answers] == [409, 409, 429]  # one's own work is refused, then the limit
     assert int(answers[-1].headers["retry-after"]) >= 1

@@ -63,6 +63,14 @@ def test_a_call_is_awarded_paid_by_card_and_its_team_credited_to_the_cent(shop: 
     assert paid.headers["location"].startswith(f"{shop.live.url}/calls/{call['id']}?purchase={body['purchase_id']}")
     done = wait_call(calls, call["id"], "paid")
     assert done["paid_at"]
+    # paying a call's budget asks no consent to immediate supply (nothing is supplied then), and it has a receipt:
+    # the team as sellers with their shares, the VAT in the budget (1,000.01 / 1.17 = 854.709... -> 854.71 net)
+    assert pending.immediate_supply_consent_at is None
+    receipt = shop.page(caller, f"/purchases/{body['purchase_id']}/receipt")
+    assert receipt.status_code == 200 and "Commission (open call)" in receipt.text and call["title"] in receipt.text
+    assert "Anna (50%); Ben (33.33%); Chloe (16.67%)" in receipt.text
+    assert "€854.71 net + €145.30 VAT = €1,000.01" in receipt.text
+    assert shop.page(anna, f"/purchases/{body['purchase_id']}/receipt").status_code == 404
     # budget 1,000.01: the platform's 10 % rounded down (100.00), the team's 900.01 split by largest remainder
     # (50 % = 450.005, 33.33 % = 299.973..., 16.67 % = 150.031...: the cent left goes to the largest remainder)
     assert credits(body["purchase_id"]) == {

@@ -11,6 +11,9 @@ from marketplace.core import db
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 from tests.conftest import Api
 
+CHECKOUT_BODY = {"accept_immediate_supply": True, "accept_license": True}
+BUY_FORM = {"accept_license": "yes", "accept_immediate_supply": "yes"}  # the work page's two required boxes
+
 
 class Shop(Api):
     """The API helper plus what a buyer does on Stripe's hosted page."""
@@ -29,7 +32,10 @@ class Shop(Api):
         return self.wait_for_status(work["id"], "minted")
 
     def checkout(self, buyer: dict, work_id: int, **body):
-        return self.client.post(f"/api/works/{work_id}/checkout", headers=buyer["headers"], json=body or None)
+        """POST /api/works/{id}/checkout as a well-behaved client: the buyer consents to immediate supply and has
+        read the licence (CHECKOUT_BODY); `body` adds or overrides fields (accept_license=False, wallet_address)."""
+        return self.client.post(f"/api/works/{work_id}/checkout", headers=buyer["headers"],
+                                json={**CHECKOUT_BODY, **body})
 
     def hosted(self, checkout_url: str, action: str):
         """GET the hosted page like a browser, then press a button. Returns the final response (no redirects)."""

@@ -15,7 +15,7 @@ from web3 import Web3
 from devtools.stripe_double import sign_webhook_payload
 from marketplace.catalog import licences
 from marketplace.integrations.chain.client import load_artifact
-from tests.payments.conftest import Shop, events, ledger, purchases
+from tests.payments.conftest import BUY_FORM, Shop, events, ledger, purchases
 from tests.plugins.live_fixtures import WEBHOOK_SECRET
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
@@ -124,7 +124,7 @@ def test_the_checkout_page_speaks_the_buyers_language(shop: Shop):
         page = browser.get(f"/works/{work['id']}")
         assert "Für 45,00\xa0€ kaufen" in page.text
         bought = browser.post(f"/works/{work['id']}/buy",
-                              data={"csrf_token": csrf_from(page.text), "accept_license": "yes"})
+                              data={"csrf_token": csrf_from(page.text), **BUY_FORM})
     assert bought.status_code == 303 and bought.headers["location"].startswith(shop.live.double.public_url)
     session_id = bought.headers["location"].rsplit("/", 1)[1]
     assert stripe_client.v1.checkout.sessions.retrieve(session_id).locale == "de"
@@ -400,7 +400,7 @@ def test_buy_on_the_work_page_needs_the_licence_read_and_reserves_nothing_withou
                      r'licence\.</p>', refused.text)
     assert shop.client.get(f"/api/works/{work['id']}").json()["sale_status"] == "available" and purchases() == []
 
-    bought = shop.form_post(buyer, f"/works/{work['id']}", f"/works/{work['id']}/buy", {"accept_license": "yes"})
+    bought = shop.form_post(buyer, f"/works/{work['id']}", f"/works/{work['id']}/buy", BUY_FORM)
     assert bought.status_code == 303 and bought.headers["location"].startswith(shop.live.double.public_url)
     (purchase,) = purchases()
     assert purchase.license_accepted_at is not None
@@ -410,7 +410,7 @@ def test_buy_on_the_work_page_needs_the_licence_read_and_reserves_nothing_withou
 def test_the_api_checkout_records_the_licence_only_when_the_client_says_it_was_accepted(shop: Shop):
     creator, buyer = shop.register(), shop.register(role="buyer")
     silent, accepted = shop.minted_work(creator), shop.minted_work(creator, title="Kirchberg Glass")
-    first = shop.checkout(buyer, silent["id"])  # existing clients send no body: still a checkout
+    first = shop.checkout(buyer, silent["id"], accept_license=False)  # a client that does not ask: not recorded
     second = shop.checkout(buyer, accepted["id"], accept_license=True)
     assert first.status_code == second.status_code == 201
     recorded = {p["work_id"]: p["license_accepted_at"] for p in shop.client.get(

@@ -49,8 +49,10 @@ def sign_up(page, base: str, *, role: str, name: str, email: str) -> None:
 
 
 def buy(page, button, *, read: str = "I have read the licence") -> None:
-    """Buy on the work page as a buyer does: confirm having read the licence, then press Buy."""
+    """Buy on the work page as a buyer does: confirm having read the licence, consent to immediate supply (both
+    boxes are required), then press Buy."""
     page.get_by_label(read).check()
+    page.locator("#accept-immediate-supply").check()
     page.get_by_role("button", name=button).click()
 
 
