@@ -50,20 +50,27 @@ def cmd_serve(args) -> int:
 
 
 def cmd_worker(_args) -> int:
-    """The background workers in their own process: minting and delivery (run the API with
-    RUN_MINT_WORKER=false RUN_DELIVERY_WORKER=false and one of these per signer key)."""
+    """The background workers in their own process: minting, delivery and mail (run the API with
+    RUN_MINT_WORKER=false RUN_DELIVERY_WORKER=false RUN_MAIL_WORKER=false and one of these per signer key)."""
     from marketplace.core import db
-    from marketplace.services import build_chain_watcher, build_delivery_worker, build_mint_worker, build_services
+    from marketplace.services import (
+        build_chain_watcher,
+        build_delivery_worker,
+        build_mail_worker,
+        build_mint_worker,
+        build_services,
+    )
 
     settings = fresh_settings()
     db.init_engine(settings.effective_database_url)
     services = build_services(settings)
     services.worker, services.delivery = build_mint_worker(services), build_delivery_worker(services)
     services.watcher = build_chain_watcher(services)  # gates the workers until the chain is checked
-    workers = [services.watcher, services.worker, services.delivery]
+    services.mail = build_mail_worker(services)
+    workers = [services.watcher, services.worker, services.delivery, services.mail]
     for worker in workers:
         worker.start()
-    print(f"mint and delivery workers running against {settings.rpc_url}; Ctrl-C stops them")
+    print(f"mint, delivery and mail workers running against {settings.rpc_url}; Ctrl-C stops them")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while True:

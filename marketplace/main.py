@@ -44,6 +44,7 @@ from marketplace.services import (
     Services,
     build_chain_watcher,
     build_delivery_worker,
+    build_mail_worker,
     build_mint_worker,
     build_services,
 )
@@ -216,15 +217,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             services.worker = build_mint_worker(services)
         if settings.run_delivery_worker and services.chain is not None:
             services.delivery = build_delivery_worker(services)
+        if settings.run_mail_worker:
+            services.mail = build_mail_worker(services)
         app.state.password_hashing.warm_up()
         services.watcher = build_chain_watcher(services)  # gates the workers until the chain is checked
-        for worker in (services.watcher, services.worker, services.delivery):
+        for worker in (services.watcher, services.worker, services.delivery, services.mail):
             if worker is not None:
                 worker.start()
         try:
             yield
         finally:
-            for worker in (services.worker, services.delivery, services.watcher):
+            for worker in (services.worker, services.delivery, services.watcher, services.mail):
                 if worker is not None:
                     worker.stop()
             app.state.password_hashing.shutdown()
