@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from marketplace.accounts.care_router import router as account_care_router
 from marketplace.accounts.router import router as accounts_router
 from marketplace.accounts.security import PasswordHashing
 from marketplace.calls.router import router as calls_router
@@ -300,6 +301,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return {"status": "ok"}
 
     app.include_router(accounts_router)
+    app.include_router(account_care_router)
     app.include_router(catalog_router)
     app.include_router(collaborators_router)
     app.include_router(licences_router)

@@ -27,7 +27,7 @@ from marketplace.accounts.models import Account, AccountCreate, AccountLink, Lin
 from marketplace.core import db
 from marketplace.core.config import Settings
 from marketplace.core.db import utcnow
-from marketplace.core.exceptions import BadRequest, Conflict, Unauthorized
+from marketplace.core.exceptions import BadRequest, Conflict
 from marketplace.mail import outbox
 from marketplace.mail.models import Notice
 from marketplace.mail.texts import _, translate
@@ -207,7 +207,7 @@ def _set_password(session: Session, account: Account, password_hash: str) -> Non
 
 async def change_password(*, account_id: int, current_password: str, new_password: str,
                           hashing: security.PasswordHashing) -> Account:
-    """A new password, given the current one (Unauthorized otherwise). Every other session and token is signed
+    """A new password, given the current one (BadRequest otherwise). Every other session and token is signed
     out: the caller gets the account with its new epoch to sign its own session in again."""
     def load() -> Account:
         with Session(db.get_engine(), expire_on_commit=False) as session:
@@ -215,7 +215,7 @@ async def change_password(*, account_id: int, current_password: str, new_passwor
 
     account = await anyio.to_thread.run_sync(load)
     if not await hashing.verify(current_password, account.password_hash):
-        raise Unauthorized("The current password is not correct")
+        raise BadRequest("The current password is not correct")
     password_hash = await hashing.hash(new_password)
 
     def run() -> Account:
@@ -252,7 +252,7 @@ async def request_email_change(*, account_id: int, new_email: str, password: str
                                address: str | None, limiter: RateLimiter,
                                hashing: security.PasswordHashing) -> None:
     """Mail a confirmation link to the new address (the e-mail changes when it is followed). Needs the password
-    (Unauthorized); Conflict when another account has that address."""
+    (BadRequest); Conflict when another account has that address."""
     new_email = accounts_service.normalise_email(new_email)
     await limiter.hit("mail", account=f"account:{account_id}", address=address)
 
@@ -262,7 +262,7 @@ async def request_email_change(*, account_id: int, new_email: str, password: str
 
     account = await anyio.to_thread.run_sync(load)
     if not await hashing.verify(password, account.password_hash):
-        raise Unauthorized("The password is not correct")
+        raise BadRequest("The password is not correct")
 
     def run() -> None:
         with Session(db.get_engine()) as session:
@@ -330,3 +330,14 @@ def unread_notices(account_id: int) -> int:
     """The header's unread count (its own short session: pages render it on every page)."""
     with Session(db.get_engine()) as session:
         return outbox.unread_count(session, user_id=account_id)
+
+
+def mark_notices_read(session: Session, *, account_id: int, notice_id: int | None = None,
+                      must_exist: bool = False) -> bool:
+    """Mark one notice (or all) of the account read. With `must_exist`: False when it has no such notice (one
+    read already counts as existing)."""
+    if must_exist and notice_id is not None and not outbox.notice_exists(session, user_id=account_id,
+                                                                          notice_id=notice_id):
+        return False
+    outbox.mark_read(session, user_id=account_id, notice_id=notice_id)
+    return True
