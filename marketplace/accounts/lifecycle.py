@@ -299,6 +299,7 @@ def confirm_email_change(session: Session, *, token: str, settings: Settings) ->
     old = account.email
     account.email = taken.new_email
     account.email_verified_at = utcnow()
+    session.flush()  # the account's change is written here, by its owner (the outbox's flush would carry it)
     lang = account.language
     _mail(session, settings, to=old, kind="email_changed",
           subject=translate(lang, _("Your e-mail address was changed")),
