@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from marketplace.chainwatch.watcher import ChainWatcher
 from marketplace.core.config import Settings
 from marketplace.integrations.adapters import Adapters, adapter_parts
+from marketplace.mail.outbox import Sender
 from marketplace.mail.sender import SmtpConfig
 from marketplace.mail.worker import MailWorker
 from marketplace.minting.worker import MintWorker
@@ -46,6 +47,7 @@ def build_delivery_worker(services: Services) -> DeliveryWorker:
         max_attempts=settings.delivery_max_attempts,
         batch_size=settings.delivery_batch_size,
         gas_topup_wei=settings.custodial_gas_topup_wei,
+        sender=Sender.of(settings),
         poll_interval_s=settings.mint_poll_interval_s,
         lease_s=settings.worker_lease_s,
         stale_submit_s=settings.worker_stale_submit_s,

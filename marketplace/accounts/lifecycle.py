@@ -29,8 +29,8 @@ from marketplace.core.config import Settings
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import BadRequest, Conflict
 from marketplace.mail import outbox
-from marketplace.mail.models import Notice
-from marketplace.mail.texts import _, translate
+from marketplace.mail.outbox import Sender
+from marketplace.mail.texts import _, translate, values_for
 
 if TYPE_CHECKING:
     from marketplace.core.ratelimit import RateLimiter
@@ -68,6 +68,7 @@ def _take_link(session: Session, *, secret: str, purpose: LinkPurpose, now: date
 
 
 def _mail(session: Session, settings: Settings, *, to: str, kind: str, subject: str, text: str) -> None:
+    session.flush()  # the account's own pending changes are written by its owner, before the outbox's insert
     outbox.queue_mail(session, to=to, subject=subject, text=text, kind=kind, mail_from=settings.mail_from)
 
 
@@ -315,12 +316,28 @@ def confirm_email_change(session: Session, *, token: str, settings: Settings) ->
 # ------------------------------------------------------------------------------------------------ notices
 
 def notify_account(session: Session, *, account: Account, kind: str, subject: str, text: str,
-                   link: str | None = None, params: dict | None = None, settings: Settings) -> Notice:
+                   link: str | None = None, params: dict | None = None, sender: Sender) -> int:
     """A notice for the account in the caller's transaction, mailed too when its e-mail is verified (see the module
-    docstring). `subject` and `text` are already in the account's language (marketplace.mail.texts.translate)."""
+    docstring). `subject` and `text` are already in the account's language (marketplace.mail.texts.translate):
+
+        lifecycle.notify_account(session, account=a, kind="payout", sender=sender,
+                                 subject=translate(a.language, _("A payout is on its way")),
+                                 text=translate(a.language, _("%(amount)s ..."), amount=...), link="/studio")"""
     return outbox.notify(session, user_id=account.id, email=account.email if account.email_verified else None,
-                         kind=kind, subject=subject, text=text, link=link, params=params,
-                         mail_from=settings.mail_from, base_url=settings.public_base_url)
+                         kind=kind, subject=subject, text=text, link=link, params=params, sender=sender)
+
+
+def notify_accounts(session: Session, *, account_ids, kind: str, subject: str, text: str, link: str | None = None,
+                    params: dict | None = None, sender: Sender) -> None:
+    """The same notice for several accounts, each in its own language: `subject` and `text` are message ids
+    (marked with texts._) translated for each with `params`."""
+    for account_id in dict.fromkeys(account_ids):
+        account = accounts_service.get_account(session=session, account_id=account_id)
+        if account is None:
+            continue
+        values = values_for(account.language, params or {})
+        notify_account(session, account=account, kind=kind, subject=translate(account.language, subject, **values),
+                       text=translate(account.language, text, **values), link=link, params=params, sender=sender)
 
 
 def notice_list(session: Session, *, account_id: int, limit: int = 50, offset: int = 0):

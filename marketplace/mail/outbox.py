@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
+from marketplace.core.config import Settings
 from marketplace.core.db import utcnow
 from marketplace.jobs.runner import wake
-from marketplace.mail.models import MailOutbox, Notice, NoticeList, NoticePublic
+from marketplace.mail.models import MailOutbox, MailStatus, Notice, NoticeList, NoticePublic
 
 MAIL_WORKER = "mail"
+_OUTBOX = MailOutbox.__table__
+_NOTICES = Notice.__table__
 MAX_SUBJECT = 300
 
 
@@ -28,28 +32,43 @@ def message_id(mail_from: str) -> str:
     return f"<{secrets.token_hex(16)}@{domain}>"
 
 
-def queue_mail(session: Session, *, to: str, subject: str, text: str, kind: str, mail_from: str) -> MailOutbox:
-    """One mail to `to`, sent after the caller's transaction commits (rolled back with it otherwise)."""
-    mail = MailOutbox(to_address=to, subject=" ".join(subject.split())[:MAX_SUBJECT], body=text, kind=kind,
-                      message_id=message_id(mail_from))
-    session.add(mail)
-    session.flush()
-    return mail
+@dataclass(frozen=True)
+class Sender:
+    """Who mails (the From address) and where the links point (the site's public base URL)."""
+
+    mail_from: str
+    base_url: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Sender:
+        return cls(mail_from=settings.mail_from, base_url=settings.public_base_url.rstrip("/"))
+
+
+# Plain INSERT statements, not the ORM's unit of work: queueing never flushes the caller's pending changes (those
+# stay the caller's own writes, in its own statements).
+
+def queue_mail(session: Session, *, to: str, subject: str, text: str, kind: str, mail_from: str) -> int:
+    """One mail to `to`, sent after the caller's transaction commits (rolled back with it otherwise). Its id."""
+    now = utcnow()
+    return session.execute(insert(_OUTBOX).values(
+        status=MailStatus.queued.value, to_address=to, subject=" ".join(subject.split())[:MAX_SUBJECT], body=text,
+        kind=kind, message_id=message_id(mail_from), attempts=0, created_at=now, updated_at=now,
+    ).returning(_OUTBOX.c.id)).scalar_one()
 
 
 def notify(session: Session, *, user_id: int, email: str | None, kind: str, subject: str, text: str,
-           link: str | None = None, params: dict | None = None, mail_from: str,
-           base_url: str = "") -> Notice:
+           link: str | None = None, params: dict | None = None, sender: Sender) -> int:
     """A notice for the account `user_id` (listed in its studio, counted unread in the header) and, when `email` is
     given, the same text mailed there with the link. In the caller's transaction; the mail leaves after it commits.
-    `link`: a path on the site (`/purchases/3/receipt`); the mail gets it with `base_url` in front."""
-    notice = Notice(user_id=user_id, kind=kind, text=text, params=json.dumps(params or {}, default=str), link=link)
-    session.add(notice)
+    `link`: a path on the site (`/purchases/3/receipt`); the mail gets it with the base URL in front. A new kind
+    of notice is just a new `kind` string (and its texts, marked with texts._ for translation). The notice's id."""
+    notice_id = session.execute(insert(_NOTICES).values(
+        user_id=user_id, kind=kind, text=text, params=json.dumps(params or {}, default=str), link=link,
+        created_at=utcnow()).returning(_NOTICES.c.id)).scalar_one()
     if email:
-        body = text if not link else f"{text}\n\n{base_url.rstrip('/')}{link}"
-        queue_mail(session, to=email, subject=subject, text=body, kind=kind, mail_from=mail_from)
-    session.flush()
-    return notice
+        body = text if not link else f"{text}\n\n{sender.base_url}{link}"
+        queue_mail(session, to=email, subject=subject, text=body, kind=kind, mail_from=sender.mail_from)
+    return notice_id
 
 
 def wake_sender() -> None:

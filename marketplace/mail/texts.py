@@ -6,9 +6,11 @@ catalogues live beside the pages (marketplace/web/locale): read here as files, w
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
 
 LANGUAGES = ("en", "fr", "de")
@@ -35,3 +37,19 @@ def _catalogue(lang: str) -> NullTranslations:
 
 def translate(lang: str | None, message: str, **values: object) -> str:
     return _catalogue(language(lang)).gettext(message) % values
+
+
+_LOCALES = {"en": "en", "fr": "fr_LU", "de": "de_LU"}  # as the pages format money (marketplace/web/i18n.py)
+
+
+def money(lang: str | None, cents: int, currency: str = "EUR") -> str:
+    """Integer cents as the language writes them (EUR 25.00, 25,00 €); exact: cents / 100 has no rounding."""
+    return format_currency(Decimal(int(cents)).scaleb(-2), currency.upper(), locale=_LOCALES[language(lang)])
+
+
+def values_for(lang: str | None, params: dict) -> dict:
+    """A notice's values for its text in one language: `amount_cents` gives `amount`, formatted for it."""
+    values = dict(params)
+    if "amount_cents" in values:
+        values["amount"] = money(lang, int(values["amount_cents"]), str(values.get("currency", "EUR")))
+    return values
