@@ -116,7 +116,7 @@ def set_collaborators(session: Session, *, work: Work, account: Account, entries
     if sender is not None:  # each invited creator is told, in this transaction
         lifecycle.notify_accounts(
             session, account_ids=[e.user_id for e in ordered if e.user_id != work.creator_id], kind="invitation",
-            sender=sender, link="/studio#invitations",
+            sender=sender, link="/studio#invitations-heading",
             params={"title": work.title, "name": account.display_name, "work_id": work.id},
             subject=_("%(name)s invites you to co-create “%(title)s”"),
             text=_("%(name)s invites you to co-create “%(title)s”. Accept or decline in your studio:"))
