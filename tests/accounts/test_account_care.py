@@ -68,7 +68,7 @@ def test_password_reset_works_once_and_signs_out_the_other_sessions(client, mail
     old_session = _token(client, email)
     r = client.post("/api/auth/password-reset", json={"email": email.upper()})
     assert r.status_code == 202
-    mail = [m for m in mail_sink.wait_for(to=email, count=2) if m["subject"] == "Reset your password"][0]
+    mail = next(m for m in mail_sink.wait_for(to=email, count=2) if m["subject"] == "Reset your password")
     token = token_in(mail, "/reset-password")
     r = client.post("/api/auth/password-reset/confirm", json={"token": token, "password": "a new password 2"})
     assert r.status_code == 204, r.text
@@ -86,7 +86,7 @@ def test_an_expired_reset_link_is_refused(client, mail_sink):
     email = _email("expired")
     _register(client, email)
     assert client.post("/api/auth/password-reset", json={"email": email}).status_code == 202
-    mail = [m for m in mail_sink.wait_for(to=email, count=2) if m["subject"] == "Reset your password"][0]
+    mail = next(m for m in mail_sink.wait_for(to=email, count=2) if m["subject"] == "Reset your password")
     assert "within 60 minutes" in mail["text"]
     with Session(db.get_engine()) as session:  # its time is up
         session.exec(update(AccountLink).where(AccountLink.purpose == "password_reset")

@@ -6,17 +6,24 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlmodel import Session, select
 
 from marketplace.core import db
 from marketplace.mail.models import MailOutbox
 from tests.calls.conftest import CallsApi
+from tests.payments.conftest import Shop
 from tests.plugins.mail_fixtures import link_in, token_in
+
+
+@pytest.fixture
+def shop(make_live) -> Shop:
+    return Shop(make_live())
 
 
 def verified(api, user: dict, sink) -> dict:
     """The account's e-mail verified with the link mailed at sign-up (notice mails go to verified addresses)."""
-    mail = [m for m in sink.wait_for(to=user["email"]) if "/verify-email" in m["text"]][0]
+    mail = next(m for m in sink.wait_for(to=user["email"]) if "/verify-email" in m["text"])
     r = api.client.post("/api/auth/verify-email", json={"token": token_in(mail, "/verify-email")})
     assert r.status_code == 200, r.text
     return user

@@ -26,7 +26,7 @@ def test_sign_in_page_links_to_forgot_password_and_the_reset_works_once(client, 
     assert answer.status_code == unknown.status_code == 200
     assert "a link to reset its password is on its way" in answer.text
     assert answer.text.count("on its way") == unknown.text.count("on its way")
-    mail = [m for m in mail_sink.wait_for(to=email, count=2) if m["subject"] == "Reset your password"][0]
+    mail = next(m for m in mail_sink.wait_for(to=email, count=2) if m["subject"] == "Reset your password")
     reset = _path(link_in(mail, "/reset-password"))
     form = other.get(reset)
     assert form.status_code == 200 and 'name="password_again"' in form.text
@@ -55,7 +55,7 @@ def test_verification_link_and_the_account_page(client, mail_sink):
 
 def test_change_email_and_password_and_sign_out_everywhere_from_the_account_page(client, mail_sink):
     user = WebUser(client)
-    email = user.sign_up(role="buyer", password=PASSWORD)
+    user.sign_up(role="buyer", password=PASSWORD)
     new = f"moved-{time.monotonic_ns()}@example.lu"
     wrong = user.post_form("/account", "/account/email", {"new_email": new, "password": "nope nope"})
     assert wrong.status_code == 400 and "The password is not correct." in wrong.text
