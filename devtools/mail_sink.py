@@ -138,6 +138,8 @@ class MailSink:
                 if parsed.path == "/messages.json":
                     body = json.dumps(sink.messages(to=to)).encode()
                     self._send(200, "application/json", body)
+                elif parsed.path == "/favicon.ico":
+                    self._send(204, "image/x-icon", b"")
                 elif parsed.path == "/":
                     self._send(200, "text/html; charset=utf-8", sink.render(to=to).encode())
                 else:
