@@ -34,9 +34,12 @@ def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False)
         # STRIPE_API_BASE set explicitly (e.g. https://api.stripe.com with test keys): no double
         use_double = not os.environ.get("STRIPE_API_BASE")
         local = start_local_stack(stack, data_dir=data_dir, app_url=app_url, webhook_secret=webhook_secret,
-                                  stripe_double=use_double)
+                                  stripe_double=use_double, mail_sink=not os.environ.get("SMTP_HOST"))
         if use_double:
             os.environ["STRIPE_API_BASE"] = local.stripe_api_base
+        if local.mail_sink is not None:  # SMTP_HOST set explicitly: a real mail server, no sink
+            os.environ["SMTP_HOST"] = local.mail_sink.host
+            os.environ["SMTP_PORT"] = str(local.mail_sink.smtp_port)
         os.environ["STRIPE_WEBHOOK_SECRET"] = webhook_secret
         os.environ["RPC_URL"] = local.rpc_url
         os.environ["IPFS_API_URL"] = local.ipfs_api_addr
@@ -60,8 +63,15 @@ def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False)
             print(f"  stripe {local.stripe_api_base} (the project's Stripe double: Checkout pages, signed webhooks)")
         else:
             print(f"  stripe {os.environ['STRIPE_API_BASE']} (real Stripe; forward webhooks with `stripe listen`)")
+        if local.mail_sink is not None:
+            print(f"  mail   {local.mail_sink.url} (the mail sink: every mail the app sends, SMTP on "
+                  f"{local.mail_sink.host}:{local.mail_sink.smtp_port})")
+        else:
+            print(f"  mail   SMTP {os.environ['SMTP_HOST']} (a real mail server)")
         print()
         print(f"Marketplace running at http://{host}:{port}  (API docs at /docs; Ctrl-C stops everything)")
+        if local.mail_sink is not None:
+            print(f"Mail sink at {local.mail_sink.url}  (the mails the app sent: sign-up links, password resets)")
         sys.stdout.flush()
         try:
             uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning")

@@ -14,6 +14,7 @@ from web3 import Web3
 
 from devtools.anvil import DEV_KEYS, STATE_INTERVAL_S, AnvilNode
 from devtools.ipfs_node import IpfsNode
+from devtools.mail_sink import MailSink
 from devtools.procs import pick_free_port, port_open
 from devtools.stripe_double import StripeDouble
 from marketplace.integrations.chain import client as chain_client
@@ -33,6 +34,7 @@ class LocalStack:
     anvil: AnvilNode
     ipfs: IpfsNode
     stripe: StripeDouble | None
+    mail_sink: MailSink | None = None
 
 
 def _port(preferred: int, what: str) -> int:
@@ -77,7 +79,8 @@ def ensure_contract(*, rpc_url: str, deployment_file: Path, deployer_key: str, o
 
 def start_local_stack(stack: ExitStack, *, data_dir: Path, app_url: str, webhook_secret: str,
                       rpc_port: int = 8545, ipfs_port: int = 5001, stripe_port: int = 12111,
-                      stripe_double: bool = True) -> LocalStack:
+                      stripe_double: bool = True, mail_sink: bool = True, smtp_port: int = 8025,
+                      mail_page_port: int = 8025 + 1) -> LocalStack:
     data_dir.mkdir(parents=True, exist_ok=True)
     rpc_port = _port(rpc_port, "anvil")
     ipfs_port = _port(ipfs_port, "IPFS")
@@ -116,5 +119,11 @@ def start_local_stack(stack: ExitStack, *, data_dir: Path, app_url: str, webhook
                               enabled_events=[*HANDLED_EVENTS, *PAYOUT_EVENTS])
         double.start(stripe_port)
         stack.callback(double.stop)
-    return LocalStack(rpc_url=anvil.rpc_url, ipfs_api_addr=ipfs.api_addr, contract_address=address,
+    sink = None
+    if mail_sink:
+        sink = MailSink(smtp_port=_port(smtp_port, "the mail sink's SMTP"),
+                        http_port=_port(mail_page_port, "the mail sink's page")).start()
+        stack.callback(sink.close)
+        print(f"  starting the mail sink: SMTP on {sink.host}:{sink.smtp_port}, its page at {sink.url}")
+    return LocalStack(mail_sink=sink, rpc_url=anvil.rpc_url, ipfs_api_addr=ipfs.api_addr, contract_address=address,
                       splits_address=splits_address, stripe_api_base=double.api_base if double else None, anvil=anvil, ipfs=ipfs, stripe=double)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from marketplace.accounts.care_router import router as account_care_router
 from marketplace.accounts.router import router as accounts_router
 from marketplace.accounts.security import PasswordHashing
 from marketplace.calls.router import router as calls_router
@@ -47,6 +48,7 @@ from marketplace.services import (
     Services,
     build_chain_watcher,
     build_delivery_worker,
+    build_mail_worker,
     build_mint_worker,
     build_payout_worker,
     build_services,
@@ -222,15 +224,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             services.delivery = build_delivery_worker(services)
         if settings.run_payout_worker:
             services.payouts = build_payout_worker(services)
+        if settings.run_mail_worker:
+            services.mail = build_mail_worker(services)
         app.state.password_hashing.warm_up()
         services.watcher = build_chain_watcher(services)  # gates the workers until the chain is checked
-        for worker in (services.watcher, services.worker, services.delivery, services.payouts):
+        for worker in (services.watcher, services.worker, services.delivery, services.payouts, services.mail):
             if worker is not None:
                 worker.start()
         try:
             yield
         finally:
-            for worker in (services.worker, services.delivery, services.payouts, services.watcher):
+            for worker in (services.worker, services.delivery, services.payouts, services.watcher, services.mail):
                 if worker is not None:
                     worker.stop()
             app.state.password_hashing.shutdown()
@@ -305,6 +309,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(accounts_router)
     app.include_router(privacy_router)
     app.include_router(avatars_router)
+    app.include_router(account_care_router)
     app.include_router(catalog_router)
     app.include_router(collaborators_router)
     app.include_router(licences_router)

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from marketplace.chainwatch.watcher import ChainWatcher
 from marketplace.core.config import Settings
 from marketplace.integrations.adapters import Adapters, adapter_parts
+from marketplace.mail.outbox import Sender
+from marketplace.mail.sender import SmtpConfig
+from marketplace.mail.worker import MailWorker
 from marketplace.minting.worker import MintWorker
 from marketplace.payments.delivery import DeliveryWorker
 from marketplace.payouts import webhooks as payouts_webhooks
@@ -22,6 +25,7 @@ class Services(Adapters):
     delivery: DeliveryWorker | None = None
     watcher: ChainWatcher | None = None
     payouts: PayoutWorker | None = None
+    mail: MailWorker | None = None
 
 
 def build_services(settings: Settings) -> Services:
@@ -55,11 +59,26 @@ def build_delivery_worker(services: Services) -> DeliveryWorker:
         max_attempts=settings.delivery_max_attempts,
         batch_size=settings.delivery_batch_size,
         gas_topup_wei=settings.custodial_gas_topup_wei,
+        sender=Sender.of(settings),
         poll_interval_s=settings.mint_poll_interval_s,
         lease_s=settings.worker_lease_s,
         stale_submit_s=settings.worker_stale_submit_s,
         retry_backoff_s=settings.job_retry_backoff_s,
     )
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, user=settings.smtp_user or None,
+                      password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+                      starttls=settings.smtp_starttls, mail_from=settings.mail_from, timeout_s=settings.smtp_timeout_s)
+
+
+def build_mail_worker(services: Services) -> MailWorker:
+    """The outbox's sender (no chain needed: it runs whether or not the chain is up)."""
+    settings = services.settings
+    return MailWorker(smtp=smtp_config(settings), batch_size=settings.mail_batch_size,
+                      max_attempts=settings.mail_max_attempts, poll_interval_s=settings.mail_poll_interval_s,
+                      lease_s=settings.worker_lease_s, retry_backoff_s=settings.job_retry_backoff_s)
 
 
 def build_chain_watcher(services: Services) -> ChainWatcher | None:

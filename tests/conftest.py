@@ -18,12 +18,14 @@ pytest_plugins = [
     "tests.plugins.chain_fixtures",
     "tests.plugins.db_fixtures",
     "tests.plugins.live_fixtures",
+    "tests.plugins.mail_fixtures",
     "tests.plugins.table_owners",
 ]
 
 
 @pytest.fixture
-def make_settings(tmp_path, db_url, anvil, ipfs_node, contract_address, splits_address) -> Callable[..., Settings]:
+def make_settings(tmp_path, db_url, anvil, ipfs_node, contract_address, splits_address,
+                  mail_sink) -> Callable[..., Settings]:
     def make(**overrides) -> Settings:
         values = dict(
             env="test",
@@ -42,6 +44,11 @@ def make_settings(tmp_path, db_url, anvil, ipfs_node, contract_address, splits_a
             rate_limit_signin_address="10000/minute",
             rate_limit_register_address="10000/minute",
             rate_limit_checkout_address="10000/minute",
+            rate_limit_mail_address="10000/minute",
+            # mails go over SMTP to the dev tools' mail sink (tests/plugins/mail_fixtures.py)
+            smtp_host=mail_sink.host,
+            smtp_port=mail_sink.smtp_port,
+            mail_poll_interval_s=0.05,
         )
         values.update(overrides)
         return Settings(_env_file=None, **values)

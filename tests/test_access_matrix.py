@@ -377,6 +377,45 @@ def _avatar(s: Scene, role: str):
         "file": ("me.png", png_bytes((48, 48), (3, 4, time.monotonic_ns() % 255)), "image/png")})
 
 
+def _unique_email() -> str:
+    return f"someone-{time.monotonic_ns()}@example.lu"
+
+
+def _throwaway(s: Scene, role: str) -> str:
+    """A fresh account's token (signing out everywhere must not sign the matrix's accounts out)."""
+    email = _unique_email()
+    r = s.client.post("/api/auth/register", json={"email": email, "password": "correct horse 1",
+                                                   "display_name": "Gone", "role": "buyer"})
+    assert r.status_code == 201, r.text
+    return s.client.post("/api/auth/token", data={"username": email, "password": "correct horse 1"}).json()[
+        "access_token"]
+
+
+def _signout_everywhere(s: Scene, role: str):
+    if role == "anonymous":
+        return s.client.post("/api/me/signout-everywhere")
+    return s.client.post("/api/me/signout-everywhere", headers={"Authorization": f"Bearer {_throwaway(s, role)}"})
+
+
+def _page_signout_everywhere(s: Scene, role: str):
+    if role == "anonymous":
+        return page_post("/account/signout-everywhere")(s, role)
+    other = Scene(client=s.client, api=s.api,
+                  users={role: {"headers": {"Authorization": f"Bearer {_throwaway(s, role)}"}}})
+    return page_post("/account/signout-everywhere")(other, role)
+
+
+def _others_notice(s: Scene) -> int:
+    """A notice of the other creator's: the invitation to co-sign a fresh co-draft."""
+    s.fresh_co_draft()
+    return s.client.get("/api/me/notices", headers=s.headers("other_creator")).json()["notices"][0]["id"]
+
+
+def _read_notice(s: Scene, role: str):
+    notice_id = s.once("read-notice", lambda: _others_notice(s))
+    return s.client.post(f"/api/me/notices/{notice_id}/read", headers=s.headers(role))
+
+
 ACCEPTED = {"accept_license": "yes", "accept_immediate_supply": "yes"}  # the buyer ticked both required boxes
 IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 DRAFT_PRIVATE = _by(404, 404, 404, 200, 404, 200)
@@ -390,6 +429,33 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("POST", "/api/auth/token"): [("own credentials", _token, _by(401, 200, 200, 200, 200, 200))],
     ("POST", "/api/auth/signout"): [("", _signout, _by(401, 204, 204, 204, 204, 204))],
     ("GET", "/api/me"): [("", api_get("/api/me"), SIGNED_IN)],
+    ("POST", "/api/auth/verify-email"): [("unknown link", lambda s, r: s.client.post(
+        "/api/auth/verify-email", headers=s.headers(r), json={"token": "not-a-link"}), dict.fromkeys(ROLES, 400))],
+    ("POST", "/api/auth/password-reset"): [("any e-mail", lambda s, r: s.client.post(
+        "/api/auth/password-reset", headers=s.headers(r), json={"email": _unique_email()}),
+        dict.fromkeys(ROLES, 202))],
+    ("POST", "/api/auth/password-reset/confirm"): [("unknown link", lambda s, r: s.client.post(
+        "/api/auth/password-reset/confirm", headers=s.headers(r), json={"token": "not-a-link",
+                                                                         "password": "long enough 1"}),
+        dict.fromkeys(ROLES, 400))],
+    ("POST", "/api/auth/confirm-email"): [("unknown link", lambda s, r: s.client.post(
+        "/api/auth/confirm-email", headers=s.headers(r), json={"token": "not-a-link"}), dict.fromkeys(ROLES, 400))],
+    ("POST", "/api/me/verification"): [("", lambda s, r: s.client.post("/api/me/verification", headers=s.headers(r)),
+                                        _by(401, 202, 202, 202, 202, 202))],
+    ("POST", "/api/me/email"): [("wrong password", lambda s, r: s.client.post(
+        "/api/me/email", headers=s.headers(r), json={"new_email": _unique_email(), "password": "wrong pass"}),
+        _by(401, 400, 400, 400, 400, 400))],
+    ("POST", "/api/me/password"): [("wrong current password", lambda s, r: s.client.post(
+        "/api/me/password", headers=s.headers(r), json={"current_password": "wrong pass",
+                                                        "new_password": "long enough 1"}),
+        _by(401, 400, 400, 400, 400, 400))],
+    ("POST", "/api/me/signout-everywhere"): [("a fresh account", _signout_everywhere,
+                                              _by(401, 204, 204, 204, 204, 204))],
+    ("GET", "/api/me/notices"): [("", api_get("/api/me/notices"), SIGNED_IN)],
+    ("POST", "/api/me/notices/read"): [("", lambda s, r: s.client.post("/api/me/notices/read", headers=s.headers(r)),
+                                        _by(401, 204, 204, 204, 204, 204))],
+    ("POST", "/api/me/notices/{notice_id}/read"): [("the other creator's notice", _read_notice,
+                                                    _by(401, 404, 404, 404, 204, 404))],
     ("POST", "/api/works"): [("", _upload, _by(401, 403, 403, 201, 201, 201))],
     ("GET", "/api/works"): [("", api_get("/api/works"), OK_ALL)],
     ("GET", "/api/works/{work_id}"): [
@@ -529,6 +595,24 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
                            dict.fromkeys(ROLES, 400))],
     ("POST", "/signup"): [("invalid", page_post("/signup", {"email": "not-an-email"}), dict.fromkeys(ROLES, 400))],
     ("POST", "/signout"): [("", _page_signout, dict.fromkeys(ROLES, 303))],
+    ("GET", "/forgot-password"): [("", page_get("/forgot-password"), OK_ALL)],
+    ("POST", "/forgot-password"): [("any e-mail", lambda s, r: page_post("/forgot-password", {
+        "email": _unique_email()})(s, r), OK_ALL)],
+    ("GET", "/reset-password"): [("unknown link", page_get("/reset-password?token=nope"), dict.fromkeys(ROLES, 400))],
+    ("POST", "/reset-password"): [("unknown link", page_post("/reset-password", {
+        "token": "nope", "password": "long enough 1", "password_again": "long enough 1"}), dict.fromkeys(ROLES, 400))],
+    ("GET", "/verify-email"): [("unknown link", page_get("/verify-email?token=nope"), dict.fromkeys(ROLES, 400))],
+    ("GET", "/confirm-email"): [("unknown link", page_get("/confirm-email?token=nope"), dict.fromkeys(ROLES, 400))],
+    ("GET", "/account"): [("", page_get("/account"), _by(303, 200, 200, 200, 200, 200))],
+    ("POST", "/account/verification"): [("", page_post("/account/verification"), dict.fromkeys(ROLES, 303))],
+    ("POST", "/account/email"): [("wrong password", lambda s, r: page_post("/account/email", {
+        "new_email": _unique_email(), "password": "wrong pass"})(s, r), _by(303, 400, 400, 400, 400, 400))],
+    ("POST", "/account/password"): [("wrong current password", page_post("/account/password", {
+        "current_password": "wrong pass", "new_password": "long enough 1"}), _by(303, 400, 400, 400, 400, 400))],
+    ("POST", "/account/signout-everywhere"): [("a fresh account", _page_signout_everywhere,
+                                               dict.fromkeys(ROLES, 303))],
+    ("GET", "/notices"): [("", page_get("/notices"), _by(303, 200, 200, 200, 200, 200))],
+    ("POST", "/notices/read"): [("", page_post("/notices/read"), dict.fromkeys(ROLES, 303))],
     ("GET", "/studio"): [("", page_get("/studio"), _by(303, 200, 200, 200, 200, 200))],
     ("POST", "/studio/works"): [("", _page_upload, _by(403, 403, 403, 303, 303, 303))],
     ("GET", "/studio/payouts"): [("", page_get("/studio/payouts"), _by(303, 200, 200, 200, 200, 200))],
@@ -583,7 +667,6 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
          dict.fromkeys(ROLES, 303))],
     ("POST", "/studio/profile/avatar/delete"): [("own", page_post("/studio/profile/avatar/delete"),
                                                  dict.fromkeys(ROLES, 303))],
-    ("GET", "/account"): [("", page_get("/account"), _by(303, 200, 200, 200, 200, 200))],
     ("GET", "/account/export"): [("", page_get("/account/export"), _by(303, 200, 200, 200, 200, 200))],
     ("GET", "/account/delete"): [("", page_get("/account/delete"), _by(303, 200, 200, 200, 200, 200))],
     ("POST", "/account/delete"): [

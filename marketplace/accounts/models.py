@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import EmailStr, field_validator
 from sqlalchemy import JSON, Column, String, Text
@@ -38,10 +39,19 @@ class Account(AccountBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Set when the account was deleted (anonymised: see marketplace/privacy); it cannot sign in again.
     deleted_at: datetime | None = Field(default=None)
+    # issue 11: verification, language of mails, sign-out everywhere
+    email_verified_at: datetime | None = None
+    language: str = Field(default="en", max_length=8)  # the language of its mails (en, fr, de), from sign-up
+    # access tokens carry the epoch they were made in; raising it signs out every session and token at once
+    token_epoch: int = 0
 
     @property
     def wallet_address(self) -> str | None:
         return self.linked_address or self.custodial_address
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class AccountCreate(SQLModel):
@@ -49,6 +59,7 @@ class AccountCreate(SQLModel):
     password: str = Field(min_length=8, max_length=128)
     display_name: Line = Field(min_length=1, max_length=MAX_DISPLAY_NAME_CHARS)
     role: Role = Role.buyer
+    language: Literal["en", "fr", "de"] = "en"  # the language of the account's mails
 
     @field_validator("password")
     @classmethod
@@ -77,6 +88,8 @@ class AccountPublic(SQLModel):
     custodial_address: str | None
     linked_address: str | None
     created_at: datetime
+    email_verified: bool = False
+    language: str = "en"
 
 
 class CreatorPublic(SQLModel):
@@ -133,3 +146,25 @@ class ProfileTag(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", primary_key=True)
     kind: str = Field(max_length=16, primary_key=True)
     value: str = Field(max_length=MAX_SKILL_CHARS, primary_key=True, index=True)
+
+
+class LinkPurpose(StrEnum):
+    verify_email = "verify_email"
+    password_reset = "password_reset"
+    email_change = "email_change"
+
+
+class AccountLink(SQLModel, table=True):
+    """A single-use link mailed to an account (verify its e-mail, reset its password, confirm a new e-mail). Only the
+    SHA-256 of the link's secret is stored; a link is refused once used, expired, or replaced by a newer one."""
+
+    __tablename__ = "account_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    purpose: str = Field(sa_type=String(24))  # a LinkPurpose value
+    token_hash: str = Field(max_length=64, unique=True)
+    new_email: str | None = Field(default=None, max_length=320)  # email_change: the address being confirmed
+    expires_at: datetime
+    used_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)

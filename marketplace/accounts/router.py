@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from marketplace.accounts import profiles, security
+from marketplace.accounts import lifecycle, profiles
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import CurrentAccount, PasswordHashingDep, oauth2_scheme
 from marketplace.accounts.models import AccountCreate, AccountPublic, Token
@@ -23,10 +23,10 @@ def to_public(account) -> AccountPublic:
              responses=errors(403, 408, 409, 422, 429, 503))
 async def register(account_in: AccountCreate, request: Request, settings: SettingsDep, limiter: RateLimiterDep,
                    hashing: PasswordHashingDep) -> AccountPublic:
-    """Rate limited per e-mail and per client address (429 with Retry-After)."""
-    account = await accounts_service.sign_up(
-        account_in=account_in, wallet_secret=settings.wallet_secret.get_secret_value(),
-        address=client_address(request), limiter=limiter, hashing=hashing)
+    """Rate limited per e-mail and per client address (429 with Retry-After). A link that verifies the e-mail is
+    mailed to it (POST /api/auth/verify-email takes it)."""
+    account = await lifecycle.sign_up(account_in=account_in, settings=settings, address=client_address(request),
+                                      limiter=limiter, hashing=hashing)
     return to_public(account)
 
 
@@ -39,10 +39,7 @@ async def token(
     delay that grows with the recent failures."""
     account = await accounts_service.sign_in(email=form.username, password=form.password,
                                              address=client_address(request), limiter=limiter, hashing=hashing)
-    access = security.create_access_token(
-        account_id=account.id, secret=settings.auth_secret.get_secret_value(), minutes=settings.access_token_minutes
-    )
-    return Token(access_token=access)
+    return Token(access_token=lifecycle.access_token(account, settings))
 
 
 @router.post("/auth/signout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 503))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
+import secrets
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -104,11 +106,22 @@ class AccessToken:
     account_id: int
     token_id: str  # the JWT's jti: what signing out revokes
     expires_at: datetime
+    epoch: int = 0  # the account's token_epoch when it was made: signing out everywhere raises that
 
 
-def create_access_token(*, account_id: int, secret: str, minutes: int) -> str:
+def new_link_secret() -> str:
+    """The secret of a single-use link mailed to an account (only its hash is stored)."""
+    return secrets.token_urlsafe(32)
+
+
+def link_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_access_token(*, account_id: int, secret: str, minutes: int, epoch: int = 0) -> str:
     now = datetime.now(UTC)
-    payload = {"sub": str(account_id), "jti": uuid.uuid4().hex, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    payload = {"sub": str(account_id), "jti": uuid.uuid4().hex, "iat": now, "exp": now + timedelta(minutes=minutes),
+               "ep": int(epoch)}
     return jwt.encode(payload, secret, algorithm=_ALGORITHM)
 
 
@@ -117,6 +130,7 @@ def read_access_token(token: str, *, secret: str) -> AccessToken | None:
     try:
         payload = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["sub", "exp", "jti"]})
         return AccessToken(account_id=int(payload["sub"]), token_id=str(payload["jti"])[:64],
-                           expires_at=datetime.fromtimestamp(payload["exp"], UTC))
+                           expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+                           epoch=int(payload.get("ep", 0)))
     except (jwt.PyJWTError, ValueError, KeyError, TypeError):
         return None

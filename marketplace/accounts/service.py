@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from asyncio import sleep
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -44,7 +45,8 @@ def account_for_token(*, session: Session, token: str | None, secret: str) -> Ac
     if session.exec(select(RevokedToken.token_id).where(RevokedToken.token_id == claims.token_id)).first():
         return None
     account = get_account(session=session, account_id=claims.account_id)
-    if account is None or account.deleted_at is not None:  # a deleted account's every token is void
+    if account is None or account.deleted_at is not None or claims.epoch != (account.token_epoch or 0):
+        # a deleted account's every token is void; so are those made before a sign-out everywhere
         return None
     return account
 
@@ -110,9 +112,11 @@ def get_account_by_email(*, session: Session, email: str) -> Account | None:
 
 def register(
     *, session: Session, account_in: AccountCreate, wallet_secret: str, allow_admin: bool = False,
-    password_hash: str | None = None,
+    password_hash: str | None = None, on_created: Callable[[Session, Account], None] | None = None,
 ) -> Account:
-    """`password_hash`: the password already hashed (by `sign_up`, in the hashing pool); hashed here otherwise."""
+    """`password_hash`: the password already hashed (by `sign_up`, in the hashing pool); hashed here otherwise.
+    `on_created(session, account)`: runs in the same transaction, before the commit (sign-up queues the verification
+    mail there: no account without its mail, no mail without its account)."""
     if account_in.role == Role.admin and not allow_admin:
         raise Forbidden("Admin accounts are created by an operator (`marketplace create-admin`), not by sign-up")
     email = normalise_email(str(account_in.email))
@@ -123,11 +127,14 @@ def register(
         display_name=account_in.display_name,
         role=account_in.role,
         password_hash=password_hash or security.hash_password(account_in.password),
+        language=account_in.language,
     )
     session.add(account)
     try:
         session.flush()  # assigns the id, from which the custodial wallet is derived
         account.custodial_address = wallets.custodial_address(wallet_secret, account.id)
+        if on_created is not None:
+            on_created(session, account)
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -166,16 +173,17 @@ async def sign_in(*, email: str, password: str, address: str | None, limiter: Ra
     return account
 
 
-def _register_now(account_in: AccountCreate, wallet_secret: str, password_hash: str) -> Account:
+def _register_now(account_in: AccountCreate, wallet_secret: str, password_hash: str, on_created=None) -> Account:
     with Session(db.get_engine(), expire_on_commit=False) as session:
         return register(session=session, account_in=account_in, wallet_secret=wallet_secret,
-                        password_hash=password_hash)
+                        password_hash=password_hash, on_created=on_created)
 
 
 async def sign_up(*, account_in: AccountCreate, wallet_secret: str, address: str | None, limiter: RateLimiter,
-                  hashing: security.PasswordHashing) -> Account:
+                  hashing: security.PasswordHashing,
+                  on_created: Callable[[Session, Account], None] | None = None) -> Account:
     """`register`, rate limited per e-mail and per address, the password hashed in the hashing pool (before the
     e-mail is looked up: a taken e-mail costs the same time as a free one)."""
     await limiter.hit("register", account=normalise_email(str(account_in.email)), address=address)
     password_hash = await hashing.hash(account_in.password)
-    return await anyio.to_thread.run_sync(partial(_register_now, account_in, wallet_secret, password_hash))
+    return await anyio.to_thread.run_sync(partial(_register_now, account_in, wallet_secret, password_hash, on_created))

@@ -13,8 +13,9 @@ from marketplace.calls.models import CallPublic, CallsPublic, ProposalPublic
 from marketplace.calls.schemas import CallCreate, CallFilters, DeliveryIn, ProposalCreate
 from marketplace.catalog.schemas import Discipline
 from marketplace.core.api_errors import errors
-from marketplace.core.deps import CallId, ProposalId, SessionDep
+from marketplace.core.deps import CallId, ProposalId, SessionDep, SettingsDep
 from marketplace.core.limits import MAX_PAGE, MAX_PAGE_SIZE
+from marketplace.mail.outbox import Sender
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 
@@ -90,11 +91,13 @@ def decline(call_id: CallId, proposal_id: ProposalId, session: SessionDep, accou
 
 @router.post("/{call_id}/proposals/{proposal_id}/award", response_model=CallPublic,
              responses=errors(401, 403, 404, 409, 422, 503))
-def award(call_id: CallId, proposal_id: ProposalId, session: SessionDep, account: CurrentAccount) -> CallPublic:
+def award(call_id: CallId, proposal_id: ProposalId, session: SessionDep, account: CurrentAccount,
+          settings: SettingsDep) -> CallPublic:
     """The caller awards one submitted proposal; every other proposal is declined. Then pay the budget:
     POST /api/calls/{id}/checkout."""
     call = calls_service.get_call_or_raise(session=session, call_id=call_id)
-    call = calls_service.award(session=session, call=call, proposal_id=proposal_id, caller=account)
+    call = calls_service.award(session=session, call=call, proposal_id=proposal_id, caller=account,
+                               sender=Sender.of(settings))
     return calls_service.call_public(session=session, call=call)
 
 

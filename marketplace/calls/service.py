@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import case, exists, func, update
 from sqlmodel import Session, col, select
 
+from marketplace.accounts import lifecycle
 from marketplace.accounts.models import Account, Role
 from marketplace.calls.models import (
     Call,
@@ -39,6 +40,9 @@ from marketplace.catalog.schemas import WorkFilters
 from marketplace.core.db import transition_rows, utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.core.limits import Currency
+from marketplace.mail import outbox
+from marketplace.mail.outbox import Sender
+from marketplace.mail.texts import _
 
 CREATOR_ROLES = (Role.creator.value, Role.admin.value)
 DEADLINE_PASSED = "The call's deadline has passed: it takes no more proposals or answers"
@@ -273,7 +277,7 @@ def invitations(*, session: Session, account: Account) -> list[tuple[Call, Propo
 
 
 # ------------------------------------------------------------------------------------------------------ award
-def award(*, session: Session, call: Call, proposal_id: int, caller: Account) -> Call:
+def award(*, session: Session, call: Call, proposal_id: int, caller: Account, sender: Sender | None = None) -> Call:
     """The caller awards one submitted proposal: the call `awarded`, that proposal `awarded`, every other one
     `declined`. Someone else: 403; the call not open or the proposal not submitted: 409."""
     if caller.id != call.caller_id:
@@ -293,7 +297,18 @@ def award(*, session: Session, call: Call, proposal_id: int, caller: Account) ->
     others = session.exec(select(Proposal.id).where(Proposal.call_id == call.id, Proposal.id != proposal.id)).all()
     transition_rows(session, Proposal.__table__, list(others),
                     from_=(ProposalStatus.forming, ProposalStatus.submitted), to=ProposalStatus.declined)
+    if sender is not None:  # the awarded team is told, in this transaction
+        team = session.exec(select(TeamMember.account_id).where(TeamMember.proposal_id == proposal.id)
+                            .order_by(col(TeamMember.position))).all()
+        lifecycle.notify_accounts(
+            session, account_ids=list(team), kind="call_awarded", sender=sender, link=f"/calls/{call.id}",
+            params={"title": call.title, "call_id": call.id, "proposal_id": proposal.id},
+            subject=_("Your proposal for “%(title)s” was awarded"),
+            text=_("The call “%(title)s” was awarded to your team's proposal. Its budget is paid next; then "
+                   "deliver the work:"))
     session.commit()
+    if sender is not None:
+        outbox.wake_sender()
     session.refresh(call)
     return call
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, col, select
 
-from marketplace.accounts import profiles
+from marketplace.accounts import lifecycle, profiles
 from marketplace.accounts.models import Account, AccountProfile, ProfileTag, Role
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import CollaboratorStatus, CreatorCard, Work, WorkCollaborator, WorkStatus
@@ -23,6 +23,9 @@ from marketplace.catalog.schemas import CollaboratorIn, CreatorFilters
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.core.money import BPS_WHOLE
+from marketplace.mail import outbox
+from marketplace.mail.outbox import Sender
+from marketplace.mail.texts import _
 
 FIXED = "The creators of a work are fixed once minting has started (they are in the token metadata)"
 
@@ -84,7 +87,8 @@ def _uploader_first(work: Work, entries: Sequence[CollaboratorIn]) -> list[Colla
     return sorted(entries, key=lambda entry: entry.user_id != work.creator_id)
 
 
-def set_collaborators(session: Session, *, work: Work, account: Account, entries: Sequence[CollaboratorIn]) -> None:
+def set_collaborators(session: Session, *, work: Work, account: Account, entries: Sequence[CollaboratorIn],
+                      sender: Sender | None = None) -> None:
     """The whole list of the work's creators, set by its uploader while it is a draft. A changed list asks every
     other creator again (`invited`); the same list again changes nothing. Refused, with nothing changed: someone
     other than the uploader (403), a work no longer a draft (409), a list that breaks a rule (422)."""
@@ -109,7 +113,16 @@ def set_collaborators(session: Session, *, work: Work, account: Account, entries
         "status": (CollaboratorStatus.accepted if entry.user_id == work.creator_id else CollaboratorStatus.invited).value,
         "responded_at": now if entry.user_id == work.creator_id else None,
     } for position, entry in enumerate(ordered)])
+    if sender is not None:  # each invited creator is told, in this transaction
+        lifecycle.notify_accounts(
+            session, account_ids=[e.user_id for e in ordered if e.user_id != work.creator_id], kind="invitation",
+            sender=sender, link="/studio#invitations-heading",
+            params={"title": work.title, "name": account.display_name, "work_id": work.id},
+            subject=_("%(name)s invites you to co-create “%(title)s”"),
+            text=_("%(name)s invites you to co-create “%(title)s”. Accept or decline in your studio:"))
     session.commit()
+    if sender is not None:
+        outbox.wake_sender()
 
 
 def respond(session: Session, *, work: Work, account: Account, accept: bool) -> None:

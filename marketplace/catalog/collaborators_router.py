@@ -14,9 +14,10 @@ from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import CreatorsPublic, WorkPublic
 from marketplace.catalog.schemas import CollaboratorsIn, CreatorFilters, Discipline
 from marketplace.core.api_errors import errors
-from marketplace.core.deps import AccountId, SessionDep, WorkId
+from marketplace.core.deps import AccountId, SessionDep, SettingsDep, WorkId
 from marketplace.core.limits import MAX_DISPLAY_NAME_CHARS, MAX_PAGE, MAX_PAGE_SIZE
 from marketplace.core.text import OptionalLine
+from marketplace.mail.outbox import Sender
 
 router = APIRouter(prefix="/api", tags=["co-creation"])
 
@@ -24,12 +25,13 @@ router = APIRouter(prefix="/api", tags=["co-creation"])
 @router.put("/works/{work_id}/collaborators", response_model=WorkPublic,
             responses=errors(401, 403, 404, 408, 409, 422, 503))
 def set_collaborators(work_id: WorkId, crew: CollaboratorsIn, session: SessionDep,
-                      creator: CurrentCreator) -> WorkPublic:
+                      creator: CurrentCreator, settings: SettingsDep) -> WorkPublic:
     """The uploader names every creator of a draft, themselves included: registered creator accounts, each with a
     share in basis points (summing to 10,000) and a role. A changed list invites every other creator again;
     minting waits until all of them accepted."""
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=creator)
-    collaborators.set_collaborators(session, work=work, account=creator, entries=crew.collaborators)
+    collaborators.set_collaborators(session, work=work, account=creator, entries=crew.collaborators,
+                                    sender=Sender.of(settings))
     return catalog_service.work_public(session=session, work=work)
 
 

@@ -143,7 +143,8 @@ class Settings(BaseSettings):
     operator_manager: str = "[Name of the managing director]"
 
     @field_validator("rate_limit_signin", "rate_limit_signin_address", "rate_limit_register",
-                     "rate_limit_register_address", "rate_limit_checkout", "rate_limit_checkout_address")
+                     "rate_limit_register_address", "rate_limit_checkout", "rate_limit_checkout_address",
+                     "rate_limit_mail", "rate_limit_mail_address")
     @classmethod
     def _rate_limit_string(cls, value: str) -> str:
         from limits import parse_many  # fail fast at start on a limit the library cannot read
@@ -153,6 +154,25 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"not a rate limit like '10/minute;100/hour': {value!r}") from exc
         return value
+    # Mail: sent over SMTP by the mail worker from the outbox (`make run` starts the dev tools' mail sink and points
+    # SMTP_HOST/SMTP_PORT at it). smtp_user empty: no login.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    mail_from: str = "Creative Marketplace <no-reply@marketplace.local>"
+    run_mail_worker: bool = True  # the API process also sends the outbox (dev default)
+    mail_poll_interval_s: float = Field(default=1.0, gt=0)
+    mail_batch_size: int = Field(default=20, ge=1, le=200)
+    mail_max_attempts: int = Field(default=20, ge=1)  # then the outbox row is failed (backoff doubles, capped 5 min)
+    # single-use links mailed to an account
+    email_verification_hours: int = Field(default=72, ge=1)
+    password_reset_minutes: int = Field(default=60, ge=1)
+    email_change_hours: int = Field(default=24, ge=1)
+    rate_limit_mail: str = "5/hour"  # mails asked for (reset, verification, change of e-mail) per e-mail / account
+    rate_limit_mail_address: str = "30/hour"  # ... per client address
     # The chain watcher (marketplace.chainwatch.watcher): mints and deliveries are re-verified on chain until they are this
     # many blocks deep (the block holding them counts as one). Unset: 2 in dev/test (anvil mines a block per
     # transaction), 12 in production.

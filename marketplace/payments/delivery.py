@@ -24,6 +24,8 @@ from marketplace.integrations.chain.client import APPROVAL_GAS, ChainClient, Pre
 from marketplace.integrations.stripe.gateway import PaymentProviderError, StripeGateway
 from marketplace.jobs import lease
 from marketplace.jobs.runner import BackgroundWorker, nonce_freed_on_error
+from marketplace.mail import outbox
+from marketplace.mail.outbox import Sender
 from marketplace.payments import service as payments_service
 from marketplace.payments.custody import CustodyWallets
 from marketplace.payments.models import Purchase, PurchaseStatus
@@ -49,9 +51,11 @@ class DeliveryWorker(BackgroundWorker):
         wallet_secret: str,
         fee_bps: int,
         gas_topup_wei: int = 10**16,
+        sender: Sender | None = None,
         **settings,
     ) -> None:
         super().__init__(**settings)  # batch_size, max_attempts, lease_s, ...: see BackgroundWorker
+        self.sender = sender  # the sale's notices and the buyer's receipt are mailed as it (None: no notices)
         self.chain = chain
         self.gateway = gateway
         self.fee_bps = fee_bps
@@ -193,8 +197,11 @@ class DeliveryWorker(BackgroundWorker):
         """paid -> delivered (guarded, so once), each work's new owner and each sale in the ledger, in one
         database transaction."""
         with db.session_scope() as session:
-            moved = set(payments_service.mark_delivered_many(session, done, fee_bps=self.fee_bps, now=utcnow()))
+            moved = set(payments_service.mark_delivered_many(session, done, fee_bps=self.fee_bps, now=utcnow(),
+                                                             sender=self.sender))
             session.commit()
+        if moved and self.sender is not None:
+            outbox.wake_sender()
         for purchase, work, tx_hash in done:
             if purchase.id in moved:
                 log.info("purchase %s delivered: token %s to %s in %s", purchase.id, work.token_id,

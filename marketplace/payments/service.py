@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from marketplace.accounts import lifecycle
 from marketplace.accounts.models import Account
 from marketplace.calls import service as calls_service
 from marketplace.catalog import service as catalog_service
@@ -22,6 +23,8 @@ from marketplace.catalog.models import SaleStatus, Work, WorkCollaborator
 from marketplace.core.db import transition_rows, utcnow
 from marketplace.core.exceptions import NotFound
 from marketplace.core.money import allocate, fee_of
+from marketplace.mail.outbox import Sender
+from marketplace.mail.texts import _
 from marketplace.payments.models import (
     ACTIVE_STATUSES,
     LedgerEntry,
@@ -201,12 +204,12 @@ def book_refund_reversal(session: Session, *, purchase: Purchase) -> None:
 
 
 def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str | None]], *, fee_bps: int,
-                        now: datetime) -> list[int]:
+                        now: datetime, sender: Sender | None = None) -> list[int]:
     """paid -> delivered for many (purchase, work, delivery tx hash) at once: the guarded transition, each work's
     new owner, each sale booked. A few statements per call rather than ~10 per sale, so the write lock (SQLite's
     one writer) is held for milliseconds. Returns the ids this call moved; the others were no longer paid."""
     by_tx: dict[str | None, list[int]] = defaultdict(list)
-    for purchase, _, tx_hash in sales:
+    for purchase, _work, tx_hash in sales:
         by_tx[tx_hash].append(purchase.id)
     moved: set[int] = set()
     for tx_hash, ids in by_tx.items():
@@ -227,7 +230,26 @@ def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str 
     except IntegrityError:  # a sale already booked (cannot happen after paid -> delivered, but never twice)
         for purchase, work in mine:
             book_sale(session, purchase=purchase, shares=shares[work.id], fee_bps=fee_bps)
+    if sender is not None:  # in the same transaction: the notices exist if and only if the sale does
+        for purchase, work in mine:
+            notify_sale(session, purchase=purchase, work=work, creator_ids=[a for a, _ in shares[work.id]],
+                        sender=sender)
     return sorted(moved)
+
+
+def notify_sale(session: Session, *, purchase: Purchase, work: Work, creator_ids: list[int], sender: Sender) -> None:
+    """The buyer's receipt (the purchase delivered, a link to its receipt page) and a sale notice to each creator."""
+    params = {"title": work.title, "amount_cents": purchase.amount_cents, "currency": purchase.currency,
+              "purchase_id": purchase.id, "work_id": work.id}
+    lifecycle.notify_accounts(
+        session, account_ids=[purchase.buyer_id], kind="receipt", sender=sender, params=params,
+        link=f"/purchases/{purchase.id}/receipt",
+        subject=_("Your purchase of “%(title)s” is delivered"),
+        text=_("Your purchase of “%(title)s” (%(amount)s) is delivered: the token is in your wallet. Your receipt:"))
+    lifecycle.notify_accounts(
+        session, account_ids=creator_ids, kind="sale", sender=sender, params=params, link=f"/works/{work.id}",
+        subject=_("You sold “%(title)s”"),
+        text=_("“%(title)s” was sold for %(amount)s and delivered to its buyer."))
 
 
 def _book(session: Session, purchase: Purchase, rows) -> None:

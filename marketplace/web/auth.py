@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from marketplace.accounts import security as account_security
+from marketplace.accounts import lifecycle
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.dependencies import SESSION_COOKIE, PasswordHashingDep
 from marketplace.accounts.models import Account, Role
@@ -22,8 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 def _signed_in(request: Request, account: Account, next_url: str | None) -> Response:
     settings = settings_of(request)
-    token = account_security.create_access_token(
-        account_id=account.id, secret=settings.auth_secret.get_secret_value(), minutes=settings.access_token_minutes)
+    token = lifecycle.access_token(account, settings)
     default = "/studio" if account.role in (Role.creator, Role.admin) else "/"
     response = redirect(request, safe_next(next_url, default))
     security.set_session_cookie(response, settings, token)
@@ -82,9 +81,9 @@ async def signup(request: Request, form: CsrfForm, t: TranslatorDep, limiter: Ra
     status_code, headers, message = 400, {}, t.gettext("Please correct the fields marked below.")
     if account_in is not None:
         try:
-            account = await accounts_service.sign_up(
-                account_in=account_in, wallet_secret=settings_of(request).wallet_secret.get_secret_value(),
-                address=client_address(request), limiter=limiter, hashing=hashing)
+            account_in.language = t.lang  # the page's language is the account's mails' language
+            account = await lifecycle.sign_up(account_in=account_in, settings=settings_of(request),
+                                              address=client_address(request), limiter=limiter, hashing=hashing)
         except Conflict:
             errors = {"email": t.gettext("An account with this e-mail already exists.")}
         except (TooManyRequests, ServerBusy) as exc:

@@ -24,6 +24,7 @@ from marketplace.core.config import DISCIPLINES
 from marketplace.core.deps import CallId, ProposalId, RateLimiterDep, SessionDep, client_address
 from marketplace.core.exceptions import MarketplaceError
 from marketplace.integrations.adapters import AdaptersDep
+from marketplace.mail.outbox import Sender
 from marketplace.payments import checkout as checkout_flow
 from marketplace.web import security
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
@@ -143,7 +144,8 @@ def proposal_action(call_id: CallId, proposal_id: ProposalId, action: str, reque
     call = _call_or_404(session, call_id)
     try:
         if action == "award":
-            calls_service.award(session=session, call=call, proposal_id=proposal_id, caller=viewer)
+            calls_service.award(session=session, call=call, proposal_id=proposal_id, caller=viewer,
+                                sender=Sender.of(settings_of(request)))
         else:
             calls_service.respond(session=session, call=call, proposal_id=proposal_id, member=viewer,
                                   accept=action == "accept")

@@ -157,13 +157,7 @@ def delete_avatar(request: Request, form: CsrfForm, session: SessionDep, service
 
 
 # ------------------------------------------------------------------------------------------------ the account
-@router.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, viewer: Viewer) -> Response:
-    if viewer is None:
-        return redirect(request, "/signin?next=/account")
-    return render(request, "account.html", {}, account=viewer)
-
-
+# (the /account page itself, with these links, is web/account.py's)
 @router.get("/account/export")
 def export_download(request: Request, session: SessionDep, viewer: Viewer) -> Response:
     """My data as a JSON download: the document GET /api/me/export gives."""

@@ -29,7 +29,7 @@ from marketplace.core.exceptions import Conflict, MarketplaceError
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
-from marketplace.web import auth, calls, legal, payouts, profile, purchases, receipts, security, studio
+from marketplace.web import account, auth, calls, legal, payouts, profile, purchases, receipts, security, studio
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import parse_euros, text
 from marketplace.web.i18n import LANG_COOKIE, LANGUAGES
@@ -38,6 +38,7 @@ from marketplace.web.templating import redirect, render, safe_next, settings_of
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
+router.include_router(account.router)
 router.include_router(studio.router)
 router.include_router(payouts.router)
 router.include_router(purchases.router)

@@ -27,6 +27,7 @@ from marketplace.core.exceptions import (
     UnsupportedMediaType,
 )
 from marketplace.integrations.adapters import AdaptersDep
+from marketplace.mail.outbox import Sender
 from marketplace.minting import service as minting_service
 from marketplace.payments import service as payments_service
 from marketplace.web import labels, security
@@ -230,7 +231,8 @@ def set_crew(work_id: WorkId, request: Request, form: CsrfForm, session: Session
     entries, typed, errors = crew_form(form, t)
     if entries is not None:
         try:
-            collaborators.set_collaborators(session, work=work, account=viewer, entries=entries)
+            collaborators.set_collaborators(session, work=work, account=viewer, entries=entries,
+                                            sender=Sender.of(settings_of(request)))
             return redirect(request, f"/studio#work-{work.id}")
         except collaborators.CollaboratorsRefused as exc:
             errors = crew_refusal(exc, t, typed)

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from marketplace.accounts import lifecycle
 from marketplace.accounts.models import Account
 from marketplace.core.config import DISCIPLINES, LICENSES, Settings
 from marketplace.web import security
@@ -83,6 +84,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "max_upload_mb": f"{settings.max_upload_bytes / (1024 * 1024):g}",
         "test_mode": not settings.stripe_api_key.get_secret_value().startswith("sk_live_"),
         "is_htmx": request.headers.get("hx-request") == "true",
+        "unread_notices": (lifecycle.unread_notices(account.id)
+                           if account is not None and account.id is not None else 0),
     }
     ctx.update(context or {})
     response = templates(t.lang).TemplateResponse(request, template, ctx, status_code=status_code)

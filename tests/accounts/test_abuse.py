@@ -85,7 +85,7 @@ def test_known_and_unknown_emails_get_the_same_answers_after_the_same_work(make_
     known_answers, known_delays, known_verified = attempts(with_account, known)
     unknown_answers, unknown_delays, unknown_verified = attempts(without, unknown)
     assert known_answers[:4] == unknown_answers[:4]  # word for word, headers included
-    strip_seconds = lambda a: (a[0], a[1]["code"], re.sub(r"\d+", "N", a[1]["detail"]), a[2], a[3])  # noqa: E731
+    strip_seconds = lambda a: (a[0], a[1]["code"], re.sub(r"\d+", "N", a[1]["detail"]), a[2], a[3])
     assert strip_seconds(known_answers[4]) == strip_seconds(unknown_answers[4])  # the same but for the wait
     assert known_answers[0] == (401, {"detail": "Incorrect e-mail or password", "code": "unauthorized"}, False,
                                 "Bearer")

@@ -18,7 +18,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 OWNERS: dict[str, tuple[str, ...]] = {
-    "account": ("marketplace.accounts.service",),
+    "account": ("marketplace.accounts.service", "marketplace.accounts.lifecycle"),
+    "account_link": ("marketplace.accounts.lifecycle",),
+    "mail_outbox": ("marketplace.mail.outbox", "marketplace.mail.worker"),
+    "notices": ("marketplace.mail.outbox",),
     "revoked_token": ("marketplace.accounts.service",),
     "account_profile": ("marketplace.accounts.profiles",),
     "profile_tag": ("marketplace.accounts.profiles",),
