@@ -25,7 +25,7 @@ import traceback
 from contextlib import ExitStack
 from pathlib import Path
 
-from benchmarks import auth_load, gallery, gas, ipfs_serve, mint_rate, payments, upload, upload_memory
+from benchmarks import auth_load, gallery, gas, ipfs_serve, mint_rate, payments, payouts_double, upload, upload_memory
 from benchmarks.common import start_stack
 from devtools.anvil import anvil_binary
 from devtools.procs import REPO_ROOT
@@ -38,6 +38,8 @@ SECTIONS = {
                       "bare = minimal FastAPI app that receives the multipart upload and discards it"),
     "payments": (payments, "Card purchases: Pay on the Stripe double -> token delivered (served app, uvicorn)",
                  "bare = raw locally signed transferBatch (and safeTransferFrom) txs from one key on the same anvil"),
+    "payouts_double": (payouts_double, "Payouts, Stripe side: POST /v1/transfers on the Stripe double (its own process)",
+                       "bare = the same POSTs as raw form-encoded httpx requests"),
     "auth_load": (auth_load, "/api/health while 16 clients guess passwords (`marketplace serve`)",
                   "bare = the same endpoint on the same server with nobody guessing"),
     "gallery": (gallery, "Gallery under load: 50 concurrent clients, 10,000 works (`marketplace serve`)",

@@ -19,6 +19,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="where events are POSTed (default: none, events are only recorded)")
     parser.add_argument("--webhook-secret", default=os.environ.get("STRIPE_WEBHOOK_SECRET"),
                         help="signing secret (default: $STRIPE_WEBHOOK_SECRET)")
+    parser.add_argument("--connect-webhook-url", default=os.environ.get("STRIPE_DOUBLE_CONNECT_WEBHOOK_URL"),
+                        help="where Connect events (account.updated, payout.*) go (default: --webhook-url)")
+    parser.add_argument("--connect-webhook-secret", default=os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET"),
+                        help="signing secret of the Connect endpoint (default: --webhook-secret)")
     parser.add_argument("--public-url", help="base URL browsers use (default: http://HOST:PORT)")
     parser.add_argument("--api-key-prefix", default="sk_test_")
     parser.add_argument("--enabled-events", default="*", help="comma-separated types or patterns (default: *)")
@@ -38,7 +42,8 @@ def main(argv: list[str] | None = None) -> None:
         public_url=args.public_url or f"http://{args.host}:{args.port}", api_key_prefix=args.api_key_prefix,
         enabled_events=[e.strip() for e in args.enabled_events.split(",") if e.strip()],
         retry_initial_delay=args.retry_initial_delay, retry_max_delay=args.retry_max_delay,
-        max_attempts=args.max_attempts, delivery_timeout=args.delivery_timeout, delivery_workers=args.delivery_workers)
+        max_attempts=args.max_attempts, delivery_timeout=args.delivery_timeout, delivery_workers=args.delivery_workers,
+        connect_webhook_url=args.connect_webhook_url, connect_webhook_secret=args.connect_webhook_secret)
     print(f"Stripe double on http://{args.host}:{args.port} (webhooks -> {args.webhook_url or 'nowhere'})")
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
 

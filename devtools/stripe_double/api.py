@@ -145,6 +145,11 @@ def create_account(double: DoubleState, call: Call) -> dict[str, Any]:
     return double.store.create_account(call.params, call.ctx)
 
 
+@route("GET", "/v1/accounts")
+def list_accounts(double: DoubleState, call: Call) -> dict[str, Any]:
+    return double.store.list_accounts(call.params)
+
+
 @route("GET", "/v1/accounts/{id}", stripe_account=True)
 def retrieve_account(double: DoubleState, call: Call) -> dict[str, Any]:
     if call.account is not None and call.account != call.ids[0]:

@@ -70,16 +70,21 @@ def create_app(
     delivery_timeout: float = 5.0,
     delivery_workers: int = 1,
     expiry_check_interval: float = 1.0,
+    connect_webhook_url: str | None = None,
+    connect_webhook_secret: str | None = None,
 ) -> FastAPI:
     """The double. `public_url` is where browsers reach it (the hosted page is `{public_url}/pay/{id}`).
 
     Webhooks go to `webhook_url` (None: events are only recorded) for the types in `enabled_events` (default all,
     `"checkout.session.*"` patterns allowed), signed with `webhook_secret`. Failed deliveries are retried after
     `retry_initial_delay * 2**(n-1)` s, capped at `retry_max_delay`, up to `max_attempts` attempts in all.
+    Connect events (`account.updated`, `payout.*`: they name a connected `account`) go to `connect_webhook_url`
+    signed with `connect_webhook_secret` (default `webhook_secret`) when it is set, else to `webhook_url`.
     """
     webhooks = WebhookDispatcher(
         url=webhook_url, secret=webhook_secret, enabled_events=enabled_events, initial_delay=retry_initial_delay,
-        max_delay=retry_max_delay, max_attempts=max_attempts, timeout=delivery_timeout, workers=delivery_workers)
+        max_delay=retry_max_delay, max_attempts=max_attempts, timeout=delivery_timeout, workers=delivery_workers,
+        connect_url=connect_webhook_url, connect_secret=connect_webhook_secret)
     store = Store(public_url=public_url, api_version=api_version, on_event=webhooks.enqueue,
                   pending_webhooks=webhooks.pending_webhooks)
     double = DoubleState(store=store, webhooks=webhooks, idempotency=IdempotencyLayer(),

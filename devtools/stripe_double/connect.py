@@ -64,10 +64,15 @@ class ConnectStore:
         self.transfers: dict[str, dict[str, Any]] = {}
         self.reversals: dict[str, dict[str, Any]] = {}
         self.failing_reversals: dict[str, list[str]] = {}  # account -> error codes of its next reversals
+        # running sums, so that a transfer costs the same whether it is the first or the 10,000th
+        self.transferred_from: dict[str, int] = {}  # charge -> the amounts of every transfer from it
+        self.net_transferred: dict[str, int] = {}  # currency -> transfers - reversals
+        self.payouts: dict[str, dict[str, Any]] = {}  # connected accounts' payouts to their banks (a control)
 
     def _connect_objects(self) -> dict[str, Any]:
         return {"accounts": list(self.accounts.values()), "account_links": list(self.account_links.values()),
-                "transfers": list(self.transfers.values()), "transfer_reversals": list(self.reversals.values())}
+                "transfers": list(self.transfers.values()), "transfer_reversals": list(self.reversals.values()),
+                "payouts": list(self.payouts.values())}
 
     # -- accounts -----------------------------------------------------------------------------------------------
 
@@ -110,6 +115,12 @@ class ConnectStore:
             }
             self.accounts[account_id] = account
             return self._render(account, expand)
+
+    def list_accounts(self, raw: dict[str, Any]) -> dict[str, Any]:
+        p.check_keys(raw, prefix="", allowed={"limit", "starting_after", "ending_before", "expand", "created"})
+        with self._lock:
+            items = [a for a in reversed(self.accounts.values()) if p.created_matches(a, raw.get("created"))]
+            return self._page(items, "/v1/accounts", raw, "account")
 
     def _account(self, account_id: str) -> dict[str, Any]:
         account = self.accounts.get(account_id)
@@ -287,6 +298,9 @@ class ConnectStore:
                 "transfer_group": values["transfer_group"],
             }
             self.transfers[transfer_id] = transfer
+            if source is not None:
+                self.transferred_from[source] = self.transferred_from.get(source, 0) + amount
+            self.net_transferred[currency] = self.net_transferred.get(currency, 0) + amount
             self._emit("transfer.created", transfer, ctx)
             return self._render(transfer, expand)
 
@@ -304,7 +318,7 @@ class ConnectStore:
             raise errors.StripeError(f"The currency of source_transaction's balance transaction "
                                      f"({charge['currency']}) must be the same as the transfer currency ({currency})",
                                      param="currency")
-        already = sum(t["amount"] for t in self.transfers.values() if t["source_transaction"] == charge_id)
+        already = self.transferred_from.get(charge_id, 0)
         if already + amount > charge["amount_captured"]:
             left = charge["amount_captured"] - already
             raise errors.StripeError(
@@ -376,6 +390,13 @@ class ConnectStore:
                 raise errors.StripeError(
                     f"Insufficient funds in the connected account {transfer['destination']} to reverse this "
                     f"transfer ({p.format_amount(amount, currency)}).", code=code)
+            # Stripe reverses a transfer only if the destination's balance covers it (payouts may have emptied it)
+            available = self._connected_amounts(transfer["destination"]).get(currency, 0)
+            if available < amount:
+                raise errors.StripeError(
+                    f"Insufficient funds in the connected account {transfer['destination']} to reverse this "
+                    f"transfer: {p.format_amount(amount, currency)} asked, "
+                    f"{p.format_amount(max(available, 0), currency)} available.", code="balance_insufficient")
             reversal = {
                 "id": new_id("trr_1"),
                 "object": "transfer_reversal",
@@ -389,6 +410,7 @@ class ConnectStore:
                 "transfer": transfer_id,
             }
             self.reversals[reversal["id"]] = reversal
+            self.net_transferred[currency] -= amount
             previous = {"amount_reversed": transfer["amount_reversed"], "reversed": transfer["reversed"],
                         "reversals": copy.deepcopy(transfer["reversals"])}
             transfer["amount_reversed"] += amount
@@ -422,8 +444,43 @@ class ConnectStore:
         charged = sum(c["amount_captured"] for c in self.charges.values()
                       if c["status"] == "succeeded" and c["currency"] == currency)
         refunded = sum(r["amount"] for r in self.refunds.values() if r["currency"] == currency)
-        sent = sum(t["amount"] - t["amount_reversed"] for t in self.transfers.values() if t["currency"] == currency)
-        return charged - refunded - sent
+        return charged - refunded - self.net_transferred.get(currency, 0)
+
+    def _connected_amounts(self, account_id: str) -> dict[str, int]:
+        """A connected account's balance per currency: transfers - reversals - payouts (cents, exact)."""
+        account = self._account(account_id)
+        amounts = {account["default_currency"]: 0}
+        for t in self.transfers.values():
+            if t["destination"] == account_id:
+                amounts[t["currency"]] = amounts.get(t["currency"], 0) + t["amount"] - t["amount_reversed"]
+        for payout in self.payouts.values():
+            if payout["account"] == account_id:
+                amounts[payout["currency"]] = amounts.get(payout["currency"], 0) - payout["amount"]
+        return amounts
+
+    def pay_out(self, account_id: str, amount: int | None = None, currency: str | None = None) -> dict[str, Any]:
+        """The connected account is paid out to its bank (a control: the double has no payout schedule):
+        `amount` (default: all that is available) leaves its balance; `payout.created` and `payout.paid`."""
+        with self._lock:
+            account = self._account(account_id)
+            currency = currency or account["default_currency"]
+            available = self._connected_amounts(account_id).get(currency, 0)
+            amount = available if amount is None else amount
+            if amount <= 0 or amount > available:
+                raise errors.StripeError(
+                    f"Cannot pay out {p.format_amount(max(amount, 0), currency)}: "
+                    f"{p.format_amount(available, currency)} available.", code="balance_insufficient")
+            now = self.now()
+            payout = {"id": new_id("po_1"), "object": "payout", "amount": amount, "arrival_date": now,
+                      "automatic": True, "balance_transaction": new_id("txn_1"), "created": now,
+                      "currency": currency, "description": "STRIPE PAYOUT", "destination": new_id("ba_1"),
+                      "failure_code": None, "failure_message": None, "livemode": False, "metadata": {},
+                      "method": "standard", "source_type": "card", "statement_descriptor": None, "status": "paid",
+                      "type": "bank_account"}
+            self.payouts[payout["id"]] = {**payout, "account": account_id}
+            self._emit("payout.created", payout, NO_REQUEST, account=account_id)
+            self._emit("payout.paid", payout, NO_REQUEST, account=account_id)
+            return copy.deepcopy(payout)
 
     def balance(self, account_id: str | None) -> dict[str, Any]:
         """`GET /v1/balance`: the platform's, or with `Stripe-Account` the connected account's (its transfers minus
@@ -434,11 +491,7 @@ class ConnectStore:
                     {t["currency"] for t in self.transfers.values()}
                 amounts = {c: self._platform_available(c) for c in sorted(currencies)}
             else:
-                account = self._account(account_id)
-                amounts = {account["default_currency"]: 0}
-                for t in self.transfers.values():
-                    if t["destination"] == account_id:
-                        amounts[t["currency"]] = amounts.get(t["currency"], 0) + t["amount"] - t["amount_reversed"]
+                amounts = self._connected_amounts(account_id)
             balance: dict[str, Any] = {
                 "object": "balance",
                 "available": [{"amount": amount, "currency": c, "source_types": {"card": amount}}

@@ -55,13 +55,15 @@ async def webhook_settings(request: Request) -> dict[str, Any]:
 
 @router.post("/webhooks/endpoint")
 async def set_endpoint(request: Request) -> dict[str, Any]:
-    """Form or JSON: `url` (empty string: no endpoint) and/or `enabled_events` (comma separated or a list)."""
+    """Form or JSON: `url` (empty string: no endpoint) and/or `enabled_events` (comma separated or a list);
+    `connect_url` / `connect_secret`: the Connect endpoint (empty string: Connect events go to `url`)."""
     values = await _values(request)
     enabled = values.get("enabled_events")
     if isinstance(enabled, str):
         enabled = [e.strip() for e in enabled.split(",") if e.strip()]
     double = _double(request)
-    double.webhooks.configure(url=values.get("url"), enabled_events=enabled)
+    double.webhooks.configure(url=values.get("url"), enabled_events=enabled, connect_url=values.get("connect_url"),
+                              connect_secret=values.get("connect_secret"))
     return double.webhooks.settings()
 
 
@@ -134,6 +136,17 @@ async def fail_next_reversal(request: Request, account_id: str, code: str = "bal
     """The next transfer reversal from this account is refused with `code` (call again to refuse several)."""
     await _on_account(request, account_id, lambda store: store.fail_next_reversal(account_id, code))
     return {"account": account_id, "fail_next_reversal": code}
+
+
+@router.post("/accounts/{account_id}/payout")
+async def payout(request: Request, account_id: str, amount: int | None = None, currency: str | None = None) -> dict:
+    """Pay the connected account out to its bank: `amount` cents (default: all it has) leave its balance, so a
+    later reversal that the rest cannot cover is refused (`balance_insufficient`), as on Stripe."""
+    double = _double(request)
+    try:
+        return await run_in_threadpool(double.store.pay_out, account_id, amount, currency)
+    except StripeError as exc:
+        raise HTTPException(404 if exc.code == "resource_missing" else 400, exc.message) from None
 
 
 async def _on_account(request: Request, account_id: str, action) -> Any:

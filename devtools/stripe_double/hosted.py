@@ -6,6 +6,9 @@ Decline (4000 0000 0000 0002: the card is declined, the page says so, the sessio
 cancel_url, the session stays open). `POST /pay/{id}/pay?async=1` pays with a delayed method (SEPA-like): see the
 README. The page speaks the session's `locale` (`auto`: the browser's Accept-Language) when it is English, French or
 German, else English.
+
+Also Connect's hosted onboarding (`account_link.url`, instead of connect.stripe.com): two buttons, Complete
+onboarding (303 to return_url) and Leave (303 to refresh_url); and the dashboard at `/`.
 """
 
 from __future__ import annotations
@@ -295,6 +298,14 @@ async def favicon() -> Response:
     return Response(status_code=204)
 
 
+def _transfer_row(t: dict[str, Any]) -> str:
+    group = f" · {escape(t['transfer_group'])}" if t["transfer_group"] else ""
+    reversed_ = (f"<small>reversed {format_amount(t['amount_reversed'], t['currency'])}</small>"
+                 if t["amount_reversed"] else "")
+    return (f'<div class="item"><div>{escape(t["destination"])}<small>{escape(t["id"])}{group}</small></div>'
+            f'<div>{format_amount(t["amount"], t["currency"])}{reversed_}</div></div>')
+
+
 @router.get("/")
 async def index(request: Request) -> Response:
     """A small dashboard for `make run`: recent sessions and webhook deliveries."""
@@ -312,7 +323,14 @@ async def index(request: Request) -> Response:
         f'<div><small>{escape(deliveries.get(e["id"], {}).get("state", "-"))} · '
         f'{len(deliveries.get(e["id"], {}).get("attempts", []))} attempt(s)</small></div></div>'
         for e in reversed(double.store.events_in_order()[-30:])) or '<p class="muted">No events yet.</p>'
+    accounts = "".join(
+        f'<div class="item"><div>{escape(a["email"] or a["id"])}<small>{escape(a["id"])}</small></div>'
+        f'<div><small>{"payouts enabled" if a["payouts_enabled"] else "onboarding due"}</small></div></div>'
+        for a in reversed(objects["accounts"][-20:])) or '<p class="muted">No connected accounts yet.</p>'
+    transfers = "".join(_transfer_row(t) for t in reversed(objects["transfers"][-20:])) or \
+        '<p class="muted">No transfers yet.</p>'
     endpoint = escape(settings["url"] or "none (events are recorded, not sent)")
     return _page("Stripe double", f"<h1>Stripe double</h1><p class=\"muted\">Webhook endpoint: {endpoint}"
                                   f"{' (paused)' if settings['paused'] else ''}</p><h2>Checkout sessions</h2>"
-                                  f"{sessions}<h2>Events</h2>{events}")
+                                  f"{sessions}<h2>Connected accounts</h2>{accounts}<h2>Transfers</h2>{transfers}"
+                                  f"<h2>Events</h2>{events}")

@@ -50,8 +50,8 @@ PRICE_DATA_KEYS = {"currency", "unit_amount", "unit_amount_decimal", "product_da
 PRICE_DATA_UNSUPPORTED = {"recurring"}
 PRODUCT_DATA_KEYS = {"name", "description", "images", "metadata", "tax_code", "unit_label", "tax_details"}
 PI_DATA_KEYS = {"metadata", "description", "receipt_email", "statement_descriptor", "statement_descriptor_suffix",
-                "capture_method", "setup_future_usage", "shipping"}
-PI_DATA_UNSUPPORTED = {"application_fee_amount", "on_behalf_of", "transfer_data", "transfer_group"}
+                "capture_method", "setup_future_usage", "shipping", "transfer_group"}
+PI_DATA_UNSUPPORTED = {"application_fee_amount", "on_behalf_of", "transfer_data"}
 
 REFUND_KEYS = {"payment_intent", "charge", "amount", "metadata", "reason", "expand", "instructions_email"}
 REFUND_UNSUPPORTED = {"customer", "currency", "origin", "refund_application_fee", "reverse_transfer"}
@@ -267,6 +267,8 @@ def checkout_session_create(params: dict[str, Any], *, now: int) -> dict[str, An
                                            "payment_intent_data[statement_descriptor]", max_length=22),
             "statement_descriptor_suffix": as_str(pi_data.get("statement_descriptor_suffix"),
                                                   "payment_intent_data[statement_descriptor_suffix]", max_length=22),
+            "transfer_group": as_str(pi_data.get("transfer_group"), "payment_intent_data[transfer_group]",
+                                     max_length=5000),
         },
     }
 

@@ -153,6 +153,10 @@ class StripeDouble:
         """The next reversal of a transfer to `account_id` is refused with `code`."""
         self.state.store.fail_next_reversal(account_id, code)
 
+    def pay_out(self, account_id: str, amount: int | None = None) -> dict[str, Any]:
+        """The connected account is paid out to its bank (default: its whole balance); `payout.paid` sent."""
+        return self.state.store.pay_out(account_id, amount)
+
     def advance_clock(self, seconds: int) -> list[str]:
         """Move the double's clock forward; returns the ids of the sessions that expired."""
         self.state.store.advance_clock(seconds)

@@ -430,7 +430,7 @@ class Store(ConnectStore):
             "statement_descriptor_suffix": pi_data["statement_descriptor_suffix"],
             "status": "requires_payment_method",
             "transfer_data": None,
-            "transfer_group": None,
+            "transfer_group": pi_data["transfer_group"],
         }
         self.payment_intents[pi_id] = pi
         session["payment_intent"] = pi_id
@@ -497,7 +497,7 @@ class Store(ConnectStore):
             "statement_descriptor_suffix": pi["statement_descriptor_suffix"],
             "status": status,
             "transfer_data": None,
-            "transfer_group": None,
+            "transfer_group": pi["transfer_group"],
         }
         self.charges[charge["id"]] = charge
         return charge

@@ -53,6 +53,7 @@ class Delivery:
     attempts: list[Attempt] = field(default_factory=list)
     next_attempt_at: float | None = None
     queued: int = 0  # jobs in the queue for this event
+    connect: bool = False  # a Connect event (it names a connected `account`)
 
     @property
     def delivered(self) -> bool:
@@ -85,9 +86,15 @@ class WebhookDispatcher:
         max_attempts: int = 8,
         timeout: float = 5.0,
         workers: int = 1,
+        connect_url: str | None = None,
+        connect_secret: str | None = None,
     ) -> None:
         self.url = url
         self.secret = secret
+        # Stripe sends Connect events (those with `account`) to the platform's Connect endpoints, each with its own
+        # secret; without a Connect endpoint here, they go to `url` like the others.
+        self.connect_url = connect_url
+        self.connect_secret = connect_secret
         self.enabled_events = list(enabled_events or ["*"])
         self.initial_delay = initial_delay
         self.max_delay = max_delay
@@ -135,14 +142,21 @@ class WebhookDispatcher:
     def enqueue(self, event: dict[str, Any]) -> None:
         """Record the event and, when an endpoint listens for its type, queue its first delivery."""
         with self._cond:
-            wanted = self.url is not None and self._enabled(event["type"])
+            connect = bool(event.get("account"))
+            wanted = self._target(connect)[0] is not None and self._enabled(event["type"])
             event["pending_webhooks"] = 1 if wanted else 0
             payload = json.dumps(event, indent=2).encode()
             delivery = Delivery(event_id=event["id"], type=event["type"], payload=payload,
-                                state="pending" if wanted else "not_sent")
+                                state="pending" if wanted else "not_sent", connect=connect)
             self._deliveries[event["id"]] = delivery
             if wanted:
                 self._push(delivery, kind="automatic", number=1, retry=True, delay=0.0)
+
+    def _target(self, connect: bool) -> tuple[str | None, str]:
+        """The endpoint and signing secret for an event (a Connect event's own, when one is set)."""
+        if connect and self.connect_url:
+            return self.connect_url, self.connect_secret or self.secret
+        return self.url, self.secret
 
     def _enabled(self, event_type: str) -> bool:
         return any(p == "*" or p == event_type or (p.endswith(".*") and event_type.startswith(p[:-1]))
@@ -156,10 +170,15 @@ class WebhookDispatcher:
 
     # -- test controls ------------------------------------------------------------------------------------------
 
-    def configure(self, *, url: str | None = None, enabled_events: list[str] | None = None) -> None:
+    def configure(self, *, url: str | None = None, enabled_events: list[str] | None = None,
+                  connect_url: str | None = None, connect_secret: str | None = None) -> None:
         with self._cond:
             if url is not None:
                 self.url = url or None
+            if connect_url is not None:
+                self.connect_url = connect_url or None
+            if connect_secret is not None:
+                self.connect_secret = connect_secret or None
             if enabled_events is not None:
                 self.enabled_events = list(enabled_events) or ["*"]
 
@@ -167,7 +186,7 @@ class WebhookDispatcher:
         """Like "Resend" in Stripe's dashboard: a new delivery chain (with retries) for an event."""
         with self._cond:
             delivery = self._deliveries.get(event_id)
-            if delivery is None or self.url is None:
+            if delivery is None or self._target(delivery.connect)[0] is None:
                 return False
             if delivery.state == "not_sent":
                 delivery.state = "pending"
@@ -178,7 +197,7 @@ class WebhookDispatcher:
         """Send extra copies now (one attempt each), as Stripe's at-least-once delivery sometimes does."""
         with self._cond:
             delivery = self._deliveries.get(event_id)
-            if delivery is None or self.url is None:
+            if delivery is None or self._target(delivery.connect)[0] is None:
                 return False
             for _ in range(max(1, copies)):
                 self._push(delivery, kind="duplicate", number=1, retry=False, delay=0.0)
@@ -230,7 +249,8 @@ class WebhookDispatcher:
 
     def settings(self) -> dict[str, Any]:
         with self._cond:
-            return {"url": self.url, "enabled_events": self.enabled_events, "paused": self.paused,
+            return {"url": self.url, "connect_url": self.connect_url,
+                    "enabled_events": self.enabled_events, "paused": self.paused,
                     "initial_delay": self.initial_delay, "max_delay": self.max_delay,
                     "max_attempts": self.max_attempts, "timeout": self.timeout, "workers": self.workers,
                     "queued": len(self._queue), "in_flight": self._in_flight}
@@ -260,9 +280,9 @@ class WebhookDispatcher:
                 if delivery is None:  # reset meanwhile
                     continue
                 delivery.queued -= 1
-                url, payload = self.url, delivery.payload
+                (url, secret), payload = self._target(delivery.connect), delivery.payload
                 self._in_flight += 1
-            attempt = self._post(url, payload, job) if url else None
+            attempt = self._post(url, payload, job, secret) if url else None
             with self._cond:
                 self._in_flight -= 1
                 if self._deliveries.get(job.event_id) is delivery and attempt is not None:
@@ -284,13 +304,13 @@ class WebhookDispatcher:
         if delivery.queued == 0:
             delivery.next_attempt_at = None
 
-    def _post(self, url: str, payload: bytes, job: _Job) -> Attempt:
+    def _post(self, url: str, payload: bytes, job: _Job, secret: str) -> Attempt:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": USER_AGENT,
             "Accept": "*/*; q=0.5, application/xml",
             "Cache-Control": "no-cache",
-            "Stripe-Signature": sign(payload, self.secret),
+            "Stripe-Signature": sign(payload, secret),
         }
         request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
         started, t0 = time.time(), time.monotonic()

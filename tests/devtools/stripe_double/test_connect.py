@@ -13,6 +13,7 @@ import pytest
 import stripe
 
 from tests.devtools.stripe_double.conftest import API_KEY, WEBHOOK_SECRET
+from tests.devtools.stripe_double.receiver import WebhookReceiver
 
 CREATOR = {"type": "express", "country": "LU", "email": "creator@example.lu",
            "capabilities": {"transfers": {"requested": True}}, "metadata": {"creator_id": "7"}}
@@ -471,3 +472,100 @@ def test_raw_wire_format_of_a_transfer_is_form_encoded_json_out(api, make_accoun
     assert (body["object"], body["amount"], body["metadata"]) == ("transfer", 700, {"purchase_id": "12"})
     assert api.get("/v1/transfers/tr_nothere").json()["error"]["code"] == "resource_missing"
     assert API_KEY.startswith("sk_test_")
+
+
+def test_payment_intent_data_transfer_group_reaches_the_payment_intent_and_its_charge(client, make_session, browser):
+    session = make_session(payment_intent_data={"metadata": {"purchase_id": "12"}, "transfer_group": "purchase-12"})
+    browser.post(f"{session.url}/pay")
+    session = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["payment_intent.latest_charge"]})
+
+    assert session.payment_intent.transfer_group == "purchase-12"
+    assert session.payment_intent.latest_charge.transfer_group == "purchase-12"
+
+
+def test_after_a_payout_a_reversal_the_balance_cannot_cover_is_refused(client, make_account, paid_charge, double,
+                                                                        receiver):
+    account = make_account()
+    charge = paid_charge()
+    transfer = client.v1.transfers.create(params={"amount": 2000, "currency": "eur", "destination": account.id,
+                                                  "source_transaction": charge.id})
+    answer = httpx.post(f"{double.api_base}/_double/accounts/{account.id}/payout", params={"amount": 1500})
+    assert answer.status_code == 200 and answer.json()["amount"] == 1500
+    delivery = receiver.wait_for("payout.paid")[0]
+    event = stripe.Webhook.construct_event(delivery.body, delivery.headers["Stripe-Signature"], WEBHOOK_SECRET)
+    assert (event.account, event.data.object.amount, event.data.object.status) == (account.id, 1500, "paid")
+    connected = client.v1.balance.retrieve(options={"stripe_account": account.id})
+    assert [(b.amount, b.currency) for b in connected.available] == [(500, "eur")]
+
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.transfers.reversals.create(transfer.id, params={"amount": 501})
+    assert err.value.code == "balance_insufficient"
+    assert client.v1.transfers.reversals.create(transfer.id, params={"amount": 500}).amount == 500
+    assert client.v1.balance.retrieve(options={"stripe_account": account.id}).available[0].amount == 0
+    too_much = httpx.post(f"{double.api_base}/_double/accounts/{account.id}/payout", params={"amount": 1})
+    assert too_much.status_code == 400
+
+
+def test_accounts_are_listed_newest_first(client, make_account):
+    first, second = make_account(), make_account(onboarded=False, email="second@example.lu")
+    listed = client.v1.accounts.list()
+    assert [a.id for a in listed.data] == [second.id, first.id] and listed.url == "/v1/accounts"
+    page = client.v1.accounts.list(params={"limit": 1})
+    assert [a.id for a in page.data] == [second.id] and page.has_more is True
+
+
+def test_the_dashboard_lists_connected_accounts_and_transfers(client, make_account, paid_charge, browser, double):
+    account = make_account()
+    charge = paid_charge()
+    transfer = client.v1.transfers.create(params={"amount": 2125, "currency": "eur", "destination": account.id,
+                                                  "source_transaction": charge.id, "transfer_group": "purchase-12"})
+    client.v1.transfers.reversals.create(transfer.id, params={"amount": 125})
+    page = browser.get(f"{double.public_url}/")
+
+    assert page.status_code == 200
+    assert "creator@example.lu" in page.text and "payouts enabled" in page.text
+    assert transfer.id in page.text and "purchase-12" in page.text
+    assert "€21.25" in page.text and "reversed €1.25" in page.text
+
+
+def test_connect_events_go_to_the_connect_endpoint_with_its_own_secret(client, make_account, paid_charge, double,
+                                                                       receiver):
+    connect_receiver = WebhookReceiver()
+    connect_secret = "whsec_connect_endpoint_0123456789"
+    answer = httpx.post(f"{double.api_base}/_double/webhooks/endpoint",
+                        data={"connect_url": connect_receiver.url, "connect_secret": connect_secret})
+    try:
+        assert answer.json()["connect_url"] == connect_receiver.url
+        account = make_account()
+        charge = paid_charge()
+        client.v1.transfers.create(params={"amount": 100, "currency": "eur", "destination": account.id,
+                                           "source_transaction": charge.id})
+
+        delivery = connect_receiver.wait_for("account.updated")[0]
+        event = stripe.Webhook.construct_event(delivery.body, delivery.headers["Stripe-Signature"], connect_secret)
+        assert event.account == account.id
+        with pytest.raises(stripe.SignatureVerificationError):
+            stripe.Webhook.construct_event(delivery.body, delivery.headers["Stripe-Signature"], WEBHOOK_SECRET)
+        receiver.wait_for("transfer.created")  # platform events stay on the platform endpoint
+        assert receiver.posts("account.updated") == []
+        assert {r.event["type"] for r in connect_receiver.posts()} == {"account.updated"}
+    finally:
+        double.state.webhooks.configure(connect_url="", connect_secret="")
+        connect_receiver.stop()
+
+
+def test_a_restricted_account_onboarded_again_can_be_paid_again(client, make_account, paid_charge, double, browser,
+                                                                receiver):
+    account = make_account()
+    double.restrict_account(account.id, ["external_account"])
+    charge = paid_charge()
+    params = {"amount": 100, "currency": "eur", "destination": account.id, "source_transaction": charge.id}
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.transfers.create(params=params)
+
+    link = _link(client, account.id, receiver)
+    browser.get(link.url)
+    assert browser.post(f"{link.url}/complete").headers["location"] == f"{receiver.base_url}/connect/return"
+    again = client.v1.accounts.retrieve(account.id)
+    assert again.payouts_enabled is True and again.requirements.past_due == []
+    assert client.v1.transfers.create(params=params).amount == 100
