@@ -33,7 +33,10 @@ so the table's notes say where a transfer's time goes.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import tempfile
 import time
 import uuid
@@ -241,8 +244,10 @@ def _double_transfers(double: _Double) -> tuple[int, int]:
         params = {"limit": 100, "starting_after": page.data[-1].id}
 
 
-def measure_worker(db_url: str, *, sales: int, charge_known: bool, log_dir: Path, log=print) -> dict:
-    """One run on a fresh database and a fresh double: `sales` sales' credits through the payout worker."""
+def measure_worker(db_url: str, *, sales: int, charge_known: bool, log_dir: Path, log=print,
+                   cprofile: bool = False) -> dict:
+    """One run on a fresh database and a fresh double: `sales` sales' credits through the payout worker.
+    `cprofile`: run the worker under cProfile (slower; its top functions in `details["cprofile"]`)."""
     previous = db.get_engine().url.render_as_string(hide_password=False) if db._engine is not None else None
     with ExitStack() as cleanup:
         upgrade(db_url)
@@ -261,8 +266,11 @@ def measure_worker(db_url: str, *, sales: int, charge_known: bool, log_dir: Path
         # not warmed up on purpose: the setup already made SDK calls through this gateway (imports, connections)
         profile = _Profile(worker, engine)
         profile.install()
+        profiler = cProfile.Profile() if cprofile else None
         rounds = 0
         try:
+            if profiler:
+                profiler.enable()
             t0 = time.perf_counter()
             while worker.run_once():
                 rounds += 1
@@ -270,6 +278,8 @@ def measure_worker(db_url: str, *, sales: int, charge_known: bool, log_dir: Path
                     raise RuntimeError("the payout worker never went idle")
             seconds = time.perf_counter() - t0
         finally:
+            if profiler:
+                profiler.disable()
             profile.uninstall()
         with Session(engine) as session:
             by_status = dict(session.exec(select(Payout.status, func.count()).group_by(Payout.status)).all())
@@ -284,6 +294,11 @@ def measure_worker(db_url: str, *, sales: int, charge_known: bool, log_dir: Path
                    "run_once_rounds": rounds, "batch_size": worker.batch_size,
                    "double_transfers": held, "double_transfer_cents": held_cents,
                    "profile": profile.summary(entries, seconds)}
+        if profiler:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
+            details["cprofile"] = out.getvalue()
         log(f"    {entries} transfers in {seconds:.2f} s = {entries / seconds:.1f}/s "
             f"({'charge recorded' if charge_known else 'charge looked up'}; setup {setup_s:.1f} s)")
         return details
@@ -344,7 +359,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.payouts", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller N")
+    parser.add_argument("--cprofile", action="store_true",
+                        help="only one SQLite run of the worker under cProfile: print where its time goes")
     args = parser.parse_args(argv)
+    if args.cprofile:
+        with tempfile.TemporaryDirectory(prefix="bench-payouts-") as tmp:
+            sales = sales_for(100 if args.quick else 600)
+            details = measure_worker(f"sqlite:///{tmp}/payouts.db", sales=sales, charge_known=False,
+                                     log_dir=Path(tmp), cprofile=True)
+        print(details["cprofile"])
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-payouts-") as tmp:
         details = measure(Path(tmp), quick=args.quick)
     for f in figures_of(details):
