@@ -197,7 +197,8 @@ def _payouts_notes(details: dict) -> list[str]:
         out.append(f"  {label}: {run['entries']} transfers in {run['seconds']:.2f} s, per transfer {total:.1f} ms: "
                    f"{shares}; {p['stripe_calls_per_transfer']:g} Stripe calls, "
                    f"{p['sql_statements_per_transfer']:g} SQL statements + {p['sql_commits_per_transfer']:g} commits "
-                   f"({1000 * p['sql_seconds'] / run['entries']:.1f} ms in the driver)")
+                   f"({1000 * p['sql_seconds'] / run['entries']:.1f} ms in the driver), "
+                   f"{p.get('pool_checkouts_per_transfer', 0):g} sessions")
     return out
 
 
