@@ -22,8 +22,12 @@ charge already recorded (what the lookup costs); PostgreSQL as the app does it.
 Bare limit, same run: `benchmarks.payouts_double.double_transfer_rate()`, a fresh double of the same code, N
 transfers with their own idempotency keys as raw form-encoded httpx POSTs one after the other (the worker is one
 thread, one transfer at a time: its concurrency is 1), and through the SDK one after the other (context: the
-SDK's own cost); measured before and after the worker's runs, the faster one counts (the machine is shared).
-Figures only, no goal.
+SDK's own cost). Context, same run: the worker's exact calls without the worker, on a fresh double: raw POSTs
+with the worker's form (its transfer_group and three metadata keys, which cost the double more than the bare
+form) and the app's StripeGateway.create_transfer alone (the SDK as the worker calls it): the worker's figure
+against the latter is what the worker itself (the database, the orchestration) costs. Every bare measurement
+runs before and after the worker's runs and the faster one counts (the machine is shared). Figures only, no
+goal.
 
 The worker is profiled during the runs (wall time of its steps, its Stripe calls, its SQL statements and commits)
 so the table's notes say where a transfer's time goes.
@@ -44,12 +48,13 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
+import httpx
 import psycopg
 from sqlalchemy import event, func
 from sqlmodel import Session, select
 
 from benchmarks.common import Figure, Timers
-from benchmarks.payouts_double import API_KEY, _Double, double_transfer_rate
+from benchmarks.payouts_double import AMOUNT, API_KEY, _Double, _setup, double_transfer_rate
 from marketplace.accounts.models import Account
 from marketplace.catalog.models import Work
 from marketplace.core import db
@@ -308,6 +313,43 @@ def measure_worker(db_url: str, *, sales: int, charge_known: bool, log_dir: Path
         return details
 
 
+def same_calls_rate(n: int, log_dir: Path) -> dict:
+    """The worker's own Stripe calls without the worker, on a fresh double (one account, one paid charge):
+    `raw_worker_params`, n raw httpx POSTs /v1/transfers with exactly the worker's form (transfer_group,
+    three metadata keys, its idempotency keys); `gateway`, n of the app's StripeGateway.create_transfer (the SDK),
+    as the worker calls it. Each `{"n", "seconds", "per_s"}`, one at a time."""
+    with ExitStack() as cleanup:
+        double = _Double(log_dir, cleanup)
+        account, charge = _setup(double, 2 * n + 5)
+        gateway = _gateway(double)
+        http = cleanup.enter_context(httpx.Client(base_url=double.api_base, timeout=60, trust_env=False,
+                                                  headers={"Authorization": f"Bearer {API_KEY}"}))
+        out: dict = {}
+
+        def raw(i: int, tag: str) -> None:
+            r = http.post("/v1/transfers", headers={"Idempotency-Key": f"payout-{tag}{i}-transfer-1"}, data={
+                "amount": AMOUNT, "currency": "eur", "destination": account, "source_transaction": charge,
+                "transfer_group": f"purchase-{i}", "metadata[payout_id]": f"{tag}{i}",
+                "metadata[purchase_id]": str(i), "metadata[account_id]": "1"})
+            if r.status_code != 200:
+                raise RuntimeError(f"transfer refused: {r.status_code} {r.text[:200]}")
+
+        def sdk(i: int, tag: str) -> None:
+            gateway.create_transfer(amount_cents=AMOUNT, currency="EUR", destination=account,
+                                    transfer_group=f"purchase-{i}", source_transaction=charge,
+                                    idempotency_key=f"payout-{tag}{i}-transfer-1",
+                                    metadata={"payout_id": f"{tag}{i}", "purchase_id": str(i), "account_id": "1"})
+
+        for label, fn, tag in (("raw_worker_params", raw, "r"), ("gateway", sdk, "g")):
+            fn(-1, f"warm{tag}")
+            t0 = time.perf_counter()
+            for i in range(n):
+                fn(i, tag)
+            seconds = time.perf_counter() - t0
+            out[label] = {"n": n, "seconds": seconds, "per_s": n / seconds}
+        return out
+
+
 def _postgres(sales: int, log_dir: Path, log) -> dict:
     name = f"bench_payouts_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
@@ -326,7 +368,7 @@ def measure(tmp: Path, *, quick: bool, log=print) -> dict:
     log_dir = tmp / "logs"
     details: dict = {"entries": entries, "sales": sales, "creators": CREATORS, "worker_concurrency": 1}
     log(f"  bare, before: {entries} transfers on a fresh Stripe double (raw httpx and SDK, 1 and 4 clients)")
-    before = double_transfer_rate(n=entries, log_dir=log_dir)
+    before = {**double_transfer_rate(n=entries, log_dir=log_dir), **same_calls_rate(entries, log_dir)}
     log(f"  payout worker: {sales} sales, {entries} creator credits, {CREATORS} creators")
     details["sqlite"] = measure_worker(f"sqlite:///{tmp / f'payouts-{uuid.uuid4().hex[:6]}.db'}", sales=sales,
                                        charge_known=False, log_dir=log_dir, log=log)
@@ -334,17 +376,19 @@ def measure(tmp: Path, *, quick: bool, log=print) -> dict:
                                                     sales=sales, charge_known=True, log_dir=log_dir, log=log)
     details["postgres"] = _postgres(sales, log_dir, log)
     log("  bare, after: the same on another fresh double")
-    after = double_transfer_rate(n=entries, log_dir=log_dir)
+    after = {**double_transfer_rate(n=entries, log_dir=log_dir), **same_calls_rate(entries, log_dir)}
     details["double_runs"] = {"before": before, "after": after}
     # the machine is shared: the faster of the two measurements of each way counts (as in `payments`)
     details["double"] = {label: max(before[label], after[label], key=lambda r: r["per_s"])
-                         for label in ("sdk_sequential", "sdk_concurrent", "raw_sequential", "raw_concurrent")}
+                         for label in ("sdk_sequential", "sdk_concurrent", "raw_sequential", "raw_concurrent",
+                                       "raw_worker_params", "gateway")}
     return details
 
 
 def figures_of(details: dict) -> list[Figure]:
     raw = details["double"]["raw_sequential"]["per_s"]
     sdk = details["double"]["sdk_sequential"]["per_s"]
+    same = details["double"]
     n = details["entries"]
     return [
         Figure(SECTION, "worker transfers/s, SQLite", details["sqlite"]["per_s"], raw, unit="/s", note=f"N={n}"),
@@ -354,6 +398,10 @@ def figures_of(details: dict) -> list[Figure]:
                details["sqlite_charge_known"]["per_s"], raw, unit="/s", note=f"N={n}"),
         Figure(SECTION, "worker transfers/s, SQLite", details["sqlite"]["per_s"], sdk, unit="/s",
                note=f"N={n}; bare = SDK transfers.create, 1 at a time"),
+        Figure(SECTION, "worker transfers/s, SQLite", details["sqlite"]["per_s"], same["raw_worker_params"]["per_s"],
+               unit="/s", note=f"N={n}; bare = raw POSTs with the worker's form (transfer_group, metadata)"),
+        Figure(SECTION, "worker transfers/s, SQLite", details["sqlite"]["per_s"], same["gateway"]["per_s"],
+               unit="/s", note=f"N={n}; bare = the app's StripeGateway.create_transfer alone, as the worker calls it"),
     ]
 
 
