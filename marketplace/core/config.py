@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr = SecretStr(DEV_STRIPE_KEY)
     stripe_api_base: str = REAL_STRIPE_API
     stripe_webhook_secret: SecretStr = SecretStr(DEV_STRIPE_WEBHOOK_SECRET)
+    # Connect events (account.updated) sent by a Connect webhook endpoint of their own are signed with its secret
+    stripe_connect_webhook_secret: SecretStr | None = None
     stripe_max_network_retries: int = 2
     platform_fee_bps: int = Field(default=1000, ge=0, le=5000)  # the platform's share of each sale
     checkout_expires_minutes: int = Field(default=30, ge=30, le=24 * 60)  # Stripe allows 30 min .. 24 h

@@ -42,6 +42,8 @@ def adapter_parts(settings: Settings) -> dict:
         api_key=settings.stripe_api_key.get_secret_value(),
         api_base=settings.stripe_api_base,
         webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
+        connect_webhook_secret=(settings.stripe_connect_webhook_secret.get_secret_value()
+                                if settings.stripe_connect_webhook_secret else None),
         max_network_retries=settings.stripe_max_network_retries,
     )
     ipfs = IpfsClient(settings.ipfs_api_url, timeout_s=settings.ipfs_timeout_s)

@@ -128,6 +128,12 @@ def enqueue(session: Session, *, hold_days: int, now: datetime | None = None) ->
     return len(values)
 
 
+def lock_account(session: Session, account_id: int) -> None:
+    """Hold the creator's payout account row until the transaction ends (PostgreSQL: FOR UPDATE; SQLite has one
+    writer and refuses a write on a stale read), so two workers never pay one debt from two credits."""
+    session.exec(select(PayoutAccount.id).where(PayoutAccount.account_id == account_id).with_for_update()).first()
+
+
 def owed_cents(session: Session, account_id: int) -> int:
     """What the creator owes back (>= 0): refused reversals not yet paid by later credits. The rows fixed so far
     (stripe_cents set) each leave `amount - stripe_cents`: a credit's part that paid a debt (> 0), a reversal's

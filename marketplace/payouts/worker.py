@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from marketplace.core import db
@@ -40,9 +41,12 @@ class PayoutWorker(BackgroundWorker):
         self.hold_days = hold_days
 
     def run_once(self) -> int:
-        with db.session_scope() as session:
-            queued = payouts_service.enqueue(session, hold_days=self.hold_days)
-            session.commit()
+        try:
+            with db.session_scope() as session:
+                queued = payouts_service.enqueue(session, hold_days=self.hold_days)
+                session.commit()
+        except IntegrityError:  # another worker wrote the same rows first (unique per entry): theirs stand
+            queued = 0
         return queued + self.reverse_batch() + self.transfer_batch()
 
     # ------------------------------------------------------------ claims
@@ -89,6 +93,7 @@ class PayoutWorker(BackgroundWorker):
                     session.commit()
         if payout.status == PayoutStatus.pending:  # a fresh attempt: fix the amount, then ask Stripe
             with db.session_scope() as session:
+                payouts_service.lock_account(session, payout.account_id)  # one debt reading at a time
                 cents = transfer_after_debt(max(payout.amount_cents, 0),
                                             payouts_service.owed_cents(session, payout.account_id))
                 status = PayoutStatus.sending if cents > 0 else PayoutStatus.offset

@@ -3,6 +3,7 @@ sales fabricated in the database (the ledger booked by the payments service itse
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 import pytest
@@ -89,7 +90,7 @@ class Market:
 
     def creators(self, n: int) -> list[int]:
         with Session(db.get_engine()) as session:
-            people = [Account(email=f"c{i}-{id(self)}@example.lu", display_name=f"C{i}", role="creator",
+            people = [Account(email=f"c{i}-{uuid.uuid4().hex[:12]}@example.lu", display_name=f"C{i}", role="creator",
                               password_hash="x") for i in range(n)]
             session.add_all(people)
             session.commit()
@@ -98,7 +99,7 @@ class Market:
     def buyer(self) -> int:
         with Session(db.get_engine()) as session:
             self.buyers = getattr(self, "buyers", 0) + 1
-            buyer = Account(email=f"b{self.buyers}-{id(self)}@example.lu", display_name="B", role="buyer",
+            buyer = Account(email=f"b{self.buyers}-{uuid.uuid4().hex[:12]}@example.lu", display_name="B", role="buyer",
                             password_hash="x")
             session.add(buyer)
             session.commit()
@@ -132,7 +133,7 @@ class Market:
 
     def event(self, event_type: str, obj: dict, *, created: int = 1_700_000_000, event_id: str | None = None) -> str:
         self.events += 1
-        event = {"id": event_id or f"evt_{self.events}", "type": event_type, "created": created,
+        event = {"id": event_id or f"evt_{uuid.uuid4().hex}", "type": event_type, "created": created,
                  "data": {"object": obj}}
         with Session(db.get_engine()) as session:
             return payments_webhooks.handle_stripe_event(session=session, event=event, fee_bps=1000)

@@ -215,3 +215,35 @@ def test_duplicated_and_reordered_account_updates_change_nothing(market: Market,
 
 def test_an_unknown_account_update_is_recorded_and_ignored(market: Market):
     assert market.account_updated("acct_nobody", enabled=True, created=1) == "unknown account"
+
+
+def test_racing_workers_ask_stripe_once_per_payout(market: Market, stripe: FakeStripe):
+    import threading
+
+    creators = market.creators(3)
+    for creator in creators:
+        market.onboard(creator)
+    for amount in range(1000, 1040):
+        market.sale([(creators[0], 5000), (creators[1], 3000), (creators[2], 2000)], amount)
+    workers = [PayoutWorker(gateway=stripe, name=f"racer-{i}", batch_size=7) for i in range(4)]
+    start = threading.Barrier(len(workers))
+    errors: list[BaseException] = []
+
+    def run(worker: PayoutWorker) -> None:
+        start.wait()
+        try:
+            drain(worker)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    rows = payouts()
+    assert len(rows) == 120 and {p.status for p in rows} == {"paid"}
+    assert stripe.calls.count("transfer") == 120 == len(stripe.transfers)  # nobody asked twice
+    total = sum(amount - amount // 10 for amount in range(1000, 1040))
+    assert sum(stripe.by_destination().values()) == total

@@ -11,6 +11,7 @@ import httpx
 import pytest
 import stripe as stripe_sdk
 
+from tests.calls.conftest import CallsApi
 from tests.catalog.crews import Team
 from tests.payments.conftest import Shop
 
@@ -98,3 +99,26 @@ def test_a_co_created_sale_is_transferred_by_shares_and_a_refund_reverses_them(s
         assert body["available_cents"] == 0
         assert sorted(t["status"] for t in body["transfers"]) == ["paid", "reversed"]
     assert sorted(t.amount_reversed for t in transfers_at_stripe(shop, purchase_id)) == [181, 271, 451]
+
+
+def test_a_paid_call_transfers_each_team_member_their_share(shop: Shop):
+    calls = CallsApi(shop)
+    caller = shop.register(role="buyer", name="Cluster")
+    anna, ben = (shop.register(name=n) for n in ("Anna", "Ben"))
+    for user in (anna, ben):
+        assert onboard(shop, user).status_code == 303
+        wait_payouts(shop, user, lambda b: b["account_status"] == "enabled")
+    call = calls.post_call(caller, budget_cents=100_001)  # 10 % fee: 10,000; 90,001 to the team
+    winner = calls.submitted(anna, call["id"], [(anna, 6000, "director"), (ben, 4000, "composer")])
+    assert calls.award(caller, call["id"], winner["id"]).status_code == 200
+    r = shop.client.post(f"/api/calls/{call['id']}/checkout", headers=caller["headers"])
+    assert r.status_code == 201, r.text
+    assert shop.hosted(r.json()["checkout_url"], "pay").status_code == 303
+    purchase_id = r.json()["purchase_id"]
+    for user, cents in ((anna, 54_001), (ben, 36_000)):  # 54,000.6 / 36,000.4: the cent to the larger remainder
+        body = wait_payouts(shop, user, lambda b: b["paid_cents"] > 0)
+        assert (body["paid_cents"], body["available_cents"]) == (cents, 0)
+        assert [(t["purchase_id"], t["status"]) for t in body["transfers"]] == [(purchase_id, "paid")]
+    at_stripe = transfers_at_stripe(shop, purchase_id)
+    assert sorted(t.amount for t in at_stripe) == [36_000, 54_001]
+    assert len({t.source_transaction for t in at_stripe}) == 1

@@ -122,11 +122,15 @@ def _signed_at(header: str) -> int | None:
 
 
 class StripeGateway:
-    def __init__(self, *, api_key: str, api_base: str, webhook_secret: str, max_network_retries: int = 2) -> None:
+    def __init__(self, *, api_key: str, api_base: str, webhook_secret: str, max_network_retries: int = 2,
+                 connect_webhook_secret: str | None = None) -> None:
+        """`connect_webhook_secret`: the signing secret of a Connect webhook endpoint (its events, such as
+        `account.updated` of the creators' connected accounts, come signed with it), if it is not `webhook_secret`."""
         self._client = stripe.StripeClient(
             api_key, base_addresses={"api": api_base.rstrip("/")}, max_network_retries=max_network_retries
         )
         self._webhook_secret = webhook_secret
+        self._webhook_secrets = tuple(dict.fromkeys(s for s in (webhook_secret, connect_webhook_secret) if s))
         self.api_base = api_base
 
     def create_checkout_session(
@@ -247,7 +251,13 @@ class StripeGateway:
         if not signature:
             raise BadRequest("Missing Stripe-Signature header")
         try:
-            stripe.WebhookSignature.verify_header(payload, signature, self._webhook_secret, WEBHOOK_TOLERANCE_S)
+            for index, secret in enumerate(self._webhook_secrets):  # the account's endpoint, then Connect's
+                try:
+                    stripe.WebhookSignature.verify_header(payload, signature, secret, WEBHOOK_TOLERANCE_S)
+                    break
+                except stripe.SignatureVerificationError:
+                    if index == len(self._webhook_secrets) - 1:
+                        raise
             signed_at = _signed_at(signature)
             if signed_at is None or abs(time.time() - signed_at) > WEBHOOK_TOLERANCE_S:
                 raise stripe.SignatureVerificationError(
