@@ -173,10 +173,12 @@ class _Profile:
             self.timers.wrap(w, name, f"worker.{name}")
         for name in ("latest_charge", "create_transfer"):
             self.timers.wrap(w.gateway, name, f"stripe.{name}")
-        for module, label, names in ((payouts_service, "payouts", ("enqueue", "owed_cents", "write_ahead",
-                                                                    "record_sent", "record_refused")),
+        for module, label, names in ((payouts_service, "payouts", ("enqueue", "lock_account", "owed_cents",
+                                                                    "write_ahead", "record_sent", "record_refused")),
                                      (payments_service, "payments", ("record_charge",))):
             for name in names:
+                if not hasattr(module, name):  # lock_account: since the racing-workers change
+                    continue
                 original = getattr(module, name)
                 self.timers.wrap(module, name, f"{label}.{name}")
                 self._undo.append(lambda m=module, n=name, f=original: setattr(m, n, f))
@@ -218,7 +220,8 @@ class _Profile:
             "claim (DB)": t("worker._claim"),
             "charge lookup (Stripe)": t("stripe.latest_charge"),
             "record charge (DB)": t("payments.record_charge"),
-            "write ahead (DB, owed_cents)": t("payouts.write_ahead") + t("payouts.owed_cents"),
+            "write ahead (DB: lock, owed_cents, update)": t("payouts.lock_account") + t("payouts.owed_cents")
+            + t("payouts.write_ahead"),
             "transfer (Stripe)": t("stripe.create_transfer"),
             "settle (DB)": t("payouts.record_sent"),
         }
