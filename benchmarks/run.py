@@ -25,7 +25,18 @@ import traceback
 from contextlib import ExitStack
 from pathlib import Path
 
-from benchmarks import auth_load, gallery, gas, ipfs_serve, mint_rate, payments, payouts_double, upload, upload_memory
+from benchmarks import (
+    auth_load,
+    gallery,
+    gas,
+    ipfs_serve,
+    mint_rate,
+    payments,
+    payouts,
+    payouts_double,
+    upload,
+    upload_memory,
+)
 from benchmarks.common import start_stack
 from devtools.anvil import anvil_binary
 from devtools.procs import REPO_ROOT
@@ -40,6 +51,8 @@ SECTIONS = {
                  "bare = raw locally signed transferBatch (and safeTransferFrom) txs from one key on the same anvil"),
     "payouts_double": (payouts_double, "Payouts, Stripe side: POST /v1/transfers on the Stripe double (its own process)",
                        "bare = the same POSTs as raw form-encoded httpx requests"),
+    "payouts": (payouts, "Payouts: creator credits -> Stripe transfers through the payout worker (Stripe double)",
+                "bare = raw POST /v1/transfers on a fresh double of the same code, one at a time, same run"),
     "auth_load": (auth_load, "/api/health while 16 clients guess passwords (`marketplace serve`)",
                   "bare = the same endpoint on the same server with nobody guessing"),
     "gallery": (gallery, "Gallery under load: 50 concurrent clients, 10,000 works (`marketplace serve`)",
@@ -96,6 +109,8 @@ def _section_notes(key: str, details: dict) -> list[str]:
                 f"IpfsClient.add_file of a same-size file); the bare app takes {bare_s:.2f} s"]
     if key == "payments":
         return _payments_notes(details)
+    if key == "payouts":
+        return _payouts_notes(details)
     if key == "upload":
         return [f"  {label}: staging copy {r['staging_copy_s']:.2f} s, sniffing {r['sniff_s']:.3f} s, a SHA-256 "
                 f"{r['sha256_s']:.2f} s (done during the add), our IpfsClient.add_file {r['ipfs_client_add_file_s']:.2f} s"
@@ -161,6 +176,29 @@ def _payments_notes(details: dict) -> list[str]:
     warnings = service.get("worker_warnings", {})
     if warnings.get("count"):
         out.append(f"  delivery worker logged {warnings['count']} warning(s)/error(s), e.g. {warnings['first'][0]}")
+    return out
+
+
+def _payouts_notes(details: dict) -> list[str]:
+    out = []
+    double = details.get("double", {})
+    if double:
+        rates = ", ".join(f"{k.replace('_', ' ')} {v['per_s']:.0f}/s" for k, v in double.items()
+                          if isinstance(v, dict) and "per_s" in v)
+        out.append(f"  the double alone ({details['entries']} transfers each): {rates}")
+    for label in ("sqlite", "sqlite_charge_known", "postgres"):
+        run = details.get(label)
+        if not run:
+            continue
+        p = run["profile"]
+        per = p["ms_per_transfer"]
+        total = sum(per.values()) or 1e-9
+        shares = ", ".join(f"{k} {v:.1f} ms ({v / total:.0%})" for k, v in per.items() if v >= 0.05)
+        out.append(f"  {label}: {run['entries']} transfers in {run['seconds']:.2f} s, per transfer {total:.1f} ms: "
+                   f"{shares}; {p['stripe_calls_per_transfer']:g} Stripe calls, "
+                   f"{p['sql_statements_per_transfer']:g} SQL statements + {p['sql_commits_per_transfer']:g} commits "
+                   f"({1000 * p['sql_seconds'] / run['entries']:.1f} ms in the driver), "
+                   f"{p.get('pool_checkouts_per_transfer', 0):g} sessions")
     return out
 
 

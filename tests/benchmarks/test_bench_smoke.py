@@ -54,6 +54,7 @@ def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
     _check_payments(results["sections"]["payments"])
     _check_gallery(results["sections"]["gallery"])
     _check_upload(results["sections"]["upload"], results["sections"]["ipfs_serve"])
+    _check_payouts(results["sections"]["payouts"])
     # the table is printed too
     for _module, title, _bare in SECTIONS.values():
         assert title in proc.stdout
@@ -110,3 +111,15 @@ def _check_upload(upload: dict, serve: dict) -> None:
     assert sum(1 for f in upload["figures"] if f["goal"] == "ratio <= 1.2") == 2
     details = serve["details"]
     assert details["bytes"] > 0 and details["app_s"] and details["direct_cat_s"]
+
+
+def _check_payouts(section: dict) -> None:
+    """Every worker run (SQLite, SQLite with the charges recorded, PostgreSQL) left on the double exactly one
+    transfer per creator credit; the raw rate was measured before and after."""
+    details = section["details"]
+    for run in ("sqlite", "sqlite_charge_known", "postgres"):
+        r = details[run]
+        assert r["entries"] == details["entries"] == r["double_transfers"], (run, r["entries"], r["double_transfers"])
+        assert _positive(r["per_s"]) and _positive(r["profile"]["stripe_calls_per_transfer"]), run
+    assert set(details["double_runs"]) == {"before", "after"}
+    assert all(_positive(details["double"][way]["per_s"]) for way in ("raw_sequential", "sdk_sequential"))
