@@ -36,7 +36,7 @@ def build_services(settings: Settings) -> Services:
 def build_payout_worker(services: Services) -> PayoutWorker:
     """Creators' earnings -> Stripe transfers (and refunds -> reversals); needs Stripe only, not the chain."""
     settings = services.settings
-    return PayoutWorker(gateway=services.gateway, hold_days=settings.payout_hold_days,
+    return PayoutWorker(gateway=services.gateway, hold_days=settings.payout_hold_days, sender=Sender.of(settings),
                         max_attempts=settings.payout_max_attempts, poll_interval_s=settings.mint_poll_interval_s,
                         lease_s=settings.worker_lease_s, retry_backoff_s=settings.job_retry_backoff_s)
 

@@ -16,10 +16,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
+from marketplace.accounts import lifecycle
 from marketplace.accounts.models import Account
 from marketplace.core.db import utcnow
 from marketplace.core.limits import Currency
 from marketplace.integrations.stripe.gateway import ConnectedAccount, StripeGateway
+from marketplace.mail.outbox import Sender
+from marketplace.mail.texts import _
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import LedgerEntry, LedgerEntryType
 from marketplace.payouts.models import (
@@ -200,15 +203,25 @@ def cancel_pair(session: Session, transfer: Payout, reversal: Payout) -> bool:
     return True
 
 
-def record_sent(session: Session, payout: Payout, *, stripe_id: str) -> None:
-    """Stripe made it (the id of the transfer or the reversal): paid / reversed, once."""
+def record_sent(session: Session, payout: Payout, *, stripe_id: str, sender: Sender | None = None) -> None:
+    """Stripe made it (the id of the transfer or the reversal): paid / reversed, once. A transfer made tells its
+    creator (a notice, and a mail), in the same transaction: once, with the row's change."""
     now = utcnow()
     if payout.kind == PayoutKind.transfer:
         values = {"status": PayoutStatus.paid.value, "stripe_transfer_id": stripe_id}
     else:
         values = {"status": PayoutStatus.reversed.value, "stripe_reversal_id": stripe_id}
-    session.exec(update(Payout).where(Payout.id == payout.id, Payout.status == PayoutStatus.sending.value).values(
-        **values, settled_at=now, updated_at=now, claimed_by=None, claimed_until=None, last_error=None))
+    changed = session.exec(update(Payout).where(
+        Payout.id == payout.id, Payout.status == PayoutStatus.sending.value).values(
+        **values, settled_at=now, updated_at=now, claimed_by=None, claimed_until=None, last_error=None)).rowcount
+    if changed and sender is not None and payout.kind == PayoutKind.transfer:
+        lifecycle.notify_accounts(
+            session, account_ids=[payout.account_id], kind="payout", sender=sender, link=STUDIO_PAYOUTS_PATH,
+            params={"amount_cents": payout.stripe_cents, "currency": payout.currency,
+                    "purchase_id": payout.purchase_id},
+            subject=_("%(amount)s transferred to your Stripe account"),
+            text=_("%(amount)s, your share of a sale, was transferred to your Stripe account; Stripe pays it out "
+                   "to your bank account on its schedule."))
 
 
 def record_refused(session: Session, payout: Payout, *, error: str, retry: bool) -> None:

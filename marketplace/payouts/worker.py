@@ -23,6 +23,7 @@ from marketplace.core.money import reverse_by_shares, transfer_after_debt
 from marketplace.integrations.stripe.gateway import PaymentProviderError, StripeGateway
 from marketplace.jobs import lease
 from marketplace.jobs.runner import BackgroundWorker
+from marketplace.mail.outbox import Sender
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import Purchase
 from marketplace.payouts import service as payouts_service
@@ -35,10 +36,12 @@ ERROR_HOLD_S = 1.0
 class PayoutWorker(BackgroundWorker):
     kind = payouts_service.PAYOUT_WORKER
 
-    def __init__(self, *, gateway: StripeGateway, hold_days: int = 0, **settings) -> None:
+    def __init__(self, *, gateway: StripeGateway, hold_days: int = 0, sender: Sender | None = None,
+                 **settings) -> None:
         super().__init__(**settings)  # batch_size, max_attempts, lease_s, retry_backoff_s, ...
         self.gateway = gateway
         self.hold_days = hold_days
+        self.sender = sender  # who mails the creators' payout notices (none: no notices)
 
     def run_once(self) -> int:
         try:
@@ -121,7 +124,7 @@ class PayoutWorker(BackgroundWorker):
             log.warning("payout %s refused by Stripe: %s", payout.id, exc.message)
             return
         with db.session_scope() as session:
-            payouts_service.record_sent(session, payout, stripe_id=transfer_id)
+            payouts_service.record_sent(session, payout, stripe_id=transfer_id, sender=self.sender)
             session.commit()
         log.info("payout %s: %s cents to %s (%s)", payout.id, payout.stripe_cents, destination, transfer_id)
 

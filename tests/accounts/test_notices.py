@@ -1,4 +1,4 @@
-"""Notices (in the studio and by mail) on a sale, a receipt, an invitation to co-create and an awarded call; the
+"""Notices (in the studio and by mail) on a sale, a payout, a receipt, an invitation to co-create and an awarded call; the
 outbox worker retrying a mail server that is down without losing or doubling a mail. Mails are read back from the
 mail sink (SQLite and PostgreSQL)."""
 
@@ -13,6 +13,7 @@ from marketplace.core import db
 from marketplace.mail.models import MailOutbox
 from tests.calls.conftest import CallsApi
 from tests.payments.conftest import Shop
+from tests.payouts.test_payouts_live import onboard, wait_payouts
 from tests.plugins.mail_fixtures import link_in, token_in
 
 
@@ -140,3 +141,19 @@ def test_the_outbox_retries_a_mail_server_that_is_down_without_losing_or_doublin
     client.post("/api/auth/password-reset", json={"email": email})  # the worker keeps going
     own_mail_sink.wait_for(to=email, count=2)
     assert [m["message_id"] for m in own_mail_sink.messages(to=email)].count(sent.message_id) == 1
+
+
+def test_a_payout_notifies_the_creator_once(shop, mail_sink):
+    creator = verified(shop, shop.register(role="creator", name="Anna"), mail_sink)
+    assert onboard(shop, creator).status_code == 303
+    wait_payouts(shop, creator, lambda b: b["account_status"] == "enabled")
+    buyer = shop.register(role="buyer", name="Marie")
+    work = shop.minted_work(creator, price_cents=2500, title="Moselle Light")
+    r = shop.checkout(buyer, work["id"], accept_immediate_supply=True, accept_license=True)
+    assert r.status_code == 201, r.text
+    assert shop.hosted(r.json()["checkout_url"], "pay").status_code == 303
+    wait_payouts(shop, creator, lambda b: b["paid_cents"] == 2250)  # 2500 - 10 % fee
+    [mail] = mails(mail_sink, creator, "€22.50 transferred to your Stripe account")
+    assert link_in(mail, "/studio/payouts").startswith(shop.live.url)
+    kinds = [n["kind"] for n in notices(shop, creator)["notices"]]
+    assert sorted(kinds) == ["payout", "sale"]  # one of each: the payout told once
