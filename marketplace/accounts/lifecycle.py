@@ -18,6 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import anyio
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -359,3 +360,15 @@ def mark_notices_read(session: Session, *, account_id: int, notice_id: int | Non
         return False
     outbox.mark_read(session, user_id=account_id, notice_id=notice_id)
     return True
+
+
+def forget(session: Session, *, account: Account) -> None:
+    """Account deletion, this module's part (before the account's row is anonymised): its mailed links die (a reset
+    or e-mail-change link must not revive the account), its notices and the mails to its address are deleted.
+    Not committed: the caller's transaction (marketplace/privacy)."""
+    session.execute(sa_delete(AccountLink).where(col(AccountLink.account_id) == account.id))
+    outbox.forget(session, user_id=account.id, email=account.email)
+
+
+def notice_export(session: Session, *, account_id: int) -> list[dict]:
+    return outbox.export_of(session, user_id=account_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from marketplace.core.config import Settings
@@ -112,3 +112,18 @@ def mark_read(session: Session, *, user_id: int, notice_id: int | None = None,
 def notice_exists(session: Session, *, user_id: int, notice_id: int) -> bool:
     notice = session.get(Notice, notice_id)
     return notice is not None and notice.user_id == user_id
+
+
+def forget(session: Session, *, user_id: int, email: str) -> tuple[int, int]:
+    """Account deletion: the account's notices, and every mail to its address (sent or not: a mail still queued
+    is not sent to an account that asked to be forgotten), go. Not committed: the caller's transaction. Returns
+    (notices, mails) deleted."""
+    notices = session.execute(delete(Notice).where(col(Notice.user_id) == user_id)).rowcount
+    mails = session.execute(delete(MailOutbox).where(col(MailOutbox.to_address) == email)).rowcount
+    return notices, mails
+
+
+def export_of(session: Session, *, user_id: int) -> list[dict]:
+    """The account's notices for its data export, oldest first."""
+    rows = session.exec(select(Notice).where(Notice.user_id == user_id).order_by(col(Notice.id))).all()
+    return [_public(n).model_dump(mode="json") for n in rows]

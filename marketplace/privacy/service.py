@@ -2,7 +2,8 @@
 
 **Export** (`export`): one JSON document of what the platform holds about the account: the account and its wallet
 addresses, the profile, the works it uploaded or is named a creator of (with every creator's share and role: the
-credit the works carry), its purchases, its ledger entries, the calls it posted and the proposals it is on.
+credit the works carry), its purchases, its ledger entries, the calls it posted and the proposals it is on, its
+payouts (the Stripe account's state, balances and transfers) and its notices.
 Nothing of another account but the names and shares on the same works and teams (what those pages show anyone
 involved); no e-mail but the account's own, no password hash.
 
@@ -13,7 +14,9 @@ involved); no e-mail but the account's own, no password hash.
   the name written in the token metadata on IPFS at mint time cannot be erased (it is content-addressed).
   A published, unsold work of a deleted creator is no longer for sale (checkout answers 409).
 - removed: the drafts the account uploaded (never published, never sold; their media is unpinned when nothing
-  else holds it), the profile, its disciplines and skills and the avatar (unpinned).
+  else holds it), the profile, its disciplines and skills and the avatar (unpinned), its notices, every mail to
+  its address in the outbox (one still queued is not sent) and its mailed links (a password-reset or
+  e-mail-change link dies with the account).
 - withdrawn: invitations to co-sign other creators' drafts are declined (their uploader changes the list before
   minting); open calls it posted are closed; its proposals still forming or submitted are declined.
 - anonymised: the e-mail becomes `deleted-<id>-<random>@deleted.invalid` (unique, non-routable: the real address
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
-from marketplace.accounts import profiles
+from marketplace.accounts import lifecycle, profiles
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, AccountPublic
 from marketplace.calls import service as calls_service
@@ -79,6 +82,7 @@ def export(*, session: Session, account: Account) -> dict:
         "balance_cents": sum(e.amount_cents for e in ledger),
         **calls_service.export_of(session=session, account_id=account.id),
         "payouts": payouts_service.summary(session=session, account_id=account.id).model_dump(mode="json"),
+        "notices": lifecycle.notice_export(session, account_id=account.id),
     }
 
 
@@ -104,6 +108,7 @@ def delete_account(*, session: Session, account: Account, ipfs: IpfsClient) -> N
     cids = catalog_service.delete_drafts(session, work_ids=drafts)
     calls_service.withdraw_account(session, account_id=account.id)
     avatar = profiles.remove_profile(session=session, account_id=account.id)
+    lifecycle.forget(session, account=account)
     accounts_service.anonymise(session=session, account=account)
     session.commit()
     for cid in [*cids, *([avatar] if avatar else [])]:

@@ -9,14 +9,16 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from marketplace.accounts.models import Account, AccountProfile, ProfileTag
+from marketplace.accounts.models import Account, AccountLink, AccountProfile, ProfileTag
 from marketplace.calls.models import Call
 from marketplace.catalog.models import Work, WorkCollaborator
 from marketplace.core import db
+from marketplace.mail.models import MailOutbox, Notice
 from marketplace.payments.models import LedgerEntry, Purchase
 from tests.calls.conftest import call_body
 from tests.conftest import png_bytes
 from tests.payments.conftest import Shop, ledger, purchases
+from tests.plugins.mail_fixtures import token_in
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
 
@@ -87,6 +89,7 @@ def test_the_export_holds_my_data_and_nothing_of_others(shop: Shop, scene):
         (e.purchase_id, e.amount_cents) for e in mine]
     assert doc["balance_cents"] == sum(e.amount_cents for e in mine) > 0
     assert doc["purchases"] == []  # the creator bought nothing
+    assert "sale" in [n["kind"] for n in doc["notices"]]  # the notice of the sale, in the export too
     # payouts: never set up, so everything earned waits to be transferred
     assert (doc["payouts"]["account_status"], doc["payouts"]["available_cents"], doc["payouts"]["paid_cents"]) == (
         "none", doc["balance_cents"], 0)
@@ -104,8 +107,21 @@ def test_the_export_holds_my_data_and_nothing_of_others(shop: Shop, scene):
     assert shop.client.get("/api/me/export").status_code == 401
 
 
-def test_deleting_a_creator_anonymises_it_and_keeps_the_ledger(shop: Shop, scene, ipfs_client):
+def _mail_rows(creator: dict) -> tuple[int, int, int]:
+    """(mailed links, notices, outbox mails) of the account."""
+    with Session(db.get_engine()) as session:
+        return (len(session.exec(select(AccountLink).where(AccountLink.account_id == creator["id"])).all()),
+                len(session.exec(select(Notice).where(Notice.user_id == creator["id"])).all()),
+                len(session.exec(select(MailOutbox).where(MailOutbox.to_address == creator["email"])).all()))
+
+
+def test_deleting_a_creator_anonymises_it_and_keeps_the_ledger(shop: Shop, scene, ipfs_client, mail_sink):
     creator = scene["creator"]
+    # a password-reset link mailed before the deletion must die with the account
+    assert shop.client.post("/api/auth/password-reset", json={"email": creator["email"]}).status_code == 202
+    reset = next(m for m in mail_sink.wait_for(to=creator["email"], count=2) if m["subject"] == "Reset your password")
+    links, notices, mails = _mail_rows(creator)
+    assert links >= 2 and notices >= 1 and mails >= 2  # verification + reset links; the sale's notice; their mails
     before = sums()
     # a wrong password changes nothing
     r = shop.client.request("DELETE", "/api/me", headers=creator["headers"], json={"password": "not it at all"})
@@ -138,6 +154,10 @@ def test_deleting_a_creator_anonymises_it_and_keeps_the_ledger(shop: Shop, scene
         assert session.exec(select(LedgerEntry).where(LedgerEntry.purchase_id == scene["purchase_id"])).all()
     assert not ipfs_client.is_pinned(scene["avatar_cid"])
     assert not ipfs_client.is_pinned(scene["draft"]["media_cid"])
+    assert _mail_rows(creator) == (0, 0, 0)  # links, notices and the mails to the old address: gone
+    r = shop.client.post("/api/auth/password-reset/confirm",
+                         json={"token": token_in(reset, "/reset-password"), "password": "back again 22"})
+    assert r.status_code == 400, r.text
 
     # signed out everywhere, and no way back in
     for token in (creator["headers"]["Authorization"].split()[1], second):
