@@ -52,7 +52,7 @@ class _Server:
         db_url = f"sqlite:///{work / f'{name}.db'}"
         upgrade(db_url)
         env = {k: v for k, v in os.environ.items() if k.upper() not in _SETTING_NAMES}
-        env.update({"ENV": "test", "DATABASE_URL": db_url, "RPC_URL": stack.rpc_url,
+        env.update({"ENV": "test", "RUN_MAIL_WORKER": "false", "DATABASE_URL": db_url, "RPC_URL": stack.rpc_url,
                     "IPFS_API_URL": stack.ipfs.api_addr, "DATA_DIR": str(work / f"{name}-data"),
                     "PUBLIC_BASE_URL": self.url, "RUN_MINT_WORKER": "false", "RUN_DELIVERY_WORKER": "false",
                     **extra_env})

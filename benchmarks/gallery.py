@@ -171,7 +171,7 @@ def _measure_database(label: str, url: str, stack: BenchStack, *, quick: bool, l
     work_dir.mkdir()
     port = pick_free_port()
     base_env = {k: v for k, v in os.environ.items() if k.upper() not in _SETTING_NAMES}
-    env = {**base_env, "ENV": "test", "DATABASE_URL": url, "RPC_URL": stack.rpc_url,
+    env = {**base_env, "ENV": "test", "RUN_MAIL_WORKER": "false", "DATABASE_URL": url, "RPC_URL": stack.rpc_url,
            "IPFS_API_URL": stack.ipfs.api_addr, "DATA_DIR": str(work_dir / "data"),
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "RUN_MINT_WORKER": "false",
            "RUN_DELIVERY_WORKER": "false"}

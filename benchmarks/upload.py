@@ -92,7 +92,7 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
     upgrade(db_url)
     port = pick_free_port()
     base_env = {k: v for k, v in os.environ.items() if k.upper() not in _SETTING_NAMES}
-    env = {**base_env, "ENV": "test", "DATABASE_URL": db_url, "RPC_URL": stack.rpc_url,
+    env = {**base_env, "ENV": "test", "RUN_MAIL_WORKER": "false", "DATABASE_URL": db_url, "RPC_URL": stack.rpc_url,
            "IPFS_API_URL": stack.ipfs.api_addr, "DATA_DIR": str(work / "data"),
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "RUN_MINT_WORKER": "false", "RUN_DELIVERY_WORKER": "false"}
     service = _start_server("upload-speed", [sys.executable, "-m", "marketplace.cli", "serve", "--host", "127.0.0.1",

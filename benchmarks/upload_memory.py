@@ -177,7 +177,7 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
     db_url = f"sqlite:///{work / 'service.db'}"
     upgrade(db_url)
     port = pick_free_port()
-    env = {**base_env, "ENV": "test", "DATABASE_URL": db_url, "RPC_URL": stack.rpc_url,
+    env = {**base_env, "ENV": "test", "RUN_MAIL_WORKER": "false", "DATABASE_URL": db_url, "RPC_URL": stack.rpc_url,
            "IPFS_API_URL": stack.ipfs.api_addr, "CONTRACT_ADDRESS": deploy_creative_works(stack.rpc_url),
            "DATA_DIR": str(work / "data"), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     service = _start_server("service", [python, "-m", "marketplace.cli", "serve", "--host", "127.0.0.1", "--port",

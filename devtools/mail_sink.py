@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import threading
 from datetime import UTC, datetime
@@ -27,6 +28,9 @@ from aiosmtpd.controller import Controller
 from devtools.procs import pick_free_port
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
+
+# aiosmtpd logs every SMTP line at INFO ("mail.log"): in `make run`'s console that drowns the app's own lines
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class _Handler:
