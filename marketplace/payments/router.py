@@ -13,6 +13,7 @@ from marketplace.core.db import session_scope
 from marketplace.core.deps import CallId, PurchaseId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.limits import MAX_PAGE, MAX_PAGE_SIZE
 from marketplace.integrations.adapters import AdaptersDep
+from marketplace.mail.outbox import Sender
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
 from marketplace.payments import webhooks
@@ -76,7 +77,8 @@ async def stripe_webhook(request: Request, services: AdaptersDep) -> dict:
     def apply() -> str:
         with session_scope() as session:
             return webhooks.handle_stripe_event(session=session, event=event,
-                                                fee_bps=services.settings.platform_fee_bps)
+                                                fee_bps=services.settings.platform_fee_bps,
+                                                sender=Sender.of(services.settings))
 
     outcome = await run_in_threadpool(apply)
     log.info("stripe event %s %s: %s", event["id"], event["type"], outcome)

@@ -176,13 +176,29 @@ def book_sale(session: Session, *, purchase: Purchase, shares: Shares, fee_bps: 
     _book(session, purchase, _sale_rows(purchase, shares, fee_bps))
 
 
-def record_call_paid(session: Session, *, purchase: Purchase, fee_bps: int) -> None:
+def record_call_paid(session: Session, *, purchase: Purchase, fee_bps: int, sender: Sender | None = None) -> None:
     """A call's budget was paid (the webhook, in its transaction): each member of the awarded team is credited
     their share of it minus the platform fee (split like a sale's: core.money.allocate, the author first), and the
-    call becomes `paid`. Nothing is delivered on chain for a call."""
-    book_sale(session, purchase=purchase, shares=calls_service.team_shares(session, purchase.call_id),
-              fee_bps=fee_bps)
-    calls_service.record_paid(session, call_id=purchase.call_id)
+    call becomes `paid`. Nothing is delivered on chain for a call. With a `sender`: the caller's receipt and a
+    notice to each member, in the same transaction."""
+    shares = calls_service.team_shares(session, purchase.call_id)
+    book_sale(session, purchase=purchase, shares=shares, fee_bps=fee_bps)
+    if calls_service.record_paid(session, call_id=purchase.call_id) and sender is not None:
+        title = calls_service.get_call(session=session, call_id=purchase.call_id).title
+        params = {"title": title, "amount_cents": purchase.amount_cents, "currency": purchase.currency,
+                  "purchase_id": purchase.id, "call_id": purchase.call_id}
+        lifecycle.notify_accounts(
+            session, account_ids=[purchase.buyer_id], kind="receipt", sender=sender, params=params,
+            link=f"/purchases/{purchase.id}/receipt",
+            subject=_("Your payment for the call “%(title)s” is received"),
+            text=_("Your payment of %(amount)s for the call “%(title)s” is received: the team is paid its shares "
+                   "and delivers the work. Your receipt:"))
+        lifecycle.notify_accounts(
+            session, account_ids=[account_id for account_id, _bps in shares], kind="call_paid", sender=sender,
+            params=params, link=f"/calls/{purchase.call_id}",
+            subject=_("The call “%(title)s” is paid"),
+            text=_("The call “%(title)s” is paid (%(amount)s): your share is credited. Deliver the team's work "
+                   "from the call's page."))
 
 
 def record_call_refunded(session: Session, *, purchase: Purchase) -> None:

@@ -13,6 +13,7 @@ from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus
 from marketplace.core.db import utcnow
 from marketplace.jobs import runner
+from marketplace.mail.outbox import Sender
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import Purchase, PurchaseStatus, StripeEvent
 
@@ -47,7 +48,7 @@ def wake_after_events(kind: str) -> None:
     _wake_after.add(kind)
 
 
-def handle_stripe_event(*, session: Session, event: dict, fee_bps: int) -> str:
+def handle_stripe_event(*, session: Session, event: dict, fee_bps: int, sender: Sender | None = None) -> str:
     """Apply one verified Stripe event, exactly once per event id. Returns what happened (for logs and tests).
 
     Deliveries are at least once and unordered: every change is a guarded transition from the states it may come
@@ -65,7 +66,7 @@ def handle_stripe_event(*, session: Session, event: dict, fee_bps: int) -> str:
     if handler is not None:
         outcome, purchase_id = handler(session, event)
     else:
-        outcome, purchase_id = _apply_event(session, event_type, obj, fee_bps)
+        outcome, purchase_id = _apply_event(session, event_type, obj, fee_bps, sender)
     try:
         session.execute(insert(seen).values(id=event_id, type=event_type, purchase_id=purchase_id,
                                             outcome=outcome[:200], received_at=utcnow()))
@@ -93,7 +94,8 @@ def _find_purchase_for_session(session: Session, obj: dict):
     return purchase
 
 
-def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int) -> tuple[str, int | None]:
+def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int,
+                 sender: Sender | None = None) -> tuple[str, int | None]:
     if event_type == "charge.refunded":
         pi = obj.get("payment_intent")
         purchase = session.exec(select(Purchase).where(Purchase.stripe_payment_intent_id == pi)).first() if pi else None
@@ -154,7 +156,7 @@ def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int) -> 
     if payments_service.transition(session, purchase.id, from_=("pending",), to=PurchaseStatus.paid,
                                    stripe_payment_intent_id=pi, paid_at=utcnow()):
         if purchase.call_id is not None:
-            payments_service.record_call_paid(session, purchase=purchase, fee_bps=fee_bps)
+            payments_service.record_call_paid(session, purchase=purchase, fee_bps=fee_bps, sender=sender)
         return "paid", purchase.id
     if purchase.status in ("expired", "failed"):
         # paid after we released the reservation (late or reordered events): take it back if nobody else has it
@@ -167,7 +169,7 @@ def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int) -> 
             taken = False
         if taken:
             if purchase.call_id is not None:
-                payments_service.record_call_paid(session, purchase=purchase, fee_bps=fee_bps)
+                payments_service.record_call_paid(session, purchase=purchase, fee_bps=fee_bps, sender=sender)
             else:
                 catalog_service.set_sale_status(session, purchase.work_id, SaleStatus.reserved)
             return "paid (late)", purchase.id

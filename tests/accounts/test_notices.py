@@ -110,6 +110,20 @@ def test_an_awarded_call_notifies_the_team(shop, mail_sink):
         assert notices(shop, user)["notices"][0]["kind"] == "call_awarded"
     assert notices(shop, caller)["notices"] == []
 
+    # paid: the caller gets a receipt, each member a notice that their share is credited (once each)
+    verified(shop, caller, mail_sink)
+    r = shop.client.post(f"/api/calls/{call['id']}/checkout", headers=caller["headers"])
+    assert r.status_code == 201, r.text
+    purchase_id = r.json()["purchase_id"]
+    assert shop.hosted(r.json()["checkout_url"], "pay").status_code == 303
+    [receipt] = mails(mail_sink, caller, "Your payment for the call “Sound for the Moselle” is received")
+    assert link_in(receipt, f"/purchases/{purchase_id}/receipt")
+    for user in (author, partner):
+        [paid] = mails(mail_sink, user, "The call “Sound for the Moselle” is paid")
+        assert link_in(paid, f"/calls/{call['id']}")
+        assert [n["kind"] for n in notices(shop, user)["notices"]] == ["call_paid", "call_awarded"]
+    assert [n["kind"] for n in notices(shop, caller)["notices"]] == ["receipt"]
+
 
 def test_the_outbox_retries_a_mail_server_that_is_down_without_losing_or_doubling(make_client, own_mail_sink):
     client = make_client(smtp_port=own_mail_sink.smtp_port)
