@@ -54,13 +54,13 @@ def me(account: CurrentAccount) -> AccountPublic:
     return to_public(account)
 
 
-@router.get("/me/profile", response_model=profiles.ProfilePublic, tags=["profiles"], responses=errors(401, 503))
+@router.get("/me/profile", response_model=profiles.ProfilePublic, responses=errors(401, 503))
 def get_profile(account: CurrentAccount, session: SessionDep) -> profiles.ProfilePublic:
     """The caller's profile: display name, bio, location, links, disciplines, skills, avatar."""
     return profiles.profile_public(session=session, account=account)
 
 
-@router.put("/me/profile", response_model=profiles.ProfilePublic, tags=["profiles"],
+@router.put("/me/profile", response_model=profiles.ProfilePublic,
             responses=errors(400, 401, 408, 422, 503))
 def put_profile(profile_in: profiles.ProfileIn, account: CurrentAccount,
                 session: SessionDep) -> profiles.ProfilePublic:

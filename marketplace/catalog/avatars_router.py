@@ -14,7 +14,7 @@ from marketplace.core.api_errors import errors
 from marketplace.core.deps import SessionDep
 from marketplace.integrations.adapters import AdaptersDep
 
-router = APIRouter(prefix="/api/me", tags=["profiles"])
+router = APIRouter(prefix="/api/me", tags=["accounts"])
 
 
 @router.put("/avatar", response_model=ProfilePublic, responses=errors(401, 408, 413, 415, 422, 503, 507))

@@ -55,3 +55,10 @@ def test_the_vendored_files_are_the_pinned_packages(package):
         if file.name == "redoc.standalone.js":
             expected = expected.replace(b'src:"https://cdn.redoc.ly/redoc/logo-mini.svg"', b'src:""')
         assert file.read_bytes() == expected, file
+
+
+def test_every_operation_has_one_tag(client):
+    """Swagger UI lists an operation under each of its tags: two tags would show it twice."""
+    spec = client.get("/openapi.json").json()
+    tagged = {(method, path): op.get("tags", []) for path, item in spec["paths"].items() for method, op in item.items()}
+    assert {key: tags for key, tags in tagged.items() if len(tags) != 1} == {}
