@@ -36,7 +36,7 @@ class FakeStripe:
         self.calls.append("latest_charge")
         return "ch_" + payment_intent.removeprefix("pi_")
 
-    def create_connected_account(self, *, account_id: int, email: str, country: str = "FR") -> ConnectedAccount:
+    def create_connected_account(self, *, account_id: int, email: str, country: str = "LU") -> ConnectedAccount:
         key = f"connect-account-{account_id}"
         if key not in self.by_key:
             self.by_key[key] = f"acct_{account_id:04d}"

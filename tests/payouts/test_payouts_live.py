@@ -10,7 +10,10 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 import stripe as stripe_sdk
+from sqlmodel import Session, select
 
+from marketplace.core import db
+from marketplace.payouts.models import PayoutAccount
 from tests.calls.conftest import CallsApi
 from tests.catalog.crews import Team
 from tests.payments.conftest import Shop
@@ -65,6 +68,11 @@ def test_a_co_created_sale_is_transferred_by_shares_and_a_refund_reverses_them(s
     for user in (team.uploader, team.composer):
         wait_payouts(shop, user, lambda b: b["account_status"] == "enabled")  # account.updated arrived
     assert payouts_of(shop, team.modeller)["account_status"] == "onboarding"
+    with Session(db.get_engine()) as session:
+        stripe_ids = [a.stripe_account_id for a in session.exec(select(PayoutAccount)).all()]
+    client = stripe_sdk.StripeClient(shop.live.double.api_key,
+                                     base_addresses={"api": shop.live.double.api_base.rstrip("/")})
+    assert {client.v1.accounts.retrieve(i).country for i in stripe_ids} == {"LU"}  # Express, in Luxembourg
 
     buyer = shop.register(role="buyer", name="Marie Buyer")
     r = shop.checkout(buyer, team.work["id"], accept_immediate_supply=True, accept_license=True)

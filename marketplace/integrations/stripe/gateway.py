@@ -201,8 +201,9 @@ class StripeGateway:
         charge = intent.get("latest_charge")
         return charge.get("id") if isinstance(charge, dict) else charge
 
-    def create_connected_account(self, *, account_id: int, email: str, country: str = "FR") -> ConnectedAccount:
-        """An Express connected account for one creator, once (idempotency key per creator)."""
+    def create_connected_account(self, *, account_id: int, email: str, country: str = "LU") -> ConnectedAccount:
+        """An Express connected account for one creator, once (idempotency key per creator); Luxembourg by default,
+        the marketplace's country (Stripe asks the creator for the rest on its onboarding page)."""
         params = {"type": "express", "country": country, "email": email,
                   "capabilities": {"transfers": {"requested": True}},
                   "business_profile": {"product_description": "Creative digital assets sold on the marketplace"},
