@@ -65,7 +65,9 @@ def test_a_creator_previews_audio_and_video_gives_a_cover_and_sees_it_everywhere
     browsing.shot(creator, "cover-01-studio-one-picker")
 
     # --- the keyboard reaches the picker and opens it (Space), as for any button
-    creator.locator("#upload-heading").click()  # the point sequential focus starts from
+    # sequential focus starts at the form's heading (a click inside <main> would focus main itself, and Tab then
+    # starts from the page's first link: the studio's "Edit my profile")
+    creator.evaluate("h => { h.tabIndex = -1; h.focus(); }", creator.locator("#upload-heading").element_handle())
     creator.keyboard.press("Tab")
     assert creator.evaluate("document.activeElement.id") == "file"
     with creator.expect_file_chooser() as chooser:
