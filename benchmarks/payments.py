@@ -63,7 +63,7 @@ from benchmarks.common import (
 )
 from benchmarks.mint_rate import _digests, _lean_receipts, _raw_cid
 from devtools.anvil import AnvilNode, anvil_binary
-from devtools.procs import REPO_ROOT, pick_free_port, wait_until
+from devtools.procs import REPO_ROOT, pick_free_port, stop_process, wait_until
 from marketplace.accounts import wallets
 from marketplace.accounts.models import Account, Role
 from marketplace.accounts.security import create_access_token
@@ -181,12 +181,7 @@ class _DoubleProcess:
 
     def stop(self) -> None:
         self.client.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except Exception:  # noqa: BLE001 - best effort
-                self.proc.kill()
+        stop_process(self.proc)
 
 
 # ------------------------------------------------------------------------------------------------ setup

@@ -33,7 +33,7 @@ import httpx
 import stripe
 
 from benchmarks.common import Figure, start_subprocess
-from devtools.procs import REPO_ROOT, pick_free_port, wait_until
+from devtools.procs import REPO_ROOT, pick_free_port, stop_process, wait_until
 
 SECTION = "payouts_double"
 API_KEY = "sk_test_bench_payouts_double_000000"
@@ -68,12 +68,7 @@ class _Double:
 
     def stop(self) -> None:
         self.http.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except Exception:  # noqa: BLE001 - best effort
-                self.proc.kill()
+        stop_process(self.proc)
 
 
 def _setup(double: _Double, n: int) -> tuple[str, str]:
