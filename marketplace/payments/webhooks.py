@@ -130,13 +130,13 @@ def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int,
         if payments_service.release_reservation(session, purchase,
                                                 reason="The checkout session expired or was cancelled"):
             return "expired", purchase.id
-        return f"no change ({purchase.status})", purchase.id
+        return _no_change(session, purchase)
 
     if event_type == "checkout.session.async_payment_failed":
         if payments_service.release_reservation(session, purchase, reason="The payment failed",
                                                 to=PurchaseStatus.failed):
             return "payment failed", purchase.id
-        return f"no change ({purchase.status})", purchase.id
+        return _no_change(session, purchase)
 
     # checkout.session.completed / async_payment_succeeded
     if obj.get("payment_status") != "paid":
@@ -158,6 +158,7 @@ def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int,
         if purchase.call_id is not None:
             payments_service.record_call_paid(session, purchase=purchase, fee_bps=fee_bps, sender=sender)
         return "paid", purchase.id
+    _reload(session, purchase)  # the guarded change lost: what the row holds now (a cancel may have just released it)
     if purchase.status in ("expired", "failed"):
         # paid after we released the reservation (late or reordered events): take it back if nobody else has it
         try:
@@ -177,3 +178,15 @@ def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int,
                                     "payment arrived", payment_intent=pi)
         return "paid too late, refund owed", purchase.id
     return f"no change ({purchase.status})", purchase.id
+
+
+def _no_change(session: Session, purchase: Purchase) -> tuple[str, int]:
+    """A guarded change that moved nothing: the purchase's state as the row holds it now, not as it was loaded
+    (a concurrent cancel or another event changed it in between)."""
+    _reload(session, purchase)
+    return f"no change ({purchase.status})", purchase.id
+
+
+def _reload(session: Session, purchase: Purchase) -> None:
+    session.flush()  # a session id noted above is kept
+    session.refresh(purchase)

@@ -307,3 +307,45 @@ def test_without_stripe_the_way_back_keeps_the_reservation_and_says_so(shop: Sho
     monkeypatch.undo()  # Stripe is back: the same link cancels
     assert CANCELLED in shop.page(buyer, link).text
     assert sale_status(shop, work["id"]) == "available"
+
+
+@pytest.mark.parametrize("event_type, outcome", [("checkout.session.expired", "no change (expired)"),
+                                                 ("checkout.session.completed", "paid (late)")])
+def test_an_event_that_loses_the_race_to_a_cancel_acts_on_the_rows_state(shop: Shop, monkeypatch, event_type,
+                                                                         outcome):
+    """The buyer's cancel commits between the webhook loading the purchase (pending) and its guarded change: the
+    webhook must act on what the row holds, not on what it loaded. (CI once saw "no change (pending)" for an
+    expired event; a completed one decided from the stale state would have kept the money of an expired purchase
+    with no refund owed and no token.)"""
+    from sqlalchemy import text
+
+    from marketplace.payments import webhooks as webhooks_module
+
+    creator, buyer = shop.register(), shop.register(role="buyer")
+    work = shop.minted_work(creator)
+    pid = shop.checkout(buyer, work["id"]).json()["purchase_id"]
+    sid = session_id_of(pid)
+    found = webhooks_module._find_purchase_for_session
+
+    def found_then_cancelled(session, obj):
+        purchase = found(session, obj)  # loaded as pending ...
+        # ... and the cancel wins in between: the row changes under the loaded object
+        session.connection().execute(text("UPDATE purchase SET status = 'expired', failure_reason = :why "
+                                          "WHERE id = :id"), {"why": "Cancelled by the buyer", "id": pid})
+        assert purchase.status == "pending"
+        return purchase
+
+    monkeypatch.setattr(webhooks_module, "_find_purchase_for_session", found_then_cancelled)
+    obj = {"id": sid, "object": "checkout.session", "client_reference_id": str(pid), "status": "expired",
+           "payment_status": "unpaid"}
+    if event_type == "checkout.session.completed":
+        obj.update(status="complete", payment_status="paid", amount_total=work["price_cents"], currency="eur",
+                   payment_intent="pi_paid_as_the_cancel_committed")
+    event = {"id": f"evt_race_{event_type}", "object": "event", "type": event_type, "data": {"object": obj}}
+    assert send_event(shop, event)["outcome"] == outcome
+    monkeypatch.undo()
+    if event_type == "checkout.session.completed":
+        shop.wait_purchase(buyer, pid, "delivered")
+        assert sale_status(shop, work["id"]) == "sold"
+    else:
+        assert shop.purchase(buyer, pid)["status"] == "expired"
