@@ -84,6 +84,15 @@ def transition(session: Session, purchase_id: int, *, from_: tuple[str, ...], to
     return bool(transition_many(session, [purchase_id], from_=from_, to=to, **values))
 
 
+def lock_and_reload(session: Session, purchase: Purchase) -> None:
+    """Hold the purchase's row for this transaction and read it again, so what follows decides on what it holds
+    now, not on what was loaded: a webhook loads the purchase, then a cancel, the delivery worker or another event
+    may commit before its guarded change (a charge.refunded deciding from a stale `paid` skipped the reversal of a
+    sale delivered meanwhile). An UPDATE that changes nothing: a row lock on PostgreSQL, the write lock on SQLite."""
+    session.execute(update(Purchase).where(Purchase.id == purchase.id).values(id=Purchase.id))
+    session.refresh(purchase)
+
+
 def owe_refund(session: Session, purchase_id: int, reason: str, *, payment_intent: str | None = None) -> bool:
     """Record that this purchase's payment must be returned (the delivery worker makes the refund). Once: the
     first reason stays. A payment intent passed here means the money was just captured (a webhook)."""

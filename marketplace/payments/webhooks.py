@@ -80,6 +80,12 @@ def handle_stripe_event(*, session: Session, event: dict, fee_bps: int, sender: 
     return outcome
 
 
+def _find_purchase_for_payment(session: Session, payment_intent: str | None) -> Purchase | None:
+    if not payment_intent:
+        return None
+    return session.exec(select(Purchase).where(Purchase.stripe_payment_intent_id == payment_intent)).first()
+
+
 def _find_purchase_for_session(session: Session, obj: dict):
     purchase = None
     if obj.get("id"):
@@ -97,10 +103,10 @@ def _find_purchase_for_session(session: Session, obj: dict):
 def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int,
                  sender: Sender | None = None) -> tuple[str, int | None]:
     if event_type == "charge.refunded":
-        pi = obj.get("payment_intent")
-        purchase = session.exec(select(Purchase).where(Purchase.stripe_payment_intent_id == pi)).first() if pi else None
+        purchase = _find_purchase_for_payment(session, obj.get("payment_intent"))
         if purchase is None:
             return "unknown payment", None
+        payments_service.lock_and_reload(session, purchase)
         if obj.get("amount_refunded", 0) < obj.get("amount", 0):
             return "partial refund recorded", purchase.id
         was = purchase.status
@@ -122,6 +128,7 @@ def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int,
     purchase = _find_purchase_for_session(session, obj)
     if purchase is None:
         return "unknown checkout session", None
+    payments_service.lock_and_reload(session, purchase)
     if purchase.stripe_session_id is None and obj.get("id"):
         purchase.stripe_session_id = obj["id"]
         session.add(purchase)
@@ -130,13 +137,13 @@ def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int,
         if payments_service.release_reservation(session, purchase,
                                                 reason="The checkout session expired or was cancelled"):
             return "expired", purchase.id
-        return _no_change(session, purchase)
+        return f"no change ({purchase.status})", purchase.id
 
     if event_type == "checkout.session.async_payment_failed":
         if payments_service.release_reservation(session, purchase, reason="The payment failed",
                                                 to=PurchaseStatus.failed):
             return "payment failed", purchase.id
-        return _no_change(session, purchase)
+        return f"no change ({purchase.status})", purchase.id
 
     # checkout.session.completed / async_payment_succeeded
     if obj.get("payment_status") != "paid":
@@ -158,7 +165,6 @@ def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int,
         if purchase.call_id is not None:
             payments_service.record_call_paid(session, purchase=purchase, fee_bps=fee_bps, sender=sender)
         return "paid", purchase.id
-    _reload(session, purchase)  # the guarded change lost: what the row holds now (a cancel may have just released it)
     if purchase.status in ("expired", "failed"):
         # paid after we released the reservation (late or reordered events): take it back if nobody else has it
         try:
@@ -178,15 +184,3 @@ def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int,
                                     "payment arrived", payment_intent=pi)
         return "paid too late, refund owed", purchase.id
     return f"no change ({purchase.status})", purchase.id
-
-
-def _no_change(session: Session, purchase: Purchase) -> tuple[str, int]:
-    """A guarded change that moved nothing: the purchase's state as the row holds it now, not as it was loaded
-    (a concurrent cancel or another event changed it in between)."""
-    _reload(session, purchase)
-    return f"no change ({purchase.status})", purchase.id
-
-
-def _reload(session: Session, purchase: Purchase) -> None:
-    session.flush()  # a session id noted above is kept
-    session.refresh(purchase)

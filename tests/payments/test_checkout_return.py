@@ -349,3 +349,39 @@ def test_an_event_that_loses_the_race_to_a_cancel_acts_on_the_rows_state(shop: S
         assert sale_status(shop, work["id"]) == "sold"
     else:
         assert shop.purchase(buyer, pid)["status"] == "expired"
+
+
+def test_a_refund_event_deciding_on_a_stale_paid_still_reverses_the_delivered_sale(shop: Shop, monkeypatch):
+    """charge.refunded loads the purchase while it is `paid`; the delivery worker books the sale before the
+    webhook's guarded change. The refund must reverse the booked sale (creators and fee), as for any delivered one:
+    decided on a stale `paid`, the creators kept their credits for money returned to the buyer."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from marketplace.payments import webhooks as webhooks_module
+
+    creator, buyer = shop.register(), shop.register(role="buyer")
+    work = shop.minted_work(creator, price_cents=2500)
+    r = shop.checkout(buyer, work["id"])
+    shop.hosted(r.json()["checkout_url"], "pay")
+    pid = r.json()["purchase_id"]
+    shop.wait_purchase(buyer, pid, "delivered")
+    assert sum(e.amount_cents for e in ledger() if e.purchase_id == pid) == 2500
+    with Session(db.get_engine()) as s:
+        pi = s.get(Purchase, pid).stripe_payment_intent_id
+    found = webhooks_module._find_purchase_for_payment
+
+    def loaded_before_the_delivery(session, payment_intent):
+        purchase = found(session, payment_intent)
+        set_committed_value(purchase, "status", "paid")  # what it held when loaded; the delivery committed since
+        return purchase
+
+    monkeypatch.setattr(webhooks_module, "_find_purchase_for_payment", loaded_before_the_delivery)
+    refunded = {"id": "evt_refunded_as_delivered", "object": "event", "type": "charge.refunded",
+                "data": {"object": {"id": "ch_refunded_as_delivered", "object": "charge", "payment_intent": pi,
+                                    "amount": 2500, "amount_refunded": 2500, "currency": "eur"}}}
+    assert send_event(shop, refunded)["outcome"] == "refunded"
+    monkeypatch.undo()
+    entries = [e for e in ledger() if e.purchase_id == pid]
+    assert sum(e.amount_cents for e in entries) == 0, [(e.entry_type, e.amount_cents) for e in entries]
+    assert sorted(e.amount_cents for e in entries) == [-2250, -250, 250, 2250]
+    assert shop.purchase(buyer, pid)["status"] == "refunded"
