@@ -31,7 +31,7 @@ HANDLED_EVENTS = (
 # The hook other domains use for their own events (payments cannot import them; marketplace.services wires them):
 # event type -> handler(session, event) -> (outcome, purchase id or None), run in the webhook's transaction, once
 # per event id like the events above. Workers named in _WAKE_AFTER are woken after every applied event.
-EventHandler = Callable[[Session, dict], tuple[str, int | None]]
+EventHandler = Callable[[Session, dict, Sender | None], tuple[str, int | None]]  # (session, event, sender)
 _handlers: dict[str, EventHandler] = {}
 _wake_after: set[str] = set()
 
@@ -64,7 +64,7 @@ def handle_stripe_event(*, session: Session, event: dict, fee_bps: int, sender: 
         return "duplicate"
     obj = event.get("data", {}).get("object", {}) or {}
     if handler is not None:
-        outcome, purchase_id = handler(session, event)
+        outcome, purchase_id = handler(session, event, sender)
     else:
         outcome, purchase_id = _apply_event(session, event_type, obj, fee_bps, sender)
     try:

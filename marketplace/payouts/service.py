@@ -237,9 +237,11 @@ def record_refused(session: Session, payout: Payout, *, error: str, retry: bool)
         **values, last_error=error[:500], updated_at=now, claimed_by=None, claimed_until=None))
 
 
-def confirm_from_event(session: Session, obj: dict, event_type: str) -> tuple[str, int | None]:
+def confirm_from_event(session: Session, obj: dict, event_type: str,
+                       sender: Sender | None = None) -> tuple[str, int | None]:
     """`transfer.created` / `transfer.reversed`: Stripe's word that a transfer (or its reversal) of one of our rows
-    exists (metadata payout_id); a row still `sending` (a crash after Stripe answered) is settled by it."""
+    exists (metadata payout_id); a row still `sending` (a crash after Stripe answered) is settled by it, and its
+    creator told, as when the worker settles it (record_sent: once, whichever settles it)."""
     meta = obj.get("metadata") or {}
     ref = str(meta.get("payout_id") or "")
     if not ref.isdigit():
@@ -249,7 +251,7 @@ def confirm_from_event(session: Session, obj: dict, event_type: str) -> tuple[st
         return "unknown payout", None
     if event_type == "transfer.created" and payout.kind == PayoutKind.transfer and obj.get("id"):
         if payout.status == PayoutStatus.sending and obj.get("amount") == payout.stripe_cents:
-            record_sent(session, payout, stripe_id=str(obj["id"]))
+            record_sent(session, payout, stripe_id=str(obj["id"]), sender=sender)
             return "transfer confirmed", payout.purchase_id
         return f"no change ({payout.status})", payout.purchase_id
     return "recorded", payout.purchase_id

@@ -7,13 +7,14 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from marketplace.integrations.stripe.gateway import ConnectedAccount
+from marketplace.mail.outbox import Sender
 from marketplace.payments import webhooks as payments_webhooks
 from marketplace.payouts import service as payouts_service
 
 HANDLED_EVENTS = ("account.updated", "transfer.created", "transfer.reversed")
 
 
-def account_updated(session: Session, event: dict) -> tuple[str, int | None]:
+def account_updated(session: Session, event: dict, sender: Sender | None = None) -> tuple[str, int | None]:
     obj = (event.get("data") or {}).get("object") or {}
     if not isinstance(obj.get("id"), str):
         return "not an account", None
@@ -22,9 +23,9 @@ def account_updated(session: Session, event: dict) -> tuple[str, int | None]:
                                                 stripe_time=created if isinstance(created, int) else 0), None
 
 
-def transfer_event(session: Session, event: dict) -> tuple[str, int | None]:
+def transfer_event(session: Session, event: dict, sender: Sender | None = None) -> tuple[str, int | None]:
     obj = (event.get("data") or {}).get("object") or {}
-    return payouts_service.confirm_from_event(session, obj, event["type"])
+    return payouts_service.confirm_from_event(session, obj, event["type"], sender=sender)
 
 
 def register() -> None:

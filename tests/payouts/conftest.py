@@ -131,12 +131,13 @@ class Market:
                                                   "amount": purchase.amount_cents,
                                                   "amount_refunded": purchase.amount_cents})
 
-    def event(self, event_type: str, obj: dict, *, created: int = 1_700_000_000, event_id: str | None = None) -> str:
+    def event(self, event_type: str, obj: dict, *, created: int = 1_700_000_000, event_id: str | None = None,
+              sender=None) -> str:
         self.events += 1
         event = {"id": event_id or f"evt_{uuid.uuid4().hex}", "type": event_type, "created": created,
                  "data": {"object": obj}}
         with Session(db.get_engine()) as session:
-            return payments_webhooks.handle_stripe_event(session=session, event=event, fee_bps=1000)
+            return payments_webhooks.handle_stripe_event(session=session, event=event, fee_bps=1000, sender=sender)
 
     def onboard(self, account_id: int, *, enabled: bool = True, created: int = 1_700_000_000) -> str:
         """The creator's connected account, then Stripe's account.updated after onboarding."""

@@ -95,6 +95,39 @@ def test_a_worker_killed_between_ledger_entry_and_transfer_makes_one_transfer(ma
     assert summary(creator).paid_cents == 1800
 
 
+def test_a_transfer_settled_by_stripes_event_after_a_crash_tells_its_creator_once(market: Market,
+                                                                                    stripe: FakeStripe):
+    """The worker dies after Stripe made the transfer; Stripe's transfer.created settles the row. The creator gets
+    the payout notice then, as when the worker settles it, and only once (the worker finds the row settled)."""
+    from marketplace.mail.models import Notice
+    from marketplace.mail.outbox import Sender
+
+    sender = Sender(mail_from="market@example.test", base_url="http://testserver")
+    creator, = market.creators(1)
+    market.onboard(creator)
+    market.sale([(creator, 10_000)], 2000)
+
+    class DiesAfterStripe(FakeStripe):
+        def create_transfer(self, **kw):
+            stripe.create_transfer(**kw)
+            raise Killed()
+
+    try:
+        PayoutWorker(gateway=DiesAfterStripe(), name="first", lease_s=0.0, sender=sender).run_once()
+    except Killed:
+        pass
+    [row] = payouts()
+    [(transfer_id, transfer)] = stripe.transfers.items()
+    created = {"id": transfer_id, "object": "transfer", "amount": transfer["amount"], "currency": "eur",
+               "metadata": {"payout_id": str(row.id)}}
+    assert market.event("transfer.created", created, sender=sender) == "transfer confirmed"
+    drain(PayoutWorker(gateway=stripe, name="second", sender=sender))
+    assert len(stripe.transfers) == 1
+    with Session(db.get_engine()) as session:
+        notices = session.exec(select(Notice).where(Notice.user_id == creator)).all()
+    assert [n.kind for n in notices] == ["payout"]
+
+
 def test_a_worker_killed_before_calling_stripe_makes_one_transfer(market: Market, stripe: FakeStripe):
     creator, = market.creators(1)
     market.onboard(creator)
