@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.plugins.live_fixtures",
     "tests.plugins.mail_fixtures",
     "tests.plugins.table_owners",
+    "tests.plugins.browser_fixtures",
 ]
 
 

@@ -11,22 +11,12 @@ import pytest
 import stripe
 
 from tests.devtools.stripe_double.conftest import WEBHOOK_SECRET
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, Browsing
+from tests.plugins.browser_fixtures import Browsing
 
 pytestmark = [pytest.mark.browser]
 
 CREATOR = {"type": "express", "country": "LU", "email": "creator@example.lu",
            "capabilities": {"transfers": {"requested": True}}}
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
