@@ -10,6 +10,7 @@ import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Recei
 import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
 
 import {CreativeWorks} from "../src/CreativeWorks.sol";
+import {BaselineEditions1155} from "../src/bench/BaselineEditions1155.sol";
 import {BaselineURIStorage} from "../src/bench/BaselineURIStorage.sol";
 import {RawCidDecoder} from "./utils/RawCidDecoder.sol";
 
@@ -688,7 +689,15 @@ contract CreativeWorksTest is Test {
                 creator, 500);
         }
         uint256 batchGas = _txGas(address(works), abi.encodeCall(CreativeWorks.mintBatch, (editions)));
+        // context: the same 10 editions as units of one ERC-1155 id (the first sets the id's royalty)
+        BaselineEditions1155 multi = new BaselineEditions1155(minter);
+        uint256 multiGas;
+        for (uint256 i; i < 10; ++i) {
+            multiGas += _txGas(address(multi), abi.encodeCall(BaselineEditions1155.mint,
+                (makeAddr(string(abi.encode("multi", i))), uint256(keccak256("work")), creator, 500)));
+        }
         emit log_named_uint("10 BaselineURIStorage.mint txs, gas", baselineGas);
+        emit log_named_uint("10 BaselineEditions1155.mint txs (one id), gas", multiGas);
         emit log_named_uint("10 CreativeWorks.mint txs (editions), gas", singleGas);
         emit log_named_uint("1 CreativeWorks.mintBatch tx of 10 editions, gas", batchGas);
         assertLe(batchGas * 100, baselineGas * 45, "mintBatch of 10 editions above 0.45x");
