@@ -193,6 +193,12 @@ def deploy_baseline(rpc_url: str) -> str:
                                         args=("Baseline Works", "BASE", owner))
 
 
+def deploy_editions_1155(rpc_url: str) -> str:
+    owner = EthAccount.from_key(ADMIN_KEY).address
+    return chain_client.deploy_artifact(rpc_url=rpc_url, deployer_key=ADMIN_KEY, artifact="BaselineEditions1155",
+                                        args=(owner,))
+
+
 def contract(w3: Web3, address: str, artifact: str):
     return w3.eth.contract(address=Web3.to_checksum_address(address), abi=chain_client.load_artifact(artifact)["abi"])
 

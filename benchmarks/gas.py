@@ -1,8 +1,15 @@
-"""1. Gas per mint: CreativeWorks (content-addressed, no URI stored) against a plain OZ ERC721URIStorage.
+"""1. Gas per mint and per edition minted: CreativeWorks (content-addressed, no URI stored) against a plain OZ
+ERC721URIStorage.
 
 Both contracts get the same `ipfs://<raw CIDv1>` token URIs (CreativeWorks gets their digests, the baseline the URI
 strings), to fresh recipients and to a recipient that already holds a token. Figures are mean `gasUsed` from the
 receipts (whole transaction, 21k intrinsic gas and calldata included); inside a `mintBatch`, gasUsed / batch size.
+
+Editions (goal <= 0.45): a work of 10 numbered editions, each its own token (its metadata names its
+`edition_number`, so its digest, its id, is its own), minted to 10 fresh owners with a 500 bps royalty, edition by
+edition (10 mint transactions) and in one mintBatch, to a receiver the contract knows (a creator's later work) and to
+a new one (a first work: the receiver's one registry slot is paid by its first edition). Context, no goal: the same
+10 editions as 10 units of one ERC-1155 id (OZ ERC1155 + ERC2981, bench/BaselineEditions1155.sol, no URI stored).
 
 Deliveries (context, no goal): gas per token moved to a fresh buyer by `transferBatch` (what the delivery worker sends
 for several sales of one seller) against one `safeTransferFrom` transaction per token.
@@ -28,13 +35,16 @@ from benchmarks.common import (
     contract,
     deploy_baseline,
     deploy_creative_works,
+    deploy_editions_1155,
 )
 from marketplace.integrations.chain import client as chain_client
 from marketplace.integrations.chain.client import ZERO_ADDRESS
 from marketplace.integrations.ipfs.client import raw_cid_digest, raw_cid_of_bytes
 
 SECTION = "gas"
-GOAL = "<= 0.6"
+GOAL = "<= 0.6"  # a mint of one work, royalty or not
+EDITION_GOAL = "<= 0.45"  # per edition minted, royalty included
+EDITIONS = 10
 ROYALTY_BPS = 500
 SINGLE_GAS = 400_000
 
@@ -51,6 +61,20 @@ class _Uris:
             self.n += 1
             payload = json.dumps({"name": f"Bench work {self.n}", "description": "Gas benchmark metadata",
                                   "properties": {"work_id": self.n, "royalty_bps": ROYALTY_BPS}},
+                                 sort_keys=True, separators=(",", ":")).encode()
+            cid = raw_cid_of_bytes(payload)
+            digest = raw_cid_digest(cid)
+            out.append((f"ipfs://{cid}", digest, int.from_bytes(digest, "big")))
+        return out
+
+    def editions(self, count: int) -> list[tuple[str, bytes, int]]:
+        """The `count` numbered editions of one new work: one metadata document (and token) per edition."""
+        self.n += 1
+        out = []
+        for number in range(1, count + 1):
+            payload = json.dumps({"name": f"Bench work {self.n} ({number}/{count})", "description": "Gas benchmark",
+                                  "properties": {"work_id": self.n, "edition_number": number, "edition_count": count,
+                                                 "royalty_bps": ROYALTY_BPS}},
                                  sort_keys=True, separators=(",", ":")).encode()
             cid = raw_cid_of_bytes(payload)
             digest = raw_cid_digest(cid)
@@ -91,13 +115,13 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
         return send_all([(base.address, base.encode_abi("mint", args=[to, tid, uri]), SINGLE_GAS)
                          for (uri, _d, tid), to in zip(items, recipients, strict=True)])
 
-    def ours_mints(items, recipients, bps) -> list[int]:
-        receiver = creator if bps else ZERO_ADDRESS
+    def ours_mints(items, recipients, bps, receiver=creator) -> list[int]:
+        receiver = receiver if bps else ZERO_ADDRESS
         return send_all([(cw.address, cw.encode_abi("mint", args=[to, digest, receiver, bps]), SINGLE_GAS)
                          for (_u, digest, _t), to in zip(items, recipients, strict=True)])
 
-    def ours_batch(items, recipients, bps) -> list[int]:
-        receiver = creator if bps else ZERO_ADDRESS
+    def ours_batch(items, recipients, bps, receiver=creator) -> list[int]:
+        receiver = receiver if bps else ZERO_ADDRESS
         requests = [(to, digest, receiver, bps) for (_u, digest, _t), to in zip(items, recipients, strict=True)]
         [gas_used] = send_all([(cw.address, cw.encode_abi("mintBatch", args=[requests]),
                                 80_000 + 110_000 * len(requests))])
@@ -140,6 +164,8 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
                                   "recipients": who, "kind": kind}
         log(f"  {name}: ours {fig.ours:,.0f} gas, baseline {fig.bare:,.0f} gas, ratio {fig.ratio:.3f}")
 
+    figures += _editions(stack, sender, uris, send_all, baseline_mints, ours_mints, ours_batch, details, log)
+
     # deliveries: tokens held by the sender (as a custody wallet holds them), moved to fresh buyers
     per_transfer_case = per_case
     held = uris.take(per_transfer_case + 10 + batch_size)
@@ -175,6 +201,54 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
     if not details["token_uri_check"]["match"]:
         log(f"  WARNING: tokenURI differs: CreativeWorks {ours_uri!r}, baseline {base_uri!r}, expected {uri!r}")
     return figures, details
+
+
+def _editions(stack: BenchStack, sender: RawSender, uris: _Uris, send_all, baseline_mints, ours_mints, ours_batch,
+              details: dict, log) -> list[Figure]:
+    """The per-edition figures (see the module docstring), to owners no other case uses."""
+    multi = contract(stack.w3, deploy_editions_1155(stack.rpc_url), "BaselineEditions1155")
+    sender.nonce = stack.w3.eth.get_transaction_count(sender.address, "pending")
+    known = _address("creator", 0)  # registered by the royalty cases above
+    cases = [
+        # (name, kind, receiver)
+        (f"editions: a {EDITIONS}-edition work, edition by edition ({EDITIONS} mint txs), known receiver", "single",
+         known),
+        (f"editions: a {EDITIONS}-edition work in one mintBatch, known receiver", "batch", known),
+        (f"editions: a {EDITIONS}-edition work, edition by edition, new receiver (its first work)", "single",
+         _address("new-creator", 0)),
+        (f"editions: a {EDITIONS}-edition work in one mintBatch, new receiver (its first work)", "batch",
+         _address("new-creator", 1)),
+    ]
+    figures: list[Figure] = []
+    fresh_n = 0
+    for name, kind, receiver in cases:
+        items = uris.editions(EDITIONS)
+        recipients = [_address("edition-owner", fresh_n + i) for i in range(EDITIONS)]
+        fresh_n += EDITIONS
+        base_gas = baseline_mints(items, recipients)
+        mint = ours_mints if kind == "single" else ours_batch
+        ours_gas = mint(items, recipients, ROYALTY_BPS, receiver=receiver)
+        per_edition = sum(ours_gas) / EDITIONS if kind == "single" else ours_gas[0]
+        fig = Figure(SECTION, name + f", fresh owners, royalty {ROYALTY_BPS} bps", ours=per_edition,
+                     bare=mean(base_gas), unit="gas", goal=EDITION_GOAL, digits=0, note="per edition")
+        figures.append(fig)
+        details["cases"][fig.name] = {"ours_gas": ours_gas, "baseline_gas": base_gas, "royalty_bps": ROYALTY_BPS,
+                                      "recipients": "fresh", "kind": f"editions-{kind}", "receiver": receiver}
+    # context: the same editions as units of one ERC-1155 id
+    work_id = uris.editions(1)[0][2]
+    recipients = [_address("edition-owner", fresh_n + i) for i in range(EDITIONS)]
+    multi_gas = send_all([(multi.address, multi.encode_abi("mint", args=[to, work_id, _address("new-creator", 2),
+                                                                         ROYALTY_BPS]), SINGLE_GAS)
+                          for to in recipients])
+    base_gas = details["cases"][figures[0].name]["baseline_gas"]
+    fig = Figure(SECTION, f"context: ERC-1155, {EDITIONS} units of one id, edition by edition, fresh owners, royalty "
+                 f"{ROYALTY_BPS} bps (set by the first)", ours=mean(multi_gas), bare=mean(base_gas), unit="gas",
+                 digits=0, note="per edition; no URI stored")
+    figures.append(fig)
+    details["cases"][fig.name] = {"erc1155_gas": multi_gas, "baseline_gas": base_gas, "kind": "erc1155"}
+    for fig in figures:
+        log(f"  {fig.name}: ours {fig.ours:,.0f} gas, baseline {fig.bare:,.0f} gas, ratio {fig.ratio:.3f}")
+    return figures
 
 
 def _split_of(tag: str, count: int) -> list[tuple[str, int]]:

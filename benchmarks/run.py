@@ -42,7 +42,7 @@ from devtools.anvil import anvil_binary
 from devtools.procs import REPO_ROOT
 
 SECTIONS = {
-    "gas": (gas, "Gas per mint", "bare = plain OZ ERC721URIStorage.mint of the same ipfs:// URIs"),
+    "gas": (gas, "Gas per mint and per edition minted", "bare = plain OZ ERC721URIStorage.mint of the same ipfs:// URIs"),
     "mint_rate": (mint_rate, "Mints per second (service minting path)",
                   "bare = raw locally signed txs from one key, send all then collect receipts"),
     "upload_memory": (upload_memory, "Server memory during a ~50 MB upload (`marketplace serve`)",

@@ -21,6 +21,7 @@ REPO_ROOT = CONTRACTS_DIR.parent
 EXPORTED = [
     ("CreativeWorks.sol", "CreativeWorks"),
     ("BaselineURIStorage.sol", "BaselineURIStorage"),
+    ("BaselineEditions1155.sol", "BaselineEditions1155"),
     ("Splits.sol", "Splits"),
 ]
 

@@ -1,20 +1,30 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
-import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
+import {PackedERC721} from "./lib/PackedERC721.sol";
 import {RawCid} from "./lib/RawCid.sol";
 
 /// @title CreativeWorks
-/// @notice Digital works by creators in Luxembourg, minted as content-addressed NFTs.
+/// @notice Digital works by creators in Luxembourg, minted as content-addressed NFTs, one token per edition.
 /// @dev The token id IS the sha2-256 digest of the token's metadata JSON, stored on IPFS as a raw-codec
 ///      CIDv1. `tokenURI` rebuilds `ipfs://bafkrei...` from that digest, so a mint stores no URI at all,
-///      and the same metadata can never be minted twice. A metadata revision stores only the new digest.
-contract CreativeWorks is ERC721, ERC2981, AccessControl, IERC4906 {
+///      and the same metadata can never be minted twice. A numbered edition is a token of its own: its
+///      metadata names its `edition_number`, so its digest (its id) differs from its siblings'. A metadata
+///      revision stores only the new digest.
+///
+///      One storage word per token holds its owner and its EIP-2981 royalty (see PackedERC721): bits 160-175
+///      are the royalty in basis points, bits 176-255 the key of its receiver in `_receivers`. A receiver (a
+///      creator's address, a co-created work's split contract) is written once, at its first royalty mint, so
+///      the editions and works it is paid for cost no royalty slot of their own. Its key is the top 80 bits of
+///      keccak256(receiver), the next free key on the (never yet seen) collision: no counter to keep, one slot
+///      per receiver, and a key that no later registration can change.
+contract CreativeWorks is PackedERC721, AccessControl, IERC2981, IERC4906 {
     /// @notice Role allowed to mint and to revise metadata (the marketplace's minting wallet).
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
 
@@ -33,13 +43,23 @@ contract CreativeWorks is ERC721, ERC2981, AccessControl, IERC4906 {
         uint96 royaltyBps;
     }
 
+    /// @dev EIP-2981 denominator: royalties are in basis points.
+    uint256 private constant _FEE_DENOMINATOR = 10_000;
+    /// @dev A receiver key is 80 bits; a token's royalty bps sit below it in the 96 bits of extra data.
+    uint256 private constant _KEY_MASK = type(uint80).max;
+    uint256 private constant _BPS_BITS = 16;
+
     /// @dev Current metadata digest of tokens whose metadata was revised; zero means "the token id".
     mapping(uint256 tokenId => bytes32 digest) private _revisedDigest;
+    /// @dev Royalty receivers by key (see the contract's notes); a key, once taken, never changes.
+    mapping(uint256 key => address receiver) private _receivers;
 
     /// @notice A token with this id (this metadata digest) already exists.
     error TokenAlreadyMinted(uint256 tokenId);
     /// @notice The requested royalty is above `MAX_ROYALTY_BPS`.
     error RoyaltyTooHigh(uint96 bps, uint96 max);
+    /// @notice A royalty was asked for with no receiver (OpenZeppelin ERC2981's error, same selector).
+    error ERC2981InvalidTokenRoyaltyReceiver(uint256 tokenId, address receiver);
     /// @notice A metadata digest of zero was given.
     error ZeroDigest();
     /// @notice `mintBatch` or `transferBatch` was called with nothing to do.
@@ -48,7 +68,7 @@ contract CreativeWorks is ERC721, ERC2981, AccessControl, IERC4906 {
     error BatchLengthMismatch(uint256 owners, uint256 receivers, uint256 tokens);
 
     /// @notice `tokenId` was minted with an EIP-2981 royalty of `bps` basis points paid to `receiver`.
-    /// @dev ERC2981 itself emits nothing; only emitted when a royalty is set (bps > 0).
+    /// @dev EIP-2981 itself emits nothing; emitted once per token minted with a royalty (bps > 0).
     event TokenRoyaltySet(uint256 indexed tokenId, address indexed receiver, uint96 bps);
 
     /// @notice The metadata of `tokenId` now lives at the raw CID of `newDigest`.
@@ -59,7 +79,9 @@ contract CreativeWorks is ERC721, ERC2981, AccessControl, IERC4906 {
     /// @param symbol_ ERC-721 collection symbol.
     /// @param admin Receives DEFAULT_ADMIN_ROLE (grants and revokes roles).
     /// @param minter Receives MINTER_ROLE.
-    constructor(string memory name_, string memory symbol_, address admin, address minter) ERC721(name_, symbol_) {
+    constructor(string memory name_, string memory symbol_, address admin, address minter)
+        PackedERC721(name_, symbol_)
+    {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(MINTER_ROLE, minter);
     }
@@ -146,7 +168,7 @@ contract CreativeWorks is ERC721, ERC2981, AccessControl, IERC4906 {
     /// @notice Returns `ipfs://bafkrei...`, the raw-codec CIDv1 of the token's current metadata digest.
     /// @param tokenId An existing token.
     /// @return The token's metadata URI.
-    function tokenURI(uint256 tokenId) public view override returns (string memory) {
+    function tokenURI(uint256 tokenId) public view returns (string memory) {
         _requireOwned(tokenId);
         return RawCid.toIpfsUri(_currentDigest(tokenId));
     }
@@ -166,16 +188,31 @@ contract CreativeWorks is ERC721, ERC2981, AccessControl, IERC4906 {
         return _ownerOf(tokenId) != address(0);
     }
 
-    /// @notice ERC-165: ERC-721 (+ metadata), ERC-2981, AccessControl and ERC-4906 (0x49064906).
+    /// @notice EIP-2981: the royalty owed on a sale of `tokenId` at `salePrice`; (address(0), 0) for a token minted
+    ///         without a royalty or never minted (there is no default royalty).
+    /// @param tokenId Any token id.
+    /// @param salePrice The sale price, in any unit.
+    /// @return receiver Who is paid the royalty.
+    /// @return amount The royalty, in the unit of `salePrice`, rounded down.
+    function royaltyInfo(uint256 tokenId, uint256 salePrice) external view returns (address receiver, uint256 amount) {
+        uint256 extra = _extraData(tokenId);
+        uint256 bps = extra & type(uint16).max;
+        if (bps == 0) return (address(0), 0);
+        receiver = _receivers[extra >> _BPS_BITS];
+        amount = Math.mulDiv(salePrice, bps, _FEE_DENOMINATOR);
+    }
+
+    /// @notice ERC-165: ERC-721 (+ metadata), ERC-2981 (0x2a55205a), AccessControl and ERC-4906 (0x49064906).
     /// @param interfaceId The interface identifier.
     /// @return True if the interface is supported.
     function supportsInterface(bytes4 interfaceId)
         public
         view
-        override(ERC721, ERC2981, AccessControl, IERC165)
+        override(PackedERC721, AccessControl, IERC165)
         returns (bool)
     {
-        return interfaceId == bytes4(0x49064906) || super.supportsInterface(interfaceId);
+        return interfaceId == type(IERC2981).interfaceId || interfaceId == bytes4(0x49064906)
+            || super.supportsInterface(interfaceId);
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -187,12 +224,35 @@ contract CreativeWorks is ERC721, ERC2981, AccessControl, IERC4906 {
         if (royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(royaltyBps, MAX_ROYALTY_BPS);
     }
 
+    /// @dev Mints with the royalty in the token's word; `royaltyBps` was validated (at most MAX_ROYALTY_BPS).
     function _mintWithRoyalty(address to, uint256 tokenId, address royaltyReceiver, uint96 royaltyBps) private {
-        _mint(to, tokenId);
-        if (royaltyBps != 0) {
-            // Reverts with ERC2981InvalidTokenRoyaltyReceiver(tokenId, address(0)) for a zero receiver.
-            _setTokenRoyalty(tokenId, royaltyReceiver, royaltyBps);
-            emit TokenRoyaltySet(tokenId, royaltyReceiver, royaltyBps);
+        if (royaltyBps == 0) {
+            _mint(to, tokenId, 0);
+            return;
+        }
+        if (royaltyReceiver == address(0)) revert ERC2981InvalidTokenRoyaltyReceiver(tokenId, address(0));
+        // casting to 'uint96' is safe because the key is 80 bits and royaltyBps at most MAX_ROYALTY_BPS (< 2^16)
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _mint(to, tokenId, uint96((_receiverKey(royaltyReceiver) << _BPS_BITS) | royaltyBps));
+        emit TokenRoyaltySet(tokenId, royaltyReceiver, royaltyBps);
+    }
+
+    /// @dev The key of `receiver` in `_receivers`, registering it on its first royalty.
+    function _receiverKey(address receiver) private returns (uint256 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, receiver)
+            key := shr(176, keccak256(0x00, 0x20))
+        }
+        while (true) {
+            address held = _receivers[key];
+            if (held == receiver) return key;
+            if (held == address(0)) {
+                _receivers[key] = receiver;
+                return key;
+            }
+            unchecked {
+                key = (key + 1) & _KEY_MASK;
+            }
         }
     }
 

@@ -45,6 +45,16 @@ contract CreativeWorksInvariantTest is Test {
         }
     }
 
+    /// The royalty is kept in the owner's storage word: whoever holds the token now, it is the one it was minted with.
+    function invariant_RoyaltyStaysWithTheToken() public view {
+        for (uint256 t; t < handler.mintedCount(); ++t) {
+            uint256 id = handler.mintedIds(t);
+            (address receiver, uint256 amount) = works.royaltyInfo(id, 10_000);
+            assertEq(receiver, handler.ghostRoyaltyReceiver(id));
+            assertEq(amount, handler.ghostRoyaltyBps(id));
+        }
+    }
+
     /// Every token reports its latest digest, whatever the order of mints and revisions, and the token
     /// touched last has a tokenURI naming the raw CID of that digest.
     function invariant_MetadataFollowsLatestDigest() public view {

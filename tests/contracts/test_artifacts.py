@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS_DIR = REPO_ROOT / "contracts"
 ARTIFACTS_DIR = REPO_ROOT / "marketplace" / "integrations" / "chain" / "artifacts"
 FORGE = REPO_ROOT / "node_modules" / "@foundry-rs" / "forge-linux-amd64" / "bin" / "forge"
-EXPORTED = ["CreativeWorks", "BaselineURIStorage", "Splits"]
+EXPORTED = ["CreativeWorks", "BaselineURIStorage", "BaselineEditions1155", "Splits"]
 
 
 def _forge(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:

@@ -17,6 +17,9 @@ contract CreativeWorksHandler is CommonBase, StdCheats, StdUtils {
     uint256[] public mintedIds;
     mapping(uint256 tokenId => bytes32 digest) public ghostDigest;
     uint256 public ghostRetriedSkips;
+    /// The royalty each token was minted with: transfers must never change it.
+    mapping(uint256 tokenId => address receiver) public ghostRoyaltyReceiver;
+    mapping(uint256 tokenId => uint256 bps) public ghostRoyaltyBps;
     /// Last token minted or revised: the invariant decodes its tokenURI (decoding every token is slow).
     uint256 public lastTouched;
 
@@ -47,10 +50,11 @@ contract CreativeWorksHandler is CommonBase, StdCheats, StdUtils {
         return actors[seed % actors.length];
     }
 
-    function _record(uint256 tokenId, bytes32 digest) internal {
+    function _record(uint256 tokenId, bytes32 digest, address receiver, uint96 bps) internal {
         mintedIds.push(tokenId);
         ghostDigest[tokenId] = digest;
         lastTouched = tokenId;
+        if (bps != 0) (ghostRoyaltyReceiver[tokenId], ghostRoyaltyBps[tokenId]) = (receiver, bps);
     }
 
     function mint(uint256 actorSeed, uint256 digestSeed, uint96 bps) external {
@@ -66,7 +70,7 @@ contract CreativeWorksHandler is CommonBase, StdCheats, StdUtils {
         }
         vm.prank(minter);
         works.mint(to, digest, to, bps);
-        _record(tokenId, digest);
+        _record(tokenId, digest, to, bps);
     }
 
     function mintBatch(uint256 actorSeed, uint256 digestSeed, uint8 size, uint96 bps) external {
@@ -90,7 +94,7 @@ contract CreativeWorksHandler is CommonBase, StdCheats, StdUtils {
         require(minted == expectNew, "mintBatch count differs from expected new tokens");
         ghostRetriedSkips += n - minted;
         for (uint256 i; i < minted; ++i) {
-            _record(uint256(fresh[i]), fresh[i]);
+            _record(uint256(fresh[i]), fresh[i], makeAddr("royalties"), bps);
         }
     }
 
