@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from marketplace.chainwatch.watcher import ChainWatcher
 from marketplace.core.config import Settings
+from marketplace.indexer.worker import IndexerWorker
 from marketplace.integrations.adapters import Adapters, adapter_parts
 from marketplace.mail.outbox import Sender
 from marketplace.mail.sender import SmtpConfig
@@ -26,6 +27,7 @@ class Services(Adapters):
     watcher: ChainWatcher | None = None
     payouts: PayoutWorker | None = None
     mail: MailWorker | None = None
+    indexer: IndexerWorker | None = None
 
 
 def build_services(settings: Settings) -> Services:
@@ -67,6 +69,14 @@ def build_delivery_worker(services: Services) -> DeliveryWorker:
     )
 
 
+def build_indexer(services: Services) -> IndexerWorker:
+    """The chain indexer (our contracts' events -> the index every owner shown is read from)."""
+    settings = services.settings
+    return IndexerWorker(chain=services.chain_or_raise(), confirmations=settings.indexer_confirmations,
+                         from_block=settings.indexer_from_block, blocks_per_step=settings.indexer_blocks_per_step,
+                         keep_blocks=settings.indexer_keep_blocks, poll_interval_s=settings.indexer_poll_interval_s)
+
+
 def smtp_config(settings: Settings) -> SmtpConfig:
     return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, user=settings.smtp_user or None,
                       password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
@@ -84,7 +94,7 @@ def build_mail_worker(services: Services) -> MailWorker:
 def build_chain_watcher(services: Services) -> ChainWatcher | None:
     """The chain watcher for the workers built so far (none: no watcher). Call it before starting them: it gates
     them until its first check has passed."""
-    workers = [w for w in (services.worker, services.delivery) if w is not None]
+    workers = [w for w in (services.worker, services.delivery, services.indexer) if w is not None]
     if services.chain is None or not workers:
         return None
     settings = services.settings
