@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from marketplace.catalog import service as catalog_service
 from marketplace.chainwatch.watcher import ChainWatcher
 from marketplace.core.config import Settings
+from marketplace.indexer import service as indexer_service
 from marketplace.indexer.worker import IndexerWorker
 from marketplace.integrations.adapters import Adapters, adapter_parts
 from marketplace.mail.outbox import Sender
@@ -32,6 +34,7 @@ class Services(Adapters):
 
 def build_services(settings: Settings) -> Services:
     payouts_webhooks.register()  # the payments webhook hands Connect's events to payouts
+    indexer_service.register_transfer_handler(catalog_service.follow_token)  # a token moved away: withdrawn
     return Services(**adapter_parts(settings))
 
 

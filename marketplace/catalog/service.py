@@ -28,6 +28,7 @@ from marketplace.catalog.models import (
 from marketplace.catalog.schemas import WorkCreate, WorkFilters, WorkUpdate
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, PriceFixed
+from marketplace.indexer import service as indexer_service
 
 
 def get_work(*, session: Session, work_id: int) -> Work | None:
@@ -291,6 +292,41 @@ def _check_price_may_change(work: Work) -> None:
         raise PriceFixed(SOLD_PRICE_FIXED, reason="sold")
     if work.sale_status == SaleStatus.reserved:
         raise PriceFixed(CHECKOUT_PRICE_FIXED, reason="checkout")
+
+
+WITHDRAWN = ("This work's token was transferred out of its creator's wallet outside the marketplace: it is "
+             "withdrawn from sale")
+
+
+def token_left_custody(session: Session, work: Work) -> bool:
+    """Does the chain index say the work's token is held by someone other than its creator's custody wallet (the
+    wallet a sale delivers from)? Not indexed yet: no."""
+    creator = session.get(Account, work.creator_id)
+    custody = creator.custodial_address if creator is not None else None
+    return bool(work.token_id and custody and indexer_service.moved_away(session, int(work.token_id), custody))
+
+
+def withdraw(session: Session, work_id: int) -> bool:
+    """available -> withdrawn (its token moved away); False when it was not available."""
+    return session.exec(update(Work).where(Work.id == work_id, Work.sale_status == SaleStatus.available.value)
+                        .values(sale_status=SaleStatus.withdrawn.value, updated_at=utcnow())).rowcount == 1
+
+
+def follow_token(session: Session, token_id: int, from_address: str, to_address: str, event: object) -> None:
+    """The indexer's transfer handler for works sold here: a work for sale whose token leaves its creator's
+    custody wallet (a transfer made outside the marketplace) is withdrawn; the token back in that wallet (sent
+    back, or a reorganisation undid the move) puts it on sale again. A sale's delivery leaves a reserved work
+    alone (the purchase decides its status)."""
+    work = get_minted_by_token(session=session, token_id=token_id)
+    creator = session.get(Account, work.creator_id) if work is not None else None
+    custody = creator.custodial_address if creator is not None else None
+    if work is None or not custody:
+        return
+    if to_address == custody:
+        session.exec(update(Work).where(Work.id == work.id, Work.sale_status == SaleStatus.withdrawn.value)
+                     .values(sale_status=SaleStatus.available.value, updated_at=utcnow()))
+    elif from_address == custody:
+        withdraw(session, work.id)
 
 
 def reserve(session: Session, *, work_id: int, price_cents: int) -> bool:

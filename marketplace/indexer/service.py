@@ -260,8 +260,10 @@ def _jsonable(value: Any) -> Any:
 def _insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING: did this row go in (no row with its unique key existed)?"""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    result = session.execute(dialect.insert(model.__table__).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    table = model.__table__
+    inserted = session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing()
+                               .returning(*table.primary_key.columns))  # rowcount: -1 on PostgreSQL here
+    return inserted.first() is not None
 
 
 def _upsert_block(session: Session, header: BlockHeader) -> None:
