@@ -73,8 +73,11 @@ def _send_from_custody(api: Api, chain, creator: dict, token_id: int, to: str) -
     derives it), sent raw to the node."""
     key = custodial_signer(api.settings().wallet_secret.get_secret_value(), creator["id"]).key
     seller = chain.signer_for(key)
+    chain.resync_signers()  # the test rewinds the chain: nonces are read again
     if chain.eth_balance(seller.address) < 10**16:
-        chain.send(chain.prepare_value_transfer(to=seller.address, value_wei=10**17))
+        topup = chain.prepare_value_transfer(to=seller.address, value_wei=10**17)
+        chain.send(topup)
+        assert chain.wait_for_receipt(topup.tx_hash).status == 1
     tx = chain.prepare_transfer(seller, to=to, token_id=token_id)
     chain.w3.eth.send_raw_transaction(tx.raw)
     assert chain.wait_for_receipt(tx.tx_hash).status == 1
@@ -136,5 +139,77 @@ def test_mints_and_an_outside_transfer_are_indexed_once(api, chain, heard):
         session.commit()
     assert _indexer(chain, blocks_per_step=3).catch_up() > 0
     assert _event_count() == count and len(heard) == 2
+    assert [(f, t) for f, t in transfer_logs(chain, token_id)] == [
+        (e.from_address, e.to_address) for e in _events(event="Transfer")]
+
+
+def test_a_reverted_transfer_leaves_no_wrong_owner(api, node, chain, heard):
+    creator, work = _minted(api, chain)
+    token_id, custody = work["token_id"], creator["wallet_address"]
+    indexer = _indexer(chain)
+    indexer.catch_up()
+    snapshot = node.rpc("evm_snapshot")
+    _send_from_custody(api, chain, creator, token_id, OUTSIDE)
+    indexer.catch_up()
+    assert _owner(token_id) == OUTSIDE
+    taken = _events(event="Transfer")[-1]
+
+    node.rpc("evm_revert", snapshot)  # the transfer's block (and the gas money's) are gone
+    for _ in range(3):
+        node.rpc("evm_mine")  # the chain grows past the old height on another branch
+    assert chain.owner_of(token_id) == custody
+    assert indexer.catch_up() > 0
+    assert _owner(token_id) == custody
+    assert taken.block_hash not in {e.block_hash for e in _events()}
+    assert heard[-1] == (token_id, OUTSIDE, custody, False)  # told of the undone move (no event: a reorganisation)
+    with Session(db.get_engine()) as session:
+        assert session.get(IndexerCursor, 1).reorgs == 1
+
+    # the same transfer again on the new branch, to someone else: indexed as new, the owner follows
+    _send_from_custody(api, chain, creator, token_id, ELSEWHERE)
+    indexer.catch_up()
+    assert _owner(token_id) == ELSEWHERE == chain.owner_of(token_id)
+    assert [e.to_address for e in _events(event="Transfer")] == [custody, ELSEWHERE]
+
+
+def test_anvil_reorg_replacing_the_last_blocks(api, node, chain, heard):
+    creator, work = _minted(api, chain)
+    token_id, custody = work["token_id"], creator["wallet_address"]
+    indexer = _indexer(chain)
+    _send_from_custody(api, chain, creator, token_id, OUTSIDE)
+    indexer.catch_up()
+    assert _owner(token_id) == OUTSIDE
+    head = node.block_number()
+    node.rpc("anvil_reorg", 1, [])  # the last block (the transfer) replaced by an empty one, same height
+    assert node.block_number() == head and chain.owner_of(token_id) == custody
+    indexer.catch_up()
+    assert _owner(token_id) == custody
+    assert [e.to_address for e in _events(event="Transfer")] == [custody]
+    assert heard[-1] == (token_id, OUTSIDE, custody, False)
+
+
+def test_chain_restarted_from_an_older_dump_mid_index(api, node, chain, heard):
+    """Indexed a few blocks at a time; the node restarts cleanly (same chain) mid-index, then is killed after a
+    transfer its dump does not hold and comes back without it: the index follows the chain, no row twice."""
+    creator, work = _minted(api, chain)
+    token_id, custody = work["token_id"], creator["wallet_address"]
+    indexer = _indexer(chain, blocks_per_step=2)
+    assert indexer.step() == 2  # mid-index: blocks 0-1 of many
+    node.restart()  # a clean stop dumps the whole chain: the same chain comes back
+    indexer.catch_up()
+    mints = _events(event="Transfer")
+    assert [(e.from_address, e.to_address) for e in mints] == [(ZERO_ADDRESS, custody)]
+    count = _event_count()
+
+    _send_from_custody(api, chain, creator, token_id, OUTSIDE)
+    indexer.catch_up()
+    assert _owner(token_id) == OUTSIDE
+    node.kill()  # a crash: the dump on disk was written before the transfer
+    node.start()
+    assert chain.owner_of(token_id) == custody
+    indexer.catch_up()
+    assert _owner(token_id) == custody
+    assert _event_count() == count
+    assert heard[-1] == (token_id, OUTSIDE, custody, False)
     assert [(f, t) for f, t in transfer_logs(chain, token_id)] == [
         (e.from_address, e.to_address) for e in _events(event="Transfer")]
