@@ -141,23 +141,26 @@ def get_minted_by_token(*, session: Session, token_id: int) -> Work | None:
 
 
 def owned_works(*, session: Session, account: Account) -> list[tuple[Work, Account]]:
-    """Minted works whose token the account's wallet holds (custodial or linked), with their creators."""
+    """Minted works whose token the account's wallet holds (custodial or linked) according to the chain index,
+    with their creators, the latest arrival first."""
     addresses = [a for a in (account.custodial_address, account.linked_address) if a]
-    if not addresses:
+    token_ids = indexer_service.tokens_of(session, addresses)
+    if not token_ids:
         return []
-    return list(session.exec(
+    rows = session.exec(
         select(Work, Account).join(Account, col(Work.creator_id) == col(Account.id))
-        .where(Work.status == WorkStatus.minted, col(Work.owner_address).in_(addresses))
-        .order_by(col(Work.updated_at).desc(), col(Work.id).desc())
-    ).all())
+        .where(Work.status == WorkStatus.minted, col(Work.token_id).in_([str(t) for t in token_ids]))).all()
+    order = {str(token_id): n for n, token_id in enumerate(token_ids)}
+    return sorted(rows, key=lambda row: order[row[0].token_id])
 
 
-def holds(*, account: Account | None, work: Work) -> bool:
-    """Whether the account's wallet (custodial or linked) holds the work's token."""
-    if account is None or work.status != WorkStatus.minted or not work.owner_address:
+def holds(*, session: Session, account: Account | None, work: Work) -> bool:
+    """Whether the account's wallet (custodial or linked) holds the work's token, as the chain index says."""
+    if account is None or work.status != WorkStatus.minted or not work.token_id:
         return False
-    owner = work.owner_address.lower()
-    return any(a and a.lower() == owner for a in (account.custodial_address, account.linked_address))
+    owner = indexer_service.owner_of(session, int(work.token_id))
+    return owner is not None and any(
+        a and a.lower() == owner.lower() for a in (account.custodial_address, account.linked_address))
 
 
 def works_holding_cid(*, session: Session, cid: str) -> tuple[Work | None, list[Work]]:

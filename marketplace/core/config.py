@@ -188,6 +188,9 @@ class Settings(BaseSettings):
     indexer_blocks_per_step: int = Field(default=2000, ge=1, le=100_000)  # blocks per eth_getLogs
     indexer_keep_blocks: int = Field(default=256, ge=1, le=100_000)
     indexer_poll_interval_s: float = Field(default=1.0, gt=0)
+    # a block explorer's page of a transaction, `{tx}` standing for its hash (e.g. https://etherscan.io/tx/{tx}):
+    # the token histories link each transaction there; unset (a local chain): the hash is shown to copy
+    explorer_tx_url: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _default_confirmations(self) -> Settings:

@@ -99,13 +99,16 @@ def known_token(session: Session, token_id: int) -> bool:
     return session.exec(select(ChainEvent.id).where(ChainEvent.token_id == str(token_id)).limit(1)).first() is not None
 
 
-def address_events(session: Session, addresses: Sequence[str], *, offset: int = 0,
-                   limit: int = 20) -> tuple[list[ChainEvent], int]:
-    """The indexed events naming any of these addresses (as sender or receiver), newest first, and their count."""
+def address_events(session: Session, addresses: Sequence[str], *, events: Sequence[str] | None = None,
+                   offset: int = 0, limit: int = 20) -> tuple[list[ChainEvent], int]:
+    """The indexed events naming any of these addresses (as sender or receiver), of these kinds (None: all),
+    newest first, and their count."""
     wanted = _checksummed(addresses)
     if not wanted:
         return [], 0
     where = or_(col(ChainEvent.from_address).in_(wanted), col(ChainEvent.to_address).in_(wanted))
+    if events is not None:
+        where = where & col(ChainEvent.event).in_(list(events))
     count = session.exec(select(func.count()).select_from(ChainEvent).where(where)).one()
     rows = session.exec(select(ChainEvent).where(where).order_by(
         col(ChainEvent.block_number).desc(), col(ChainEvent.log_index).desc()).offset(offset).limit(limit)).all()
