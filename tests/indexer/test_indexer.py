@@ -9,7 +9,6 @@ import pytest
 from sqlmodel import Session, func, select
 from web3 import Web3
 
-from devtools.anvil import DEV_KEYS
 from marketplace.accounts.wallets import custodial_signer
 from marketplace.core import db
 from marketplace.indexer import service as index
