@@ -97,9 +97,11 @@ def build_mail_worker(services: Services) -> MailWorker:
 def build_chain_watcher(services: Services) -> ChainWatcher | None:
     """The chain watcher for the workers built so far (none: no watcher). Call it before starting them: it gates
     them until its first check has passed."""
-    workers = [w for w in (services.worker, services.delivery, services.indexer) if w is not None]
+    workers = [w for w in (services.worker, services.delivery) if w is not None]
     if services.chain is None or not workers:
-        return None
+        return None  # the indexer alone writes nothing to the chain: its own block hashes tell it a rewind
+    if services.indexer is not None:
+        workers.append(services.indexer)
     settings = services.settings
     watcher = ChainWatcher(chain=services.chain, confirmations=settings.confirmations,
                            expected_chain_id=settings.chain_id, poll_interval_s=settings.chain_watch_interval_s)
