@@ -29,6 +29,7 @@ from marketplace.catalog.schemas import WorkCreate, WorkFilters, WorkUpdate
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, PriceFixed
 from marketplace.indexer import service as indexer_service
+from marketplace.integrations.chain.client import ZERO_ADDRESS
 
 
 def get_work(*, session: Session, work_id: int) -> Work | None:
@@ -323,8 +324,8 @@ def follow_token(session: Session, token_id: int, from_address: str, to_address:
     work = get_minted_by_token(session=session, token_id=token_id)
     creator = session.get(Account, work.creator_id) if work is not None else None
     custody = creator.custodial_address if creator is not None else None
-    if work is None or not custody:
-        return
+    if work is None or not custody or to_address == ZERO_ADDRESS:
+        return  # a token gone (its mint undone by a reorganisation): the chain watcher mints it again
     if to_address == custody:
         session.exec(update(Work).where(Work.id == work.id, Work.sale_status == SaleStatus.withdrawn.value)
                      .values(sale_status=SaleStatus.available.value, updated_at=utcnow()))

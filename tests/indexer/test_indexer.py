@@ -10,6 +10,7 @@ from sqlmodel import Session, func, select
 from web3 import Web3
 
 from marketplace.accounts.wallets import custodial_signer
+from marketplace.catalog import service as catalog_service
 from marketplace.core import db
 from marketplace.indexer import service as index
 from marketplace.indexer.models import ChainEvent, IndexerCursor
@@ -47,9 +48,9 @@ def api(make_client, node, chain) -> Api:
 
 @pytest.fixture
 def heard(monkeypatch) -> list[tuple]:
-    """The transfer handlers' calls in this test (the process's registered handlers set aside)."""
+    """The transfer handlers' calls in this test (the catalog's handler, which withdraws works, and a recorder)."""
     calls: list[tuple] = []
-    monkeypatch.setattr(index, "_transfer_handlers", [])
+    monkeypatch.setattr(index, "_transfer_handlers", [catalog_service.follow_token])
     index.register_transfer_handler(
         lambda session, token_id, from_, to, event: calls.append((token_id, from_, to, event is not None)))
     return calls
@@ -129,6 +130,8 @@ def test_mints_and_an_outside_transfer_are_indexed_once(api, chain, heard):
     assert r.status_code == 409, r.text
     assert "transferred" in r.json()["detail"]
     assert api.client.get(f"/api/works/{work['id']}").json()["sale_status"] == "withdrawn"
+    page = api.client.get(f"/works/{work['id']}").text
+    assert 'id="work-withdrawn"' in page and "Buy for" not in page and OUTSIDE in page  # the owner: the index's
 
     # reading every block again (a new indexer, the cursor back at the start) adds no row and calls no handler
     count = _event_count()
@@ -151,6 +154,8 @@ def test_a_reverted_transfer_leaves_no_wrong_owner(api, node, chain, heard):
     _send_from_custody(api, chain, creator, token_id, OUTSIDE)
     indexer.catch_up()
     assert _owner(token_id) == OUTSIDE
+    sale_status = lambda: api.client.get(f"/api/works/{work['id']}").json()["sale_status"]
+    assert sale_status() == "withdrawn"  # the catalog's handler: the token left the creator's wallet
     taken = _events(event="Transfer")[-1]
 
     node.rpc("evm_revert", snapshot)  # the transfer's block (and the gas money's) are gone
@@ -161,6 +166,7 @@ def test_a_reverted_transfer_leaves_no_wrong_owner(api, node, chain, heard):
     assert _owner(token_id) == custody
     assert taken.block_hash not in {e.block_hash for e in _events()}
     assert heard[-1] == (token_id, OUTSIDE, custody, False)  # told of the undone move (no event: a reorganisation)
+    assert sale_status() == "available"  # back in the creator's wallet: for sale again
     with Session(db.get_engine()) as session:
         assert session.get(IndexerCursor, 1).reorgs == 1
 
@@ -168,6 +174,7 @@ def test_a_reverted_transfer_leaves_no_wrong_owner(api, node, chain, heard):
     _send_from_custody(api, chain, creator, token_id, ELSEWHERE)
     indexer.catch_up()
     assert _owner(token_id) == ELSEWHERE == chain.owner_of(token_id)
+    assert sale_status() == "withdrawn"
     assert [e.to_address for e in _events(event="Transfer")] == [custody, ELSEWHERE]
 
 
