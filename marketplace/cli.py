@@ -50,13 +50,14 @@ def cmd_serve(args) -> int:
 
 
 def cmd_worker(_args) -> int:
-    """The background workers in their own process: minting, delivery, payouts and mail (run the API with
-    RUN_MINT_WORKER=false RUN_DELIVERY_WORKER=false RUN_PAYOUT_WORKER=false RUN_MAIL_WORKER=false and one of these
-    per signer key)."""
+    """The background workers in their own process: minting, delivery, the chain indexer, payouts and mail (run
+    the API with RUN_MINT_WORKER=false RUN_DELIVERY_WORKER=false RUN_INDEXER=false RUN_PAYOUT_WORKER=false
+    RUN_MAIL_WORKER=false and one of these per signer key)."""
     from marketplace.core import db
     from marketplace.services import (
         build_chain_watcher,
         build_delivery_worker,
+        build_indexer,
         build_mail_worker,
         build_mint_worker,
         build_payout_worker,
@@ -67,13 +68,15 @@ def cmd_worker(_args) -> int:
     db.init_engine(settings.effective_database_url)
     services = build_services(settings)
     services.worker, services.delivery = build_mint_worker(services), build_delivery_worker(services)
+    services.indexer = build_indexer(services)
     services.watcher = build_chain_watcher(services)  # gates the workers until the chain is checked
     services.payouts = build_payout_worker(services)
     services.mail = build_mail_worker(services)
-    workers = [services.watcher, services.worker, services.delivery, services.payouts, services.mail]
+    workers = [services.watcher, services.worker, services.delivery, services.indexer, services.payouts,
+               services.mail]
     for worker in workers:
         worker.start()
-    print(f"mint, delivery, payout and mail workers running against {settings.rpc_url}; Ctrl-C stops them")
+    print(f"mint, delivery, indexer, payout and mail workers running against {settings.rpc_url}; Ctrl-C stops them")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while True:

@@ -42,12 +42,14 @@ from marketplace.core.exceptions import (
 from marketplace.core.ratelimit import RateLimiter
 from marketplace.minting.router import router as minting_router
 from marketplace.payments.router import router as payments_router
-from marketplace.privacy.router import router as privacy_router
 from marketplace.payouts.router import router as payouts_router
+from marketplace.privacy.router import router as privacy_router
+from marketplace.provenance.router import router as provenance_router
 from marketplace.services import (
     Services,
     build_chain_watcher,
     build_delivery_worker,
+    build_indexer,
     build_mail_worker,
     build_mint_worker,
     build_payout_worker,
@@ -222,19 +224,23 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             services.worker = build_mint_worker(services)
         if settings.run_delivery_worker and services.chain is not None:
             services.delivery = build_delivery_worker(services)
+        if settings.run_indexer and services.chain is not None:
+            services.indexer = build_indexer(services)
         if settings.run_payout_worker:
             services.payouts = build_payout_worker(services)
         if settings.run_mail_worker:
             services.mail = build_mail_worker(services)
         app.state.password_hashing.warm_up()
         services.watcher = build_chain_watcher(services)  # gates the workers until the chain is checked
-        for worker in (services.watcher, services.worker, services.delivery, services.payouts, services.mail):
+        for worker in (services.watcher, services.worker, services.delivery, services.indexer, services.payouts,
+                       services.mail):
             if worker is not None:
                 worker.start()
         try:
             yield
         finally:
-            for worker in (services.worker, services.delivery, services.payouts, services.watcher, services.mail):
+            for worker in (services.worker, services.delivery, services.indexer, services.payouts, services.watcher,
+                           services.mail):
                 if worker is not None:
                     worker.stop()
             app.state.password_hashing.shutdown()
@@ -317,6 +323,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(chain_router)
     app.include_router(payments_router)
     app.include_router(payouts_router)
+    app.include_router(provenance_router)
     app.include_router(calls_router)
     app.include_router(ipfs_router)
     app.include_router(web_router)

@@ -4,11 +4,13 @@ from marketplace.accounts.models import Account, AccountLink, AccountProfile, Pr
 from marketplace.calls.models import Call, CallDiscipline, Proposal, TeamMember
 from marketplace.catalog.models import Work, WorkCollaborator
 from marketplace.chainwatch.models import ChainCheckpoint
+from marketplace.indexer.models import ChainEvent, IndexedBlock, IndexerCursor, TokenOwner
 from marketplace.mail.models import MailOutbox, Notice
 from marketplace.minting.models import MintJob
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 from marketplace.payouts.models import Payout, PayoutAccount
 
-__all__ = ["Account", "AccountLink", "AccountProfile", "Call", "CallDiscipline", "ChainCheckpoint", "LedgerEntry",
-           "MailOutbox", "MintJob", "Notice", "Payout", "PayoutAccount", "ProfileTag", "Proposal", "Purchase",
-           "RevokedToken", "StripeEvent", "TeamMember", "Work", "WorkCollaborator"]
+__all__ = ["Account", "AccountLink", "AccountProfile", "Call", "CallDiscipline", "ChainCheckpoint", "ChainEvent",
+           "IndexedBlock", "IndexerCursor", "LedgerEntry", "MailOutbox", "MintJob", "Notice", "Payout",
+           "PayoutAccount", "ProfileTag", "Proposal", "Purchase", "RevokedToken", "StripeEvent", "TeamMember",
+           "TokenOwner", "Work", "WorkCollaborator"]

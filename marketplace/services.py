@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from marketplace.catalog import service as catalog_service
 from marketplace.chainwatch.watcher import ChainWatcher
 from marketplace.core.config import Settings
+from marketplace.indexer import service as indexer_service
+from marketplace.indexer.worker import IndexerWorker
 from marketplace.integrations.adapters import Adapters, adapter_parts
 from marketplace.mail.outbox import Sender
 from marketplace.mail.sender import SmtpConfig
@@ -26,10 +29,12 @@ class Services(Adapters):
     watcher: ChainWatcher | None = None
     payouts: PayoutWorker | None = None
     mail: MailWorker | None = None
+    indexer: IndexerWorker | None = None
 
 
 def build_services(settings: Settings) -> Services:
     payouts_webhooks.register()  # the payments webhook hands Connect's events to payouts
+    indexer_service.register_transfer_handler(catalog_service.follow_token)  # a token moved away: withdrawn
     return Services(**adapter_parts(settings))
 
 
@@ -67,6 +72,14 @@ def build_delivery_worker(services: Services) -> DeliveryWorker:
     )
 
 
+def build_indexer(services: Services) -> IndexerWorker:
+    """The chain indexer (our contracts' events -> the index every owner shown is read from)."""
+    settings = services.settings
+    return IndexerWorker(chain=services.chain_or_raise(), confirmations=settings.indexer_confirmations,
+                         from_block=settings.indexer_from_block, blocks_per_step=settings.indexer_blocks_per_step,
+                         keep_blocks=settings.indexer_keep_blocks, poll_interval_s=settings.indexer_poll_interval_s)
+
+
 def smtp_config(settings: Settings) -> SmtpConfig:
     return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, user=settings.smtp_user or None,
                       password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
@@ -86,7 +99,9 @@ def build_chain_watcher(services: Services) -> ChainWatcher | None:
     them until its first check has passed."""
     workers = [w for w in (services.worker, services.delivery) if w is not None]
     if services.chain is None or not workers:
-        return None
+        return None  # the indexer alone writes nothing to the chain: its own block hashes tell it a rewind
+    if services.indexer is not None:
+        workers.append(services.indexer)
     settings = services.settings
     watcher = ChainWatcher(chain=services.chain, confirmations=settings.confirmations,
                            expected_chain_id=settings.chain_id, poll_interval_s=settings.chain_watch_interval_s)

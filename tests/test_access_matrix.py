@@ -497,6 +497,10 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("minted", lambda s, r: s.client.post(f"/api/works/{s.minted['id']}/mint", headers=s.headers(r)),
          _by(401, 403, 403, 409, 403, 409))],
     ("GET", "/api/chain"): [("", api_get("/api/chain"), OK_ALL)],
+    ("GET", "/api/tokens/{token_id}/history"): [
+        ("minted", api_get("/api/tokens/{s.minted[token_id]}/history"), OK_ALL),
+        ("unknown", api_get("/api/tokens/12345/history"), dict.fromkeys(ROLES, 404))],
+    ("GET", "/api/me/activity"): [("", api_get("/api/me/activity"), SIGNED_IN)],
     ("GET", "/api/licenses"): [("", api_get("/api/licenses"), OK_ALL)],
     ("POST", "/api/works/{work_id}/checkout"): [
         ("fresh minted work", _checkout_fresh, _by(401, 201, 201, 409, 201, 201)),

@@ -24,6 +24,7 @@ class SaleStatus(StrEnum):
     available = "available"
     reserved = "reserved"  # a buyer's checkout is open or their payment is being delivered
     sold = "sold"
+    withdrawn = "withdrawn"  # its token left the creator's custody wallet outside a sale (the chain index saw it)
 
 
 class WorkBase(SQLModel):

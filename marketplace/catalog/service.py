@@ -28,6 +28,8 @@ from marketplace.catalog.models import (
 from marketplace.catalog.schemas import WorkCreate, WorkFilters, WorkUpdate
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound, PriceFixed
+from marketplace.indexer import service as indexer_service
+from marketplace.integrations.chain.client import ZERO_ADDRESS
 
 
 def get_work(*, session: Session, work_id: int) -> Work | None:
@@ -140,23 +142,26 @@ def get_minted_by_token(*, session: Session, token_id: int) -> Work | None:
 
 
 def owned_works(*, session: Session, account: Account) -> list[tuple[Work, Account]]:
-    """Minted works whose token the account's wallet holds (custodial or linked), with their creators."""
+    """Minted works whose token the account's wallet holds (custodial or linked) according to the chain index,
+    with their creators, the latest arrival first."""
     addresses = [a for a in (account.custodial_address, account.linked_address) if a]
-    if not addresses:
+    token_ids = indexer_service.tokens_of(session, addresses)
+    if not token_ids:
         return []
-    return list(session.exec(
+    rows = session.exec(
         select(Work, Account).join(Account, col(Work.creator_id) == col(Account.id))
-        .where(Work.status == WorkStatus.minted, col(Work.owner_address).in_(addresses))
-        .order_by(col(Work.updated_at).desc(), col(Work.id).desc())
-    ).all())
+        .where(Work.status == WorkStatus.minted, col(Work.token_id).in_([str(t) for t in token_ids]))).all()
+    order = {str(token_id): n for n, token_id in enumerate(token_ids)}
+    return sorted(rows, key=lambda row: order[row[0].token_id])
 
 
-def holds(*, account: Account | None, work: Work) -> bool:
-    """Whether the account's wallet (custodial or linked) holds the work's token."""
-    if account is None or work.status != WorkStatus.minted or not work.owner_address:
+def holds(*, session: Session, account: Account | None, work: Work) -> bool:
+    """Whether the account's wallet (custodial or linked) holds the work's token, as the chain index says."""
+    if account is None or work.status != WorkStatus.minted or not work.token_id:
         return False
-    owner = work.owner_address.lower()
-    return any(a and a.lower() == owner for a in (account.custodial_address, account.linked_address))
+    owner = indexer_service.owner_of(session, int(work.token_id))
+    return owner is not None and any(
+        a and a.lower() == owner.lower() for a in (account.custodial_address, account.linked_address))
 
 
 def works_holding_cid(*, session: Session, cid: str) -> tuple[Work | None, list[Work]]:
@@ -291,6 +296,41 @@ def _check_price_may_change(work: Work) -> None:
         raise PriceFixed(SOLD_PRICE_FIXED, reason="sold")
     if work.sale_status == SaleStatus.reserved:
         raise PriceFixed(CHECKOUT_PRICE_FIXED, reason="checkout")
+
+
+WITHDRAWN = ("This work's token was transferred out of its creator's wallet outside the marketplace: it is "
+             "withdrawn from sale")
+
+
+def token_left_custody(session: Session, work: Work) -> bool:
+    """Does the chain index say the work's token is held by someone other than its creator's custody wallet (the
+    wallet a sale delivers from)? Not indexed yet: no."""
+    creator = session.get(Account, work.creator_id)
+    custody = creator.custodial_address if creator is not None else None
+    return bool(work.token_id and custody and indexer_service.moved_away(session, int(work.token_id), custody))
+
+
+def withdraw(session: Session, work_id: int) -> bool:
+    """available -> withdrawn (its token moved away); False when it was not available."""
+    return session.exec(update(Work).where(Work.id == work_id, Work.sale_status == SaleStatus.available.value)
+                        .values(sale_status=SaleStatus.withdrawn.value, updated_at=utcnow())).rowcount == 1
+
+
+def follow_token(session: Session, token_id: int, from_address: str, to_address: str, event: object) -> None:
+    """The indexer's transfer handler for works sold here: a work for sale whose token leaves its creator's
+    custody wallet (a transfer made outside the marketplace) is withdrawn; the token back in that wallet (sent
+    back, or a reorganisation undid the move) puts it on sale again. A sale's delivery leaves a reserved work
+    alone (the purchase decides its status)."""
+    work = get_minted_by_token(session=session, token_id=token_id)
+    creator = session.get(Account, work.creator_id) if work is not None else None
+    custody = creator.custodial_address if creator is not None else None
+    if work is None or not custody or to_address == ZERO_ADDRESS:
+        return  # a token gone (its mint undone by a reorganisation): the chain watcher mints it again
+    if to_address == custody:
+        session.exec(update(Work).where(Work.id == work.id, Work.sale_status == SaleStatus.withdrawn.value)
+                     .values(sale_status=SaleStatus.available.value, updated_at=utcnow()))
+    elif from_address == custody:
+        withdraw(session, work.id)
 
 
 def reserve(session: Session, *, work_id: int, price_cents: int) -> bool:

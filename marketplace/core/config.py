@@ -178,11 +178,26 @@ class Settings(BaseSettings):
     # transaction), 12 in production.
     confirmations: int | None = Field(default=None, ge=1, le=1000)
     chain_watch_interval_s: float = Field(default=1.0, gt=0)  # how often the watcher checks the chain
+    # The chain indexer (marketplace.indexer): our contracts' events read into the database; owners shown come from
+    # it. It reads up to the head less INDEXER_CONFIRMATIONS blocks (unset: 0 in dev/test, where anvil mines a block
+    # per transaction and only a test reorganises it; CONFIRMATIONS in production) and undoes reorganisations
+    # within the last INDEXER_KEEP_BLOCKS blocks it read.
+    run_indexer: bool = True
+    indexer_confirmations: int | None = Field(default=None, ge=0, le=1000)
+    indexer_from_block: int = Field(default=0, ge=0)  # the contract's deployment block: nothing before it to read
+    indexer_blocks_per_step: int = Field(default=2000, ge=1, le=100_000)  # blocks per eth_getLogs
+    indexer_keep_blocks: int = Field(default=256, ge=1, le=100_000)
+    indexer_poll_interval_s: float = Field(default=1.0, gt=0)
+    # a block explorer's page of a transaction, `{tx}` standing for its hash (e.g. https://etherscan.io/tx/{tx}):
+    # the token histories link each transaction there; unset (a local chain): the hash is shown to copy
+    explorer_tx_url: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _default_confirmations(self) -> Settings:
         if self.confirmations is None:
             self.confirmations = 2 if self.env in ("dev", "test") else 12
+        if self.indexer_confirmations is None:
+            self.indexer_confirmations = 0 if self.env in ("dev", "test") else self.confirmations
         return self
 
     @model_validator(mode="after")

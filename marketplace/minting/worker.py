@@ -29,7 +29,7 @@ from marketplace.core.db import get_engine, utcnow
 from marketplace.core.exceptions import MarketplaceError
 from marketplace.integrations.chain.client import ChainClient, Minted, MintRequest, PreparedTx, TxReceipt
 from marketplace.jobs import lease
-from marketplace.jobs.runner import BackgroundWorker
+from marketplace.jobs.runner import BackgroundWorker, wake
 from marketplace.minting.models import MintJob, MintJobStatus
 from marketplace.minting.service import MINT_WORKER
 
@@ -280,7 +280,8 @@ class MintWorker(BackgroundWorker):
         transaction hash and one of the works per (owner, transaction) -- normally one of each for a batch -- so a
         confirmed job is never confirmed again and a work already minted keeps its record. Every minted token of
         a group shares its transaction, so its block: a block number column would be set in the works' UPDATE
-        from `minted.block_number` (the receipt's)."""
+        from `minted.block_number` (the receipt's). The chain indexer is woken: the tokens it shows are mined."""
+        wake("indexer")
         now = utcnow()
         chain_id = self.chain.chain_id()
         jobs_by_tx: dict[str, list[int]] = defaultdict(list)

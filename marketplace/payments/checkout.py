@@ -22,7 +22,7 @@ from marketplace.accounts.models import Account
 from marketplace.calls import service as calls_service
 from marketplace.calls.models import Call
 from marketplace.catalog import service as catalog_service
-from marketplace.catalog.models import Work, WorkStatus
+from marketplace.catalog.models import SaleStatus, Work, WorkStatus
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, MarketplaceError
 from marketplace.integrations.stripe.gateway import CheckoutSession, PaymentError, PaymentProviderError, StripeGateway
@@ -112,6 +112,11 @@ def start_checkout(
     """
     if work.status != WorkStatus.minted:
         raise Conflict("This work is not for sale yet (it is not minted)")
+    if work.sale_status == SaleStatus.withdrawn or (
+            work.sale_status == SaleStatus.available and catalog_service.token_left_custody(session, work)):
+        if catalog_service.withdraw(session, work.id):
+            session.commit()
+        raise Conflict(catalog_service.WITHDRAWN)
     if work.creator_id == buyer.id:
         raise Conflict("You cannot buy your own work")
     if catalog_service.is_collaborator(session, work_id=work.id, account_id=buyer.id):

@@ -23,7 +23,7 @@ from marketplace.core.exceptions import MarketplaceError, ServiceUnavailable
 from marketplace.integrations.chain.client import APPROVAL_GAS, ChainClient, PreparedTx, Signer, TxReceipt, transfer_gas
 from marketplace.integrations.stripe.gateway import PaymentProviderError, StripeGateway
 from marketplace.jobs import lease
-from marketplace.jobs.runner import BackgroundWorker, nonce_freed_on_error
+from marketplace.jobs.runner import BackgroundWorker, nonce_freed_on_error, wake
 from marketplace.mail import outbox
 from marketplace.mail.outbox import Sender
 from marketplace.payments import service as payments_service
@@ -195,7 +195,8 @@ class DeliveryWorker(BackgroundWorker):
 
     def _mark_delivered(self, done: list[tuple[Purchase, Work, str | None]]) -> None:
         """paid -> delivered (guarded, so once), each work's new owner and each sale in the ledger, in one
-        database transaction."""
+        database transaction. The chain indexer is woken first: the transfers are mined, the owners it shows follow."""
+        wake("indexer")
         with db.session_scope() as session:
             moved = set(payments_service.mark_delivered_many(session, done, fee_bps=self.fee_bps, now=utcnow(),
                                                              sender=self.sender))

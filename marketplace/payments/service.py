@@ -153,6 +153,9 @@ def refresh_sale_status(session: Session, work_id: int) -> None:
     active = session.exec(select(Purchase.status).where(
         Purchase.work_id == work_id, col(Purchase.status).in_(ACTIVE_STATUSES))).all()
     status = SaleStatus.sold if "delivered" in active else SaleStatus.reserved if active else SaleStatus.available
+    work = session.get(Work, work_id) if status == SaleStatus.available else None
+    if work is not None and catalog_service.token_left_custody(session, work):
+        status = SaleStatus.withdrawn  # its token went elsewhere meanwhile: nobody can buy it here
     catalog_service.set_sale_status(session, work_id, status)
 
 

@@ -12,8 +12,10 @@ from starlette.responses import Response
 from marketplace.accounts import lifecycle
 from marketplace.accounts.dependencies import PasswordHashingDep
 from marketplace.accounts.models import Account
+from marketplace.core.db import session_scope
 from marketplace.core.deps import RateLimiterDep, SessionDep, client_address
 from marketplace.core.exceptions import BadRequest, Conflict, ServerBusy, TooManyRequests
+from marketplace.provenance import service as provenance_service
 from marketplace.web import security
 from marketplace.web.auth import _refused
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
@@ -137,8 +139,15 @@ def confirm_email_page(request: Request, session: SessionDep, viewer: Viewer) ->
 
 # -------------------------------------------------------------------------------------------- account settings
 
+ACTIVITY_SHOWN = 10  # the latest entries of the account's chain activity on its page (GET /api/me/activity: all)
+
+
 def _account_page(request: Request, viewer: Account, *, status_code: int = 200, **context) -> HTMLResponse:
-    values = {"errors": {}, "values": {}, "message": request.query_params.get("m"), **context}
+    with session_scope() as session:
+        activity, activity_count = provenance_service.account_activity(session, viewer, page=1,
+                                                                       page_size=ACTIVITY_SHOWN)
+    values = {"errors": {}, "values": {}, "message": request.query_params.get("m"), "activity": activity,
+              "activity_count": activity_count, **context}
     return render(request, "account.html", values, account=viewer, status_code=status_code)
 
 

@@ -26,9 +26,11 @@ from marketplace.catalog.schemas import CreatorFilters, WorkFilters
 from marketplace.core.config import DISCIPLINES, LICENSES
 from marketplace.core.deps import AccountId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import Conflict, MarketplaceError
+from marketplace.indexer import service as indexer_service
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
+from marketplace.provenance import service as provenance_service
 from marketplace.web import account, auth, calls, legal, payouts, profile, purchases, receipts, security, studio
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import parse_euros, text
@@ -132,14 +134,24 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
         session=session, filters=WorkFilters(creator_id=work.creator_id, page_size=5), viewer=None)
     return {
         "work": work, "creator": accounts_service.get_account(session=session, account_id=work.creator_id),
-        "owner": accounts_service.get_account_by_address(session=session, address=work.owner_address),
+        **_token_context(session, work),
         "is_owner": is_owner, "my_pending": my_pending, **_licence_context(work),
         "creators": creators, "co_creator": viewer is not None and any(
             c.user_id == viewer.id for c in creators[1:]),
-        "holds": catalog_service.holds(account=viewer, work=work),
+        "holds": catalog_service.holds(session=session, account=viewer, work=work),
         "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None, "license_error": None,
         "consent_error": None, "consent_text": IMMEDIATE_SUPPLY_CONSENT,
     }
+
+
+def _token_context(session, work: Work) -> dict:
+    """Who holds the work's token and its history, as the chain index read them (None and [] until it has)."""
+    if work.status != "minted" or not work.token_id:
+        return {"owner_address": None, "owner": None, "history": []}
+    owner_address = indexer_service.owner_of(session, int(work.token_id))
+    return {"owner_address": owner_address,
+            "owner": accounts_service.get_account_by_address(session=session, address=owner_address),
+            "history": provenance_service.token_history(session, int(work.token_id)) or []}
 
 
 def _licence_context(work: Work) -> dict:
@@ -257,9 +269,8 @@ def certificate(token: str, request: Request, session: SessionDep, viewer: Viewe
     if work is None:
         raise HTTPException(404)
     creator = accounts_service.get_account(session=session, account_id=work.creator_id)
-    owner = accounts_service.get_account_by_address(session=session, address=work.owner_address)
     return render(request, "certificate.html", {
-        "work": work, "creator": creator, "owner": owner, "token_id": token_id,
+        "work": work, "creator": creator, **_token_context(session, work), "token_id": token_id,
         "creators": catalog_service.creators_of(session, work),
         "token_hex": f"0x{token_id:064x}", **_licence_context(work),
     }, account=viewer)

@@ -137,3 +137,19 @@ def assert_refunds_match(stripe_double) -> None:
         else:
             assert n == 0, f"purchase {purchase.id} ({purchase.status}) was refunded {n} time(s) at Stripe"
     assert not per_payment, f"refunds for payments no purchase knows: {dict(per_payment)}"
+
+
+def wait_indexed_owner(token_id: int, owner: str, *, timeout: float = 30.0) -> None:
+    """Wait until the app's chain indexer has read the token's latest transfer (to `owner`): the pages show
+    owners from the index."""
+    from marketplace.indexer import service as indexer_service
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with Session(db.get_engine()) as session:
+            found = indexer_service.owner_of(session, token_id)
+        if found == owner:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the index says token {token_id} is {found!r}'s, not {owner!r}'s")
+        time.sleep(0.05)

@@ -38,9 +38,10 @@ def statements():
 
 
 def test_sold_works_show_what_they_sold_for_without_a_query_per_work(make_client):
-    # no background workers: the statements counted below are the pages' own (the mail and payout workers poll too)
+    # no background workers: the statements counted below are the pages' own (the mail and payout workers and the
+    # chain indexer poll too)
     client = make_client(run_mint_worker=False, run_delivery_worker=False, run_mail_worker=False,
-                         run_payout_worker=False)
+                         run_payout_worker=False, run_indexer=False)
     api = Api(client)
     creator, buyer = api.register(role="creator", name="Anna Schmit"), api.register(role="buyer")
     ids = [api.upload(creator, title=f"Moselle {n}", content=png_bytes((32, 32), (n, 9, 9))).json()["id"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tests.faults.invariants import wait_indexed_owner
 from tests.payments.conftest import Shop
 
 
@@ -37,6 +38,7 @@ def build_market(live, *, works: list[dict] | None = None, buy: bool = True) -> 
         assert shop.hosted(r.json()["checkout_url"], "pay").status_code == 303
         purchase_id = r.json()["purchase_id"]
         shop.wait_purchase(buyer, purchase_id, "delivered")
+        wait_indexed_owner(sold["token_id"], buyer["wallet_address"])  # the pages show the index's owners
         sold = shop.client.get(f"/api/works/{sold['id']}").json()
     return Market(shop=shop, creator=creator, works=minted, buyer=buyer, sold=sold, purchase_id=purchase_id)
 

@@ -219,6 +219,29 @@ class TxReceipt:
 
 
 @dataclass(frozen=True)
+class BlockHeader:
+    """A block as the indexer records it: its place in the chain (hash, parent) and its time."""
+
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int  # seconds since the epoch
+
+
+@dataclass(frozen=True)
+class ChainLog:
+    """One decoded event of our contracts (CreativeWorks, and Splits when configured), where it happened."""
+
+    contract: str  # the emitting contract's checksummed address
+    event: str  # the event's name in the contract's ABI (Transfer, TokenRoyaltySet, SplitCreated ...)
+    args: dict[str, Any]  # its arguments by name, as web3 decodes them (addresses checksummed, bytes as bytes)
+    block_number: int
+    block_hash: str
+    log_index: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
 class ChainHead:
     """Which chain a node serves and how far it is: what the chain watcher compares with its checkpoint."""
 
@@ -314,6 +337,42 @@ class ChainClient:
         except BlockNotFound:
             return None
         return HexBytes(block["hash"]).to_0x_hex() if block else None
+
+    def block_number(self) -> int:
+        """The height of the node's latest block."""
+        return self._call(lambda: self.w3.eth.block_number)
+
+    def header(self, number: int) -> BlockHeader | None:
+        """The canonical block at this height (hash, parent, time), None above the head."""
+        try:
+            block = self._call(lambda: self._rpc("eth_getBlockByNumber", [hex(number), False]))
+        except BlockNotFound:
+            return None
+        if not block:
+            return None
+        return BlockHeader(number=_int(block["number"]), hash=_hex(block["hash"]),
+                           parent_hash=_hex(block["parentHash"]), timestamp=_int(block["timestamp"]))
+
+    def event_logs(self, from_block: int, to_block: int) -> list[ChainLog]:
+        """Every event our contracts emitted in these blocks (both included), decoded with their ABIs, in chain
+        order. Events the ABIs do not name are skipped (none today)."""
+        contracts = [c for c in (self.contract, self.splits) if c is not None]
+        events = _events_by_topic(tuple(contracts))
+        logs = self._call(lambda: self.w3.eth.get_logs({
+            "address": [c.address for c in contracts], "fromBlock": from_block, "toBlock": to_block}))
+        decoded: list[ChainLog] = []
+        for log in logs:
+            if not log["topics"]:
+                continue
+            event = events.get((Web3.to_checksum_address(log["address"]), HexBytes(log["topics"][0]).to_0x_hex()))
+            if event is None:
+                continue
+            data = event.process_log(log)
+            decoded.append(ChainLog(contract=Web3.to_checksum_address(log["address"]), event=data["event"],
+                                    args=dict(data["args"]), block_number=log["blockNumber"],
+                                    block_hash=HexBytes(log["blockHash"]).to_0x_hex(), log_index=log["logIndex"],
+                                    tx_hash=HexBytes(log["transactionHash"]).to_0x_hex()))
+        return sorted(decoded, key=lambda e: (e.block_number, e.log_index))
 
     def owner_of(self, token_id: int) -> str | None:
         """One ownerOf call; a token that does not exist (ERC721NonexistentToken) has no owner."""
@@ -650,6 +709,27 @@ class ChainClient:
             raise ChainUnavailable(f"Chain node error at {self.rpc_url}: {exc}") from exc
 
 
+
+
+@lru_cache(maxsize=16)
+def _events_by_topic(contracts: tuple) -> dict[tuple[str, str], Any]:
+    """(contract address, topic 0) -> the contract's event object that decodes it."""
+    found: dict[tuple[str, str], Any] = {}
+    for contract in contracts:
+        for entry in contract.abi:
+            if entry.get("type") == "event" and not entry.get("anonymous"):
+                signature = f"{entry['name']}({','.join(_abi_type(i) for i in entry['inputs'])})"
+                topic = Web3.keccak(text=signature).to_0x_hex()
+                found[(contract.address, topic)] = contract.events[entry["name"]]()
+    return found
+
+
+def _abi_type(param: dict) -> str:
+    """A parameter's canonical type in an event signature (tuples spelled out)."""
+    kind = param["type"]
+    if kind.startswith("tuple"):
+        return f"({','.join(_abi_type(c) for c in param['components'])}){kind[len('tuple'):]}"
+    return kind
 
 
 def _node_side_error(exc: BaseException) -> bool:
