@@ -382,6 +382,12 @@ def creator_sales(*, session: Session, creator_id: int) -> list[Sale]:
     return sorted(sales, key=lambda sale: sale.purchase_id, reverse=True)
 
 
+def delivered_edition(*, session: Session, token_id: int) -> Purchase | None:
+    """The delivered purchase of an edition by its token id (the certificate of an edition's token)."""
+    return session.exec(select(Purchase).where(Purchase.token_id == str(token_id), col(Purchase.edition_number)
+                                               .is_not(None), Purchase.status == PurchaseStatus.delivered)).first()
+
+
 def purchases_with_works(*, session: Session, buyer_id: int) -> list[tuple[Purchase, Work]]:
     """A buyer's purchases with their works, newest first."""
     return list(session.exec(

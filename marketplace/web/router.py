@@ -27,6 +27,7 @@ from marketplace.core.config import DISCIPLINES, LICENSES
 from marketplace.core.deps import AccountId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import Conflict, MarketplaceError
 from marketplace.integrations.adapters import AdaptersDep
+from marketplace.integrations.ipfs.client import raw_cid_from_digest
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
 from marketplace.web import account, auth, calls, legal, payouts, profile, purchases, receipts, security, studio
@@ -253,13 +254,24 @@ def certificate(token: str, request: Request, session: SessionDep, viewer: Viewe
         token_id = int(token, 16) if token.lower().startswith("0x") else int(token)
     except ValueError:
         raise HTTPException(404) from None
-    work = catalog_service.get_minted_by_token(session=session, token_id=token_id) if 0 <= token_id < 2**256 else None
-    if work is None:
+    if not 0 <= token_id < 2**256:
         raise HTTPException(404)
+    work = catalog_service.get_minted_by_token(session=session, token_id=token_id)
+    if work is None:  # an edition's token: its delivered purchase says which edition, whose, minted where
+        sale = payments_service.delivered_edition(session=session, token_id=token_id)
+        if sale is None:
+            raise HTTPException(404)
+        work = catalog_service.get_work_or_raise(session=session, work_id=sale.work_id)
+        token = {"edition_number": sale.edition_number, "owner_address": sale.wallet_address,
+                 "mint_tx_hash": sale.delivery_tx_hash, "minted_at": sale.delivered_at,
+                 "metadata_cid": raw_cid_from_digest(token_id.to_bytes(32, "big"))}
+    else:
+        token = {"edition_number": None, "owner_address": work.owner_address, "mint_tx_hash": work.mint_tx_hash,
+                 "minted_at": work.minted_at, "metadata_cid": work.metadata_cid}
     creator = accounts_service.get_account(session=session, account_id=work.creator_id)
-    owner = accounts_service.get_account_by_address(session=session, address=work.owner_address)
+    owner = accounts_service.get_account_by_address(session=session, address=token["owner_address"])
     return render(request, "certificate.html", {
-        "work": work, "creator": creator, "owner": owner, "token_id": token_id,
+        "work": work, "token": token, "creator": creator, "owner": owner, "token_id": token_id,
         "creators": catalog_service.creators_of(session, work),
         "token_hex": f"0x{token_id:064x}", **_licence_context(work),
     }, account=viewer)

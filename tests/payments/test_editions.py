@@ -110,3 +110,37 @@ def test_an_edition_sale_mints_its_numbered_token_to_the_buyer(shop: Shop, anvil
     assert after["owner_address"] is None  # the work itself has no token
     nxt = shop.checkout(other, work["id"])
     assert nxt.status_code == 201 and shop.purchase(other, nxt.json()["purchase_id"])["edition_number"] == 2
+
+
+def test_pages_show_the_editions_and_the_sold_out_state(shop: Shop):
+    creator = shop.register(name="Anna")
+    first, second = shop.register(role="buyer"), shop.register(role="buyer")
+    work = _listed(shop, creator, 2, title="Schueberfouer")
+    page = shop.page(first, f"/works/{work['id']}").text
+    assert "Edition of 2" in page and "2 of 2 available" in page and "Buy for" in page
+    fr = shop.page(first, f"/works/{work['id']}", **{"Accept-Language": "fr"}).text
+    assert "Édition de 2" in fr and "2 sur 2 disponibles" in fr
+
+    sold = []
+    for buyer in (first, second):
+        r = shop.checkout(buyer, work["id"])
+        shop.hosted(r.json()["checkout_url"], "pay")
+        sold.append(shop.wait_purchase(buyer, r.json()["purchase_id"], "delivered"))
+    assert [p["edition_number"] for p in sold] == [1, 2]
+
+    viewer = shop.register(role="buyer")
+    page = shop.page(viewer, f"/works/{work['id']}").text
+    assert 'id="sold-out"' in page and "Sold out" in page and "Buy for" not in page
+    de = shop.page(viewer, f"/works/{work['id']}", **{"Accept-Language": "de"}).text
+    assert "Ausverkauft" in de
+    gallery = shop.page(viewer, "/").text
+    card = gallery[gallery.index("Schueberfouer"):][:1500]
+    assert "Edition of 2" in card and "Sold out" in card
+    creator_page = shop.page(viewer, f"/creators/{creator['id']}").text
+    assert "Sold out" in creator_page
+    assert "Sold out" in shop.page(creator, "/studio").text
+    purchase_page = shop.page(first, f"/purchases/{sold[0]['id']}").text
+    assert "Edition 1 of 2" in purchase_page
+    certificate = shop.page(viewer, f"/tokens/{sold[1]['token_id']}")
+    assert certificate.status_code == 200 and "Edition 2 of 2" in certificate.text
+    assert second["wallet_address"] in certificate.text
