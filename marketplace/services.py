@@ -65,6 +65,8 @@ def build_delivery_worker(services: Services) -> DeliveryWorker:
         batch_size=settings.delivery_batch_size,
         gas_topup_wei=settings.custodial_gas_topup_wei,
         sender=Sender.of(settings),
+        ipfs=services.ipfs,
+        public_base_url=settings.public_base_url,
         poll_interval_s=settings.mint_poll_interval_s,
         lease_s=settings.worker_lease_s,
         stale_submit_s=settings.worker_stale_submit_s,

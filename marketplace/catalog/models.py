@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from marketplace.accounts.models import CreatorPublic
 from marketplace.core.db import utcnow
-from marketplace.core.limits import MAX_ROLE_CHARS, MAX_ROYALTY_BPS, Currency
+from marketplace.core.limits import MAX_EDITION_SIZE, MAX_ROLE_CHARS, MAX_ROYALTY_BPS, Currency
 
 
 class WorkStatus(StrEnum):
@@ -35,6 +35,9 @@ class WorkBase(SQLModel):
     price_cents: int = Field(gt=0, index=True)
     currency: str = Field(default="EUR", max_length=3)
     royalty_bps: int = Field(default=0, ge=0, le=MAX_ROYALTY_BPS)
+    # how many numbered editions are sold (1: a unique work, its one token minted to the creator's custody; more:
+    # each sold edition is its own token, minted to its buyer at delivery)
+    edition_size: int = Field(default=1, ge=1, le=MAX_EDITION_SIZE)
 
 
 class Work(WorkBase, table=True):
@@ -52,6 +55,10 @@ class Work(WorkBase, table=True):
     # mirrors the purchases (the partial unique index on purchase is the real guard)
     sale_status: str = Field(default=SaleStatus.available.value, sa_type=String(16), index=True)
     sold_price_cents: int | None = None  # what the delivered purchase paid, while the work is sold
+    # a work of several editions: how many are delivered and how many held by a checkout or a delivery under way
+    # (mirrors of its purchases, like sale_status; a unique work derives them from sale_status)
+    editions_sold: int = 0
+    editions_reserved: int = 0
 
     # media, as uploaded (type decided from the bytes)
     media_cid: str = Field(max_length=100, index=True)  # /ipfs/{cid} looks works up by any of their CIDs
@@ -128,6 +135,10 @@ class WorkPublic(WorkBase):
     sale_status: SaleStatus
     sold_price_cents: int | None = Field(default=None, description="what the work sold for, once sold (integer "
                                          "cents of its currency)")
+    editions_sold: int = Field(description="editions delivered to their buyers (a unique work: 0 or 1)")
+    editions_available: int = Field(description=(
+        "editions still for sale: edition_size minus those sold and those held by a checkout or a delivery under "
+        "way (0: sold out)"))
     creator: CreatorPublic
     collaborators: list[CollaboratorPublic] = Field(
         description="every creator of the work, the uploader first (a single-creator work: the uploader, 10,000 bps)")

@@ -9,13 +9,22 @@ from marketplace.accounts.dependencies import CurrentCreator, OptionalAccount
 from marketplace.catalog import licences, upload
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import WorkPublic, WorksPublic, WorkStatus
-from marketplace.catalog.schemas import Discipline, License, SortKey, WorkCreate, WorkFilters, WorkUpdate
+from marketplace.catalog.schemas import (
+    EDITION_SIZE_HELP,
+    Discipline,
+    License,
+    SortKey,
+    WorkCreate,
+    WorkFilters,
+    WorkUpdate,
+)
 from marketplace.core.api_errors import errors
 from marketplace.core.deps import SessionDep, WorkId
 from marketplace.core.limits import (
     MAX_DB_ID,
     MAX_DESCRIPTION_CHARS,
     MAX_DISPLAY_NAME_CHARS,
+    MAX_EDITION_SIZE,
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_PRICE_CENTS,
@@ -53,6 +62,7 @@ async def create_work(
     description: Annotated[Text, Form(max_length=MAX_DESCRIPTION_CHARS)] = "",
     currency: Annotated[Currency, Form()] = Currency.EUR,
     royalty_bps: Annotated[int, Form(ge=0, le=MAX_ROYALTY_BPS)] = 0,
+    edition_size: Annotated[int, Form(ge=1, le=MAX_EDITION_SIZE, description=EDITION_SIZE_HELP)] = 1,
     cover: Annotated[UploadFile | None, File(
         description="Audio and video only: a cover image (PNG, JPEG, GIF, WebP, AVIF, TIFF or SVG without scripts), "
                     "the work's thumbnail and its token's `image`. Refused (422 at body.cover) on other works, or "
@@ -61,7 +71,7 @@ async def create_work(
     """A new draft. `file` is typed from its bytes; an audio or video work may bring a `cover` image."""
     work_in = WorkCreate(
         title=title, description=description, discipline=discipline, price_cents=price_cents,
-        currency=currency, royalty_bps=royalty_bps, license=license,
+        currency=currency, royalty_bps=royalty_bps, license=license, edition_size=edition_size,
     )
     settings = services.settings
     if cover is not None and not cover.filename and not cover.size:

@@ -13,6 +13,7 @@ from marketplace.core.limits import (
     MAX_DB_ID,
     MAX_DESCRIPTION_CHARS,
     MAX_DISPLAY_NAME_CHARS,
+    MAX_EDITION_SIZE,
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_PRICE_CENTS,
@@ -29,6 +30,8 @@ from marketplace.core.text import Line, OptionalLine, Text
 Discipline = Literal[DISCIPLINES]  # type: ignore[valid-type]
 License = Literal[LICENSES]  # type: ignore[valid-type]
 SortKey = Literal["newest", "oldest", "price_asc", "price_desc", "title"]
+EDITION_SIZE_HELP = (f"how many numbered editions are for sale, 1..{MAX_EDITION_SIZE} (1: a unique work); each sold "
+                     "edition is its own token, minted to its buyer")
 
 
 
@@ -40,6 +43,7 @@ class WorkCreate(BaseModel):
     currency: Euros = Currency.EUR
     royalty_bps: int = Field(default=0, ge=0, le=MAX_ROYALTY_BPS)
     license: License
+    edition_size: int = Field(default=1, ge=1, le=MAX_EDITION_SIZE, description=EDITION_SIZE_HELP)
 
     @field_validator("title")
     @classmethod

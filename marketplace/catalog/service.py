@@ -175,7 +175,17 @@ def works_holding_cid(*, session: Session, cid: str) -> tuple[Work | None, list[
 
 # the columns WorkPublic shows as they are (the rest is derived in to_public)
 _PUBLIC_COLUMNS = tuple(name for name in WorkPublic.model_fields if name in Work.model_fields and name not in (
-    "token_id", "status", "sale_status"))
+    "token_id", "status", "sale_status", "editions_sold"))
+
+
+def edition_counts(values: dict) -> tuple[int, int]:
+    """(sold, available) of a work's editions, from its loaded columns: a work of several keeps counters its
+    purchases set (payments.refresh_sale_status); a unique work's one edition follows its sale status."""
+    if values["edition_size"] > 1:
+        sold = values["editions_sold"]
+        return sold, max(0, values["edition_size"] - sold - values["editions_reserved"])
+    sale = values["sale_status"]
+    return int(sale == SaleStatus.sold), int(sale == SaleStatus.available)
 
 
 def to_public(work: Work, creator: Account, collaborators: list[CollaboratorPublic] | None = None) -> WorkPublic:
@@ -187,7 +197,10 @@ def to_public(work: Work, creator: Account, collaborators: list[CollaboratorPubl
     minted = values["status"] == WorkStatus.minted
     token_id = int(values["token_id"]) if (minted and values["token_id"]) else None
     fields = {name: values[name] for name in _PUBLIC_COLUMNS}
+    editions_sold, editions_available = edition_counts(values)
     fields.update(
+        editions_sold=editions_sold,
+        editions_available=editions_available,
         status=WorkStatus(values["status"]),
         sale_status=SaleStatus(values["sale_status"]),
         creator=CreatorPublic.model_construct(id=creator.id, display_name=creator.display_name,
@@ -367,6 +380,25 @@ def lock_draft(session: Session, *, work_id: int) -> bool:
                         .values(updated_at=utcnow())).rowcount == 1
 
 
+def lock_work(session: Session, *, work_id: int, price_cents: int | None = None) -> bool:
+    """Take the work's row for this transaction (a no-op update): the checkouts and the status changes of a work's
+    editions then count its purchases one after the other (PostgreSQL: a row lock until commit; SQLite: the
+    write lock), so two never pick the same free edition or leave stale counters. `price_cents`: only at this
+    price (False: it changed since the buyer saw it)."""
+    guards = [Work.id == work_id] if price_cents is None else [Work.id == work_id, Work.price_cents == price_cents]
+    return session.exec(update(Work).where(*guards).values(updated_at=utcnow())).rowcount == 1
+
+
+def set_edition_counts(session: Session, work_id: int, *, sold: int, reserved: int) -> None:
+    """A work of several editions: how many its purchases have delivered and hold, and the sale status that gives
+    (sold out: sold; every edition held, some still in checkout: reserved; else available)."""
+    work = session.get(Work, work_id)
+    status = SaleStatus.sold if sold >= work.edition_size else (
+        SaleStatus.reserved if sold + reserved >= work.edition_size else SaleStatus.available)
+    session.exec(update(Work).where(Work.id == work_id).values(
+        editions_sold=sold, editions_reserved=reserved, sale_status=status.value, updated_at=utcnow()))
+
+
 def set_sale_status(session: Session, work_id: int, status: SaleStatus) -> None:
     """The sale status the purchases give; a work no longer sold (its delivery undone) has no sold price."""
     values: dict[str, Any] = {"sale_status": status.value, "updated_at": utcnow()}
@@ -420,6 +452,20 @@ def record_minted(session: Session, *, work_ids: Iterable[int], owner: str, tx_h
         .values(status=WorkStatus.minted.value, owner_address=owner, mint_tx_hash=tx_hash,
                 contract_address=contract_address, chain_id=chain_id, minted_at=now, mint_error=None, updated_at=now)
     )
+
+
+def mark_listed(session: Session, *, work_id: int, metadata_cid: str, royalty_receiver: str | None,
+                contract_address: str, chain_id: int) -> bool:
+    """draft | mint_failed -> minted for a work of several editions: listed for sale with its base metadata, no
+    token of its own (each edition's is minted to its buyer at delivery). False: someone else got there first."""
+    now = utcnow()
+    return session.exec(
+        update(Work)
+        .where(Work.id == work_id, col(Work.status).in_([WorkStatus.draft, WorkStatus.mint_failed]),
+               Work.edition_size > 1)
+        .values(status=WorkStatus.minted, metadata_cid=metadata_cid, mint_error=None, royalty_receiver=royalty_receiver,
+                contract_address=contract_address, chain_id=chain_id, minted_at=now, updated_at=now)
+    ).rowcount == 1
 
 
 def mark_mint_failed(session: Session, *, work_id: int, error: str) -> None:

@@ -14,6 +14,7 @@ from pydantic import BeforeValidator
 MAX_DB_ID = 2**31 - 1  # ids are PostgreSQL `integer` (SERIAL)
 MAX_PRICE_CENTS = 100_000_000  # EUR 1,000,000.00
 MAX_ROYALTY_BPS = 2500  # 25 %
+MAX_EDITION_SIZE = 1000  # numbered editions of one work
 MAX_PAGE = 10_000
 MAX_PAGE_SIZE = 100
 MAX_TITLE_CHARS = 200

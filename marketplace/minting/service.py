@@ -109,10 +109,48 @@ def royalty_split(session: Session, *, work: Work) -> list[tuple[str, int]] | No
     return list(zip(accounts, bps, strict=True))
 
 
+def with_edition(metadata: dict, *, edition_size: int, edition_number: int | None = None) -> dict:
+    """A work of several editions' metadata: the work's own plus `edition_size` (the listing's base metadata) and,
+    for one sold edition's token, `edition_number` (in `properties`, and as an attribute wallets show)."""
+    edition = {**metadata, "properties": {**metadata["properties"], "edition_size": edition_size}}
+    if edition_number is not None:
+        edition["properties"]["edition_number"] = edition_number
+        edition["name"] = f"{metadata['name']} ({edition_number}/{edition_size})"
+        edition["attributes"] = [*metadata["attributes"], {"trait_type": "Edition", "value": edition_number,
+                                                           "max_value": edition_size, "display_type": "number"}]
+    return edition
+
+
+def pin_metadata(ipfs: IpfsClient, metadata: dict) -> tuple[str, bytes]:
+    """Pin token metadata as one raw block: (its CID, its sha2-256 digest, which is the token id)."""
+    payload = canonical_json(metadata)
+    if len(payload) > MAX_METADATA_BYTES:
+        raise InvalidInput("The work's metadata is too large (shorten the description)")
+    metadata_cid = ipfs.add_bytes(payload)
+    digest = raw_cid_digest(metadata_cid)
+    if digest != hashlib.sha256(payload).digest():  # the token id must be the metadata's sha2-256
+        raise InvalidInput("IPFS returned a CID that does not match the metadata bytes")
+    return metadata_cid, digest
+
+
+def edition_token(session: Session, *, work: Work, edition_number: int, ipfs: IpfsClient,
+                  public_base_url: str) -> int:
+    """Pin one edition's metadata (the work's, with its number) and return its token id (the metadata digest)."""
+    creator = session.get(Account, work.creator_id)
+    licences.pin_document(ipfs, licences.get(work.license))
+    metadata = with_edition(build_metadata(work=work, creator=creator, public_base_url=public_base_url,
+                                           creators=metadata_creators(session, work)),
+                            edition_size=work.edition_size, edition_number=edition_number)
+    return int.from_bytes(pin_metadata(ipfs, metadata)[1], "big")
+
+
 def request_mint(
     *, session: Session, work: Work, creator: Account, ipfs: IpfsClient, chain: ChainClient, public_base_url: str
 ) -> Work:
-    """Pin the metadata and queue exactly one mint job. Idempotent: a repeated request changes nothing."""
+    """Pin the metadata and queue exactly one mint job. Idempotent: a repeated request changes nothing.
+
+    A work of several editions is listed instead (list_editions): no token of its own, each edition's minted to
+    its buyer when sold."""
     if work.status == WorkStatus.minting:
         return work
     if work.status == WorkStatus.minted:
@@ -127,16 +165,14 @@ def request_mint(
     receiver = chain.split_address(split) if split else owner
 
     creators = metadata_creators(session, work)
+    if work.edition_size > 1:
+        return _list_editions(session=session, work=work, creator=creator, ipfs=ipfs, chain=chain,
+                              public_base_url=public_base_url, creators=creators,
+                              receiver=receiver if work.royalty_bps else None)
     if work.metadata_cid is None:
         licences.pin_document(ipfs, licences.get(work.license))  # the terms the metadata names are on the node
-        payload = canonical_json(build_metadata(work=work, creator=creator, public_base_url=public_base_url,
-                                                creators=creators))
-        if len(payload) > MAX_METADATA_BYTES:
-            raise InvalidInput("The work's metadata is too large (shorten the description)")
-        metadata_cid = ipfs.add_bytes(payload)
-        digest = raw_cid_digest(metadata_cid)
-        if digest != hashlib.sha256(payload).digest():  # the token id must be the metadata's sha2-256
-            raise InvalidInput("IPFS returned a CID that does not match the metadata bytes")
+        metadata_cid, digest = pin_metadata(ipfs, build_metadata(work=work, creator=creator,
+                                                                 public_base_url=public_base_url, creators=creators))
     else:
         metadata_cid = work.metadata_cid
         digest = raw_cid_digest(metadata_cid)
@@ -149,13 +185,7 @@ def request_mint(
         if work.status == WorkStatus.minted:
             raise Conflict("This work is already minted")
         return work
-    try:  # the work's row is this transaction's now: the creators read here are the ones it is minted with
-        collaborators.require_all_accepted(session, work)
-        if metadata_creators(session, work) != creators:
-            raise Conflict("The creators of this work changed while it was being minted: mint it again")
-    except Conflict:
-        session.rollback()  # the list changed while the metadata was being pinned
-        raise
+    _recheck_creators(session, work, creators)
     job = session.exec(select(MintJob).where(MintJob.work_id == work.id)).first()
     if job is None:
         job = MintJob(work_id=work.id, to_address=owner, metadata_digest="0x" + digest.hex(),
@@ -173,6 +203,37 @@ def request_mint(
     session.commit()
     session.refresh(work)
     runner.wake(MINT_WORKER)
+    return work
+
+
+def _recheck_creators(session: Session, work: Work, creators: list[dict] | None) -> None:
+    """After the work's row became this transaction's (its guarded change): the creators read before pinning are
+    still the ones it is minted (or listed) with."""
+    try:
+        collaborators.require_all_accepted(session, work)
+        if metadata_creators(session, work) != creators:
+            raise Conflict("The creators of this work changed while it was being minted: mint it again")
+    except Conflict:
+        session.rollback()  # the list changed while the metadata was being pinned
+        raise
+
+
+def _list_editions(*, session: Session, work: Work, creator: Account, ipfs: IpfsClient, chain: ChainClient,
+                   public_base_url: str, creators: list[dict] | None, receiver: str | None) -> Work:
+    """A work of several editions goes on sale at once (minted, its base metadata pinned, no token): each
+    checkout reserves an edition, and the delivery worker mints that edition's token to its buyer."""
+    licences.pin_document(ipfs, licences.get(work.license))
+    metadata_cid, _digest = pin_metadata(ipfs, with_edition(build_metadata(
+        work=work, creator=creator, public_base_url=public_base_url, creators=creators),
+        edition_size=work.edition_size))
+    if not catalog_service.mark_listed(session, work_id=work.id, metadata_cid=metadata_cid, royalty_receiver=receiver,
+                                       contract_address=chain.contract_address, chain_id=chain.chain_id()):
+        session.rollback()
+        session.refresh(work)
+        raise Conflict("This work is already minted")
+    _recheck_creators(session, work, creators)
+    session.commit()
+    session.refresh(work)
     return work
 
 

@@ -33,6 +33,17 @@ CANCELLED_REASON = "Cancelled by the buyer"
 CONSENT_REQUIRED = ("Consent to immediate supply is required: set accept_immediate_supply to true to ask for the "
                     "work at once and acknowledge losing the right of withdrawal")
 EXPIRED_REASON = "The checkout session expired"
+PRICE_CHANGED = "This work's price has just changed: reload the page to see the new price"
+
+
+class SoldOut(Conflict):
+    """Every edition of a work of several is sold or held by a checkout (one may free up when it expires)."""
+
+    code = "sold_out"
+
+    def __init__(self, edition_size: int) -> None:
+        super().__init__(f"Sold out: all {edition_size} editions of this work are sold or reserved by other buyers' "
+                         "checkouts")
 
 
 class CheckoutCompleted(Conflict):
@@ -77,6 +88,9 @@ class Item:
     # is a business's order under the terms (see the README, "What a buyer is owed")
     needs_consent: bool = True
     reserve: Callable[[Session, Purchase], bool] = lambda session, purchase: True  # the item's own hold on it
+    # a work of several editions: each checkout holds one, the lowest free number (`pick`, under the work's lock)
+    edition_size: int = 1
+    pick: Callable[[Session], int] | None = None
 
     @property
     def where(self):
@@ -159,7 +173,11 @@ def _checkout(*, session: Session, item: Item, buyer: Account, gateway: StripeGa
         raise InvalidInput(CONSENT_REQUIRED, loc=("body", "accept_immediate_supply"))
     _release_stale_reservations(session=session, item=item, gateway=gateway)
 
-    existing = session.exec(select(Purchase).where(item.where, col(Purchase.status).in_(ACTIVE_STATUSES))).first()
+    held = select(Purchase).where(item.where, col(Purchase.status).in_(ACTIVE_STATUSES))
+    if item.pick is not None:  # an edition: only the buyer's own open checkout of this work is theirs to find again
+        held = held.where(Purchase.buyer_id == buyer.id, Purchase.status == PurchaseStatus.pending,
+                          Purchase.wallet_address == item.wallet)
+    existing = session.exec(held).first()
     if existing is not None:
         if not (existing.buyer_id == buyer.id and existing.status == PurchaseStatus.pending
                 and existing.wallet_address == item.wallet):
@@ -173,9 +191,10 @@ def _checkout(*, session: Session, item: Item, buyer: Account, gateway: StripeGa
     else:
         # Stripe accepts 30 min .. 24 h from *its* now: keep a minute's margin on both ends
         expires_at = utcnow() + timedelta(seconds=min(max(expires_minutes * 60, 31 * 60), 24 * 3600 - 60))
+        edition_number = item.pick(session) if item.pick is not None else None  # SoldOut: nothing reserved
         purchase = Purchase(**{item.column: item.id}, buyer_id=buyer.id, status=PurchaseStatus.pending,
                             amount_cents=item.amount_cents, currency=item.currency, wallet_address=item.wallet,
-                            token_id=item.token_id, expires_at=expires_at,
+                            edition_number=edition_number, token_id=item.token_id, expires_at=expires_at,
                             license_accepted_at=utcnow() if license_accepted else None,
                             immediate_supply_consent_at=utcnow() if consent else None,
                             immediate_supply_consent_text=consent[:1000] if consent else None)
@@ -187,7 +206,7 @@ def _checkout(*, session: Session, item: Item, buyer: Account, gateway: StripeGa
             raise Conflict(item.taken) from None
         if not item.reserve(session, purchase):
             session.rollback()  # the price changed (or another checkout took it) since the work was read
-            raise Conflict("This work's price has just changed: reload the page to see the new price")
+            raise Conflict(PRICE_CHANGED)
         session.commit()  # the reservation is durable before Stripe hears of it
 
     try:
@@ -322,6 +341,15 @@ def return_from_checkout(*, session: Session, purchase: Purchase, buyer: Account
 
 def _work_item(work: Work, *, wallet: str | None, public_base_url: str) -> Item:
     base = public_base_url.rstrip("/")
+    if work.edition_size > 1:
+        return Item(
+            column="work_id", id=work.id, title=work.title, description=work.description,
+            image_url=f"{base}/ipfs/{work.thumbnail_cid or work.media_cid}" if work.media_kind == "image" else None,
+            amount_cents=work.price_cents, currency=work.currency, wallet=wallet,
+            return_path="/purchases/{purchase_id}", sold="This work is sold out",
+            taken="This edition was just reserved by another buyer's checkout; try again",
+            edition_size=work.edition_size, pick=lambda session: _pick_edition(session, work),
+            reserve=lambda session, purchase: _hold_edition(session, work))
     return Item(
         column="work_id", id=work.id, title=work.title, description=work.description,
         image_url=f"{base}/ipfs/{work.thumbnail_cid or work.media_cid}" if work.media_kind == "image" else None,
@@ -330,6 +358,26 @@ def _work_item(work: Work, *, wallet: str | None, public_base_url: str) -> Item:
         taken="This work is reserved by another buyer's checkout; try again later",
         reserve=lambda session, purchase: catalog_service.reserve(session, work_id=work.id,
                                                                   price_cents=purchase.amount_cents))
+
+
+def _pick_edition(session: Session, work: Work) -> int:
+    """The lowest edition number no active purchase holds, with the work's row locked until the reservation
+    commits: concurrent checkouts of the work pick one after the other, each seeing the ones before (the partial
+    unique index on (work, edition number) is the backstop). The price is checked under the same lock."""
+    if not catalog_service.lock_work(session, work_id=work.id, price_cents=work.price_cents):
+        session.rollback()
+        raise Conflict(PRICE_CHANGED)
+    number = payments_service.free_edition(session, work)
+    if number is None:
+        session.rollback()
+        raise SoldOut(work.edition_size)
+    return number
+
+
+def _hold_edition(session: Session, work: Work) -> bool:
+    """The new reservation counts in the work's counters and sale status (in its transaction)."""
+    payments_service.refresh_sale_status(session, work.id)
+    return True
 
 
 def _call_item(call: Call) -> Item:

@@ -6,6 +6,11 @@ and only then tries again. Tokens move out of the creator's custodial wallet (ke
 WALLET_SECRET). A wallet's first delivery is its own `transferBatch` (the platform tops it up with gas money first),
 after which it approves the platform signer as its operator: from then on the sales claimed together, of any number
 of sellers, go in one `transferBatch` the platform signs and pays for. See deliver_batch.
+
+An edition of a work of several has no token until it is sold: its delivery pins the edition's metadata (the work's,
+with its number), records the token id (the metadata digest) on the purchase, and mints that token straight to the
+buyer's wallet in one `mintBatch` the platform signs, written ahead like a transfer. mintBatch skips ids that exist,
+so neither a retry nor a rewound chain's re-delivery can mint an edition twice. See deliver_editions.
 """
 
 from __future__ import annotations
@@ -20,12 +25,23 @@ from marketplace.catalog.models import Work, WorkStatus
 from marketplace.core import db
 from marketplace.core.db import get_engine, utcnow
 from marketplace.core.exceptions import MarketplaceError, ServiceUnavailable
-from marketplace.integrations.chain.client import APPROVAL_GAS, ChainClient, PreparedTx, Signer, TxReceipt, transfer_gas
+from marketplace.integrations.chain.client import (
+    APPROVAL_GAS,
+    ZERO_ADDRESS,
+    ChainClient,
+    MintRequest,
+    PreparedTx,
+    Signer,
+    TxReceipt,
+    transfer_gas,
+)
+from marketplace.integrations.ipfs.client import IpfsClient
 from marketplace.integrations.stripe.gateway import PaymentProviderError, StripeGateway
 from marketplace.jobs import lease
 from marketplace.jobs.runner import BackgroundWorker, nonce_freed_on_error, wake
 from marketplace.mail import outbox
 from marketplace.mail.outbox import Sender
+from marketplace.minting import service as minting_service
 from marketplace.payments import service as payments_service
 from marketplace.payments.custody import CustodyWallets
 from marketplace.payments.models import Purchase, PurchaseStatus
@@ -52,11 +68,16 @@ class DeliveryWorker(BackgroundWorker):
         fee_bps: int,
         gas_topup_wei: int = 10**16,
         sender: Sender | None = None,
+        ipfs: IpfsClient | None = None,
+        public_base_url: str = "",
         **settings,
     ) -> None:
         super().__init__(**settings)  # batch_size, max_attempts, lease_s, ...: see BackgroundWorker
         self.sender = sender  # the sale's notices and the buyer's receipt are mailed as it (None: no notices)
         self.chain = chain
+        self.ipfs = ipfs  # where editions' metadata is pinned (None: editions cannot be delivered)
+        self.public_base_url = public_base_url  # the metadata's external_url
+        self._splits_seen: set[str] = set()  # royalty splits known to exist on chain (editions' receivers)
         self.gateway = gateway
         self.fee_bps = fee_bps
         self.custody = CustodyWallets(chain=chain, wallet_secret=wallet_secret, gas_topup_wei=gas_topup_wei,
@@ -68,6 +89,7 @@ class DeliveryWorker(BackgroundWorker):
         if self._forget_chain:
             self._forget_chain = False
             self.custody.forget_chain()
+            self._splits_seen.clear()
         force, self._force_reconcile = self._force_reconcile, False
         try:
             return self.reconcile_submitted(force=force) + self.deliver_batch() + self.refund_owed()
@@ -101,8 +123,12 @@ class DeliveryWorker(BackgroundWorker):
             works = {w.id: w for w in session.exec(
                 select(Work).where(col(Work.id).in_({p.work_id for p in purchases}))).all()}
         purchases = self._hold_unminted(purchases, works)
+        editions = [p for p in purchases if p.edition_number is not None]
+        if editions:
+            self.deliver_editions(editions, works)
+        purchases = [p for p in purchases if p.edition_number is None]
         if not purchases:
-            return 0
+            return len(editions)
         shared: list[Purchase] = []
         by_seller: dict[int, list[Purchase]] = {}
         retries: list[list[Purchase]] = []
@@ -168,7 +194,90 @@ class DeliveryWorker(BackgroundWorker):
                 if receipt is not None:
                     mined.extend((purchase, works[purchase.work_id], receipt) for purchase in group)
             self._settle_many(mined)
-        return len(purchases)
+        return len(purchases) + len(editions)
+
+    # ------------------------------------------------------------ editions
+    def deliver_editions(self, purchases: list[Purchase], works: dict[int, Work]) -> None:
+        """Mint each claimed edition's token to its buyer, all in one `mintBatch` from the platform signer: each
+        purchase's token id recorded first (its metadata pinned), then the transaction written ahead and sent."""
+        ready: list[tuple[Purchase, MintRequest]] = []
+        for purchase in purchases:
+            work = works[purchase.work_id]
+            try:
+                request = self._edition_request(purchase, work)
+            except ServiceUnavailable as exc:
+                log.warning("delivery of edition purchase %s postponed: %s", purchase.id, exc.message)
+                self._release([purchase.id])
+                continue
+            except MarketplaceError as exc:
+                self._retry_or_refund(purchase.id, exc.message)
+                continue
+            except Exception as exc:  # never strand the rest of the batch
+                log.exception("preparing the edition of purchase %s failed", purchase.id)
+                self._retry_or_refund(purchase.id, f"unexpected error: {exc}")
+                continue
+            if request is not None:
+                ready.append(request)
+        if not ready:
+            return
+        group = [purchase for purchase, _ in ready]
+        try:
+            prepared = self.chain.prepare_mint_batch([request for _, request in ready])
+        except ServiceUnavailable as exc:
+            log.warning("delivery of edition purchase(s) %s postponed: %s", _ids(group), exc.message)
+            self._release([p.id for p in group])
+            return
+        except MarketplaceError as exc:
+            for purchase in group:
+                self._retry_or_refund(purchase.id, exc.message)
+            return
+        if not self._write_ahead_and_send(group, prepared, self.chain.signer):
+            return
+        receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
+        if receipt is not None:  # otherwise reconcile_submitted settles it later
+            self._settle_many([(purchase, works[purchase.work_id], receipt) for purchase in group])
+
+    def _edition_request(self, purchase: Purchase, work: Work) -> tuple[Purchase, MintRequest] | None:
+        """The purchase (its token id recorded) and the mint of its edition; None when there is nothing to send (a
+        retry whose token the buyer owns already: settled; owned by anyone else: a refund owed)."""
+        if purchase.token_id is None:
+            if self.ipfs is None:
+                raise ServiceUnavailable("No IPFS node to pin the edition's metadata on")
+            with db.session_scope() as session:
+                token_id = minting_service.edition_token(session, work=work, edition_number=purchase.edition_number,
+                                                         ipfs=self.ipfs, public_base_url=self.public_base_url)
+                session.exec(update(Purchase).where(
+                    Purchase.id == purchase.id, Purchase.claimed_by == self.name,
+                    col(Purchase.token_id).is_(None)).values(token_id=str(token_id), updated_at=utcnow()))
+                session.commit()
+            with db.session_scope() as session:  # re-read: another worker may have recorded it first
+                purchase = session.get(Purchase, purchase.id)
+            if purchase.token_id is None or purchase.claimed_by != self.name:
+                return None  # the claim was lost meanwhile
+        token_id = int(purchase.token_id)
+        if purchase.delivery_attempts > 0:  # a retry: the chain may have minted it after all
+            owner = self.chain.owner_of(token_id)
+            if owner == purchase.wallet_address:
+                self._settle(purchase.id, receipt=None)
+                return None
+            if owner is not None:
+                self._owe_refund(purchase.id, "The edition's token is owned by another wallet than the buyer's")
+                return None
+        self._ensure_split(work)
+        return purchase, MintRequest(to=purchase.wallet_address, metadata_digest=token_id.to_bytes(32, "big"),
+                                     royalty_receiver=work.royalty_receiver or ZERO_ADDRESS,
+                                     royalty_bps=work.royalty_bps)
+
+    def _ensure_split(self, work: Work) -> None:
+        """A co-created work's royalty split (its editions' receiver) exists before an edition names it: created
+        (idempotently, the address is the split) the first time this worker sees it missing."""
+        if not work.royalty_bps or not work.royalty_receiver or work.royalty_receiver in self._splits_seen:
+            return
+        with db.session_scope() as session:
+            split = minting_service.royalty_split(session, work=work)
+        if split is not None and not self.chain.split_exists(work.royalty_receiver):
+            self.chain.create_split(split)
+        self._splits_seen.add(work.royalty_receiver)
 
     def _seller_signer(self, work: Work) -> Signer:
         """The creator's custody wallet, which holds the work's token until it is sold."""
@@ -179,7 +288,7 @@ class DeliveryWorker(BackgroundWorker):
         one by one through _settle (which asks the chain)."""
         done, others = [], []
         for purchase, work, receipt in mined:
-            token_id = int(work.token_id)
+            token_id = _token_id(purchase, work)
             if receipt.status == 1 and any(
                     t.token_id == token_id and t.to == purchase.wallet_address for t in receipt.transfers):
                 done.append((purchase, work, receipt.tx_hash))
@@ -205,7 +314,7 @@ class DeliveryWorker(BackgroundWorker):
             outbox.wake_sender()
         for purchase, work, tx_hash in done:
             if purchase.id in moved:
-                log.info("purchase %s delivered: token %s to %s in %s", purchase.id, work.token_id,
+                log.info("purchase %s delivered: token %s to %s in %s", purchase.id, _token_id(purchase, work),
                          purchase.wallet_address, tx_hash)
 
     def _start_delivery(self, group: list[Purchase], works: dict[int, Work], signer: Signer) -> PreparedTx | None:
@@ -226,6 +335,11 @@ class DeliveryWorker(BackgroundWorker):
         prepared = self.chain.prepare_transfer_batch(signer, [
             (self._seller_signer(works[p.work_id]).address, p.wallet_address, int(works[p.work_id].token_id))
             for p in group])
+        return prepared if self._write_ahead_and_send(group, prepared, signer) else None
+
+    def _write_ahead_and_send(self, group: list[Purchase], prepared: PreparedTx, signer: Signer) -> bool:
+        """Record the signed transaction on every purchase of the group (while claimed by this worker and paid,
+        nothing sent yet), then send it. False when it was not sent (a claim lost, or the node refused)."""
         ids = [p.id for p in group]
         now = utcnow()
         with nonce_freed_on_error(signer), Session(get_engine()) as session:
@@ -241,15 +355,15 @@ class DeliveryWorker(BackgroundWorker):
             # the rows that did record it settle through reconcile_submitted as a lost transaction
             log.warning("delivery of purchase(s) %s not sent: %d of %d claims held", _ids(group), recorded, len(ids))
             signer.resync()  # its nonce was consumed by a transaction that will never be sent
-            return None
+            return False
         try:
             self.chain.send(prepared, signer=signer)
         except MarketplaceError as exc:
             self.custody.forget_balance(signer.address)  # read it again next time (insufficient funds?)
             for purchase_id in ids:
                 self._retry_or_refund(purchase_id, exc.message)
-            return None
-        return prepared
+            return False
+        return True
 
     def _settle(self, purchase_id: int, *, receipt: TxReceipt | None) -> None:
         """Delivered (once) when the receipt shows the transfer to the buyer, or the chain shows the buyer owns the
@@ -257,7 +371,7 @@ class DeliveryWorker(BackgroundWorker):
         with db.session_scope() as session:
             purchase = session.get(Purchase, purchase_id)
             work = session.get(Work, purchase.work_id)
-        token_id = int(work.token_id)
+        token_id = _token_id(purchase, work)
         tx_hash = None
         if receipt is not None and receipt.status == 1 and any(
                 t.token_id == token_id and t.to == purchase.wallet_address for t in receipt.transfers):
@@ -380,6 +494,11 @@ class DeliveryWorker(BackgroundWorker):
             with db.session_scope() as session:
                 payments_service.record_refunded(session, purchase=purchase, refund_id=refund_id)
         return len(owed)
+
+
+def _token_id(purchase: Purchase, work: Work) -> int:
+    """The token a purchase delivers: its edition's, or the unique work's."""
+    return int(purchase.token_id or work.token_id)
 
 
 def _ids(purchases: list[Purchase]) -> str:

@@ -29,13 +29,16 @@ class PurchaseStatus(StrEnum):
 
 
 # Purchases that hold a unique work (or a call's budget): at most one per work and per call, enforced by partial
-# unique indexes. A call's purchase stays `paid`: nothing goes on chain for it.
+# unique indexes. An edition (a work of several, `edition_number` set) is held the same way, one active purchase
+# per (work, edition number). A call's purchase stays `paid`: nothing goes on chain for it.
 ACTIVE_STATUSES = ("pending", "paid", "delivered")
 _ACTIVE_SQL = "status IN ('pending', 'paid', 'delivered')"
+_UNIQUE_WORK_SQL = _ACTIVE_SQL + " AND edition_number IS NULL"
+_EDITION_SQL = _ACTIVE_SQL + " AND edition_number IS NOT NULL"
 
 
-def _active_unique(name: str, column: str) -> Index:
-    return Index(name, column, unique=True, sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL))
+def _active_unique(name: str, *columns: str, where: str = _ACTIVE_SQL) -> Index:
+    return Index(name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where))
 
 
 class Purchase(SQLModel, table=True):
@@ -43,7 +46,8 @@ class Purchase(SQLModel, table=True):
     awarded call (`call_id`, split between the team when paid). Exactly one of the two is set."""
 
     __table_args__ = (
-        _active_unique("uq_purchase_active_work", "work_id"),
+        _active_unique("uq_purchase_active_work", "work_id", where=_UNIQUE_WORK_SQL),
+        _active_unique("uq_purchase_active_edition", "work_id", "edition_number", where=_EDITION_SQL),
         _active_unique("uq_purchase_active_call", "call_id"),
         CheckConstraint("(work_id IS NULL) <> (call_id IS NULL)", name="ck_purchase_work_or_call"),
     )
@@ -56,6 +60,9 @@ class Purchase(SQLModel, table=True):
     amount_cents: int
     currency: str = Field(default="EUR", max_length=3)
     wallet_address: str | None = Field(default=None, max_length=42)  # where the token goes (a work's purchase)
+    # which edition of a work of several this buys (1..edition_size; None: a unique work, or a call's budget); its
+    # token is minted to the buyer at delivery, and `token_id` is that edition's
+    edition_number: int | None = None
     # Stripe
     stripe_session_id: str | None = Field(default=None, max_length=255, unique=True)
     stripe_payment_intent_id: str | None = Field(default=None, max_length=255, index=True)
@@ -137,6 +144,8 @@ class PurchasePublic(SQLModel):
     amount_cents: int
     currency: Currency
     wallet_address: str | None
+    edition_number: int | None = Field(default=None, description=(
+        "the edition this purchase buys (1..edition_size of the work; null: a unique work or a call's budget)"))
     token_id: int | None
     delivery_tx_hash: str | None
     checkout_url: str | None

@@ -149,14 +149,32 @@ def refresh_item(session: Session, purchase: Purchase) -> None:
 
 
 def refresh_sale_status(session: Session, work_id: int) -> None:
-    """Derive the work's sale status from its active purchases (sold > reserved > available)."""
+    """Derive the work's sale status from its active purchases (sold > reserved > available). A work of several
+    editions: its counters too, counted with its row locked (catalog_service.lock_work), so the last of
+    concurrent changes counts them all."""
+    edition = session.exec(select(Work.edition_size).where(Work.id == work_id)).one() > 1
+    if edition:
+        catalog_service.lock_work(session, work_id=work_id)
     active = session.exec(select(Purchase.status).where(
         Purchase.work_id == work_id, col(Purchase.status).in_(ACTIVE_STATUSES))).all()
+    if edition:
+        sold = active.count(PurchaseStatus.delivered.value)
+        catalog_service.set_edition_counts(session, work_id, sold=sold, reserved=len(active) - sold)
+        return
     status = SaleStatus.sold if "delivered" in active else SaleStatus.reserved if active else SaleStatus.available
     work = session.get(Work, work_id) if status == SaleStatus.available else None
     if work is not None and catalog_service.token_left_custody(session, work):
         status = SaleStatus.withdrawn  # its token went elsewhere meanwhile: nobody can buy it here
     catalog_service.set_sale_status(session, work_id, status)
+
+
+def free_edition(session: Session, work: Work) -> int | None:
+    """The lowest edition number of the work that no active purchase holds (None: sold out). Read it with the
+    work's row locked (checkout does) so that no other checkout takes it before this one's reservation commits."""
+    held = set(session.exec(select(Purchase.edition_number).where(
+        Purchase.work_id == work.id, col(Purchase.status).in_(ACTIVE_STATUSES),
+        col(Purchase.edition_number).is_not(None))).all())
+    return next((number for number in range(1, work.edition_size + 1) if number not in held), None)
 
 
 def split_amount(amount_cents: int, fee_bps: int) -> tuple[int, int]:
@@ -248,7 +266,9 @@ def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str 
     if not mine:
         return []
     catalog_service.record_sales(session, [(work.id, purchase.wallet_address, purchase.amount_cents)
-                                           for purchase, work in mine], now=now)
+                                           for purchase, work in mine if purchase.edition_number is None], now=now)
+    for work_id in sorted({work.id for purchase, work in mine if purchase.edition_number is not None}):
+        refresh_sale_status(session, work_id)  # in id order: concurrent deliveries lock the works alike
     shares = catalog_service.creator_shares(session, [work for _, work in mine])
     entries = [{**_entry(purchase, *row), "created_at": now}
                for purchase, work in mine for row in _sale_rows(purchase, shares[work.id], fee_bps)]
@@ -374,6 +394,12 @@ def creator_sales(*, session: Session, creator_id: int) -> list[Sale]:
     return sorted(sales, key=lambda sale: sale.purchase_id, reverse=True)
 
 
+def delivered_edition(*, session: Session, token_id: int) -> Purchase | None:
+    """The delivered purchase of an edition by its token id (the certificate of an edition's token)."""
+    return session.exec(select(Purchase).where(Purchase.token_id == str(token_id), col(Purchase.edition_number)
+                                               .is_not(None), Purchase.status == PurchaseStatus.delivered)).first()
+
+
 def purchases_with_works(*, session: Session, buyer_id: int) -> list[tuple[Purchase, Work]]:
     """A buyer's purchases with their works, newest first."""
     return list(session.exec(
@@ -416,7 +442,7 @@ def return_to_delivery(session: Session, *, purchase_id: int, tx_hash: str | Non
         return False
     purchase = session.get(Purchase, purchase_id)
     unbook_sale(session, purchase_id=purchase_id)
-    if owner is not None:
+    if owner is not None and purchase.edition_number is None:  # an edition's token is not the work's
         catalog_service.set_owner(session, work_id=purchase.work_id, owner=owner)
     refresh_sale_status(session, purchase.work_id)
     log.warning("purchase %s: its delivery is gone from the chain; delivering it again", purchase_id)

@@ -23,6 +23,7 @@ from marketplace.core.limits import (
     MAX_DB_ID,
     MAX_DESCRIPTION_CHARS,
     MAX_DISPLAY_NAME_CHARS,
+    MAX_EDITION_SIZE,
     MAX_PRICE_CENTS,
     MAX_ROLE_CHARS,
     MAX_ROYALTY_BPS,
@@ -61,6 +62,14 @@ def parse_percent_bps(raw: str) -> int | None:
     if bps != bps.to_integral_value() or not 0 <= bps <= MAX_ROYALTY_BPS:
         return None
     return int(bps)
+
+
+def parse_edition_size(raw: str) -> int | None:
+    """How many editions, as typed ('' -> 1, a unique work); None unless a whole number 1..MAX_EDITION_SIZE."""
+    raw = raw.replace(" ", "") or "1"
+    if not raw.isdigit() or len(raw) > 4 or not 1 <= int(raw) <= MAX_EDITION_SIZE:
+        return None
+    return int(raw)
 
 
 def parse_share_bps(raw: str) -> int | None:
@@ -112,6 +121,10 @@ def work_form(form: FormData, t: Translator) -> tuple[WorkCreate | None, UploadF
     royalty_bps = parse_percent_bps(text(form, "royalty"))
     if royalty_bps is None:
         errors["royalty"] = t.gettext("Enter a royalty between 0 and 25 %%.")
+    edition_size = parse_edition_size(text(form, "edition_size"))
+    if edition_size is None:
+        errors["edition_size"] = t.gettext("Enter a whole number of editions between 1 and %(max)s.",
+                                           max=MAX_EDITION_SIZE)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename or upload.size == 0:
         errors["file"] = t.gettext("Choose a file to upload.")
@@ -119,7 +132,7 @@ def work_form(form: FormData, t: Translator) -> tuple[WorkCreate | None, UploadF
     if errors:
         return None, upload, errors
     work_in = WorkCreate(title=title, description=description, discipline=discipline, price_cents=price_cents,
-                         currency="EUR", royalty_bps=royalty_bps, license=license_)
+                         currency="EUR", royalty_bps=royalty_bps, license=license_, edition_size=edition_size)
     return work_in, upload, {}
 
 

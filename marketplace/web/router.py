@@ -28,6 +28,7 @@ from marketplace.core.deps import AccountId, RateLimiterDep, SessionDep, WorkId,
 from marketplace.core.exceptions import Conflict, MarketplaceError
 from marketplace.indexer import service as indexer_service
 from marketplace.integrations.adapters import AdaptersDep
+from marketplace.integrations.ipfs.client import raw_cid_from_digest
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
 from marketplace.provenance import service as provenance_service
@@ -148,10 +149,15 @@ def _token_context(session, work: Work) -> dict:
     """Who holds the work's token and its history, as the chain index read them (None and [] until it has)."""
     if work.status != "minted" or not work.token_id:
         return {"owner_address": None, "owner": None, "history": []}
-    owner_address = indexer_service.owner_of(session, int(work.token_id))
+    return _holder_context(session, int(work.token_id))
+
+
+def _holder_context(session, token_id: int) -> dict:
+    """Who holds this token (a work's, or one edition's) and its history, from the chain index."""
+    owner_address = indexer_service.owner_of(session, token_id)
     return {"owner_address": owner_address,
             "owner": accounts_service.get_account_by_address(session=session, address=owner_address),
-            "history": provenance_service.token_history(session, int(work.token_id)) or []}
+            "history": provenance_service.token_history(session, token_id) or []}
 
 
 def _licence_context(work: Work) -> dict:
@@ -265,12 +271,22 @@ def certificate(token: str, request: Request, session: SessionDep, viewer: Viewe
         token_id = int(token, 16) if token.lower().startswith("0x") else int(token)
     except ValueError:
         raise HTTPException(404) from None
-    work = catalog_service.get_minted_by_token(session=session, token_id=token_id) if 0 <= token_id < 2**256 else None
-    if work is None:
+    if not 0 <= token_id < 2**256:
         raise HTTPException(404)
+    work = catalog_service.get_minted_by_token(session=session, token_id=token_id)
+    if work is None:  # an edition's token: its delivered purchase says which edition, whose, minted where
+        sale = payments_service.delivered_edition(session=session, token_id=token_id)
+        if sale is None:
+            raise HTTPException(404)
+        work = catalog_service.get_work_or_raise(session=session, work_id=sale.work_id)
+        token = {"edition_number": sale.edition_number, "mint_tx_hash": sale.delivery_tx_hash, "minted_at": sale.delivered_at,
+                 "metadata_cid": raw_cid_from_digest(token_id.to_bytes(32, "big"))}
+    else:
+        token = {"edition_number": None, "mint_tx_hash": work.mint_tx_hash, "minted_at": work.minted_at,
+                 "metadata_cid": work.metadata_cid}
     creator = accounts_service.get_account(session=session, account_id=work.creator_id)
     return render(request, "certificate.html", {
-        "work": work, "creator": creator, **_token_context(session, work), "token_id": token_id,
+        "work": work, "token": token, "creator": creator, **_holder_context(session, token_id), "token_id": token_id,
         "creators": catalog_service.creators_of(session, work),
         "token_hex": f"0x{token_id:064x}", **_licence_context(work),
     }, account=viewer)

@@ -150,7 +150,8 @@ def upload(request: Request, form: CsrfForm, session: SessionDep, services: Adap
     settings = settings_of(request)
     max_mb = f"{settings.max_upload_bytes / (1024 * 1024):g}"
     max_cover_mb = f"{settings.max_cover_bytes / (1024 * 1024):g}"
-    values = {k: text(form, k) for k in ("title", "description", "discipline", "license", "price", "royalty")}
+    values = {k: text(form, k) for k in ("title", "description", "discipline", "license", "price", "royalty",
+                                          "edition_size")}
     work_in, upload_file, errors = work_form(form, t)
     cover = cover_file(form)
     work = None

@@ -1,7 +1,7 @@
 """chain indexer: indexed_block, chain_event, token_owner, indexer_cursor
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-03
 
 All derived from the chain: the indexer fills them from its first start (from INDEXER_FROM_BLOCK).
@@ -14,7 +14,7 @@ import sqlmodel
 
 
 revision: str = '0025'
-down_revision: Union[str, None] = '0022'
+down_revision: Union[str, None] = '0023'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -118,3 +118,34 @@ def test_a_paid_purchase_waits_while_its_work_is_minted_again(make_live, node, c
     done = shop.wait_purchase(buyer, purchase_id, "delivered", timeout=10)
     assert chain.owner_of(work["token_id"]) == buyer["wallet_address"] == done["wallet_address"]
     assert len([t for t in transfer_logs(chain, work["token_id"]) if t[0] == "0x" + "00" * 20]) == 1
+
+
+def test_a_rewound_edition_mint_is_minted_to_the_buyer_again_once(make_live, node, chain):
+    """An edition's delivery is its token's mint: a chain that forgets it sends the purchase back to delivery,
+    and the same token (its id the edition's metadata digest) is minted to the buyer again, once."""
+    shop = Shop(make_live(rpc_url=node.rpc_url, contract_address=chain.contract_address,
+                          chain_watch_interval_s=0.1))
+    creator, buyer = shop.register(), shop.register(role="buyer")
+    work = shop.minted_work(creator, edition_size=5)
+    snapshot = node.rpc("evm_snapshot")
+    purchase_id = _pay(shop, buyer, work["id"])
+    first = shop.wait_purchase(buyer, purchase_id, "delivered")
+    token_id = first["token_id"]
+    assert first["edition_number"] == 1 and chain.owner_of(token_id) == buyer["wallet_address"]
+    node.rpc("evm_revert", snapshot)
+    assert chain.owner_of(token_id) is None  # the edition's token is gone with its mint
+
+    def minted_again() -> bool:
+        purchase = _purchase(purchase_id)
+        return purchase.status == "delivered" and purchase.delivery_block_number is not None \
+            and chain.owner_of(token_id) == buyer["wallet_address"]
+
+    wait_until_settled(timeout=30, also=minted_again)
+    assert_consistent(chain, health=lambda: shop.client.get("/api/health").status_code)
+    again = shop.purchase(buyer, purchase_id)
+    assert (again["token_id"], again["edition_number"], again["refund_id"]) == (token_id, 1, None)
+    assert transfer_logs(chain, token_id) == [("0x" + "00" * 20, buyer["wallet_address"])]
+    with Session(db.get_engine()) as session:
+        assert sorted(e.amount_cents for e in session.exec(select(LedgerEntry)).all()) == [250, 2250]
+    after = shop.client.get(f"/api/works/{work['id']}").json()
+    assert (after["editions_sold"], after["editions_available"]) == (1, 4)

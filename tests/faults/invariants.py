@@ -67,9 +67,10 @@ def assert_consistent(chain: ChainClient, *, health: Callable[[], int] | None = 
     stuck = [p.id for p in purchases if p.status == PurchaseStatus.paid]
     assert not stuck, f"paid purchases neither delivered nor refunded: {stuck}"
 
-    delivered_per_work = Counter(p.work_id for p in purchases if p.status == PurchaseStatus.delivered)
+    delivered_per_work = Counter((p.work_id, p.edition_number) for p in purchases
+                                 if p.status == PurchaseStatus.delivered)
     twice = [w for w, n in delivered_per_work.items() if n > 1]
-    assert not twice, f"works delivered more than once: {twice}"
+    assert not twice, f"works (editions) delivered more than once: {twice}"
 
     by_id = {w.id: w for w in works}
     for work in works:
@@ -92,17 +93,24 @@ def assert_consistent(chain: ChainClient, *, health: Callable[[], int] | None = 
         if purchase.status != PurchaseStatus.delivered:
             continue
         work = by_id[purchase.work_id]
-        token_id = int(work.token_id)
+        edition = purchase.edition_number is not None  # its own token, minted to the buyer
+        token_id = int(purchase.token_id if edition else work.token_id)
         assert chain.owner_of(token_id) == purchase.wallet_address, (
             f"purchase {purchase.id} is delivered but its token is not in the buyer's wallet")
-        arrivals = [t for t in transfer_logs(chain, token_id) if t[1] == purchase.wallet_address and t[0] != ZERO_ADDRESS]
+        arrivals = [t for t in transfer_logs(chain, token_id)
+                    if t[1] == purchase.wallet_address and (edition or t[0] != ZERO_ADDRESS)]
         assert len(arrivals) == 1, f"purchase {purchase.id}: the token reached the buyer {len(arrivals)} times"
         receipt = chain.get_receipt(purchase.delivery_tx_hash) if purchase.delivery_tx_hash else None
         assert receipt is not None and any(t.token_id == token_id and t.to == purchase.wallet_address
                                            for t in receipt.transfers), (
             f"purchase {purchase.id}: its delivery transaction {purchase.delivery_tx_hash} did not move the token "
             f"to the buyer on this chain")
-        assert work.sale_status == SaleStatus.sold, f"purchase {purchase.id} is delivered, its work {work.sale_status}"
+        if not edition:
+            assert work.sale_status == SaleStatus.sold, f"purchase {purchase.id} is delivered, its work {work.sale_status}"
+    for work in works:
+        if work.edition_size > 1:
+            sold = sum(1 for p in purchases if p.work_id == work.id and p.status == PurchaseStatus.delivered)
+            assert work.editions_sold == sold, f"work {work.id}: {work.editions_sold} editions sold, {sold} delivered"
 
     # the ledger reconciles to the cent: a delivered sale books its price; a refund after delivery nets it to zero
     booked = Counter()

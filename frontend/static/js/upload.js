@@ -24,6 +24,7 @@ if (form) {
   // the limits the server enforces (marketplace/core/limits.py), given by the page
   const maxPriceCents = Number(form.dataset.maxPriceCents || 100000000);
   const maxRoyaltyPct = Number(form.dataset.maxRoyaltyBps || 2500) / 100;
+  const maxEditionSize = Number(form.dataset.maxEditionSize || 1000);
   const amount = /^\d{1,9}([.,]\d{1,2})?$/;
   const messages = {
     noPreview: (file) => msg("msgNoPreview", { name: file.name, size: humanSize(file.size) }),
@@ -32,7 +33,8 @@ if (form) {
   const preview = new Preview(form.querySelector("#preview"), form.querySelector("#preview-body"), messages);
   const coverPreview = new Preview(form.querySelector("#cover-preview"), form.querySelector("#cover-preview-body"),
                                    messages);
-  const FIELDS = ["file", "cover", "title", "description", "discipline", "license", "price", "royalty"];
+  const FIELDS = ["file", "cover", "title", "description", "discipline", "license", "price", "royalty",
+                  "edition_size"];
 
   function setError(name, text) {
     const el = form.querySelector(`#${name}-error`);
@@ -94,6 +96,10 @@ if (form) {
     const pct = royalty === "" ? 0 : Number(royalty);
     if (!Number.isFinite(pct) || pct < 0 || pct > maxRoyaltyPct || Math.abs(Math.round(pct * 100) - pct * 100) > 1e-6) {
       errors.royalty = msg("msgRoyalty");
+    }
+    const editions = value("edition_size");
+    if (editions !== "" && (!/^\d{1,4}$/.test(editions) || Number(editions) < 1 || Number(editions) > maxEditionSize)) {
+      errors.edition_size = msg("msgEditionSize");
     }
     return errors;
   }
