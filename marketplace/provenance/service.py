@@ -1,7 +1,7 @@
 """A token's history and an account's activity: the indexed Transfer events (the chain's word on who held the
 token, whoever moved it), each told as what it was for the marketplace:
 
-- from the zero address: `minted`;
+- from the zero address: `minted` (an edition minted to its buyer at sale carries its price);
 - the delivery of a purchase here (its transaction and its buyer's wallet): `sold`, or `resold` for a resale
   (a purchase whose kind is `resale`), with what it cost;
 - from an account's custody wallet to the wallet that account linked: `withdrawn`;
@@ -60,6 +60,8 @@ def _entries(session: Session, events: list[ChainEvent]) -> list[HistoryEntry]:
         owner = custody.get(event.from_address)
         if event.from_address == ZERO_ADDRESS:
             kind = HistoryKind.minted
+            if sale is not None:  # an edition, minted to its buyer at sale: the mint carries what it cost
+                price, currency = sale.amount_cents, sale.currency
         elif sale is not None:
             kind = HistoryKind.resold if getattr(sale, "kind", None) == RESALE else HistoryKind.sold
             price, currency = sale.amount_cents, sale.currency

@@ -5,6 +5,7 @@ sale that mints the edition's own numbered token to the buyer and books it like 
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -80,6 +81,16 @@ def test_an_expired_reservation_frees_its_edition(shop: Shop):
     assert shop.purchase(third, again.json()["purchase_id"])["edition_number"] == 1
 
 
+def _indexed_history(shop: Shop, token_id: int) -> list[dict]:
+    deadline = time.monotonic() + 20
+    while True:
+        r = shop.client.get(f"/api/tokens/{token_id}/history")
+        if r.status_code == 200 and r.json():
+            return r.json()
+        assert time.monotonic() < deadline, r.text
+        time.sleep(0.1)
+
+
 def test_an_edition_sale_mints_its_numbered_token_to_the_buyer(shop: Shop, anvil, contract_address, ipfs_client):
     creator = shop.register(name="Anna")
     buyer, other = shop.register(role="buyer"), shop.register(role="buyer")
@@ -108,6 +119,9 @@ def test_an_edition_sale_mints_its_numbered_token_to_the_buyer(shop: Shop, anvil
     after = shop.client.get(f"/api/works/{work['id']}").json()
     assert (after["editions_sold"], after["editions_available"], after["sale_status"]) == (1, 2, "available")
     assert after["owner_address"] is None  # the work itself has no token
+    history = _indexed_history(shop, done["token_id"])  # the edition token's provenance, from the chain index
+    assert [(h["kind"], h["to_address"], h["tx_hash"], h["price_cents"], h["currency"]) for h in history] == [
+        ("minted", buyer["wallet_address"], done["delivery_tx_hash"], 2500, "EUR")]
     nxt = shop.checkout(other, work["id"])
     assert nxt.status_code == 201 and shop.purchase(other, nxt.json()["purchase_id"])["edition_number"] == 2
 
