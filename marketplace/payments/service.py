@@ -23,6 +23,7 @@ from marketplace.catalog.models import SaleStatus, Work, WorkCollaborator
 from marketplace.core.db import transition_rows, utcnow
 from marketplace.core.exceptions import NotFound
 from marketplace.core.money import allocate, fee_of
+from marketplace.indexer import service as indexer_service
 from marketplace.mail.outbox import Sender
 from marketplace.mail.texts import _
 from marketplace.payments.models import (
@@ -398,6 +399,22 @@ def delivered_edition(*, session: Session, token_id: int) -> Purchase | None:
     """The delivered purchase of an edition by its token id (the certificate of an edition's token)."""
     return session.exec(select(Purchase).where(Purchase.token_id == str(token_id), col(Purchase.edition_number)
                                                .is_not(None), Purchase.status == PurchaseStatus.delivered)).first()
+
+
+def held_editions(*, session: Session, account: Account) -> list[tuple[Work, Account, Purchase]]:
+    """The editions whose token the account's wallet (custodial or linked) holds according to the chain index, with
+    their works and creators, the latest arrival first (an edition is its own token: the work has none)."""
+    addresses = [a for a in (account.custodial_address, account.linked_address) if a]
+    token_ids = [str(t) for t in indexer_service.tokens_of(session, addresses)] if addresses else []
+    if not token_ids:
+        return []
+    rows = session.exec(
+        select(Work, Account, Purchase).join(Work, col(Purchase.work_id) == col(Work.id))
+        .join(Account, col(Work.creator_id) == col(Account.id))
+        .where(col(Purchase.token_id).in_(token_ids), col(Purchase.edition_number).is_not(None),
+               Purchase.status == PurchaseStatus.delivered)).all()
+    order = {token_id: n for n, token_id in enumerate(token_ids)}
+    return sorted(rows, key=lambda row: order[row[2].token_id])
 
 
 def purchases_with_works(*, session: Session, buyer_id: int) -> list[tuple[Purchase, Work]]:

@@ -161,6 +161,9 @@ def collection(request: Request, session: SessionDep, viewer: Viewer) -> Respons
     if viewer is None:
         return redirect(request, "/signin?next=/collection")
     return render(request, "collection.html", {
-        "owned": catalog_service.owned_works(session=session, account=viewer),
+        "owned": [(work, creator, work.token_id, None)
+                  for work, creator in catalog_service.owned_works(session=session, account=viewer)]
+        + [(work, creator, sale.token_id, sale.edition_number)
+           for work, creator, sale in payments_service.held_editions(session=session, account=viewer)],
         "purchases": payments_service.purchases_with_works(session=session, buyer_id=viewer.id),
     }, account=viewer)

@@ -158,3 +158,9 @@ def test_pages_show_the_editions_and_the_sold_out_state(shop: Shop):
     certificate = shop.page(viewer, f"/tokens/{sold[1]['token_id']}")
     assert certificate.status_code == 200 and "Edition 2 of 2" in certificate.text
     assert second["wallet_address"] in certificate.text
+    _indexed_history(shop, sold[1]["token_id"])  # the index has read the edition's mint
+    collection = shop.page(second, "/collection").text  # the buyer's edition is in their collection, numbered
+    owned = collection[collection.index('id="owned"'):]
+    assert "Schueberfouer" in owned and "Edition 2 of 2" in owned
+    assert f"/tokens/0x{sold[1]['token_id']:064x}" in owned
+    assert "Edition 1 of 2" not in owned  # the other buyer's edition is theirs
