@@ -24,9 +24,10 @@ from marketplace.catalog import licences
 from marketplace.catalog import service as catalog_service
 from marketplace.core.config import Settings
 from marketplace.core.deps import SessionDep
-from marketplace.core.exceptions import NotFound
+from marketplace.core.exceptions import InvalidInput, NotFound
+from marketplace.indexer import service as indexer_service
 from marketplace.integrations.adapters import AdaptersDep
-from marketplace.integrations.ipfs.client import IpfsClient, is_valid_cid, normalize_cid
+from marketplace.integrations.ipfs.client import IpfsClient, is_valid_cid, normalize_cid, raw_cid_digest
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -175,6 +176,8 @@ def _resolve(*, session: Session, request: Request, settings: Settings, ipfs: Ip
         media_type = "image/webp"
     elif (licence := licences.by_cid(cid)) is not None:
         media_type, size, filename = _TERMS_TYPE, len(licence.document), f"{licence.id}.md"
+    elif _is_token_metadata(session, cid):  # an edition's own metadata: its token id is the digest of these bytes
+        media_type = "application/json"
     if size is None:
         try:
             info = ipfs.stat(cid)
@@ -184,6 +187,15 @@ def _resolve(*, session: Session, request: Request, settings: Settings, ipfs: Ip
             raise NotFound(_NOT_FOUND)
         size = info["size"]
     return _Target(cid=cid, media_type=media_type, size=size, private=private, filename=filename)
+
+
+def _is_token_metadata(session: Session, cid: str) -> bool:
+    """Is `cid` the metadata of a token the chain index knows (a raw block whose sha2-256 is the token id)?"""
+    try:
+        token_id = int.from_bytes(raw_cid_digest(cid), "big")
+    except InvalidInput:
+        return False
+    return indexer_service.owner_of(session, token_id) is not None
 
 
 def _viewer(*, session: Session, request: Request, settings: Settings) -> Account | None:

@@ -187,15 +187,19 @@ def edition_counts(values: dict) -> tuple[int, int]:
     return int(sale == SaleStatus.sold), int(sale == SaleStatus.available)
 
 
-def to_public(work: Work, creator: Account, collaborators: list[CollaboratorPublic] | None = None) -> WorkPublic:
+def to_public(work: Work, creator: Account, collaborators: list[CollaboratorPublic] | None = None,
+              owners: dict[int, str] | None = None) -> WorkPublic:
     """The public shape of a work. Built without re-validating what the database already holds (the page of a
     listing builds 24 of these per request): `WorkPublic.model_validate` of the result gives the same model.
     `collaborators`: the work's creators (`collaborators_by_work`); None for a work without a list (a fresh
-    upload): its uploader alone."""
+    upload): its uploader alone. `owners`: token id -> holder from the chain index (`indexer_service.owners_of`):
+    the owner shown is the chain's; a token the index has not read yet shows the holder its mint or sale recorded."""
     values = work.__dict__  # loaded columns, read without the ORM's attribute machinery
     minted = values["status"] == WorkStatus.minted
     token_id = int(values["token_id"]) if (minted and values["token_id"]) else None
     fields = {name: values[name] for name in _PUBLIC_COLUMNS}
+    if token_id is not None and owners and token_id in owners:
+        fields["owner_address"] = owners[token_id]
     editions_sold, editions_available = edition_counts(values)
     fields.update(
         editions_sold=editions_sold,
@@ -215,9 +219,16 @@ def to_public(work: Work, creator: Account, collaborators: list[CollaboratorPubl
     return WorkPublic.model_construct(**fields)
 
 
+def _indexed_owners(session: Session, works: Iterable[Work]) -> dict[int, str]:
+    """The chain index's holder of each minted work's token (one query for all)."""
+    return indexer_service.owners_of(session, [work.token_id for work in works
+                                               if work.status == WorkStatus.minted and work.token_id])
+
+
 def work_public(*, session: Session, work: Work) -> WorkPublic:
     creator = session.get(Account, work.creator_id)
-    return to_public(work, creator, collaborators_by_work(session, [work.id]).get(work.id))
+    return to_public(work, creator, collaborators_by_work(session, [work.id]).get(work.id),
+                     _indexed_owners(session, [work]))
 
 
 def creators_of(session: Session, work: Work) -> list[CollaboratorPublic]:
@@ -229,7 +240,8 @@ def creators_of(session: Session, work: Work) -> list[CollaboratorPublic]:
 def works_public(session: Session, rows: Sequence[tuple[Work, Account]]) -> list[WorkPublic]:
     """The public shape of a page of (work, uploader) rows, their creators read in one query."""
     crews = collaborators_by_work(session, [work.id for work, _ in rows])
-    return [to_public(work, creator, crews.get(work.id)) for work, creator in rows]
+    owners = _indexed_owners(session, [work for work, _ in rows])
+    return [to_public(work, creator, crews.get(work.id), owners) for work, creator in rows]
 
 
 def _uploader_alone(creator: Account) -> CollaboratorPublic:

@@ -140,9 +140,19 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
         "creators": creators, "co_creator": viewer is not None and any(
             c.user_id == viewer.id for c in creators[1:]),
         "holds": catalog_service.holds(session=session, account=viewer, work=work),
+        "my_editions": _my_editions(session, work, viewer),
         "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None, "license_error": None,
         "consent_error": None, "consent_text": IMMEDIATE_SUPPLY_CONSENT,
     }
+
+
+def _my_editions(session, work: Work, viewer: Account | None) -> list[tuple[int, str]]:
+    """The editions of this work the viewer's wallets hold, as the chain index says: (number, token id), by
+    number. A holder of one may still buy another; a unique work's holder is `holds`."""
+    if viewer is None or work.edition_size <= 1:
+        return []
+    return sorted((purchase.edition_number, f"0x{int(purchase.token_id):064x}") for held, _, purchase
+                  in payments_service.held_editions(session=session, account=viewer) if held.id == work.id)
 
 
 def _token_context(session, work: Work) -> dict:

@@ -129,7 +129,11 @@ def test_mints_and_an_outside_transfer_are_indexed_once(api, chain, heard):
     r = api.client.post(f"/api/works/{work['id']}/checkout", headers=buyer["headers"], json=CHECKOUT_BODY)
     assert r.status_code == 409, r.text
     assert "transferred" in r.json()["detail"]
-    assert api.client.get(f"/api/works/{work['id']}").json()["sale_status"] == "withdrawn"
+    shown = api.client.get(f"/api/works/{work['id']}").json()
+    assert shown["sale_status"] == "withdrawn"
+    assert shown["owner_address"] == OUTSIDE  # the owner the API shows is the chain's, not the mint's record
+    listed = api.client.get("/api/works", params={"creator_id": creator["id"]}).json()["data"]
+    assert [w["owner_address"] for w in listed] == [OUTSIDE]
     page = api.client.get(f"/works/{work['id']}").text
     assert 'id="work-withdrawn"' in page and "Buy for" not in page and OUTSIDE in page  # the owner: the index's
 
@@ -167,6 +171,7 @@ def test_a_reverted_transfer_leaves_no_wrong_owner(api, node, chain, heard):
     assert taken.block_hash not in {e.block_hash for e in _events()}
     assert heard[-1] == (token_id, OUTSIDE, custody, False)  # told of the undone move (no event: a reorganisation)
     assert sale_status() == "available"  # back in the creator's wallet: for sale again
+    assert api.client.get(f"/api/works/{work['id']}").json()["owner_address"] == custody  # the undone move: undone
     with Session(db.get_engine()) as session:
         assert session.get(IndexerCursor, 1).reorgs == 1
 

@@ -122,6 +122,9 @@ def test_an_edition_sale_mints_its_numbered_token_to_the_buyer(shop: Shop, anvil
     history = _indexed_history(shop, done["token_id"])  # the edition token's provenance, from the chain index
     assert [(h["kind"], h["to_address"], h["tx_hash"], h["price_cents"], h["currency"]) for h in history] == [
         ("minted", buyer["wallet_address"], done["delivery_tx_hash"], 2500, "EUR")]
+    served = shop.client.get(f"/ipfs/{cid}")  # the token URI's gateway link (the certificate shows it)
+    assert served.status_code == 200, served.text
+    assert served.headers["content-type"].startswith("application/json") and served.json() == metadata
     nxt = shop.checkout(other, work["id"])
     assert nxt.status_code == 201 and shop.purchase(other, nxt.json()["purchase_id"])["edition_number"] == 2
 
@@ -164,3 +167,8 @@ def test_pages_show_the_editions_and_the_sold_out_state(shop: Shop):
     assert "Schueberfouer" in owned and "Edition 2 of 2" in owned
     assert f"/tokens/0x{sold[1]['token_id']:064x}" in owned
     assert "Edition 1 of 2" not in owned  # the other buyer's edition is theirs
+    mine = shop.page(second, f"/works/{work['id']}").text  # the work page names the holder's edition, linked
+    held = mine[mine.index('id="you-own-editions"'):][:600]
+    assert "You own this edition:" in held and "Edition 2 of 2" in held and "Edition 1 of 2" not in held
+    assert f"/tokens/0x{sold[1]['token_id']:064x}" in held
+    assert 'id="you-own-editions"' not in page  # a viewer who holds none is told nothing
