@@ -14,13 +14,13 @@ at all (the step is retried).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils import to_checksum_address
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -29,6 +29,7 @@ from marketplace.indexer.models import ChainEvent, IndexedBlock, IndexerCursor, 
 from marketplace.integrations.chain.client import ZERO_ADDRESS, BlockHeader, ChainLog
 
 CURSOR_ID = 1
+_CHUNK = 500  # rows per multi-row statement (13 columns: well inside SQLite's 32,766 bound parameters)
 TRANSFER = "Transfer"
 # which argument of an event names the address it moved from, and the one it went to (an address's activity)
 _PARTIES: dict[str, tuple[str | None, str | None]] = {
@@ -137,26 +138,27 @@ class Step:
 
 
 def record_step(session: Session, *, cursor: IndexerCursor | None, contract_address: str, step: Step,
-                keep_blocks: int) -> list[ChainEvent] | None:
+                keep_blocks: int) -> int | None:
     """Store one step: its blocks, its events (new ones only), the owners they give, and the cursor at its end.
-    None when another indexer moved the cursor first (nothing written: roll back). Returns the new events."""
+    None when another indexer moved the cursor first (nothing written: roll back). Returns how many events were new.
+
+    Set-based: the blocks, the events and the owners each go in one executemany (a step holds up to thousands of
+    events). The transfer handlers then hear of each new Transfer in chain order, with every owner of the step
+    already stored (a handler reading an owner reads the step's end state)."""
     if not _move_cursor(session, cursor, contract_address=contract_address, number=step.end.number,
                         block_hash=step.end.hash):
         return None
-    for header in {**step.headers, step.end.number: step.end}.values():
-        _upsert_block(session, header)
-    added: list[ChainEvent] = []
-    for log in step.logs:
-        event = _event_row(log, step.headers[log.block_number])
-        if not _insert_new(session, ChainEvent, event.model_dump(exclude={"id"})):
-            continue
-        added.append(event)
-        if event.event == TRANSFER and event.token_id is not None:
-            _give(session, event)
-            for handler in _transfer_handlers:
-                handler(session, int(event.token_id), event.from_address, event.to_address, event)
+    _upsert_blocks(session, {**step.headers, step.end.number: step.end}.values())
+    rows = [_event_values(log, step.headers[log.block_number]) for log in step.logs]
+    fresh = _insert_new_events(session, rows)
+    transfers = [ChainEvent(**row) for row in rows if row["event"] == TRANSFER and row["token_id"] is not None
+                 and (row["block_hash"], row["log_index"]) in fresh]
+    _give(session, transfers)
+    for event in transfers:
+        for handler in _transfer_handlers:
+            handler(session, int(event.token_id), event.from_address, event.to_address, event)
     session.exec(delete(IndexedBlock).where(col(IndexedBlock.number) < step.end.number - keep_blocks))
-    return added
+    return len(fresh)
 
 
 def recent_blocks(session: Session, *, at_most: int, limit: int) -> list[IndexedBlock]:
@@ -220,30 +222,41 @@ def _move_cursor(session: Session, cursor: IndexerCursor | None, *, contract_add
     return moved.rowcount == 1
 
 
-def _give(session: Session, event: ChainEvent) -> None:
-    """The token's owner is this Transfer's receiver, unless a later Transfer is indexed already."""
-    row = session.get(TokenOwner, event.token_id)
-    if row is None:
-        session.add(TokenOwner(token_id=event.token_id, owner_address=event.to_address,
-                               block_number=event.block_number, log_index=event.log_index))
-        session.flush()
-    elif (event.block_number, event.log_index) > (row.block_number, row.log_index):
-        session.exec(update(TokenOwner).where(TokenOwner.token_id == event.token_id).values(
-            owner_address=event.to_address, block_number=event.block_number, log_index=event.log_index,
-            updated_at=utcnow()))
-        session.expire(row)
+def _give(session: Session, transfers: Sequence[ChainEvent]) -> None:
+    """Each token's owner is the receiver of its latest Transfer, these new ones and the indexed ones alike (a
+    Transfer older than the stored owner's changes nothing)."""
+    latest: dict[str, ChainEvent] = {}
+    for event in transfers:
+        seen = latest.get(event.token_id)
+        if seen is None or (event.block_number, event.log_index) > (seen.block_number, seen.log_index):
+            latest[event.token_id] = event
+    stored: dict[str, tuple[int, int]] = {}
+    ids = list(latest)
+    for start in range(0, len(ids), _CHUNK):
+        stored.update((token_id, (number, index)) for token_id, number, index in session.exec(
+            select(TokenOwner.token_id, TokenOwner.block_number, TokenOwner.log_index)
+            .where(col(TokenOwner.token_id).in_(ids[start:start + _CHUNK]))).all())
+    now = utcnow()
+    rows = [{"token_id": token_id, "owner_address": event.to_address, "block_number": event.block_number,
+             "log_index": event.log_index, "updated_at": now} for token_id, event in latest.items()
+            if token_id not in stored or (event.block_number, event.log_index) > stored[token_id]]
+    if new := [row for row in rows if row["token_id"] not in stored]:
+        session.execute(insert(TokenOwner), new)
+    if moved := [row for row in rows if row["token_id"] in stored]:
+        session.execute(update(TokenOwner), moved)  # by primary key, one executemany
 
 
-def _event_row(log: ChainLog, header: BlockHeader) -> ChainEvent:
+def _event_values(log: ChainLog, header: BlockHeader) -> dict[str, Any]:
+    """The chain_event row of one decoded event (its columns, no id)."""
     sender, receiver = _PARTIES.get(log.event, (None, None))
     token_id = log.args.get("tokenId")
-    return ChainEvent(block_number=log.block_number, block_hash=log.block_hash, log_index=log.log_index,
-                      tx_hash=log.tx_hash, contract_address=log.contract, event=log.event,
-                      token_id=str(token_id) if isinstance(token_id, int) else None,
-                      from_address=log.args.get(sender) if sender else None,
-                      to_address=log.args.get(receiver) if receiver else None,
-                      args=json.dumps(_jsonable(log.args), sort_keys=True),
-                      timestamp=datetime.fromtimestamp(header.timestamp, UTC))
+    return {"block_number": log.block_number, "block_hash": log.block_hash, "log_index": log.log_index,
+            "tx_hash": log.tx_hash, "contract_address": log.contract, "event": log.event,
+            "token_id": str(token_id) if isinstance(token_id, int) else None,
+            "from_address": log.args.get(sender) if sender else None,
+            "to_address": log.args.get(receiver) if receiver else None,
+            "args": json.dumps(_jsonable(log.args), sort_keys=True),
+            "timestamp": datetime.fromtimestamp(header.timestamp, UTC)}
 
 
 def _jsonable(value: Any) -> Any:
@@ -269,9 +282,24 @@ def _insert_new(session: Session, model: type, values: dict[str, Any]) -> bool:
     return inserted.first() is not None
 
 
-def _upsert_block(session: Session, header: BlockHeader) -> None:
+def _insert_new_events(session: Session, rows: Sequence[dict[str, Any]]) -> set[tuple[str, int]]:
+    """INSERT ... ON CONFLICT DO NOTHING of events, one executemany (SQLAlchemy sends it as multi-row INSERTs with
+    RETURNING): the (block hash, log index) of those that went in (an event indexed before is left as it is)."""
+    if not rows:
+        return set()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    values = {"hash": header.hash, "parent_hash": header.parent_hash,
-                  "timestamp": datetime.fromtimestamp(header.timestamp, UTC)}
-    session.execute(dialect.insert(IndexedBlock.__table__).values(number=header.number, **values)
-                    .on_conflict_do_update(index_elements=["number"], set_=values))
+    table = ChainEvent.__table__
+    statement = dialect.insert(table).on_conflict_do_nothing().returning(table.c.block_hash, table.c.log_index)
+    return set(session.execute(statement, list(rows)).tuples().all())
+
+
+def _upsert_blocks(session: Session, headers: Iterable[BlockHeader]) -> None:
+    """The blocks read, inserted or replaced (a block number read again after a reorganisation), one executemany."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(IndexedBlock.__table__)
+    statement = statement.on_conflict_do_update(index_elements=["number"], set_={
+        name: statement.excluded[name] for name in ("hash", "parent_hash", "timestamp")})
+    rows = [{"number": header.number, "hash": header.hash, "parent_hash": header.parent_hash,
+             "timestamp": datetime.fromtimestamp(header.timestamp, UTC)} for header in headers]
+    if rows:
+        session.execute(statement, rows)

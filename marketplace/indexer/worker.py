@@ -99,7 +99,7 @@ class IndexerWorker(BackgroundWorker):
                 return 0
             session.commit()
         if added:
-            log.info("indexer: blocks %s-%s, %s new events", start, end_number, len(added))
+            log.info("indexer: blocks %s-%s, %s new events", start, end_number, added)
         return end_number - start + 1
 
     def _still_the_chains(self, cursor) -> bool:

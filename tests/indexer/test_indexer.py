@@ -148,6 +148,16 @@ def test_mints_and_an_outside_transfer_are_indexed_once(api, chain, heard):
     assert [(f, t) for f, t in transfer_logs(chain, token_id)] == [
         (e.from_address, e.to_address) for e in _events(event="Transfer")]
 
+    # the whole index forgotten and read in one step (the mint and the transfer in one multi-row write): the owner
+    # is the latest Transfer's receiver, and the handlers hear both, in chain order
+    with Session(db.get_engine()) as session:
+        index.reset(session)
+        session.commit()
+    assert _indexer(chain).catch_up() > 0
+    assert _owner(token_id) == OUTSIDE and _event_count() == count
+    assert heard[2:] == [(token_id, ZERO_ADDRESS, creator["wallet_address"], True),
+                         (token_id, creator["wallet_address"], OUTSIDE, True)]
+
 
 def test_a_reverted_transfer_leaves_no_wrong_owner(api, node, chain, heard):
     creator, work = _minted(api, chain)
