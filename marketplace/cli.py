@@ -54,36 +54,22 @@ def cmd_worker(_args) -> int:
     the API with RUN_MINT_WORKER=false RUN_DELIVERY_WORKER=false RUN_INDEXER=false RUN_PAYOUT_WORKER=false
     RUN_MAIL_WORKER=false and one of these per signer key)."""
     from marketplace.core import db
-    from marketplace.services import (
-        build_chain_watcher,
-        build_delivery_worker,
-        build_indexer,
-        build_mail_worker,
-        build_mint_worker,
-        build_payout_worker,
-        build_services,
-    )
+    from marketplace.services import build_services, start_workers, stop_workers
 
     settings = fresh_settings()
     db.init_engine(settings.effective_database_url)
     services = build_services(settings)
-    services.worker, services.delivery = build_mint_worker(services), build_delivery_worker(services)
-    services.indexer = build_indexer(services)
-    services.watcher = build_chain_watcher(services)  # gates the workers until the chain is checked
-    services.payouts = build_payout_worker(services)
-    services.mail = build_mail_worker(services)
-    workers = [services.watcher, services.worker, services.delivery, services.indexer, services.payouts,
-               services.mail]
-    for worker in workers:
-        worker.start()
+    if services.chain is None:
+        print("the workers need a chain: no contract is configured (CONTRACT_ADDRESS)", file=sys.stderr)
+        return 2
+    start_workers(services, mint=True, delivery=True, indexer=True, payouts=True, mail=True)
     print(f"mint, delivery, indexer, payout and mail workers running against {settings.rpc_url}; Ctrl-C stops them")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while True:
             time.sleep(1)
     except KeyboardInterrupt:
-        for worker in workers:
-            worker.stop()
+        stop_workers(services)
     return 0
 
 

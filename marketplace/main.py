@@ -45,16 +45,7 @@ from marketplace.payments.router import router as payments_router
 from marketplace.payouts.router import router as payouts_router
 from marketplace.privacy.router import router as privacy_router
 from marketplace.provenance.router import router as provenance_router
-from marketplace.services import (
-    Services,
-    build_chain_watcher,
-    build_delivery_worker,
-    build_indexer,
-    build_mail_worker,
-    build_mint_worker,
-    build_payout_worker,
-    build_services,
-)
+from marketplace.services import Services, build_services, start_workers, stop_workers
 from marketplace.web import api_docs
 from marketplace.web import errors as web_errors
 from marketplace.web.router import router as web_router
@@ -220,29 +211,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         services = prebuilt or build_services(settings)
         app.state.services = services
         await run_in_threadpool(licences.pin_documents, services.ipfs)  # the terms every token names, on the node
-        if settings.run_mint_worker and services.chain is not None:
-            services.worker = build_mint_worker(services)
-        if settings.run_delivery_worker and services.chain is not None:
-            services.delivery = build_delivery_worker(services)
-        if settings.run_indexer and services.chain is not None:
-            services.indexer = build_indexer(services)
-        if settings.run_payout_worker:
-            services.payouts = build_payout_worker(services)
-        if settings.run_mail_worker:
-            services.mail = build_mail_worker(services)
         app.state.password_hashing.warm_up()
-        services.watcher = build_chain_watcher(services)  # gates the workers until the chain is checked
-        for worker in (services.watcher, services.worker, services.delivery, services.indexer, services.payouts,
-                       services.mail):
-            if worker is not None:
-                worker.start()
+        start_workers(services, mint=settings.run_mint_worker, delivery=settings.run_delivery_worker,
+                      indexer=settings.run_indexer, payouts=settings.run_payout_worker, mail=settings.run_mail_worker)
         try:
             yield
         finally:
-            for worker in (services.worker, services.delivery, services.indexer, services.payouts, services.watcher,
-                           services.mail):
-                if worker is not None:
-                    worker.stop()
+            stop_workers(services)
             app.state.password_hashing.shutdown()
             await app.state.rate_limiter.aclose()
 

@@ -110,3 +110,35 @@ def build_chain_watcher(services: Services) -> ChainWatcher | None:
     for worker in workers:
         watcher.follow(worker)
     return watcher
+
+
+def start_workers(services: Services, *, mint: bool, delivery: bool, indexer: bool, payouts: bool,
+                  mail: bool) -> None:
+    """Build the chosen workers of this process (the chain's only with a chain configured), the chain watcher
+    that gates them, and start them, the watcher first. main's lifespan (the RUN_* settings) and the worker
+    command (all of them) both start theirs here; stop_workers stops them."""
+    on_chain = services.chain is not None
+    if mint and on_chain:
+        services.worker = build_mint_worker(services)
+    if delivery and on_chain:
+        services.delivery = build_delivery_worker(services)
+    if indexer and on_chain:
+        services.indexer = build_indexer(services)
+    if payouts:
+        services.payouts = build_payout_worker(services)
+    if mail:
+        services.mail = build_mail_worker(services)
+    services.watcher = build_chain_watcher(services)  # gates the chain's workers until the chain is checked
+    for worker in (services.watcher, services.worker, services.delivery, services.indexer, services.payouts,
+                   services.mail):
+        if worker is not None:
+            worker.start()
+
+
+def stop_workers(services: Services) -> None:
+    """Stop what start_workers started: the workers first, the watcher gating them after, mail last (the others
+    may still queue a notice while they stop)."""
+    for worker in (services.worker, services.delivery, services.indexer, services.payouts, services.watcher,
+                   services.mail):
+        if worker is not None:
+            worker.stop()
