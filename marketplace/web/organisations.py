@@ -47,6 +47,11 @@ def organisation_page(slug: str, request: Request, session: SessionDep, viewer: 
 def network_page(request: Request, session: SessionDep, viewer: Viewer) -> HTMLResponse:
     drawing = network_service.drawing(session)
     labels = {n.id: n.label for n in drawing.graph.nodes}
+    # drawn at its own size in CSS pixels (a small network twice as big, up to 640 px), never wider than the page;
+    # labels 12 px at that size
+    scale = max(1.0, min(2.0, 640 / drawing.width)) if drawing.width else 1.0
     return render(request, "network.html", {"drawing": drawing, "labels": labels,
                                             "edge_count": len(drawing.graph.edges),
-                                            "label_size": max(11.0, round(drawing.width / 70, 1))}, account=viewer)
+                                            "display_width": round(drawing.width * scale),
+                                            "display_height": round(drawing.height * scale),
+                                            "label_size": round(12 / scale, 1)}, account=viewer)
