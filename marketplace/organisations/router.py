@@ -65,8 +65,9 @@ def add_member(slug: Slug, body: MemberIn, session: SessionDep, account: Current
 @router.delete("/{slug}/members/{account_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses=errors(401, 403, 404, 422, 503))
 def remove_member(slug: Slug, account_id: AccountId, session: SessionDep, account: CurrentAccount) -> Response:
-    """Remove a member: a site admin or an admin of the organisation."""
+    """Remove a member: a site admin or an admin of the organisation; or a member leaving."""
     organisation = organisations_service.get_or_raise(session, slug=slug)
-    organisations_service.require_manager(session, organisation=organisation, account=account)
+    if account_id != account.id:
+        organisations_service.require_manager(session, organisation=organisation, account=account)
     organisations_service.remove_member(session, organisation=organisation, account_id=account_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

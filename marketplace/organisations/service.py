@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.accounts.models import Account, Role
@@ -58,7 +59,11 @@ def create_organisation(session: Session, *, name: str, kind: OrganisationKind |
     organisation = Organisation(slug=slug, name=data.name, kind=data.kind.value, description=data.description,
                                 city=data.city or None, website=data.website)
     session.add(organisation)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # the same slug created at the same moment
+        session.rollback()
+        raise Conflict(f"An organisation with the address '{slug}' exists already: choose another slug") from None
     session.refresh(organisation)
     return organisation
 
@@ -77,7 +82,11 @@ def add_member(session: Session, *, organisation: Organisation, account_id: int,
         session.add(member)
     else:
         member.role = role.value
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # added at the same moment by someone else: that row stands, with this role
+        session.rollback()
+        return add_member(session, organisation=organisation, account_id=account_id, role=role)
     session.refresh(member)
     return member
 

@@ -5,6 +5,7 @@ tables of its hubs and edges). Read-only pages: organisations are made and joine
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
+from markupsafe import Markup
 from fastapi.responses import HTMLResponse
 
 from marketplace.core.deps import SessionDep
@@ -12,7 +13,8 @@ from marketplace.network import service as network_service
 from marketplace.organisations import service as organisations_service
 from marketplace.organisations.models import OrganisationKind
 from marketplace.web.dependencies import Viewer
-from marketplace.web.templating import render
+from marketplace.web.network_svg import render_svg
+from marketplace.web.templating import render, translator
 
 router = APIRouter(include_in_schema=False)
 KINDS = tuple(k.value for k in OrganisationKind)
@@ -50,8 +52,7 @@ def network_page(request: Request, session: SessionDep, viewer: Viewer) -> HTMLR
     # drawn at its own size in CSS pixels (a small network twice as big, up to 640 px), never wider than the page;
     # labels 12 px at that size
     scale = max(1.0, min(2.0, 640 / drawing.width)) if drawing.width else 1.0
-    return render(request, "network.html", {"drawing": drawing, "labels": labels,
-                                            "edge_count": len(drawing.graph.edges),
-                                            "display_width": round(drawing.width * scale),
-                                            "display_height": round(drawing.height * scale),
-                                            "label_size": round(12 / scale, 1)}, account=viewer)
+    svg = render_svg(drawing, translator(request), display_width=round(drawing.width * scale),
+                     display_height=round(drawing.height * scale), label_size=round(12 / scale, 1))
+    return render(request, "network.html", {"drawing": drawing, "labels": labels, "svg": Markup(svg),
+                                            "edge_count": len(drawing.graph.edges)}, account=viewer)

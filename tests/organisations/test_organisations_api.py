@@ -81,6 +81,11 @@ def test_members_are_added_and_removed_by_admins_of_the_site_or_the_organisation
     assert api.client.delete(f"/api/organisations/nowhere/members/{maker['id']}",
                              headers=admin["headers"]).status_code == 404
     assert [m["account_id"] for m in api.client.get(f"/api/organisations/{slug}").json()["members"]] == [boss["id"]]
+    # a member may leave on their own
+    assert add_member(api, boss, slug, other["id"]).status_code == 201
+    assert api.client.delete(f"/api/organisations/{slug}/members/{other['id']}",
+                             headers=other["headers"]).status_code == 204
+    assert [m["account_id"] for m in api.client.get(f"/api/organisations/{slug}").json()["members"]] == [boss["id"]]
 
 
 def test_an_organisation_shows_its_members_works_and_calls(api):
