@@ -34,6 +34,7 @@ from marketplace.core.config import DISCIPLINES
 from marketplace.core.db import make_engine
 from marketplace.core.migrate import upgrade
 from marketplace.network import service as network_service
+from marketplace.network.layout import GAP
 from marketplace.organisations.models import Organisation, OrganisationMember
 
 SECTION = "network"
@@ -108,6 +109,18 @@ def seed(url: str, *, creators: int, co_created_pairs: int, calls: int, organisa
         engine.dispose()
 
 
+def _overlapping_nodes(drawing) -> int:
+    """Nodes whose disc overlaps another's (all pairs: a check of the layout's own grid-based count)."""
+    discs = [(d["x"], d["y"], d["r"]) for d in drawing.nodes]
+    hit = set()
+    for i, (x1, y1, r1) in enumerate(discs):
+        for j in range(i + 1, len(discs)):
+            x2, y2, r2 = discs[j]
+            if (x1 - x2) ** 2 + (y1 - y2) ** 2 < (r1 + r2) ** 2:
+                hit.update((i, j))
+    return len(hit)
+
+
 def _timed(client: httpx.Client, path: str) -> tuple[float, httpx.Response]:
     t0 = time.perf_counter()
     r = client.get(path)
@@ -161,6 +174,7 @@ def _measure(label: str, stack: BenchStack, url: str, log) -> dict:
               "api_bytes": len(r.content), "page_cold_ms": round(page_cold, 1), "page_ms": round(page_ms, 1),
               "page_bytes": len(page.content), "svg_bytes": len(svg.encode()), "svg_width": drawing.width,
               "svg_height": drawing.height, "overlaps": drawing.overlaps, "min_gap": drawing.min_gap,
+              "overlapping_nodes": _overlapping_nodes(drawing),
               "build_graph_ms": round(build_s * 1000, 1), "layout_and_drawing_ms": round(layout_s * 1000, 1),
               "hubs": body["hubs"][:5]}
     log(f"  {label}: {result['nodes']} nodes, {result['edges']} edges {result['edges_by_kind']}; "
@@ -191,12 +205,12 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
                    unit="ms"),
             Figure(SECTION, f"{label}: GET /network (median of {REPEATS}, layout cached)", d["page_ms"],
                    d["health_ms"], unit="ms"),
-            Figure(SECTION, f"{label}: SVG size", d["svg_bytes"] / 1024, unit="KiB",
-                   note=f"page {d['page_bytes'] / 1024:.0f} KiB"),
-            Figure(SECTION, f"{label}: overlapping discs", d["overlaps"], unit="pairs", goal="<= 0", goal_on="ours",
-                   digits=0),
-            Figure(SECTION, f"{label}: smallest gap between two discs", d["min_gap"], unit="SVG units",
-                   goal="> 0", goal_on="ours", note=f"drawing {d['svg_width']:.0f} x {d['svg_height']:.0f}"),
+            Figure(SECTION, f"{label}: SVG size, vs the JSON of the same graph", d["svg_bytes"] / 1024,
+                   d["api_bytes"] / 1024, unit="KiB", note=f"page {d['page_bytes'] / 1024:.0f} KiB"),
+            Figure(SECTION, f"{label}: nodes drawn clear of every other, of all nodes", d["nodes"] - d["overlapping_nodes"],
+                   d["nodes"], unit="nodes", goal=">= 1", digits=0, note=f"{d['overlaps']} overlapping pairs"),
+            Figure(SECTION, f"{label}: smallest gap between two discs, vs the gap aimed at", d["min_gap"], GAP,
+                   unit="SVG units", goal=">= 0.99", note=f"drawing {d['svg_width']:.0f} x {d['svg_height']:.0f}"),
         ]
     return figures, details
 
