@@ -207,8 +207,9 @@ def run(stack: BenchStack, *, quick: bool, log=print) -> tuple[list[Figure], dic
                    d["health_ms"], unit="ms"),
             Figure(SECTION, f"{label}: SVG size, vs the JSON of the same graph", d["svg_bytes"] / 1024,
                    d["api_bytes"] / 1024, unit="KiB", note=f"page {d['page_bytes'] / 1024:.0f} KiB"),
-            Figure(SECTION, f"{label}: nodes drawn clear of every other, of all nodes", d["nodes"] - d["overlapping_nodes"],
-                   d["nodes"], unit="nodes", goal=">= 1", digits=0, note=f"{d['overlaps']} overlapping pairs"),
+            Figure(SECTION, f"{label}: nodes drawn clear of every other, of all nodes",
+                   d["nodes"] - d["overlapping_nodes"], d["nodes"], unit="nodes", goal=">= 1", digits=0,
+                   note=f"{d['overlaps']} overlapping pairs"),
             Figure(SECTION, f"{label}: smallest gap between two discs, vs the gap aimed at", d["min_gap"], GAP,
                    unit="SVG units", goal=">= 0.99", note=f"drawing {d['svg_width']:.0f} x {d['svg_height']:.0f}"),
         ]

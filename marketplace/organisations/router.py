@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from marketplace.accounts.dependencies import CurrentAccount
 from marketplace.core.api_errors import errors
 from marketplace.core.deps import AccountId, SessionDep
+from marketplace.core.text import OptionalLine
 from marketplace.organisations import service as organisations_service
 from marketplace.organisations.models import MAX_SLUG_CHARS, OrganisationKind
 from marketplace.organisations.schemas import (
@@ -27,7 +28,8 @@ Slug = Annotated[str, Path(min_length=1, max_length=MAX_SLUG_CHARS, pattern=r"^[
 
 @router.get("", response_model=OrganisationsPublic, responses=errors(422, 503))
 def list_organisations(session: SessionDep, kind: OrganisationKind | None = None,
-                       q: Annotated[str | None, Query(max_length=200)] = None) -> OrganisationsPublic:
+                       q: Annotated[OptionalLine, Query(max_length=200, description="in the name, city or description")]
+                       = None) -> OrganisationsPublic:
     """Every organisation (studios, hubs, schools, the cluster, companies, associations) with its member count;
     `kind` and `q` (in the name, city or description) narrow it."""
     data = organisations_service.list_organisations(session, kind=kind.value if kind else None, q=q)

@@ -22,7 +22,13 @@ from marketplace.accounts.models import Account, Role
 from marketplace.calls.models import Call
 from marketplace.catalog.models import CollaboratorStatus, Work, WorkCollaborator, WorkStatus
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound
-from marketplace.organisations.models import MAX_SLUG_CHARS, MemberRole, Organisation, OrganisationKind, OrganisationMember
+from marketplace.organisations.models import (
+    MAX_SLUG_CHARS,
+    MemberRole,
+    Organisation,
+    OrganisationKind,
+    OrganisationMember,
+)
 from marketplace.organisations.schemas import (
     SLUG_RE,
     MemberPublic,

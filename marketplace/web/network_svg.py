@@ -7,14 +7,20 @@ from html import escape
 
 from marketplace.network.service import Drawing
 from marketplace.web.i18n import Translator
+from marketplace.web.labels import N_
 
 
 def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+TITLE = N_("The collaboration network")
+DESCRIPTION = N_("The tables below list its hubs and its connections.")
+CONNECTIONS = ("%(num)s connection", "%(num)s connections")  # the plural message of network.html
+
+
 def node_title(t: Translator, node) -> str:
-    links = t.ngettext("%(num)s connection", "%(num)s connections", node.degree)
+    links = t.ngettext(*CONNECTIONS, node.degree)
     if node.kind == "organisation":
         return f"{node.label} ({t.label('organisation_kind', node.organisation_kind)}): {links}"
     if node.discipline:
@@ -27,8 +33,8 @@ def render_svg(drawing: Drawing, t: Translator, *, display_width: int, display_h
     out = [f'<svg class="network-svg" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_num(drawing.width)} '
            f'{_num(drawing.height)}" width="{display_width}" height="{display_height}" role="img" '
            f'aria-labelledby="network-title network-desc">',
-           f'<title id="network-title">{escape(t.gettext("The collaboration network"))}</title>',
-           f'<desc id="network-desc">{escape(t.gettext("The tables below list its hubs and its connections."))}'
+           f'<title id="network-title">{escape(t.gettext(TITLE))}</title>',
+           f'<desc id="network-desc">{escape(t.gettext(DESCRIPTION))}'
            '</desc>', '<g class="net-edges">']
     for e in drawing.edges:
         width = f' stroke-width="{min(1 + e["edge"].weight, 6)}"' if e["edge"].weight > 1 else ""
@@ -45,7 +51,8 @@ def render_svg(drawing: Drawing, t: Translator, *, display_width: int, display_h
             shape = (f'<rect class="{classes}" data-id="{n.id}" x="{_num(x - r)}" y="{_num(y - r)}" '
                      f'width="{_num(2 * r)}" height="{_num(2 * r)}">{title}</rect>')
         else:
-            shape = f'<circle class="{classes}" data-id="{n.id}" cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}">{title}</circle>'
+            shape = (f'<circle class="{classes}" data-id="{n.id}" cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}">'
+                     f"{title}</circle>")
         out.append(f'<a href="{escape(n.href)}">{shape}</a>' if n.href else shape)
     out.append(f'</g><g class="net-labels" font-size="{_num(label_size)}" aria-hidden="true">')
     for x, y, label in place_labels(drawing, label_size):

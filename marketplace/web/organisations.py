@@ -9,6 +9,7 @@ from markupsafe import Markup
 from fastapi.responses import HTMLResponse
 
 from marketplace.core.deps import SessionDep
+from marketplace.core.text import clean_line
 from marketplace.network import service as network_service
 from marketplace.organisations import service as organisations_service
 from marketplace.organisations.models import OrganisationKind
@@ -25,6 +26,10 @@ def organisations_page(request: Request, session: SessionDep, viewer: Viewer) ->
     q = request.query_params
     kind = q.get("kind") if q.get("kind") in KINDS else None
     text = (q.get("q") or "").strip()[:200]
+    try:
+        text = clean_line(text)
+    except ValueError:  # control characters: ignored, as any other filter that does not parse
+        text = ""
     organisations = organisations_service.list_organisations(session, kind=kind, q=text or None)
     return render(request, "organisations.html", {"organisations": organisations, "kind": kind or "", "q": text,
                                                   "kinds": KINDS}, account=viewer)

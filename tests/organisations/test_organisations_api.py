@@ -29,6 +29,9 @@ def test_an_admin_creates_organisations_anyone_lists_them(api):
     assert [o["slug"] for o in api.client.get("/api/organisations?kind=school").json()["data"]] == ["ecole-art"]
     assert [o["slug"] for o in api.client.get("/api/organisations?q=esch").json()["data"]] == ["design-hub-esch"]
     assert api.client.get("/api/organisations?kind=castle").status_code == 422
+    assert api.client.get("/api/organisations", params={"q": "es\x00ch"}).status_code == 422
+    page = api.client.get("/organisations", params={"q": "es\x00ch"}, headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "Design Hub Esch" in page.text  # the filter ignored
     assert api.client.get("/api/organisations/design-hub-esch").json()["city"] == "Esch-sur-Alzette"
     assert api.client.get("/api/organisations/no-such-place").status_code == 404
 
