@@ -32,6 +32,7 @@ from benchmarks import (
     indexer,
     ipfs_serve,
     mint_rate,
+    network,
     payments,
     payouts,
     payouts_double,
@@ -62,6 +63,8 @@ SECTIONS = {
                 "bare = GET /api/health of the same server in the same run"),
     "upload": (upload, "Upload speed: POST /api/works of a 20 MB and a 50 MB file (`marketplace serve`)",
                "bare = a direct /api/v0/add of a same-size file to the same IPFS node"),
+    "network": (network, "The collaboration network: 1,000 creators, ~3,000 edges (`marketplace serve`, SQLite)",
+                "bare = GET /api/health of the same server in the same run"),
     "ipfs_serve": (ipfs_serve, "Serving media: GET /ipfs/{cid} of a 50 MB video (`marketplace serve`)",
                    "bare = a direct /api/v0/cat of the same CID from the same IPFS node"),
 }

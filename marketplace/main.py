@@ -41,6 +41,8 @@ from marketplace.core.exceptions import (
 )
 from marketplace.core.ratelimit import RateLimiter
 from marketplace.minting.router import router as minting_router
+from marketplace.network.router import router as network_router
+from marketplace.organisations.router import router as organisations_router
 from marketplace.payments.router import router as payments_router
 from marketplace.payouts.router import router as payouts_router
 from marketplace.privacy.router import router as privacy_router
@@ -300,6 +302,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(payouts_router)
     app.include_router(provenance_router)
     app.include_router(calls_router)
+    app.include_router(organisations_router)
+    app.include_router(network_router)
     app.include_router(ipfs_router)
     app.include_router(web_router)
     app.include_router(api_docs.router)

@@ -7,10 +7,11 @@ from marketplace.chainwatch.models import ChainCheckpoint
 from marketplace.indexer.models import ChainEvent, IndexedBlock, IndexerCursor, TokenOwner
 from marketplace.mail.models import MailOutbox, Notice
 from marketplace.minting.models import MintJob
+from marketplace.organisations.models import Organisation, OrganisationMember
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 from marketplace.payouts.models import Payout, PayoutAccount
 
 __all__ = ["Account", "AccountLink", "AccountProfile", "Call", "CallDiscipline", "ChainCheckpoint", "ChainEvent",
-           "IndexedBlock", "IndexerCursor", "LedgerEntry", "MailOutbox", "MintJob", "Notice", "Payout",
+           "IndexedBlock", "IndexerCursor", "LedgerEntry", "MailOutbox", "MintJob", "Notice", "Organisation", "OrganisationMember", "Payout",
            "PayoutAccount", "ProfileTag", "Proposal", "Purchase", "RevokedToken", "StripeEvent", "TeamMember",
            "TokenOwner", "Work", "WorkCollaborator"]

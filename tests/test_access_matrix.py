@@ -416,6 +416,41 @@ def _read_notice(s: Scene, role: str):
     return s.client.post(f"/api/me/notices/{notice_id}/read", headers=s.headers(role))
 
 
+def _organisation(s: Scene) -> dict:
+    """An organisation (made by the admin) whose admin is the creator."""
+    def make() -> dict:
+        r = s.client.post("/api/organisations", headers=s.headers("admin"), json={
+            "name": f"Matrix Studio {time.monotonic_ns()}", "kind": "studio"})
+        assert r.status_code == 201, r.text
+        org = r.json()
+        added = s.client.post(f"/api/organisations/{org['slug']}/members", headers=s.headers("admin"),
+                              json={"account_id": s.users["creator"]["id"], "role": "admin"})
+        assert added.status_code == 201, added.text
+        return org
+    return s.once("organisation", make)
+
+
+def _create_organisation(s: Scene, role: str):
+    return s.client.post("/api/organisations", headers=s.headers(role), json={
+        "name": f"New {role} {time.monotonic_ns()}", "kind": "hub"})
+
+
+def _add_org_member(s: Scene, role: str):
+    return s.client.post(f"/api/organisations/{_organisation(s)['slug']}/members", headers=s.headers(role),
+                         json={"account_id": s.users["other_creator"]["id"]})
+
+
+def _remove_org_member(s: Scene, role: str):
+    """The other creator's membership (made again before each role's try) removed: by the organisation's or the
+    site's admin, or by the other creator leaving."""
+    slug = _organisation(s)["slug"]
+    again = s.client.post(f"/api/organisations/{slug}/members", headers=s.headers("admin"),
+                          json={"account_id": s.users["other_creator"]["id"]})
+    assert again.status_code == 201, again.text
+    return s.client.delete(f"/api/organisations/{slug}/members/{s.users['other_creator']['id']}",
+                           headers=s.headers(role))
+
+
 ACCEPTED = {"accept_license": "yes", "accept_immediate_supply": "yes"}  # the buyer ticked both required boxes
 IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 DRAFT_PRIVATE = _by(404, 404, 404, 200, 404, 200)
@@ -560,6 +595,17 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("awarded, not paid", _on_call("api-deliver", "awarded", _api_post(
             "/api/calls/{call}/deliver", lambda s, r: {"work_id": s.minted["id"]})),
          _by(401, 403, 403, 409, 403, 403))],
+    ("GET", "/api/organisations"): [("", api_get("/api/organisations?kind=studio&q=matrix"), OK_ALL)],
+    ("GET", "/api/organisations/{slug}"): [
+        ("", lambda s, r: s.client.get(f"/api/organisations/{_organisation(s)['slug']}", headers=s.headers(r)),
+         OK_ALL),
+        ("unknown", api_get("/api/organisations/no-such-organisation"), dict.fromkeys(ROLES, 404))],
+    ("POST", "/api/organisations"): [("", _create_organisation, _by(401, 403, 403, 403, 403, 201))],
+    ("POST", "/api/organisations/{slug}/members"): [
+        ("the creator is the organisation's admin", _add_org_member, _by(401, 403, 403, 201, 403, 201))],
+    ("DELETE", "/api/organisations/{slug}/members/{account_id}"): [
+        ("the other creator's membership", _remove_org_member, _by(401, 403, 403, 204, 204, 204))],
+    ("GET", "/api/network"): [("", api_get("/api/network"), OK_ALL)],
     # pages
     ("GET", "/"): [("", page_get("/"), OK_ALL)],
     ("GET", "/calls"): [("", page_get("/calls"), OK_ALL)],
@@ -589,6 +635,11 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("awarded, not paid", _on_call("page-deliver", "awarded", lambda s, r, m: page_post(
             f"/calls/{m['call']['id']}/deliver", {"work_id": str(s.minted["id"])})(s, r)),
          _by(303, 403, 403, 409, 403, 403))],
+    ("GET", "/organisations"): [("", page_get("/organisations?kind=hub&q=x"), OK_ALL)],
+    ("GET", "/organisations/{slug}"): [
+        ("", lambda s, r: page_get(f"/organisations/{_organisation(s)['slug']}")(s, r), OK_ALL),
+        ("unknown", page_get("/organisations/no-such-organisation"), dict.fromkeys(ROLES, 404))],
+    ("GET", "/network"): [("", page_get("/network"), OK_ALL)],
     ("GET", "/about"): [("", page_get("/about"), OK_ALL)],
     ("GET", "/terms"): [("", page_get("/terms"), OK_ALL)],
     ("GET", "/privacy"): [("", page_get("/privacy"), OK_ALL)],

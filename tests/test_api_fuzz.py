@@ -41,7 +41,8 @@ def fuzz_client(make_client, stripe_double):
 @pytest.fixture
 def fuzz_roles(fuzz_client) -> dict[str, dict]:
     """Headers per role; the creator owns a draft and a minted work, so ids 1 and 2 exist; the buyer's call 1 has
-    the creator's proposal 1 (a team of one, submitted)."""
+    the creator's proposal 1 (a team of one, submitted); organisations `0` and `a` exist, the creator an admin of
+    both (so generated slugs reach the members' rules)."""
     api = Api(fuzz_client)
     roles = {"anonymous": {}}
     for role in ("buyer", "creator"):
@@ -56,6 +57,13 @@ def fuzz_roles(fuzz_client) -> dict[str, dict]:
     creator_id = fuzz_client.get("/api/me", headers=roles["creator"]).json()["id"]
     CallsApi(api).submitted({"headers": roles["creator"], "id": creator_id}, call["id"],
                             [({"id": creator_id}, 10_000, "composer")])
+    for slug in ("0", "a"):
+        r = fuzz_client.post("/api/organisations", headers=roles["admin"], json={
+            "name": f"Fuzz {slug}", "kind": "studio", "slug": slug})
+        assert r.status_code == 201, r.text
+        r = fuzz_client.post(f"/api/organisations/{slug}/members", headers=roles["admin"],
+                             json={"account_id": creator_id, "role": "admin"})
+        assert r.status_code == 201, r.text
     return roles
 
 

@@ -16,7 +16,7 @@ involved); no e-mail but the account's own, no password hash.
 - removed: the drafts the account uploaded (never published, never sold; their media is unpinned when nothing
   else holds it), the profile, its disciplines and skills and the avatar (unpinned), its notices, every mail to
   its address in the outbox (one still queued is not sent) and its mailed links (a password-reset or
-  e-mail-change link dies with the account).
+  e-mail-change link dies with the account), its memberships of organisations.
 - withdrawn: invitations to co-sign other creators' drafts are declined (their uploader changes the list before
   minting); open calls it posted are closed; its proposals still forming or submitted are declined.
 - anonymised: the e-mail becomes `deleted-<id>-<random>@deleted.invalid` (unique, non-routable: the real address
@@ -43,6 +43,7 @@ from marketplace.catalog import service as catalog_service
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Forbidden
 from marketplace.integrations.ipfs.client import IpfsClient
+from marketplace.organisations import service as organisations_service
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import LedgerEntry
 from marketplace.payouts import service as payouts_service
@@ -107,6 +108,7 @@ def delete_account(*, session: Session, account: Account, ipfs: IpfsClient) -> N
     drafts = collaborators.withdraw_account(session, account_id=account.id)
     cids = catalog_service.delete_drafts(session, work_ids=drafts)
     calls_service.withdraw_account(session, account_id=account.id)
+    organisations_service.withdraw_account(session, account_id=account.id)
     avatar = profiles.remove_profile(session=session, account_id=account.id)
     lifecycle.forget(session, account=account)
     accounts_service.anonymise(session=session, account=account)

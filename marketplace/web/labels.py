@@ -90,6 +90,28 @@ LABELS: dict[str, dict[str, str]] = {
         "accepted": N_("Accepted"),
         "declined": N_("Declined"),
     },
+    "organisation_kind": {
+        "studio": N_("Studio"),
+        "hub": N_("Hub"),
+        "school": N_("School"),
+        "cluster": N_("Cluster"),
+        "company": N_("Company"),
+        "association": N_("Association"),
+    },
+    "organisation_role": {
+        "member": N_("Member"),
+        "admin": N_("Organisation admin"),
+    },
+    "node_kind": {
+        "creator": N_("Creator"),
+        "caller": N_("Caller"),
+        "organisation": N_("Organisation"),
+    },
+    "edge_kind": {
+        "co_created": N_("Co-created works"),
+        "awarded_call": N_("Awarded call"),
+        "member_of": N_("Member of"),
+    },
     "sort": {
         "newest": N_("Newest"),
         "oldest": N_("Oldest"),

@@ -27,12 +27,25 @@ from marketplace.core.config import DISCIPLINES, LICENSES
 from marketplace.core.deps import AccountId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import Conflict, MarketplaceError
 from marketplace.indexer import service as indexer_service
+from marketplace.organisations import service as organisations_service
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.integrations.ipfs.client import raw_cid_from_digest
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
 from marketplace.provenance import service as provenance_service
-from marketplace.web import account, auth, calls, legal, payouts, profile, purchases, receipts, security, studio
+from marketplace.web import (
+    account,
+    auth,
+    calls,
+    legal,
+    organisations,
+    payouts,
+    profile,
+    purchases,
+    receipts,
+    security,
+    studio,
+)
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import parse_euros, text
 from marketplace.web.i18n import LANG_COOKIE, LANGUAGES
@@ -49,6 +62,7 @@ router.include_router(calls.router)
 router.include_router(profile.router)
 router.include_router(receipts.router)
 router.include_router(legal.router)
+router.include_router(organisations.router)
 
 PAGE_SIZE = 12
 SORTS = ("newest", "oldest", "price_asc", "price_desc", "title")
@@ -269,6 +283,7 @@ def creator_page(account_id: AccountId, request: Request, session: SessionDep, v
     rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None)
     return render(request, "creator.html", {
         "creator": creator, "profile": profiles.profile_public(session=session, account=creator),
+        "organisations": organisations_service.organisations_of(session, account_id=creator.id),
         "works": list(rows), "count": count, "page": filters.page,
         "pages": max(1, math.ceil(count / PAGE_SIZE)),
     }, account=viewer)

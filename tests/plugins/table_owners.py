@@ -43,6 +43,8 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "call_discipline": ("marketplace.calls.service",),
     "call_proposal": ("marketplace.calls.service",),
     "call_team_member": ("marketplace.calls.service",),
+    "organisation": ("marketplace.organisations.service",),
+    "organisation_member": ("marketplace.organisations.service",),
 }
 # modules that write on behalf of their caller (the caller is the writer)
 HELPERS = ("marketplace.core.db", "marketplace.jobs.lease")
