@@ -9,8 +9,9 @@ from marketplace.mail.models import MailOutbox, Notice
 from marketplace.minting.models import MintJob
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 from marketplace.payouts.models import Payout, PayoutAccount
+from marketplace.resale.models import Listing
 
 __all__ = ["Account", "AccountLink", "AccountProfile", "Call", "CallDiscipline", "ChainCheckpoint", "ChainEvent",
-           "IndexedBlock", "IndexerCursor", "LedgerEntry", "MailOutbox", "MintJob", "Notice", "Payout",
+           "IndexedBlock", "IndexerCursor", "LedgerEntry", "Listing", "MailOutbox", "MintJob", "Notice", "Payout",
            "PayoutAccount", "ProfileTag", "Proposal", "Purchase", "RevokedToken", "StripeEvent", "TeamMember",
            "TokenOwner", "Work", "WorkCollaborator"]
