@@ -37,8 +37,14 @@ from marketplace.payouts.models import (
 
 PAYOUT_WORKER = "payout"  # the kind of the worker that makes transfers and reversals
 STUDIO_PAYOUTS_PATH = "/studio/payouts"
+# every account credited by the ledger is paid the same way: a creator's sale or royalty, a resale's seller (a
+# collector, onboarded to Stripe Connect like a creator: POST /api/me/payouts/onboarding)
 KIND_OF_ENTRY = {LedgerEntryType.sale_creator.value: PayoutKind.transfer.value,
-                 LedgerEntryType.refund_creator.value: PayoutKind.reversal.value}
+                 LedgerEntryType.refund_creator.value: PayoutKind.reversal.value,
+                 LedgerEntryType.royalty_creator.value: PayoutKind.transfer.value,
+                 LedgerEntryType.refund_royalty.value: PayoutKind.reversal.value,
+                 LedgerEntryType.resale_seller.value: PayoutKind.transfer.value,
+                 LedgerEntryType.refund_seller.value: PayoutKind.reversal.value}
 
 
 # ------------------------------------------------------------------ connected accounts
