@@ -23,7 +23,7 @@ TokenId = Annotated[str, Path(pattern=r"^[0-9]{1,78}$", description="the token's
 
 
 def _public(listing: Listing) -> ListingPublic:
-    return ListingPublic(**listing.model_dump())
+    return ListingPublic.model_validate(listing.model_dump())
 
 
 @router.post("/tokens/{token_id}/listings", status_code=status.HTTP_201_CREATED, response_model=ListingPublic,

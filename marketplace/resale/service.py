@@ -52,10 +52,11 @@ def work_of_token(session: Session, token_id: int) -> Work | None:
     return session.get(Work, edition.work_id) if edition is not None else None
 
 
-def holder_of(session: Session, token_id: int, chain: ChainClient | None) -> str | None:
-    """Who holds the token: the chain index, else the chain itself (`ownerOf`) when the index has not seen it."""
+def holder_of(session: Session, token_id: int, chain: ChainClient | None, *, expected: str | None) -> str | None:
+    """Who holds the token: the chain index; when it has not seen the token, or names someone other than
+    `expected` (it may lag the chain by a block or two: a delivery just made), the chain itself (`ownerOf`)."""
     owner = indexer_service.owner_of(session, token_id)
-    if owner is None and chain is not None:
+    if chain is not None and (owner is None or not expected or owner.lower() != expected.lower()):
         owner = chain.owner_of(token_id)
     return owner
 
@@ -68,8 +69,8 @@ def create_listing(*, session: Session, seller: Account, token_id: int, price_ce
     work = work_of_token(session, token_id)
     if work is None:
         raise NotFound("No such token on sale here")
-    owner = holder_of(session, token_id, chain)
     custody = seller.custodial_address
+    owner = holder_of(session, token_id, chain, expected=custody)
     if owner is None or not custody or owner.lower() != custody.lower():
         if owner and seller.linked_address and owner.lower() == seller.linked_address.lower():
             raise Conflict("This token is in your own wallet, which the platform holds no key for: only a token in "
