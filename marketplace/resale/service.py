@@ -153,7 +153,7 @@ def resale_from(session: Session, work_ids: Sequence[int]) -> dict[int, int]:
 
 def start_checkout(*, session: Session, listing_id: int, buyer: Account, gateway: StripeGateway,
                    license_accepted: bool, immediate_supply: bool, public_base_url: str, expires_minutes: int,
-                   url_secret: str, locale: str = "auto") -> Purchase:
+                   url_secret: str, locale: str = "auto", consent_text: str | None = None) -> Purchase:
     """Reserve an active listing for this buyer and open a Stripe Checkout Session for its price (see
     payments.checkout.start_resale_checkout). 409: not active (sold, withdrawn, cancelled), the token gone from
     the seller's custody wallet (the listing is withdrawn now), the buyer's own listing, or another buyer's
@@ -185,7 +185,7 @@ def start_checkout(*, session: Session, listing_id: int, buyer: Account, gateway
                                                      seller_id=listing.seller_id, price_cents=listing.price_cents,
                                                      currency=listing.currency, still_listed=still_listed),
         buyer=buyer, gateway=gateway, license_accepted=license_accepted, immediate_supply=immediate_supply,
-        public_base_url=public_base_url, expires_minutes=expires_minutes, url_secret=url_secret, locale=locale)
+        **({"consent_text": consent_text} if consent_text else {}), public_base_url=public_base_url, expires_minutes=expires_minutes, url_secret=url_secret, locale=locale)
 
 
 # ------------------------------------------------------------------ hooks (registered in marketplace.services)
