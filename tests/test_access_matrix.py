@@ -135,15 +135,18 @@ class Scene:
             "paid", "delivered")
         return purchase_id
 
-    def held_token(self) -> str:
-        """A fresh work's token bought by the buyer, paid and delivered to their custody wallet."""
+    def held(self) -> dict:
+        """The buyer's delivered purchase of a fresh work: its token is in their custody wallet."""
         purchase_id = self.paid_purchase()
         deadline = time.monotonic() + 30
         while (body := self.client.get(f"/api/purchases/{purchase_id}", headers=self.headers("buyer")).json())[
                 "status"] != "delivered":
             assert time.monotonic() < deadline, body
             time.sleep(0.05)
-        return str(body["token_id"])
+        return body
+
+    def held_token(self) -> str:
+        return str(self.held()["token_id"])
 
     def fresh_listing(self) -> dict:
         """The buyer's listing of a token they hold."""
@@ -716,6 +719,23 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("co-draft", lambda s, r: page_get(f"/works/{s.once('page-co-draft', s.fresh_co_draft)['id']}")(s, r),
          CO_DRAFT),
         ("minted", page_get("/works/{s.minted[id]}"), OK_ALL)],
+    ("POST", "/collection/{work_id}/resell"): [
+        ("a token the buyer holds", lambda s, r: page_post(
+            f"/collection/{s.once('page-resell', s.held)['work_id']}/resell",
+            {"price": "40", "token_id": str(s.once('page-resell', s.held)["token_id"])})(s, r),
+         _by(303, 303, 403, 403, 403, 403)),
+        ("a bad price", lambda s, r: page_post(
+            f"/collection/{s.once('page-resell-bad', s.held)['work_id']}/resell",
+            {"price": "zero", "token_id": str(s.once('page-resell-bad', s.held)["token_id"])})(s, r),
+         _by(303, 422, 422, 422, 422, 422))],
+    ("POST", "/listings/{listing_id}/withdraw"): [
+        ("the buyer's listing", page_post(lambda s: f"/listings/{s.once('page-withdraw', s.fresh_listing)['id']}/withdraw"),
+         _by(303, 303, 403, 403, 403, 409)),
+        ("unknown", page_post("/listings/424242/withdraw"), _by(303, 404, 404, 404, 404, 404))],
+    ("POST", "/listings/{listing_id}/buy"): [
+        ("the buyer's listing", page_post(lambda s: f"/listings/{s.once('page-buy', s.fresh_listing)['id']}/buy",
+                                          ACCEPTED), _by(303, 409, 303, 409, 409, 409)),
+        ("unknown", page_post("/listings/424242/buy", ACCEPTED), dict.fromkeys(ROLES, 404))],
     ("POST", "/works/{work_id}/buy"): [
         ("fresh minted work", page_post(lambda s: f"/works/{s.fresh_minted()['id']}/buy", ACCEPTED),
          _by(303, 303, 303, 409, 303, 303)),
