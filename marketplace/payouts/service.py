@@ -48,6 +48,16 @@ KIND_OF_ENTRY = {LedgerEntryType.sale_creator.value: PayoutKind.transfer.value,
 
 
 # ------------------------------------------------------------------ connected accounts
+def may_be_paid(session: Session, account: Account) -> bool:
+    """Who may set up payouts: creators and admins, and a collector the ledger credits for a resale they sold (their
+    credits wait, like a creator's, until their connected account is ready)."""
+    if account.role in ("creator", "admin"):
+        return True
+    return session.exec(select(LedgerEntry.id).where(
+        LedgerEntry.account_id == account.id,
+        LedgerEntry.entry_type == LedgerEntryType.resale_seller.value).limit(1)).first() is not None
+
+
 def payout_account(session: Session, account_id: int) -> PayoutAccount | None:
     return session.exec(select(PayoutAccount).where(PayoutAccount.account_id == account_id)).first()
 
