@@ -65,7 +65,7 @@ def cancel_listing(listing_id: ListingId, session: SessionDep, account: CurrentA
 @router.post("/listings/{listing_id}/checkout", status_code=status.HTTP_201_CREATED, response_model=CheckoutPublic,
              dependencies=[Depends(checkout_limit)], responses=errors(401, 404, 408, 409, 422, 429, 502, 503))
 def checkout(listing_id: ListingId, session: SessionDep, services: AdaptersDep, buyer: CurrentAccount,
-             checkout_in: CheckoutCreate | None = Body(default=None)) -> CheckoutPublic:
+             checkout_in: Annotated[CheckoutCreate | None, Body()] = None) -> CheckoutPublic:
     """Reserve the listing and open a Stripe Checkout Session for its price, paid like a first sale (the body must
     say `accept_immediate_supply: true`); the token is delivered from the seller's custody wallet to yours, once.
     409: the listing is not active (withdrawn: its token left the seller's custody), your own, or another buyer's
