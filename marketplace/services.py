@@ -39,6 +39,7 @@ def build_services(settings: Settings) -> Services:
     indexer_service.register_transfer_handler(catalog_service.follow_token)  # a token moved away: withdrawn
     indexer_service.register_transfer_handler(resale_service.follow_token)  # a listed token moved: withdrawn
     payments_service.register_settled_hook(resale_service.on_settled)  # a resale delivered: its listing sold
+    payments_service.register_delivery_check(resale_service.delivery_check)  # a cancelled listing sells nothing
     return Services(**adapter_parts(settings))
 
 

@@ -234,6 +234,11 @@ class DeliveryWorker(BackgroundWorker):
             self._undeliverable(purchase.id, "The token left the seller's custody wallet before delivery: "
                                              "nothing was sold, the payment is refunded")
             return
+        with db.session_scope() as session:
+            refused = payments_service.delivery_refused(session, purchase)
+        if refused:  # e.g. the listing was cancelled before a late payment arrived
+            self._undeliverable(purchase.id, refused)
+            return
         self.custody.ensure_gas(signer.address, gas=TRANSFER_GAS)
         prepared = self.chain.prepare_transfer(signer, to=purchase.wallet_address, token_id=token_id)
         if not self._write_ahead_and_send([purchase], prepared, signer):

@@ -61,6 +61,27 @@ def run_settled_hooks(session: Session, purchase: Purchase, outcome: str) -> Non
         fn(session, purchase, outcome)
 
 
+# Before a resale is delivered: fn(session, purchase) -> why it must not be (None: deliver it). See
+# register_delivery_check.
+DeliveryCheck = Callable[[Session, Purchase], "str | None"]
+_delivery_checks: list[DeliveryCheck] = []
+
+
+def register_delivery_check(fn: DeliveryCheck) -> None:
+    """Ask fn(session, purchase) before a resale purchase is sent on chain: a reason returned makes it undeliverable
+    (refunded, nothing moved). Registering the same function again changes nothing."""
+    if fn not in _delivery_checks:
+        _delivery_checks.append(fn)
+
+
+def delivery_refused(session: Session, purchase: Purchase) -> str | None:
+    for fn in _delivery_checks:
+        reason = fn(session, purchase)
+        if reason:
+            return reason
+    return None
+
+
 def get_purchase(*, session: Session, purchase_id: int) -> Purchase | None:
     return session.get(Purchase, purchase_id)
 

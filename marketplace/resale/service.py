@@ -203,6 +203,19 @@ def on_settled(session: Session, purchase: Purchase, outcome: str) -> None:
         _move(session, purchase.listing_id, to=ListingStatus.withdrawn, withdrawn_reason=MOVED_AWAY)
 
 
+def delivery_check(session: Session, purchase: Purchase) -> str | None:
+    """payments' check before a resale is sent on chain: its listing must still be active (or sold by this very
+    purchase: a retry). A listing cancelled or withdrawn before a late payment arrived sells nothing."""
+    if purchase.listing_id is None:
+        return None
+    listing = session.get(Listing, purchase.listing_id)
+    if listing is None:
+        return "The listing is gone"
+    if listing.status == ListingStatus.active or listing.sold_purchase_id == purchase.id:
+        return None
+    return f"The listing was {listing.status} before the payment arrived: nothing was sold, the payment is refunded"
+
+
 def follow_token(session: Session, token_id: int, from_address: str, to_address: str, event: object) -> None:
     """The indexer's transfer handler: a listed token that moves anywhere but to the buyer of its own resale (a
     paid purchase of the listing, delivered from the seller's custody wallet) withdraws its listing. A token gone

@@ -4,6 +4,7 @@ pays the seller, each creator's royalty by shares and the platform, to the cent 
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -220,3 +221,33 @@ def test_twenty_buyers_race_for_one_listing(shop: Shop, anvil, contract_address,
     shop.wait_purchase(winner, won.json()["purchase_id"], "delivered")
     assert owner_on_chain(anvil, contract_address, work["token_id"]) == winner["custodial_address"]
     assert wait_listing(listing["id"], "sold").sold_purchase_id == won.json()["purchase_id"]
+
+
+def test_a_late_payment_for_a_cancelled_listing_sells_nothing(shop: Shop, anvil, contract_address):
+    from tests.payments.test_checkout_return import send_event, session_id_of
+
+    creator = shop.register()
+    work = shop.minted_work(creator, price_cents=1500)
+    seller, _ = sell(shop, work["id"])
+    listing = list_token(shop, seller, work["token_id"], 2000).json()
+    buyer = shop.register(role="buyer")
+    pid = buy(shop, buyer, listing["id"]).json()["purchase_id"]
+    # the buyer's checkout is open: the seller cannot cancel; the buyer cancels, then the seller does
+    assert shop.client.delete(f"/api/listings/{listing['id']}", headers=seller["headers"]).status_code == 409
+    assert shop.client.post(f"/api/purchases/{pid}/cancel", headers=buyer["headers"]).status_code == 200
+    assert shop.client.delete(f"/api/listings/{listing['id']}", headers=seller["headers"]).status_code == 200
+    # a payment completed at the very moment of the buyer's cancel arrives now
+    late = {"id": "evt_late_resale", "object": "event", "type": "checkout.session.completed",
+            "data": {"object": {"id": session_id_of(pid), "object": "checkout.session",
+                                "client_reference_id": str(pid), "payment_status": "paid", "amount_total": 2000,
+                                "currency": "eur", "payment_intent": "pi_paid_as_the_listing_was_cancelled"}}}
+    assert send_event(shop, late)["outcome"] == "paid (late)"
+    deadline = time.monotonic() + 30
+    while purchase_row(pid).refund_reason is None and purchase_row(pid).status == "paid":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    row = purchase_row(pid)
+    assert "listing was cancelled" in (row.failure_reason or "")
+    assert row.delivery_tx_hash is None and entries(pid) == {}
+    assert owner_on_chain(anvil, contract_address, work["token_id"]) == seller["custodial_address"]
+    assert listing_row(listing["id"]).status == "cancelled"
