@@ -47,6 +47,7 @@ from marketplace.payments.router import router as payments_router
 from marketplace.payouts.router import router as payouts_router
 from marketplace.privacy.router import router as privacy_router
 from marketplace.provenance.router import router as provenance_router
+from marketplace.resale.router import router as resale_router
 from marketplace.services import Services, build_services, start_workers, stop_workers
 from marketplace.web import api_docs
 from marketplace.web import errors as web_errors
@@ -301,6 +302,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(payments_router)
     app.include_router(payouts_router)
     app.include_router(provenance_router)
+    app.include_router(resale_router)
     app.include_router(calls_router)
     app.include_router(organisations_router)
     app.include_router(network_router)

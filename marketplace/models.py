@@ -10,8 +10,9 @@ from marketplace.minting.models import MintJob
 from marketplace.organisations.models import Organisation, OrganisationMember
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 from marketplace.payouts.models import Payout, PayoutAccount
+from marketplace.resale.models import Listing
 
 __all__ = ["Account", "AccountLink", "AccountProfile", "Call", "CallDiscipline", "ChainCheckpoint", "ChainEvent",
-           "IndexedBlock", "IndexerCursor", "LedgerEntry", "MailOutbox", "MintJob", "Notice", "Organisation", "OrganisationMember", "Payout",
+           "IndexedBlock", "IndexerCursor", "LedgerEntry", "Listing", "MailOutbox", "MintJob", "Notice", "Organisation", "OrganisationMember", "Payout",
            "PayoutAccount", "ProfileTag", "Proposal", "Purchase", "RevokedToken", "StripeEvent", "TeamMember",
            "TokenOwner", "Work", "WorkCollaborator"]

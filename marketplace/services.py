@@ -15,9 +15,11 @@ from marketplace.mail.outbox import Sender
 from marketplace.mail.sender import SmtpConfig
 from marketplace.mail.worker import MailWorker
 from marketplace.minting.worker import MintWorker
+from marketplace.payments import service as payments_service
 from marketplace.payments.delivery import DeliveryWorker
 from marketplace.payouts import webhooks as payouts_webhooks
 from marketplace.payouts.worker import PayoutWorker
+from marketplace.resale import service as resale_service
 
 
 @dataclass
@@ -35,6 +37,9 @@ class Services(Adapters):
 def build_services(settings: Settings) -> Services:
     payouts_webhooks.register()  # the payments webhook hands Connect's events to payouts
     indexer_service.register_transfer_handler(catalog_service.follow_token)  # a token moved away: withdrawn
+    indexer_service.register_transfer_handler(resale_service.follow_token)  # a listed token moved: withdrawn
+    payments_service.register_settled_hook(resale_service.on_settled)  # a resale delivered: its listing sold
+    payments_service.register_delivery_check(resale_service.delivery_check)  # a cancelled listing sells nothing
     return Services(**adapter_parts(settings))
 
 

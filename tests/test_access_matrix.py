@@ -135,6 +135,26 @@ class Scene:
             "paid", "delivered")
         return purchase_id
 
+    def held(self) -> dict:
+        """The buyer's delivered purchase of a fresh work: its token is in their custody wallet."""
+        purchase_id = self.paid_purchase()
+        deadline = time.monotonic() + 30
+        while (body := self.client.get(f"/api/purchases/{purchase_id}", headers=self.headers("buyer")).json())[
+                "status"] != "delivered":
+            assert time.monotonic() < deadline, body
+            time.sleep(0.05)
+        return body
+
+    def held_token(self) -> str:
+        return str(self.held()["token_id"])
+
+    def fresh_listing(self) -> dict:
+        """The buyer's listing of a token they hold."""
+        r = self.client.post(f"/api/tokens/{self.held_token()}/listings", headers=self.headers("buyer"),
+                             json={"price_cents": 4200})
+        assert r.status_code == 201, r.text
+        return r.json()
+
 
 @pytest.fixture
 def scene(make_client, stripe_double) -> Scene:
@@ -536,6 +556,23 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("minted", api_get("/api/tokens/{s.minted[token_id]}/history"), OK_ALL),
         ("unknown", api_get("/api/tokens/12345/history"), dict.fromkeys(ROLES, 404))],
     ("GET", "/api/me/activity"): [("", api_get("/api/me/activity"), SIGNED_IN)],
+    ("POST", "/api/tokens/{token_id}/listings"): [
+        ("a token the buyer holds", lambda s, r: s.client.post(
+            f"/api/tokens/{s.once('list-token', s.held_token)}/listings", headers=s.headers(r),
+            json={"price_cents": 4000}), _by(401, 201, 403, 403, 403, 403)),
+        ("unknown token", lambda s, r: s.client.post("/api/tokens/12345/listings", headers=s.headers(r),
+                                                     json={"price_cents": 4000}), _by(401, 404, 404, 404, 404, 404))],
+    ("GET", "/api/listings"): [("", api_get("/api/listings"), OK_ALL)],
+    ("DELETE", "/api/listings/{listing_id}"): [
+        ("the buyer's listing", lambda s, r: s.client.delete(
+            f"/api/listings/{s.once('cancel-listing', s.fresh_listing)['id']}", headers=s.headers(r)),
+         _by(401, 200, 403, 403, 403, 409)),
+        ("unknown", lambda s, r: s.client.delete("/api/listings/424242", headers=s.headers(r)),
+         _by(401, 404, 404, 404, 404, 404))],
+    ("POST", "/api/listings/{listing_id}/checkout"): [
+        ("the buyer's listing", lambda s, r: s.client.post(
+            f"/api/listings/{s.once('buy-listing', s.fresh_listing)['id']}/checkout", headers=s.headers(r),
+            json=CHECKOUT_BODY), _by(401, 409, 201, 409, 409, 409))],
     ("GET", "/api/licenses"): [("", api_get("/api/licenses"), OK_ALL)],
     ("POST", "/api/works/{work_id}/checkout"): [
         ("fresh minted work", _checkout_fresh, _by(401, 201, 201, 409, 201, 201)),
@@ -733,6 +770,23 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("co-draft", lambda s, r: page_get(f"/works/{s.once('page-co-draft', s.fresh_co_draft)['id']}")(s, r),
          CO_DRAFT),
         ("minted", page_get("/works/{s.minted[id]}"), OK_ALL)],
+    ("POST", "/collection/{work_id}/resell"): [
+        ("a token the buyer holds", lambda s, r: page_post(
+            f"/collection/{s.once('page-resell', s.held)['work_id']}/resell",
+            {"price": "40", "token_id": str(s.once('page-resell', s.held)["token_id"])})(s, r),
+         _by(303, 303, 403, 403, 403, 403)),
+        ("a bad price", lambda s, r: page_post(
+            f"/collection/{s.once('page-resell-bad', s.held)['work_id']}/resell",
+            {"price": "zero", "token_id": str(s.once('page-resell-bad', s.held)["token_id"])})(s, r),
+         _by(303, 422, 422, 422, 422, 422))],
+    ("POST", "/listings/{listing_id}/withdraw"): [
+        ("the buyer's listing", page_post(lambda s: f"/listings/{s.once('page-withdraw', s.fresh_listing)['id']}/withdraw"),
+         _by(303, 303, 403, 403, 403, 409)),
+        ("unknown", page_post("/listings/424242/withdraw"), _by(303, 404, 404, 404, 404, 404))],
+    ("POST", "/listings/{listing_id}/buy"): [
+        ("the buyer's listing", page_post(lambda s: f"/listings/{s.once('page-buy', s.fresh_listing)['id']}/buy",
+                                          ACCEPTED), _by(303, 409, 303, 409, 409, 409)),
+        ("unknown", page_post("/listings/424242/buy", ACCEPTED), dict.fromkeys(ROLES, 404))],
     ("POST", "/works/{work_id}/buy"): [
         ("fresh minted work", page_post(lambda s: f"/works/{s.fresh_minted()['id']}/buy", ACCEPTED),
          _by(303, 303, 303, 409, 303, 303)),

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from marketplace.core.money import BPS_WHOLE, allocate, fee_of, vat_included
+from marketplace.core.money import BPS_WHOLE, allocate, fee_of, resale_split, vat_included
 
 
 @st.composite
@@ -114,3 +114,29 @@ def test_vat_worked_examples():
         vat_included(-1, 1700)
     with pytest.raises(ValueError):
         vat_included(100, 10001)
+
+
+@given(price=st.integers(min_value=0, max_value=10**9), royalty_bps=st.integers(0, 5000),
+       fee_bps=st.integers(0, 5000), shares=share_lists())
+@example(price=1001, royalty_bps=1000, fee_bps=1000, shares=[(0, 7000), (1, 3000)])
+def test_a_resale_reconciles_seller_plus_royalties_plus_fee_equal_the_price(price, royalty_bps, fee_bps, shares):
+    royalty = price * royalty_bps // BPS_WHOLE  # what royaltyInfo answers: rounded down
+    seller, royalties, fee = resale_split(price, royalty, fee_bps, shares)
+    assert fee == fee_of(price, fee_bps)
+    assert seller + sum(cents for _, cents in royalties) + fee == price
+    assert sum(cents for _, cents in royalties) == royalty
+    assert seller >= 0 and fee >= 0 and all(cents >= 0 for _, cents in royalties)
+    assert royalties == allocate(royalty, shares)
+
+
+def test_resale_worked_example_and_refusals():
+    # 10.01 EUR, a 10 % royalty (100 cents, rounded down) 70/30, a 10 % fee (100): the seller keeps 801
+    assert resale_split(1001, 100, 1000, [("anna", 7000), ("luc", 3000)]) == (801, [("anna", 70), ("luc", 30)], 100)
+    # 1.03 EUR, royalty 10 cents split 70/30 = 7/3, fee 10: seller 83
+    assert resale_split(103, 10, 1000, [("anna", 7000), ("luc", 3000)]) == (83, [("anna", 7), ("luc", 3)], 10)
+    # 11 cents of royalty 70/30: 7.7 / 3.3 -> 8 / 3 (largest remainder)
+    assert resale_split(1000, 11, 0, [("anna", 7000), ("luc", 3000)])[1] == [("anna", 8), ("luc", 3)]
+    with pytest.raises(ValueError):
+        resale_split(100, 95, 1000, [("anna", BPS_WHOLE)])
+    with pytest.raises(ValueError):
+        resale_split(-1, 0, 1000, [("anna", BPS_WHOLE)])

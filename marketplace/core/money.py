@@ -86,3 +86,21 @@ def reverse_by_shares(refunded_cents: int, paid_cents: int, transfers: Sequence[
     for index in sorted(range(len(transfers)), key=lambda i: -remainders[i])[:back - sum(floors)]:
         floors[index] += 1
     return [(who, cents) for (who, _), cents in zip(transfers, floors, strict=True)]
+
+
+def resale_split(price_cents: int, royalty_cents: int, fee_bps: int,
+                 creator_shares: Sequence[tuple[K, int]]) -> tuple[int, list[tuple[K, int]], int]:
+    """A resale's money: (seller, [(creator, royalty cents)], platform fee), integer cents.
+
+    The rule: the royalty is what the token's contract says (`royaltyInfo(tokenId, price)`, which rounds down); the
+    platform's fee is `fee_of(price, fee_bps)`, rounded down like a first sale's; the seller gets the rest
+    (price - royalty - fee). The royalty is split between the work's creators by their shares with `allocate`
+    (largest remainder, ties to the earlier entry: the uploader). So seller + sum(royalties) + fee == price, always,
+    and no part is negative (a royalty and fee larger than the price are refused)."""
+    if price_cents < 0 or royalty_cents < 0:
+        raise ValueError("the price and the royalty must be >= 0")
+    fee = fee_of(price_cents, fee_bps)
+    seller = price_cents - royalty_cents - fee
+    if seller < 0:
+        raise ValueError("the royalty and the platform fee exceed the price")
+    return seller, allocate(royalty_cents, creator_shares), fee

@@ -27,7 +27,13 @@ from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, MarketplaceError
 from marketplace.integrations.stripe.gateway import CheckoutSession, PaymentError, PaymentProviderError, StripeGateway
 from marketplace.payments import service as payments_service
-from marketplace.payments.models import ACTIVE_STATUSES, IMMEDIATE_SUPPLY_CONSENT, Purchase, PurchaseStatus
+from marketplace.payments.models import (
+    ACTIVE_STATUSES,
+    IMMEDIATE_SUPPLY_CONSENT,
+    Purchase,
+    PurchaseKind,
+    PurchaseStatus,
+)
 
 CANCELLED_REASON = "Cancelled by the buyer"
 CONSENT_REQUIRED = ("Consent to immediate supply is required: set accept_immediate_supply to true to ask for the "
@@ -91,6 +97,7 @@ class Item:
     # a work of several editions: each checkout holds one, the lowest free number (`pick`, under the work's lock)
     edition_size: int = 1
     pick: Callable[[Session], int] | None = None
+    extra: dict | None = None  # more columns of the new purchase (a resale's kind, work, seller)
 
     @property
     def where(self):
@@ -151,6 +158,51 @@ def start_checkout(
                      consent=consent_text if immediate_supply else None)
 
 
+@dataclass(frozen=True)
+class Resale:
+    """What a resale checkout buys (marketplace.resale checks the listing and passes this down): a listing's token,
+    moved at delivery from the seller's custody wallet to the buyer's."""
+
+    listing_id: int
+    work: Work
+    token_id: str
+    seller_id: int
+    price_cents: int
+    currency: str = "EUR"
+    # the listing's own hold, in the reservation's transaction: False when it is no longer on sale
+    still_listed: Callable[[Session], bool] = lambda session: True
+
+
+def start_resale_checkout(*, session: Session, resale: Resale, buyer: Account, gateway: StripeGateway,
+                          license_accepted: bool = False, immediate_supply: bool = False,
+                          consent_text: str = IMMEDIATE_SUPPLY_CONSENT, public_base_url: str, expires_minutes: int,
+                          url_secret: str, locale: str = "auto") -> Purchase:
+    """A listing bought by card: the same machinery as a first sale (the consent required, the same session again
+    while it is open, one active purchase per listing by a partial unique index: of concurrent buyers one gets it,
+    the others 409), a purchase of kind `resale` delivered to the buyer's custody wallet."""
+    if resale.seller_id == buyer.id:
+        raise Conflict("You cannot buy your own listing")
+    if not buyer.custodial_address:
+        raise InvalidInput("No wallet to deliver to")
+    item = _resale_item(resale, wallet=buyer.custodial_address, public_base_url=public_base_url)
+    return _checkout(session=session, item=item, buyer=buyer, gateway=gateway, public_base_url=public_base_url,
+                     expires_minutes=expires_minutes, url_secret=url_secret, locale=locale,
+                     license_accepted=license_accepted, consent=consent_text if immediate_supply else None)
+
+
+def _resale_item(resale: Resale, *, wallet: str | None, public_base_url: str) -> Item:
+    work = resale.work
+    base = public_base_url.rstrip("/")
+    return Item(
+        column="listing_id", id=resale.listing_id, title=work.title, description=work.description,
+        image_url=f"{base}/ipfs/{work.thumbnail_cid or work.media_cid}" if work.media_kind == "image" else None,
+        amount_cents=resale.price_cents, currency=resale.currency, wallet=wallet, token_id=resale.token_id,
+        return_path="/purchases/{purchase_id}", sold="This listing is sold",
+        taken="This listing is reserved by another buyer's checkout; try again later",
+        extra={"kind": PurchaseKind.resale.value, "work_id": work.id, "seller_id": resale.seller_id},
+        reserve=lambda session, purchase: resale.still_listed(session))
+
+
 def start_call_checkout(*, session: Session, call_id: int, buyer: Account, gateway: StripeGateway,
                         public_base_url: str, expires_minutes: int, url_secret: str, locale: str = "auto") -> Purchase:
     """The caller pays an awarded call's budget by card: the same machinery as a work's checkout (one active
@@ -192,7 +244,7 @@ def _checkout(*, session: Session, item: Item, buyer: Account, gateway: StripeGa
         # Stripe accepts 30 min .. 24 h from *its* now: keep a minute's margin on both ends
         expires_at = utcnow() + timedelta(seconds=min(max(expires_minutes * 60, 31 * 60), 24 * 3600 - 60))
         edition_number = item.pick(session) if item.pick is not None else None  # SoldOut: nothing reserved
-        purchase = Purchase(**{item.column: item.id}, buyer_id=buyer.id, status=PurchaseStatus.pending,
+        purchase = Purchase(**{item.column: item.id}, **(item.extra or {}), buyer_id=buyer.id, status=PurchaseStatus.pending,
                             amount_cents=item.amount_cents, currency=item.currency, wallet_address=item.wallet,
                             edition_number=edition_number, token_id=item.token_id, expires_at=expires_at,
                             license_accepted_at=utcnow() if license_accepted else None,
@@ -392,6 +444,11 @@ def _item_of(session: Session, purchase: Purchase, public_base_url: str) -> Item
     if purchase.call_id is not None:
         return _call_item(calls_service.get_call_or_raise(session=session, call_id=purchase.call_id))
     work = catalog_service.get_work_or_raise(session=session, work_id=purchase.work_id)
+    if purchase.kind == PurchaseKind.resale:
+        return _resale_item(Resale(listing_id=purchase.listing_id, work=work, token_id=purchase.token_id,
+                                   seller_id=purchase.seller_id, price_cents=purchase.amount_cents,
+                                   currency=purchase.currency),
+                            wallet=purchase.wallet_address, public_base_url=public_base_url)
     return _work_item(work, wallet=purchase.wallet_address, public_base_url=public_base_url)
 
 

@@ -11,6 +11,11 @@ An edition of a work of several has no token until it is sold: its delivery pins
 with its number), records the token id (the metadata digest) on the purchase, and mints that token straight to the
 buyer's wallet in one `mintBatch` the platform signs, written ahead like a transfer. mintBatch skips ids that exist,
 so neither a retry nor a rewound chain's re-delivery can mint an edition twice. See deliver_editions.
+
+A resale (a purchase of kind `resale`) moves `purchase.token_id` from the seller's custody wallet to the buyer's,
+signed by the seller's custody key, alone and written ahead like any delivery. The chain is asked first: a token no
+longer in the seller's custody wallet (moved away meanwhile) is not sold: the purchase is refunded and the settled
+hooks hear it (its listing withdrawn). See deliver_resales.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from marketplace.core.db import get_engine, utcnow
 from marketplace.core.exceptions import MarketplaceError, ServiceUnavailable
 from marketplace.integrations.chain.client import (
     APPROVAL_GAS,
+    TRANSFER_GAS,
     ZERO_ADDRESS,
     ChainClient,
     MintRequest,
@@ -44,7 +50,7 @@ from marketplace.mail.outbox import Sender
 from marketplace.minting import service as minting_service
 from marketplace.payments import service as payments_service
 from marketplace.payments.custody import CustodyWallets
-from marketplace.payments.models import Purchase, PurchaseStatus
+from marketplace.payments.models import Purchase, PurchaseKind, PurchaseStatus
 from marketplace.payments.webhooks import DELIVERY_WORKER
 
 log = logging.getLogger(__name__)
@@ -123,6 +129,12 @@ class DeliveryWorker(BackgroundWorker):
             works = {w.id: w for w in session.exec(
                 select(Work).where(col(Work.id).in_({p.work_id for p in purchases}))).all()}
         purchases = self._hold_unminted(purchases, works)
+        resales = [p for p in purchases if p.kind == PurchaseKind.resale]
+        if resales:
+            self.deliver_resales(resales, works)
+            purchases = [p for p in purchases if p.kind != PurchaseKind.resale]
+            if not purchases:
+                return len(resales)
         editions = [p for p in purchases if p.edition_number is not None]
         if editions:
             self.deliver_editions(editions, works)
@@ -195,6 +207,54 @@ class DeliveryWorker(BackgroundWorker):
                     mined.extend((purchase, works[purchase.work_id], receipt) for purchase in group)
             self._settle_many(mined)
         return len(purchases) + len(editions)
+
+    # ------------------------------------------------------------ resales
+    def deliver_resales(self, purchases: list[Purchase], works: dict[int, Work]) -> None:
+        """Each claimed resale on its own: the token from the seller's custody wallet to the buyer's."""
+        for purchase in purchases:
+            try:
+                self._deliver_resale(purchase, works[purchase.work_id])
+            except ServiceUnavailable as exc:
+                log.warning("delivery of resale purchase %s postponed: %s", purchase.id, exc.message)
+                self._release([purchase.id])
+            except MarketplaceError as exc:
+                self._retry_or_refund(purchase.id, exc.message)
+            except Exception as exc:  # never strand the rest of the batch
+                log.exception("delivery of resale purchase %s failed", purchase.id)
+                self._retry_or_refund(purchase.id, f"unexpected error: {exc}")
+
+    def _deliver_resale(self, purchase: Purchase, work: Work) -> None:
+        token_id = int(purchase.token_id)
+        signer = self.custody.signer(purchase.seller_id)  # the seller's custody wallet: the platform holds its key
+        owner = self.chain.owner_of(token_id)
+        if owner == purchase.wallet_address:  # a retry whose transfer made it after all
+            self._settle(purchase.id, receipt=None)
+            return
+        if owner != signer.address:
+            self._undeliverable(purchase.id, "The token left the seller's custody wallet before delivery: "
+                                             "nothing was sold, the payment is refunded")
+            return
+        with db.session_scope() as session:
+            refused = payments_service.delivery_refused(session, purchase)
+        if refused:  # e.g. the listing was cancelled before a late payment arrived
+            self._undeliverable(purchase.id, refused)
+            return
+        self.custody.ensure_gas(signer.address, gas=TRANSFER_GAS)
+        prepared = self.chain.prepare_transfer(signer, to=purchase.wallet_address, token_id=token_id)
+        if not self._write_ahead_and_send([purchase], prepared, signer):
+            return
+        receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
+        if receipt is not None:  # otherwise reconcile_submitted settles it later
+            self._settle_many([(purchase, work, receipt)])
+
+    def _undeliverable(self, purchase_id: int, reason: str) -> None:
+        """A resale whose token is gone from the seller's custody wallet: a refund owed, and the settled hooks told
+        (the listing withdrawn), in one transaction."""
+        with db.session_scope() as session:
+            if payments_service.owe_refund(session, purchase_id, reason):
+                payments_service.run_settled_hooks(session, session.get(Purchase, purchase_id),
+                                                   payments_service.UNDELIVERABLE)
+        log.warning("resale purchase %s will be refunded: %s", purchase_id, reason)
 
     # ------------------------------------------------------------ editions
     def deliver_editions(self, purchases: list[Purchase], works: dict[int, Work]) -> None:
@@ -306,9 +366,12 @@ class DeliveryWorker(BackgroundWorker):
         """paid -> delivered (guarded, so once), each work's new owner and each sale in the ledger, in one
         database transaction. The chain indexer is woken first: the transfers are mined, the owners it shows follow."""
         wake("indexer")
+        # a resale's royalty, as the token's contract says for its price (EIP-2981 royaltyInfo, rounded down)
+        royalties = {purchase.id: self.chain.royalty_info(int(purchase.token_id), purchase.amount_cents)[1]
+                     for purchase, _work, _tx in done if purchase.kind == PurchaseKind.resale}
         with db.session_scope() as session:
             moved = set(payments_service.mark_delivered_many(session, done, fee_bps=self.fee_bps, now=utcnow(),
-                                                             sender=self.sender))
+                                                             sender=self.sender, royalties=royalties))
             session.commit()
         if moved and self.sender is not None:
             outbox.wake_sender()

@@ -33,8 +33,15 @@ class PurchaseStatus(StrEnum):
 # per (work, edition number). A call's purchase stays `paid`: nothing goes on chain for it.
 ACTIVE_STATUSES = ("pending", "paid", "delivered")
 _ACTIVE_SQL = "status IN ('pending', 'paid', 'delivered')"
-_UNIQUE_WORK_SQL = _ACTIVE_SQL + " AND edition_number IS NULL"
+# a resale (kind 'resale') holds its listing, not the work: one active purchase per listing
+_UNIQUE_WORK_SQL = _ACTIVE_SQL + " AND edition_number IS NULL AND kind = 'primary'"
 _EDITION_SQL = _ACTIVE_SQL + " AND edition_number IS NOT NULL"
+_LISTING_SQL = _ACTIVE_SQL + " AND listing_id IS NOT NULL"
+
+
+class PurchaseKind(StrEnum):
+    primary = "primary"  # a first sale: the creator's work (or edition, or a call's budget)
+    resale = "resale"  # a collector's token sold again through a listing (marketplace.resale)
 
 
 def _active_unique(name: str, *columns: str, where: str = _ACTIVE_SQL) -> Index:
@@ -49,6 +56,7 @@ class Purchase(SQLModel, table=True):
         _active_unique("uq_purchase_active_work", "work_id", where=_UNIQUE_WORK_SQL),
         _active_unique("uq_purchase_active_edition", "work_id", "edition_number", where=_EDITION_SQL),
         _active_unique("uq_purchase_active_call", "call_id"),
+        _active_unique("uq_purchase_active_listing", "listing_id", where=_LISTING_SQL),
         CheckConstraint("(work_id IS NULL) <> (call_id IS NULL)", name="ck_purchase_work_or_call"),
     )
 
@@ -63,6 +71,11 @@ class Purchase(SQLModel, table=True):
     # which edition of a work of several this buys (1..edition_size; None: a unique work, or a call's budget); its
     # token is minted to the buyer at delivery, and `token_id` is that edition's
     edition_number: int | None = None
+    # a resale: the listing it buys (its token is `token_id`, moved from the seller's custody wallet to the buyer)
+    kind: str = Field(default=PurchaseKind.primary.value, sa_type=String(16),
+                      sa_column_kwargs={"server_default": PurchaseKind.primary.value})
+    listing_id: int | None = Field(default=None, foreign_key="listing.id", index=True)
+    seller_id: int | None = Field(default=None, foreign_key="account.id")  # a resale's seller (a collector)
     # Stripe
     stripe_session_id: str | None = Field(default=None, max_length=255, unique=True)
     stripe_payment_intent_id: str | None = Field(default=None, max_length=255, index=True)
@@ -115,6 +128,10 @@ class LedgerEntryType(StrEnum):
     sale_platform_fee = "sale_platform_fee"  # the platform's fee from a sale
     refund_creator = "refund_creator"  # reversal after a refund of a delivered sale
     refund_platform_fee = "refund_platform_fee"
+    resale_seller = "resale_seller"  # what a resale's seller receives (price - royalty - fee)
+    royalty_creator = "royalty_creator"  # a creator's part of a resale's royalty
+    refund_seller = "refund_seller"  # reversals after a refund of a delivered resale
+    refund_royalty = "refund_royalty"
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -146,6 +163,9 @@ class PurchasePublic(SQLModel):
     wallet_address: str | None
     edition_number: int | None = Field(default=None, description=(
         "the edition this purchase buys (1..edition_size of the work; null: a unique work or a call's budget)"))
+    kind: PurchaseKind = Field(default=PurchaseKind.primary, description=(
+        "`primary`: a first sale; `resale`: a collector's token bought through a listing"))
+    listing_id: int | None = Field(default=None, description="a resale's listing (null: a first sale)")
     token_id: int | None
     delivery_tx_hash: str | None
     checkout_url: str | None

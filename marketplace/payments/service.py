@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +23,7 @@ from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work, WorkCollaborator
 from marketplace.core.db import transition_rows, utcnow
 from marketplace.core.exceptions import NotFound
-from marketplace.core.money import allocate, fee_of
+from marketplace.core.money import allocate, fee_of, resale_split
 from marketplace.indexer import service as indexer_service
 from marketplace.mail.outbox import Sender
 from marketplace.mail.texts import _
@@ -32,11 +33,53 @@ from marketplace.payments.models import (
     LedgerEntryPublic,
     LedgerEntryType,
     Purchase,
+    PurchaseKind,
     PurchasePublic,
     PurchaseStatus,
 )
 
 log = logging.getLogger(__name__)
+
+# What other domains (resale sits above payments) do when a resale purchase settles, in the same transaction:
+# fn(session, purchase, outcome), outcome "delivered" (the token reached the buyer) or "undeliverable" (the token
+# left the seller's custody wallet before delivery: the purchase is refunded). See register_settled_hook.
+SettledHook = Callable[[Session, Purchase, str], None]
+_settled_hooks: list[SettledHook] = []
+DELIVERED = "delivered"
+UNDELIVERABLE = "undeliverable"
+
+
+def register_settled_hook(fn: SettledHook) -> None:
+    """Call fn(session, purchase, outcome) in the payments' transaction when a resale purchase is delivered or
+    found undeliverable (registering the same function again changes nothing). Raising rolls the change back."""
+    if fn not in _settled_hooks:
+        _settled_hooks.append(fn)
+
+
+def run_settled_hooks(session: Session, purchase: Purchase, outcome: str) -> None:
+    for fn in _settled_hooks:
+        fn(session, purchase, outcome)
+
+
+# Before a resale is delivered: fn(session, purchase) -> why it must not be (None: deliver it). See
+# register_delivery_check.
+DeliveryCheck = Callable[[Session, Purchase], "str | None"]
+_delivery_checks: list[DeliveryCheck] = []
+
+
+def register_delivery_check(fn: DeliveryCheck) -> None:
+    """Ask fn(session, purchase) before a resale purchase is sent on chain: a reason returned makes it undeliverable
+    (refunded, nothing moved). Registering the same function again changes nothing."""
+    if fn not in _delivery_checks:
+        _delivery_checks.append(fn)
+
+
+def delivery_refused(session: Session, purchase: Purchase) -> str | None:
+    for fn in _delivery_checks:
+        reason = fn(session, purchase)
+        if reason:
+            return reason
+    return None
 
 
 def get_purchase(*, session: Session, purchase_id: int) -> Purchase | None:
@@ -66,7 +109,8 @@ def get_visible_purchase_or_raise(*, session: Session, purchase_id: int, viewer:
 def open_checkout_of(*, session: Session, buyer_id: int, work_id: int) -> Purchase | None:
     """The buyer's pending purchase of this work (their open checkout), if any."""
     return session.exec(select(Purchase).where(Purchase.work_id == work_id, Purchase.buyer_id == buyer_id,
-                                               Purchase.status == PurchaseStatus.pending)).first()
+                                               Purchase.status == PurchaseStatus.pending,
+                                               Purchase.kind == PurchaseKind.primary)).first()
 
 
 def list_purchases(*, session: Session, buyer_id: int) -> list[Purchase]:
@@ -156,8 +200,9 @@ def refresh_sale_status(session: Session, work_id: int) -> None:
     edition = session.exec(select(Work.edition_size).where(Work.id == work_id)).one() > 1
     if edition:
         catalog_service.lock_work(session, work_id=work_id)
-    active = session.exec(select(Purchase.status).where(
-        Purchase.work_id == work_id, col(Purchase.status).in_(ACTIVE_STATUSES))).all()
+    active = session.exec(select(Purchase.status).where(  # a resale holds its listing, not the work
+        Purchase.work_id == work_id, col(Purchase.status).in_(ACTIVE_STATUSES),
+        Purchase.kind == PurchaseKind.primary)).all()
     if edition:
         sold = active.count(PurchaseStatus.delivered.value)
         catalog_service.set_edition_counts(session, work_id, sold=sold, reserved=len(active) - sold)
@@ -242,7 +287,9 @@ def record_call_refunded(session: Session, *, purchase: Purchase) -> None:
 def book_refund_reversal(session: Session, *, purchase: Purchase) -> None:
     """Reverse a delivered sale's entries after a refund, each creator's and the fee's (only what was booked)."""
     reversal = {LedgerEntryType.sale_creator.value: LedgerEntryType.refund_creator,
-                LedgerEntryType.sale_platform_fee.value: LedgerEntryType.refund_platform_fee}
+                LedgerEntryType.sale_platform_fee.value: LedgerEntryType.refund_platform_fee,
+                LedgerEntryType.resale_seller.value: LedgerEntryType.refund_seller,
+                LedgerEntryType.royalty_creator.value: LedgerEntryType.refund_royalty}
     booked = session.exec(select(LedgerEntry).where(
         LedgerEntry.purchase_id == purchase.id,
         col(LedgerEntry.entry_type).in_(tuple(reversal))).order_by(col(LedgerEntry.id))).all()
@@ -251,10 +298,15 @@ def book_refund_reversal(session: Session, *, purchase: Purchase) -> None:
 
 
 def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str | None]], *, fee_bps: int,
-                        now: datetime, sender: Sender | None = None) -> list[int]:
+                        now: datetime, sender: Sender | None = None,
+                        royalties: dict[int, int] | None = None) -> list[int]:
     """paid -> delivered for many (purchase, work, delivery tx hash) at once: the guarded transition, each work's
     new owner, each sale booked. A few statements per call rather than ~10 per sale, so the write lock (SQLite's
-    one writer) is held for milliseconds. Returns the ids this call moved; the others were no longer paid."""
+    one writer) is held for milliseconds. Returns the ids this call moved; the others were no longer paid.
+
+    A resale (kind `resale`) is booked by core.money.resale_split with its royalty in cents from `royalties`
+    (purchase id -> what the token's royaltyInfo says for its price, read from the chain by the delivery worker),
+    and the settled hooks hear of it (its listing sold)."""
     by_tx: dict[str | None, list[int]] = defaultdict(list)
     for purchase, _work, tx_hash in sales:
         by_tx[tx_hash].append(purchase.id)
@@ -266,6 +318,12 @@ def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str 
     mine = [(purchase, work) for purchase, work, _ in sales if purchase.id in moved]
     if not mine:
         return []
+    resold = [(purchase, work) for purchase, work in mine if purchase.kind == PurchaseKind.resale]
+    if resold:
+        _resales_delivered(session, resold, fee_bps=fee_bps, royalties=royalties or {})
+        mine = [(purchase, work) for purchase, work in mine if purchase.kind != PurchaseKind.resale]
+        if not mine:
+            return sorted(moved)
     catalog_service.record_sales(session, [(work.id, purchase.wallet_address, purchase.amount_cents)
                                            for purchase, work in mine if purchase.edition_number is None], now=now)
     for work_id in sorted({work.id for purchase, work in mine if purchase.edition_number is not None}):
@@ -284,6 +342,34 @@ def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str 
             notify_sale(session, purchase=purchase, work=work, creator_ids=[a for a, _ in shares[work.id]],
                         sender=sender)
     return sorted(moved)
+
+
+def _resales_delivered(session: Session, resold: list[tuple[Purchase, Work]], *, fee_bps: int,
+                       royalties: dict[int, int]) -> None:
+    """Delivered resales: a unique work's owner follows, each booked (seller, each creator's royalty, the fee), and
+    the settled hooks told (the listing sold)."""
+    shares = catalog_service.creator_shares(session, [work for _, work in resold])
+    for purchase, work in resold:
+        if purchase.edition_number is None and str(work.token_id) == str(purchase.token_id):
+            catalog_service.set_owner(session, work_id=work.id, owner=purchase.wallet_address)
+        book_resale(session, purchase=purchase, shares=shares[work.id], fee_bps=fee_bps,
+                    royalty_cents=royalties.get(purchase.id, 0))
+        run_settled_hooks(session, purchase, DELIVERED)
+
+
+def resale_rows(purchase: Purchase, shares: Shares, fee_bps: int,
+                royalty_cents: int) -> list[tuple[LedgerEntryType, int | None, int]]:
+    """A resale's ledger rows (core.money.resale_split): the seller's part, each creator's part of the royalty by
+    share, the platform's fee. The rows sum to the amount paid."""
+    seller, parts, fee = resale_split(purchase.amount_cents, royalty_cents, fee_bps, shares)
+    return [(LedgerEntryType.resale_seller, purchase.seller_id, seller),
+            *((LedgerEntryType.royalty_creator, account_id, cents) for account_id, cents in parts if cents),
+            (LedgerEntryType.sale_platform_fee, None, fee)]
+
+
+def book_resale(session: Session, *, purchase: Purchase, shares: Shares, fee_bps: int, royalty_cents: int) -> None:
+    """Book a delivered resale once (unique per purchase, type and account)."""
+    _book(session, purchase, resale_rows(purchase, shares, fee_bps, royalty_cents))
 
 
 def notify_sale(session: Session, *, purchase: Purchase, work: Work, creator_ids: list[int], sender: Sender) -> None:
@@ -322,7 +408,11 @@ def unbook_sale(session: Session, *, purchase_id: int) -> None:
     account)."""
     session.exec(delete(LedgerEntry).where(
         LedgerEntry.purchase_id == purchase_id,
-        col(LedgerEntry.entry_type).in_((LedgerEntryType.sale_creator.value, LedgerEntryType.sale_platform_fee.value))))
+        col(LedgerEntry.entry_type).in_(SALE_TYPES)))
+
+
+SALE_TYPES = (LedgerEntryType.sale_creator.value, LedgerEntryType.sale_platform_fee.value,
+              LedgerEntryType.resale_seller.value, LedgerEntryType.royalty_creator.value)
 
 
 def balance_cents(*, session: Session, account_id: int | None) -> int:
@@ -379,8 +469,9 @@ def creator_sales(*, session: Session, creator_id: int) -> list[Sale]:
     earned: dict[int, int] = {}
     for entry in session.exec(select(LedgerEntry).where(
             LedgerEntry.account_id == creator_id,
-            col(LedgerEntry.entry_type).in_((LedgerEntryType.sale_creator.value,
-                                             LedgerEntryType.refund_creator.value)))).all():
+            col(LedgerEntry.entry_type).in_((LedgerEntryType.sale_creator.value, LedgerEntryType.refund_creator.value,
+                                             LedgerEntryType.royalty_creator.value,
+                                             LedgerEntryType.refund_royalty.value)))).all():
         earned[entry.purchase_id] = earned.get(entry.purchase_id, 0) + entry.amount_cents
     sales = [Sale(purchase_id=p.id, work_id=w.id, title=w.title, status=p.status, amount_cents=p.amount_cents,
                   currency=p.currency, earned_cents=earned.get(p.id, 0), created_at=p.paid_at or p.created_at)

@@ -15,7 +15,7 @@ from marketplace.core.db import utcnow
 from marketplace.jobs import runner
 from marketplace.mail.outbox import Sender
 from marketplace.payments import service as payments_service
-from marketplace.payments.models import Purchase, PurchaseStatus, StripeEvent
+from marketplace.payments.models import Purchase, PurchaseKind, PurchaseStatus, StripeEvent
 
 DELIVERY_WORKER = "deliver"  # the kind of the worker that delivers and refunds (delivery.DeliveryWorker)
 
@@ -177,7 +177,7 @@ def _apply_event(session: Session, event_type: str, obj: dict, fee_bps: int,
         if taken:
             if purchase.call_id is not None:
                 payments_service.record_call_paid(session, purchase=purchase, fee_bps=fee_bps, sender=sender)
-            else:
+            elif purchase.kind == PurchaseKind.primary:  # a resale holds its listing, not the work
                 catalog_service.set_sale_status(session, purchase.work_id, SaleStatus.reserved)
             return "paid (late)", purchase.id
         payments_service.owe_refund(session, purchase.id, "Another checkout held this work or call when this "

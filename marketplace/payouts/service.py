@@ -37,11 +37,27 @@ from marketplace.payouts.models import (
 
 PAYOUT_WORKER = "payout"  # the kind of the worker that makes transfers and reversals
 STUDIO_PAYOUTS_PATH = "/studio/payouts"
+# every account credited by the ledger is paid the same way: a creator's sale or royalty, a resale's seller (a
+# collector, onboarded to Stripe Connect like a creator: POST /api/me/payouts/onboarding)
 KIND_OF_ENTRY = {LedgerEntryType.sale_creator.value: PayoutKind.transfer.value,
-                 LedgerEntryType.refund_creator.value: PayoutKind.reversal.value}
+                 LedgerEntryType.refund_creator.value: PayoutKind.reversal.value,
+                 LedgerEntryType.royalty_creator.value: PayoutKind.transfer.value,
+                 LedgerEntryType.refund_royalty.value: PayoutKind.reversal.value,
+                 LedgerEntryType.resale_seller.value: PayoutKind.transfer.value,
+                 LedgerEntryType.refund_seller.value: PayoutKind.reversal.value}
 
 
 # ------------------------------------------------------------------ connected accounts
+def may_be_paid(session: Session, account: Account) -> bool:
+    """Who may set up payouts: creators and admins, and a collector the ledger credits for a resale they sold (their
+    credits wait, like a creator's, until their connected account is ready)."""
+    if account.role in ("creator", "admin"):
+        return True
+    return session.exec(select(LedgerEntry.id).where(
+        LedgerEntry.account_id == account.id,
+        LedgerEntry.entry_type == LedgerEntryType.resale_seller.value).limit(1)).first() is not None
+
+
 def payout_account(session: Session, account_id: int) -> PayoutAccount | None:
     return session.exec(select(PayoutAccount).where(PayoutAccount.account_id == account_id)).first()
 

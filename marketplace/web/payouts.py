@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from marketplace.accounts.models import Role
 from marketplace.core.db import utcnow
 from marketplace.core.deps import SessionDep
 from marketplace.core.exceptions import MarketplaceError
@@ -34,7 +33,7 @@ def payouts_page(request: Request, session: SessionDep, services: AdaptersDep, v
     expired (Stripe sends the creator here to get a new one)."""
     if viewer is None:
         return redirect(request, f"/signin?next={PAGE}")
-    if viewer.role not in (Role.creator, Role.admin):
+    if not payouts_service.may_be_paid(session, viewer):  # creators, and collectors who sold a token here
         return render(request, "payouts.html", {"creator": False}, account=viewer)
     alert = None
     back = request.query_params.get("onboarding")
@@ -58,7 +57,7 @@ def start_onboarding(request: Request, form: CsrfForm, session: SessionDep, serv
     """Set up payouts: to Stripe's hosted onboarding (303)."""
     if viewer is None:
         return redirect(request, f"/signin?next={PAGE}")
-    if viewer.role not in (Role.creator, Role.admin):
+    if not payouts_service.may_be_paid(session, viewer):
         return render(request, "payouts.html", {"creator": False}, account=viewer, status_code=403)
     try:
         url = payouts_service.start_onboarding(session=session, account=viewer, gateway=services.gateway,
@@ -81,7 +80,7 @@ def statement(request: Request, session: SessionDep, viewer: Viewer, t: Translat
     reversal, as CSV (amounts in euros with a dot, and in cents) or as a PDF."""
     if viewer is None:
         return redirect(request, f"/signin?next={PAGE}")
-    if viewer.role not in (Role.creator, Role.admin):
+    if not payouts_service.may_be_paid(session, viewer):
         return render(request, "payouts.html", {"creator": False}, account=viewer, status_code=403)
     found = payouts_service.monthly_statement(session=session, account_id=viewer.id, month=month)
     header = [t.gettext("Date"), t.gettext("What"), t.gettext("Work"), t.gettext("Purchase"),

@@ -11,14 +11,17 @@ from starlette.responses import Response
 
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus
-from marketplace.core.deps import PurchaseId, SessionDep
+from marketplace.core.deps import ListingId, PurchaseId, SessionDep, WorkId
 from marketplace.core.exceptions import Forbidden, MarketplaceError, NotFound
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.integrations.stripe.gateway import PaymentError
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import Purchase, PurchaseStatus
+from marketplace.resale import service as resale_service
+from marketplace.resale.models import ListingStatus
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
+from marketplace.web.forms import price_error, text
 from marketplace.web.i18n import Translator
 from marketplace.web.labels import N_
 from marketplace.web.templating import redirect, render
@@ -160,10 +163,69 @@ def cancel_purchase(purchase_id: PurchaseId, request: Request, form: CsrfForm, s
 def collection(request: Request, session: SessionDep, viewer: Viewer) -> Response:
     if viewer is None:
         return redirect(request, "/signin?next=/collection")
-    return render(request, "collection.html", {
+    return render(request, "collection.html", _collection_context(session, viewer), account=viewer)
+
+
+def _collection_context(session, viewer, *, error: str | None = None, error_token: str | None = None) -> dict:
+    """The tokens the viewer's wallets hold (each with its active listing, if any) and their purchases."""
+    listings, _ = resale_service.list_listings(session=session, seller_id=viewer.id, status=ListingStatus.active)
+    return {
         "owned": [(work, creator, work.token_id, None)
                   for work, creator in catalog_service.owned_works(session=session, account=viewer)]
         + [(work, creator, sale.token_id, sale.edition_number)
            for work, creator, sale in payments_service.held_editions(session=session, account=viewer)],
         "purchases": payments_service.purchases_with_works(session=session, buyer_id=viewer.id),
-    }, account=viewer)
+        "listings": {listing.token_id: listing for listing in listings},
+        "resell_error": error, "resell_token": error_token,
+    }
+
+
+@router.post("/collection/{work_id}/resell", response_class=HTMLResponse)
+def resell(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, services: AdaptersDep,
+           viewer: Viewer, t: TranslatorDep) -> Response:
+    """List a token of the collection for sale again (resale_service.create_listing) at the price typed in euros;
+    an edition's form carries its token id. Back to the collection, or the collection with the reason (4xx)."""
+    if viewer is None:
+        return redirect(request, "/signin?next=/collection")
+    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
+    token = text(form, "token_id") or (work.token_id or "")
+    cents, error = price_error(t, text(form, "price"))
+    status_code = 422
+    if error is None and not (token.isdigit() and len(token) <= 78):
+        error, status_code = t.gettext("This token cannot be listed."), 404
+    if error is None:
+        try:
+            listing_work = resale_service.work_of_token(session, int(token))
+            if listing_work is None or listing_work.id != work.id:
+                raise NotFound("No such token on sale here")
+            resale_service.create_listing(session=session, seller=viewer, token_id=int(token), price_cents=cents,
+                                          chain=services.chain)
+        except MarketplaceError as exc:
+            session.rollback()
+            error, status_code = t.gettext("The token could not be listed: %(error)s", error=exc.message), \
+                exc.status_code if exc.status_code < 500 else 503
+    if error is not None:
+        return render(request, "collection.html", _collection_context(session, viewer, error=error,
+                                                                      error_token=token),
+                      account=viewer, status_code=status_code)
+    return redirect(request, "/collection")
+
+
+@router.post("/listings/{listing_id}/withdraw", response_class=HTMLResponse)
+def withdraw_listing(listing_id: ListingId, request: Request, form: CsrfForm, session: SessionDep, viewer: Viewer,
+                     t: TranslatorDep) -> Response:
+    """The seller takes their listing off sale (resale_service.cancel_listing); back to the collection."""
+    if viewer is None:
+        return redirect(request, "/signin?next=/collection")
+    try:
+        listing = resale_service.cancel_listing(session=session, listing_id=listing_id, actor=viewer)
+    except NotFound:
+        raise HTTPException(404) from None
+    except Forbidden:
+        raise HTTPException(403) from None
+    except MarketplaceError as exc:
+        session.rollback()
+        return render(request, "collection.html", _collection_context(
+            session, viewer, error=t.gettext("The listing could not be withdrawn: %(error)s", error=exc.message)),
+            account=viewer, status_code=exc.status_code if exc.status_code < 500 else 503)
+    return redirect(request, "/collection" if listing.seller_id == viewer.id else f"/works/{listing.work_id}")

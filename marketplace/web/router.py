@@ -24,7 +24,7 @@ from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus, Work
 from marketplace.catalog.schemas import CreatorFilters, WorkFilters
 from marketplace.core.config import DISCIPLINES, LICENSES
-from marketplace.core.deps import AccountId, RateLimiterDep, SessionDep, WorkId, client_address
+from marketplace.core.deps import AccountId, ListingId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import Conflict, MarketplaceError
 from marketplace.indexer import service as indexer_service
 from marketplace.organisations import service as organisations_service
@@ -33,6 +33,7 @@ from marketplace.integrations.ipfs.client import raw_cid_from_digest
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
 from marketplace.provenance import service as provenance_service
+from marketplace.resale import service as resale_service
 from marketplace.web import (
     account,
     auth,
@@ -131,6 +132,7 @@ def gallery(request: Request, session: SessionDep, viewer: Viewer) -> Response:
         "works": [(w, a) for w, a in rows], "count": count, "page": filters.page, "pages": pages,
         "filters": applied, "sort": filters.sort, "sorts": SORTS,
         "filtered": any(applied[k] for k in FILTER_KEYS), "gallery_url": partial(_gallery_url, applied),
+        "resale_from": resale_service.resale_from(session, [w.id for w, _ in rows]),
     }, account=viewer)
     if is_htmx:  # htmx pushes this address, not the form's raw query (every field, empty ones too)
         response.headers["HX-Push-Url"] = here
@@ -157,6 +159,8 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
         "my_editions": _my_editions(session, work, viewer),
         "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None, "license_error": None,
         "consent_error": None, "consent_text": IMMEDIATE_SUPPLY_CONSENT,
+        "listings": resale_service.list_listings(session=session, work_id=work.id)[0] if work.status == "minted"
+        else [], "listing_error": None,
     }
 
 
@@ -243,6 +247,49 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
         context = _work_context(session, work, viewer)
         context["error"] = (t.gettext("You cannot buy your own work.") if own
                             else t.gettext("The checkout could not be opened: %(error)s", error=exc.message))
+        response = render(request, "work.html", context, account=viewer,
+                          status_code=exc.status_code if exc.status_code < 500 else 503)
+        response.headers.update(exc.headers or {})
+        return response
+    return security.finish(request, RedirectResponse(purchase.checkout_url, status_code=303), settings_of(request))
+
+
+@router.post("/listings/{listing_id}/buy")
+def buy_listing(listing_id: ListingId, request: Request, form: CsrfForm, session: SessionDep, services: AdaptersDep,
+                viewer: Viewer, t: TranslatorDep, limiter: RateLimiterDep) -> Response:
+    """Buy a resale listing: the same two boxes as a first sale, then Stripe's hosted checkout page
+    (resale_service.start_checkout); a refusal shows the work page again with the reason."""
+    try:
+        listing = resale_service.get_listing_or_raise(session, listing_id)
+    except MarketplaceError:
+        raise HTTPException(404) from None
+    if viewer is None:
+        return redirect(request, f"/signin?next=/works/{listing.work_id}")
+    work = catalog_service.get_visible_work_or_raise(session=session, work_id=listing.work_id, viewer=viewer)
+    accepted = text(form, "accept_license") == "yes"
+    consented = text(form, "accept_immediate_supply") == "yes"
+    if not (accepted and consented):
+        context = _work_context(session, work, viewer)
+        context["listing_error"] = (listing.id, t.gettext(
+            "Tick both boxes (the licence read, immediate supply asked for) to buy this token."))
+        return render(request, "work.html", context, account=viewer, status_code=422)
+    try:
+        from_thread.run(partial(limiter.hit, "checkout", account=f"account-{viewer.id}",
+                                address=client_address(request)))
+        purchase = resale_service.start_checkout(
+            session=session, listing_id=listing.id, buyer=viewer, gateway=services.gateway, license_accepted=True,
+            immediate_supply=True, consent_text=t.gettext(IMMEDIATE_SUPPLY_CONSENT),
+            public_base_url=services.settings.public_base_url,
+            expires_minutes=services.settings.checkout_expires_minutes, locale=t.checkout_locale,
+            url_secret=services.settings.auth_secret.get_secret_value())
+    except checkout_flow.CheckoutCompleted as exc:
+        session.rollback()
+        return redirect(request, f"/purchases/{exc.purchase_id}")
+    except MarketplaceError as exc:
+        session.rollback()
+        context = _work_context(session, work, viewer)
+        context["listing_error"] = (listing.id, t.gettext("The checkout could not be opened: %(error)s",
+                                                          error=exc.message))
         response = render(request, "work.html", context, account=viewer,
                           status_code=exc.status_code if exc.status_code < 500 else 503)
         response.headers.update(exc.headers or {})

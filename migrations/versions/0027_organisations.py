@@ -1,7 +1,7 @@
 """organisations: organisation, organisation_member
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-04
 
 Studios, hubs, schools, the cluster, companies and associations, and their members (one row per organisation and
@@ -15,7 +15,7 @@ import sqlmodel
 
 
 revision: str = '0027'
-down_revision: Union[str, None] = '0025'
+down_revision: Union[str, None] = '0026'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -32,6 +32,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
                  "marketplace.payments.delivery"),
     "ledger_entry": ("marketplace.payments.service",),
     "stripe_event": ("marketplace.payments.webhooks",),
+    "listing": ("marketplace.resale.service",),
     "payout_account": ("marketplace.payouts.service",),
     "payout": ("marketplace.payouts.service", "marketplace.payouts.worker"),
     "chain_checkpoint": ("marketplace.chainwatch.watcher",),
