@@ -40,7 +40,9 @@ from marketplace.core.exceptions import (
     RequestTimeout,
 )
 from marketplace.core.ratelimit import RateLimiter
+from marketplace.exhibitions.router import router as exhibitions_router
 from marketplace.minting.router import router as minting_router
+from marketplace.moderation.router import router as moderation_router
 from marketplace.payments.router import router as payments_router
 from marketplace.payouts.router import router as payouts_router
 from marketplace.privacy.router import router as privacy_router
@@ -325,6 +327,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(payouts_router)
     app.include_router(provenance_router)
     app.include_router(calls_router)
+    app.include_router(moderation_router)
+    app.include_router(exhibitions_router)
     app.include_router(ipfs_router)
     app.include_router(web_router)
     app.include_router(api_docs.router)

@@ -34,6 +34,7 @@ PurchaseId = Annotated[int, _db_id("a purchase's id")]
 AccountId = Annotated[int, _db_id("an account's id")]
 CallId = Annotated[int, _db_id("a call's id")]
 ProposalId = Annotated[int, _db_id("a proposal's id")]
+ReportId = Annotated[int, _db_id("a report's id")]
 
 
 def get_session() -> Iterator[Session]:

@@ -97,6 +97,9 @@ class Item:
         return getattr(Purchase, self.column) == self.id
 
 
+HIDDEN = "This work was hidden by the marketplace's moderation: it cannot be bought"
+
+
 def start_checkout(
     *,
     session: Session,
@@ -122,8 +125,10 @@ def start_checkout(
     having read the work's licence, recorded on a new reservation. `immediate_supply`: the buyer's express consent
     to immediate supply and acknowledgement of losing the withdrawal right, in the words `consent_text` (as they
     read them); required (InvalidInput, 422, before anything is reserved or Stripe is asked), recorded on a new
-    reservation with its time.
+    reservation with its time. A work moderation hid: 409 (HIDDEN), before anything else.
     """
+    if catalog_service.is_hidden(work):
+        raise Conflict(HIDDEN)
     if work.status != WorkStatus.minted:
         raise Conflict("This work is not for sale yet (it is not minted)")
     if work.sale_status == SaleStatus.withdrawn or (

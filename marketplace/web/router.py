@@ -32,8 +32,22 @@ from marketplace.integrations.ipfs.client import raw_cid_from_digest
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
 from marketplace.provenance import service as provenance_service
-from marketplace.web import account, auth, calls, legal, payouts, profile, purchases, receipts, security, studio
+from marketplace.web import (
+    account,
+    auth,
+    calls,
+    exhibitions,
+    legal,
+    moderation,
+    payouts,
+    profile,
+    purchases,
+    receipts,
+    security,
+    studio,
+)
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
+from marketplace.web.errors import error_page
 from marketplace.web.forms import parse_euros, text
 from marketplace.web.i18n import LANG_COOKIE, LANGUAGES
 from marketplace.web.labels import IMMEDIATE_SUPPLY_CONSENT, LICENSE_TERMS
@@ -49,6 +63,8 @@ router.include_router(calls.router)
 router.include_router(profile.router)
 router.include_router(receipts.router)
 router.include_router(legal.router)
+router.include_router(moderation.router)
+router.include_router(exhibitions.router)
 
 PAGE_SIZE = 12
 SORTS = ("newest", "oldest", "price_asc", "price_desc", "title")
@@ -117,6 +133,7 @@ def gallery(request: Request, session: SessionDep, viewer: Viewer) -> Response:
         "works": [(w, a) for w, a in rows], "count": count, "page": filters.page, "pages": pages,
         "filters": applied, "sort": filters.sort, "sorts": SORTS,
         "filtered": any(applied[k] for k in FILTER_KEYS), "gallery_url": partial(_gallery_url, applied),
+        "now_showing": exhibitions.now_showing(session),
     }, account=viewer)
     if is_htmx:  # htmx pushes this address, not the form's raw query (every field, empty ones too)
         response.headers["HX-Push-Url"] = here
@@ -141,7 +158,7 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
             c.user_id == viewer.id for c in creators[1:]),
         "holds": catalog_service.holds(session=session, account=viewer, work=work),
         "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None, "license_error": None,
-        "consent_error": None, "consent_text": IMMEDIATE_SUPPLY_CONSENT,
+        "consent_error": None, "consent_text": IMMEDIATE_SUPPLY_CONSENT, "report_reasons": moderation.REASONS,
     }
 
 
@@ -181,7 +198,11 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
     buyer whose checkout is open ("Return to payment"), that session again, or a new one when it is gone."""
     if viewer is None:
         return redirect(request, f"/signin?next=/works/{work_id}")
-    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
+    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer,
+                                                     include_hidden=True)
+    if catalog_service.is_hidden(work):  # as the API's checkout: 409, the work page is no longer shown to buyers
+        return error_page(request, 409, t.gettext("This work was hidden by the marketplace's moderation: it cannot "
+                                                  "be bought."))
     accepted = text(form, "accept_license") == "yes"
     consented = text(form, "accept_immediate_supply") == "yes"
     consent = t.gettext(IMMEDIATE_SUPPLY_CONSENT)
@@ -256,7 +277,8 @@ def creator_page(account_id: AccountId, request: Request, session: SessionDep, v
     filters, _ = _gallery_filters(request)
     filters.creator_id = creator.id
     filters.q = filters.creator = None
-    rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None)
+    # the creator (and admins) see their hidden works here too, marked: nobody else does
+    rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None, hidden_to=viewer)
     return render(request, "creator.html", {
         "creator": creator, "profile": profiles.profile_public(session=session, account=creator),
         "works": list(rows), "count": count, "page": filters.page,
