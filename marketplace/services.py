@@ -15,6 +15,8 @@ from marketplace.mail.outbox import Sender
 from marketplace.mail.sender import SmtpConfig
 from marketplace.mail.worker import MailWorker
 from marketplace.minting.worker import MintWorker
+from marketplace.moderation import service as moderation_service
+from marketplace.payments import checkout as payments_checkout
 from marketplace.payments.delivery import DeliveryWorker
 from marketplace.payouts import webhooks as payouts_webhooks
 from marketplace.payouts.worker import PayoutWorker
@@ -35,6 +37,8 @@ class Services(Adapters):
 def build_services(settings: Settings) -> Services:
     payouts_webhooks.register()  # the payments webhook hands Connect's events to payouts
     indexer_service.register_transfer_handler(catalog_service.follow_token)  # a token moved away: withdrawn
+    # a work moderation hid: its open checkouts are expired at Stripe (so it cannot be paid for after the decision)
+    moderation_service.register_hide_handler("payments", payments_checkout.expire_checkouts_of_hidden)
     return Services(**adapter_parts(settings))
 
 

@@ -650,7 +650,8 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("POST", "/works/{work_id}/report"): [
         ("minted", lambda s, r: page_post(f"/works/{s.once('page-report', s.fresh_minted)['id']}/report",
                                           REPORT)(s, r), OK_ALL),
-        ("draft", page_post("/works/{s.draft[id]}/report", REPORT), _by(404, 404, 404, 200, 404, 200))],
+        ("draft, reported already through the API", page_post("/works/{s.draft[id]}/report", REPORT),
+         _by(404, 404, 404, 409, 404, 409))],
     ("GET", "/admin/reports"): [("", page_get("/admin/reports"), _by(303, 403, 403, 403, 403, 200))],
     ("POST", "/admin/works/{work_id}/hide"): [
         ("minted", lambda s, r: page_post(f"/admin/works/{s.once('page-hide', s.fresh_minted)['id']}/hide",

@@ -11,6 +11,7 @@ from marketplace.accounts.dependencies import CurrentAdmin, OptionalAccount
 from marketplace.core.api_errors import errors
 from marketplace.core.deps import RateLimiterDep, ReportId, SessionDep, SettingsDep, WorkId, client_address
 from marketplace.core.limits import MAX_DB_ID, MAX_PAGE, MAX_PAGE_SIZE
+from marketplace.integrations.adapters import AdaptersDep
 from marketplace.mail.outbox import Sender
 from marketplace.moderation import service as moderation_service
 from marketplace.moderation.models import DecisionPublic, DecisionsPublic, ReportPublic, ReportsAdmin, ReportStatus
@@ -64,12 +65,12 @@ def moderation_log(
 @router.post("/api/admin/works/{work_id}/hide", response_model=DecisionPublic,
              responses=errors(401, 403, 404, 408, 409, 422, 503))
 def hide_work(work_id: WorkId, decision_in: DecisionIn, session: SessionDep, admin: CurrentAdmin,
-              settings: SettingsDep) -> DecisionPublic:
+              settings: SettingsDep, services: AdaptersDep) -> DecisionPublic:
     """Hide a work (admins) with the reason its creators are told: out of every listing and search, its page and
     media 404 for everyone but its creators and admins, its checkout refused (409). Its open reports are
-    actioned and their reporters told. 409 when it is hidden already."""
+    actioned and their reporters told; its open checkouts are expired at Stripe. 409 when it is hidden already."""
     decision = moderation_service.hide(session=session, work_id=work_id, admin=admin, reason=decision_in.reason,
-                                       sender=Sender.of(settings))
+                                       sender=Sender.of(settings), adapters=services)
     return moderation_service.decision_of(session=session, decision=decision)
 
 

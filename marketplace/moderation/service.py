@@ -12,7 +12,9 @@ reporters by mail when they left an address (in English: their language is not k
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import case, func, update
 from sqlmodel import Session, col, select
@@ -38,6 +40,16 @@ from marketplace.moderation.models import (
 from marketplace.moderation.schemas import ReportCreate, ReportFilters
 
 _REPORTS = WorkReport.__table__
+log = logging.getLogger(__name__)
+# After a hide is committed: what other domains do about the work (payments expires its open checkouts), each
+# called with (session, work id, the process's adapters). Registered by the composition root (marketplace.services).
+HideHandler = Callable[[Session, int, Any], None]
+_hide_handlers: dict[str, HideHandler] = {}
+
+
+def register_hide_handler(name: str, handler: HideHandler) -> None:
+    """Call `handler` after each hide (registering the same name again replaces it)."""
+    _hide_handlers[name] = handler
 ALREADY_REPORTED = "You have reported this work already: your report is in the moderators' queue"
 ALREADY_HIDDEN = "This work is hidden already"
 NOT_HIDDEN = "This work is not hidden"
@@ -103,9 +115,12 @@ def get_report_or_raise(*, session: Session, report_id: int) -> WorkReport:
 
 
 # ---------------------------------------------------------------------------------------------------- decisions
-def hide(*, session: Session, work_id: int, admin: Account, reason: str, sender: Sender) -> ModerationDecision:
+def hide(*, session: Session, work_id: int, admin: Account, reason: str, sender: Sender,
+         adapters: Any = None) -> ModerationDecision:
     """Hide the work (409 when it is hidden already): every open report of it is `actioned`, its creators get the
-    reason, its reporters the decision. One transaction; the guarded update on the work decides a race."""
+    reason, its reporters the decision. One transaction; the guarded update on the work decides a race. Then the
+    hide handlers run (`adapters`: what they need, e.g. the Stripe gateway): a failing one is logged, the hide
+    stands (an open checkout then ends at its own expiry)."""
     work = catalog_service.get_work_or_raise(session=session, work_id=work_id)
     now = utcnow()
     if not catalog_service.hide(session, work_id=work.id, reason=reason, now=now):
@@ -121,7 +136,15 @@ def hide(*, session: Session, work_id: int, admin: Account, reason: str, sender:
     _tell_reporters(session, work=work, reports=reports, sender=sender, reason=reason,
                     text=_("Thank you for your report of “%(title)s”. Our moderation hid the work. The reason: "
                            "“%(reason)s”."))
-    return _commit(session, decision)
+    decision = _commit(session, decision)
+    if adapters is not None:
+        for name, handler in list(_hide_handlers.items()):
+            try:
+                handler(session, work.id, adapters)
+            except Exception:
+                session.rollback()
+                log.exception("hide handler %s failed for work %s", name, work.id)
+    return decision
 
 
 def restore(*, session: Session, work_id: int, admin: Account, reason: str, sender: Sender) -> ModerationDecision:

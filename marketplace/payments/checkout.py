@@ -307,6 +307,27 @@ def cancel_checkout(*, session: Session, purchase: Purchase, buyer: Account, gat
     return purchase
 
 
+HIDDEN_REASON = "The work was hidden by moderation"
+
+
+def expire_checkouts_of_hidden(session: Session, work_id: int, adapters) -> int:
+    """Moderation hid the work (its hide handler, registered by marketplace.services): every open checkout of it
+    is expired at Stripe, so it can no longer be paid, and its reservation released. A session Stripe says is paid
+    already is left to the webhook (the payment came before the decision). How many were released."""
+    released = 0
+    for purchase in payments_service.pending_of_work(session=session, work_id=work_id):
+        if purchase.stripe_session_id is not None:
+            try:
+                remote = adapters.gateway.expire_checkout_session(purchase.stripe_session_id)
+            except PaymentProviderError:  # not open any more (expired, or paid): ask what it is
+                remote = adapters.gateway.retrieve_checkout_session(purchase.stripe_session_id)
+            if remote.status == "complete":
+                continue
+        released += payments_service.release_reservation(session, purchase, reason=HIDDEN_REASON)
+        session.commit()
+    return released
+
+
 @dataclass(frozen=True)
 class CheckoutReturn:
     """What happened when the buyer came back from Checkout without paying."""

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from marketplace.accounts.models import Account, Role
 from marketplace.core.deps import RateLimiterDep, ReportId, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import MarketplaceError
+from marketplace.integrations.adapters import AdaptersDep
 from marketplace.mail.outbox import Sender
 from marketplace.moderation import service as moderation_service
 from marketplace.moderation.models import ReportReason, ReportStatus
@@ -115,9 +116,9 @@ def _decide(request: Request, form, session, viewer: Account | None, t: Translat
 
 @router.post("/admin/works/{work_id}/hide", response_class=HTMLResponse)
 def hide(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, viewer: Viewer,
-         t: TranslatorDep) -> Response:
+         t: TranslatorDep, services: AdaptersDep) -> Response:
     return _decide(request, form, session, viewer, t, lambda reason, sender: moderation_service.hide(
-        session=session, work_id=work_id, admin=viewer, reason=reason, sender=sender))
+        session=session, work_id=work_id, admin=viewer, reason=reason, sender=sender, adapters=services))
 
 
 @router.post("/admin/works/{work_id}/restore", response_class=HTMLResponse)

@@ -306,6 +306,8 @@ def certificate(token: str, request: Request, session: SessionDep, viewer: Viewe
     else:
         token = {"edition_number": None, "mint_tx_hash": work.mint_tx_hash, "minted_at": work.minted_at,
                  "metadata_cid": work.metadata_cid}
+    if not catalog_service.can_see(work, viewer, session=session):  # a work moderation hid: as its page, 404
+        raise HTTPException(404)
     creator = accounts_service.get_account(session=session, account_id=work.creator_id)
     return render(request, "certificate.html", {
         "work": work, "token": token, "creator": creator, **_holder_context(session, token_id), "token_id": token_id,

@@ -84,6 +84,8 @@ def test_a_hidden_work_is_gone_for_everyone_but_its_creators_and_admins_until_re
     assert cast.client.get(f"/api/works/{work['id']}", headers=cast.buyer["headers"]).status_code == 404
     assert cast.browser(cast.buyer).get(f"/works/{work['id']}").status_code == 404
     assert cast.client.get(f"/ipfs/{work['media_cid']}").status_code == 404
+    assert cast.client.get(f"/tokens/{work['token_id']}").status_code == 404  # its certificate page too
+    assert cast.browser(cast.creator).get(f"/tokens/{work['token_id']}").status_code == 200
     # its creator (and the admins) see it, marked hidden with the reason
     own = cast.client.get(f"/api/works/{work['id']}", headers=cast.creator["headers"]).json()
     assert own["hidden_at"] and own["hidden_reason"] == "A copy of a protected photograph (notice 1)."
@@ -208,3 +210,22 @@ def test_the_report_form_and_the_admins_queue_page(cast: Cast):
     assert empty.status_code == 422
     for lang, words in (("fr", "Signalements"), ("de", "Meldungen")):
         assert words in admin.get("/admin/reports", headers={"Accept-Language": lang}).text
+
+
+def test_hiding_a_work_expires_its_open_checkout_at_stripe(cast: Cast, stripe_double):
+    import stripe
+
+    from marketplace.payments.models import Purchase
+
+    work = cast.minted()
+    opened = cast.client.post(f"/api/works/{work['id']}/checkout", headers=cast.buyer["headers"], json=CHECKOUT_BODY)
+    assert opened.status_code == 201, opened.text
+    assert cast.hide(work["id"]).status_code == 200
+    with Session(db.get_engine()) as session:
+        purchase = session.get(Purchase, opened.json()["purchase_id"])
+    assert (purchase.status, purchase.failure_reason) == ("expired", "The work was hidden by moderation")
+    remote = stripe.StripeClient(stripe_double.api_key, base_addresses={"api": stripe_double.api_base}) \
+        .v1.checkout.sessions.retrieve(purchase.stripe_session_id)
+    assert remote.status == "expired"  # it can no longer be paid
+    own = cast.client.get(f"/api/works/{work['id']}", headers=cast.creator["headers"]).json()
+    assert own["sale_status"] == "available"
