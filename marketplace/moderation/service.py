@@ -229,6 +229,15 @@ def _tell_reporters(session: Session, *, work: Work, reports: Sequence[WorkRepor
                           text=translate("en", text, **params), kind="report_decision", mail_from=sender.mail_from)
 
 
+def export_of(*, session: Session, account_id: int) -> dict:
+    """The reports the account made (its data export)."""
+    rows = session.exec(select(WorkReport).where(WorkReport.reporter_id == account_id)
+                        .order_by(col(WorkReport.id))).all()
+    return {"reports": [{"id": r.id, "work_id": r.work_id, "reason": r.reason, "details": r.details,
+                         "status": r.status, "created_at": r.created_at.isoformat(),
+                         "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None} for r in rows]}
+
+
 # ---------------------------------------------------------------------------------------------------- the log
 def list_decisions(*, session: Session, work_id: int | None, page: int, page_size: int) -> tuple[list[DecisionPublic],
                                                                                                   int]:

@@ -114,6 +114,8 @@ def test_a_hidden_work_is_gone_for_everyone_but_its_creators_and_admins_until_re
     with Session(db.get_engine()) as session:
         mails = session.exec(select(MailOutbox).where(MailOutbox.to_address == "notifier@example.lu")).all()
     assert len(mails) == 1 and "hid the work" in mails[0].body
+    exported = cast.client.get("/api/me/export", headers=cast.buyer["headers"]).json()["reports"]
+    assert [(r["work_id"], r["status"]) for r in exported] == [(work["id"], "actioned")]
     assert {r.status for r in reports_of(work["id"])} == {"actioned"}
 
     # restored: back everywhere, and its creator told
