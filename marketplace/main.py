@@ -40,7 +40,9 @@ from marketplace.core.exceptions import (
     RequestTimeout,
 )
 from marketplace.core.ratelimit import RateLimiter
+from marketplace.exhibitions.router import router as exhibitions_router
 from marketplace.minting.router import router as minting_router
+from marketplace.moderation.router import router as moderation_router
 from marketplace.network.router import router as network_router
 from marketplace.organisations.router import router as organisations_router
 from marketplace.payments.router import router as payments_router
@@ -306,6 +308,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(calls_router)
     app.include_router(organisations_router)
     app.include_router(network_router)
+    app.include_router(moderation_router)
+    app.include_router(exhibitions_router)
     app.include_router(ipfs_router)
     app.include_router(web_router)
     app.include_router(api_docs.router)

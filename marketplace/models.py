@@ -4,15 +4,17 @@ from marketplace.accounts.models import Account, AccountLink, AccountProfile, Pr
 from marketplace.calls.models import Call, CallDiscipline, Proposal, TeamMember
 from marketplace.catalog.models import Work, WorkCollaborator
 from marketplace.chainwatch.models import ChainCheckpoint
+from marketplace.exhibitions.models import Exhibition, ExhibitionWork
 from marketplace.indexer.models import ChainEvent, IndexedBlock, IndexerCursor, TokenOwner
 from marketplace.mail.models import MailOutbox, Notice
 from marketplace.minting.models import MintJob
+from marketplace.moderation.models import ModerationDecision, WorkReport
 from marketplace.organisations.models import Organisation, OrganisationMember
 from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
 from marketplace.payouts.models import Payout, PayoutAccount
 from marketplace.resale.models import Listing
 
 __all__ = ["Account", "AccountLink", "AccountProfile", "Call", "CallDiscipline", "ChainCheckpoint", "ChainEvent",
-           "IndexedBlock", "IndexerCursor", "LedgerEntry", "Listing", "MailOutbox", "MintJob", "Notice", "Organisation", "OrganisationMember", "Payout",
-           "PayoutAccount", "ProfileTag", "Proposal", "Purchase", "RevokedToken", "StripeEvent", "TeamMember",
-           "TokenOwner", "Work", "WorkCollaborator"]
+           "Exhibition", "ExhibitionWork", "IndexedBlock", "IndexerCursor", "LedgerEntry", "Listing", "MailOutbox",
+           "MintJob", "ModerationDecision", "Notice", "Organisation", "OrganisationMember", "Payout", "PayoutAccount", "ProfileTag", "Proposal", "Purchase", "RevokedToken", "StripeEvent", "TeamMember",
+           "TokenOwner", "Work", "WorkCollaborator", "WorkReport"]

@@ -15,6 +15,8 @@ from marketplace.mail.outbox import Sender
 from marketplace.mail.sender import SmtpConfig
 from marketplace.mail.worker import MailWorker
 from marketplace.minting.worker import MintWorker
+from marketplace.moderation import service as moderation_service
+from marketplace.payments import checkout as payments_checkout
 from marketplace.payments import service as payments_service
 from marketplace.payments.delivery import DeliveryWorker
 from marketplace.payouts import webhooks as payouts_webhooks
@@ -40,6 +42,8 @@ def build_services(settings: Settings) -> Services:
     indexer_service.register_transfer_handler(resale_service.follow_token)  # a listed token moved: withdrawn
     payments_service.register_settled_hook(resale_service.on_settled)  # a resale delivered: its listing sold
     payments_service.register_delivery_check(resale_service.delivery_check)  # a cancelled listing sells nothing
+    # a work moderation hid: its open checkouts are expired at Stripe (so it cannot be paid for after the decision)
+    moderation_service.register_hide_handler("payments", payments_checkout.expire_checkouts_of_hidden)
     return Services(**adapter_parts(settings))
 
 

@@ -46,6 +46,7 @@ def make_settings(tmp_path, db_url, anvil, ipfs_node, contract_address, splits_a
             rate_limit_register_address="10000/minute",
             rate_limit_checkout_address="10000/minute",
             rate_limit_mail_address="10000/minute",
+            rate_limit_report_address="10000/minute",
             # mails go over SMTP to the dev tools' mail sink (tests/plugins/mail_fixtures.py)
             smtp_host=mail_sink.host,
             smtp_port=mail_sink.smtp_port,

@@ -162,7 +162,8 @@ def scene(make_client, stripe_double) -> Scene:
                          stripe_webhook_secret=WEBHOOK_SECRET, stripe_max_network_retries=0,
                          signin_failure_delay_s=0.001, signin_failure_delay_max_s=0.004,
                          # the rows make more checkouts a minute than a buyer may: the limits are tested elsewhere
-                         rate_limit_checkout="10000/minute", rate_limit_checkout_address="10000/minute")
+                         rate_limit_checkout="10000/minute", rate_limit_checkout_address="10000/minute",
+                         rate_limit_report_address="10000/minute")
     api = Api(client)
     s = Scene(client=client, api=api, double=stripe_double)
     for role in ROLES[1:-1]:
@@ -471,6 +472,45 @@ def _remove_org_member(s: Scene, role: str):
                            headers=s.headers(role))
 
 
+def _hidden(s: Scene) -> dict:
+    """A fresh minted work the admin hid."""
+    work = s.fresh_minted()
+    r = s.client.post(f"/api/admin/works/{work['id']}/hide", headers=s.headers("admin"), json={"reason": "Notice."})
+    assert r.status_code == 200, r.text
+    return work
+
+
+def _open_report(s: Scene) -> int:
+    r = s.client.post(f"/api/works/{s.minted['id']}/reports", json={"reason": "other", "details": "Matrix."})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def _exhibition(s: Scene, *, with_work: bool = False) -> str:
+    slug = f"matrix-{time.monotonic_ns()}"
+    today = datetime.now(UTC).date()
+    r = s.client.post("/api/exhibitions", headers=s.headers("admin"), json={
+        "slug": slug, "title": "Matrix", "starts_on": today.isoformat(), "ends_on": today.isoformat()})
+    assert r.status_code == 201, r.text
+    if with_work:
+        r = s.client.post(f"/api/exhibitions/{slug}/works", headers=s.headers("admin"),
+                          json={"work_id": s.minted["id"]})
+        assert r.status_code == 201, r.text
+    return slug
+
+
+def _exhibition_body() -> dict:
+    today = datetime.now(UTC).date().isoformat()
+    return {"slug": f"new-{time.monotonic_ns()}", "title": "New", "starts_on": today, "ends_on": today}
+
+
+def _on_exhibition(key: str, request: Callable[[Scene, str, str], object], *, with_work: bool = False) -> Call:
+    return lambda s, role: request(s, role, s.once(key, lambda: _exhibition(s, with_work=with_work)))
+
+
+REPORT = {"reason": "other", "details": "Looks wrong."}
+ADMINS_ONLY = _by(401, 403, 403, 403, 403, 200)
+ADMIN_PAGE_POST = _by(303, 403, 403, 403, 403, 303)
 ACCEPTED = {"accept_license": "yes", "accept_immediate_supply": "yes"}  # the buyer ticked both required boxes
 IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 DRAFT_PRIVATE = _by(404, 404, 404, 200, 404, 200)
@@ -517,7 +557,9 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("draft", api_get("/api/works/{s.draft[id]}"), DRAFT_PRIVATE),
         ("co-draft", lambda s, r: s.client.get(f"/api/works/{s.once('get-co-draft', s.fresh_co_draft)['id']}",
                                                headers=s.headers(r)), CO_DRAFT),
-        ("minted", api_get("/api/works/{s.minted[id]}"), OK_ALL)],
+        ("minted", api_get("/api/works/{s.minted[id]}"), OK_ALL),
+        ("hidden by moderation", lambda s, r: s.client.get(f"/api/works/{s.once('get-hidden', lambda: _hidden(s))['id']}",
+                                                           headers=s.headers(r)), DRAFT_PRIVATE)],
     ("PUT", "/api/works/{work_id}/collaborators"): [
         ("fresh draft", _put_crew("draft"), _by(401, 403, 403, 200, 404, 403)),
         ("a draft the other creator is invited to", _put_crew("co-draft"), _by(401, 403, 403, 200, 403, 403)),
@@ -582,7 +624,10 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("reserved by the buyer", lambda s, r: s.client.post(f"/api/works/{s.minted['id']}/checkout",
                                                              headers=s.headers(r), json=CHECKOUT_BODY),
          _by(401, 201, 409, 409, 409, 409)),
-        ("without the consent to immediate supply", _checkout_without_consent, _by(401, 422, 422, 409, 422, 422))],
+        ("without the consent to immediate supply", _checkout_without_consent, _by(401, 422, 422, 409, 422, 422)),
+        ("hidden by moderation", lambda s, r: s.client.post(
+            f"/api/works/{s.once('checkout-hidden', lambda: _hidden(s))['id']}/checkout", headers=s.headers(r),
+            json=CHECKOUT_BODY), _by(401, 409, 409, 409, 409, 409))],
     ("POST", "/api/stripe/webhook"): [("unsigned", _webhook, dict.fromkeys(ROLES, 400))],
     ("GET", "/api/purchases"): [("", api_get("/api/purchases"), SIGNED_IN)],
     ("GET", "/api/purchases/{purchase_id}"): [
@@ -643,8 +688,68 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("DELETE", "/api/organisations/{slug}/members/{account_id}"): [
         ("the other creator's membership", _remove_org_member, _by(401, 403, 403, 204, 204, 204))],
     ("GET", "/api/network"): [("", api_get("/api/network"), OK_ALL)],
+    ("POST", "/api/works/{work_id}/reports"): [
+        ("minted", lambda s, r: s.client.post(f"/api/works/{s.once('api-report', s.fresh_minted)['id']}/reports",
+                                              headers=s.headers(r), json=REPORT), dict.fromkeys(ROLES, 201)),
+        ("draft", lambda s, r: s.client.post(f"/api/works/{s.draft['id']}/reports", headers=s.headers(r),
+                                             json=REPORT), _by(404, 404, 404, 201, 404, 201)),
+        ("hidden", lambda s, r: s.client.post(f"/api/works/{s.once('report-hidden', lambda: _hidden(s))['id']}"
+                                              "/reports", headers=s.headers(r), json=REPORT),
+         _by(404, 404, 404, 201, 404, 201))],
+    ("GET", "/api/admin/reports"): [("", api_get("/api/admin/reports"), ADMINS_ONLY)],
+    ("GET", "/api/admin/moderation-log"): [("", api_get("/api/admin/moderation-log"), ADMINS_ONLY)],
+    ("POST", "/api/admin/works/{work_id}/hide"): [
+        ("minted", lambda s, r: s.client.post(f"/api/admin/works/{s.once('api-hide', s.fresh_minted)['id']}/hide",
+                                              headers=s.headers(r), json={"reason": "Notice."}), ADMINS_ONLY)],
+    ("POST", "/api/admin/works/{work_id}/restore"): [
+        ("hidden", lambda s, r: s.client.post(
+            f"/api/admin/works/{s.once('api-restore', lambda: _hidden(s))['id']}/restore", headers=s.headers(r),
+            json={"reason": "Fine."}), ADMINS_ONLY)],
+    ("POST", "/api/admin/reports/{report_id}/dismiss"): [
+        ("open", lambda s, r: s.client.post(f"/api/admin/reports/{s.once('api-dismiss', lambda: _open_report(s))}"
+                                            "/dismiss", headers=s.headers(r), json={"reason": "Fine."}),
+         ADMINS_ONLY)],
+    ("GET", "/api/exhibitions"): [("", api_get("/api/exhibitions?current=true"), OK_ALL)],
+    ("POST", "/api/exhibitions"): [("", lambda s, r: s.client.post("/api/exhibitions", headers=s.headers(r),
+                                                                   json=_exhibition_body()),
+                                    _by(401, 403, 403, 403, 403, 201))],
+    ("GET", "/api/exhibitions/{slug}"): [("", _on_exhibition("api-get-exhibition", lambda s, r, slug: s.client.get(
+        f"/api/exhibitions/{slug}", headers=s.headers(r)), with_work=True), OK_ALL)],
+    ("PUT", "/api/exhibitions/{slug}"): [("", _on_exhibition("api-put-exhibition", lambda s, r, slug: s.client.put(
+        f"/api/exhibitions/{slug}", headers=s.headers(r), json={"place": "Esch"})), ADMINS_ONLY)],
+    ("PATCH", "/api/exhibitions/{slug}"): [("", _on_exhibition("api-patch-exhibition", lambda s, r, slug: s.client
+                                                               .patch(f"/api/exhibitions/{slug}", headers=s.headers(r),
+                                                                      json={"text": "Hello."})), ADMINS_ONLY)],
+    ("POST", "/api/exhibitions/{slug}/works"): [
+        ("", _on_exhibition("api-add-work", lambda s, r, slug: s.client.post(
+            f"/api/exhibitions/{slug}/works", headers=s.headers(r), json={"work_id": s.minted["id"]})),
+         _by(401, 403, 403, 403, 403, 201))],
+    ("DELETE", "/api/exhibitions/{slug}/works/{work_id}"): [
+        ("", _on_exhibition("api-remove-work", lambda s, r, slug: s.client.delete(
+            f"/api/exhibitions/{slug}/works/{s.minted['id']}", headers=s.headers(r)), with_work=True),
+         _by(401, 403, 403, 403, 403, 204))],
     # pages
     ("GET", "/"): [("", page_get("/"), OK_ALL)],
+    ("POST", "/works/{work_id}/report"): [
+        ("minted", lambda s, r: page_post(f"/works/{s.once('page-report', s.fresh_minted)['id']}/report",
+                                          REPORT)(s, r), OK_ALL),
+        ("draft, reported already through the API", page_post("/works/{s.draft[id]}/report", REPORT),
+         _by(404, 404, 404, 409, 404, 409))],
+    ("GET", "/admin/reports"): [("", page_get("/admin/reports"), _by(303, 403, 403, 403, 403, 200))],
+    ("POST", "/admin/works/{work_id}/hide"): [
+        ("minted", lambda s, r: page_post(f"/admin/works/{s.once('page-hide', s.fresh_minted)['id']}/hide",
+                                          {"reason": "Notice."})(s, r), ADMIN_PAGE_POST)],
+    ("POST", "/admin/works/{work_id}/restore"): [
+        ("hidden", lambda s, r: page_post(f"/admin/works/{s.once('page-restore', lambda: _hidden(s))['id']}/restore",
+                                          {"reason": "Fine."})(s, r), ADMIN_PAGE_POST)],
+    ("POST", "/admin/reports/{report_id}/dismiss"): [
+        ("open", lambda s, r: page_post(f"/admin/reports/{s.once('page-dismiss', lambda: _open_report(s))}/dismiss",
+                                        {"reason": "Fine."})(s, r), ADMIN_PAGE_POST)],
+    ("GET", "/exhibitions"): [("", page_get("/exhibitions"), OK_ALL)],
+    ("GET", "/exhibitions/{slug}"): [
+        ("", _on_exhibition("page-exhibition", lambda s, r, slug: page_get(f"/exhibitions/{slug}")(s, r),
+                            with_work=True), OK_ALL),
+        ("unknown", page_get("/exhibitions/nowhere"), dict.fromkeys(ROLES, 404))],
     ("GET", "/calls"): [("", page_get("/calls"), OK_ALL)],
     ("GET", "/calls/new"): [("", page_get("/calls/new"), _by(303, 200, 200, 200, 200, 200))],
     ("POST", "/calls"): [("", page_post("/calls", {"title": "Page call", "brief": "Brief", "disciplines": "music",
@@ -769,7 +874,9 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("draft", page_get("/works/{s.draft[id]}"), DRAFT_PRIVATE),
         ("co-draft", lambda s, r: page_get(f"/works/{s.once('page-co-draft', s.fresh_co_draft)['id']}")(s, r),
          CO_DRAFT),
-        ("minted", page_get("/works/{s.minted[id]}"), OK_ALL)],
+        ("minted", page_get("/works/{s.minted[id]}"), OK_ALL),
+        ("hidden by moderation", lambda s, r: page_get(f"/works/{s.once('page-hidden', lambda: _hidden(s))['id']}")(
+            s, r), DRAFT_PRIVATE)],
     ("POST", "/collection/{work_id}/resell"): [
         ("a token the buyer holds", lambda s, r: page_post(
             f"/collection/{s.once('page-resell', s.held)['work_id']}/resell",
@@ -795,7 +902,10 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("the consent to immediate supply not ticked", page_post(
             lambda s: f"/works/{s.once('page-no-consent', s.fresh_minted)['id']}/buy", {"accept_license": "yes"}),
          _by(303, 422, 422, 422, 422, 422)),
-        ("draft", page_post("/works/{s.draft[id]}/buy", ACCEPTED), _by(303, 404, 404, 409, 404, 409))],
+        ("draft", page_post("/works/{s.draft[id]}/buy", ACCEPTED), _by(303, 404, 404, 409, 404, 409)),
+        ("hidden by moderation", lambda s, r: page_post(
+            f"/works/{s.once('page-buy-hidden', lambda: _hidden(s))['id']}/buy", ACCEPTED)(s, r),
+         _by(303, 409, 409, 409, 409, 409))],
     ("GET", "/creators/{account_id}"): [
         ("a creator", page_get("/creators/{s.users[creator][id]}"), OK_ALL),
         ("a buyer", page_get("/creators/{s.users[buyer][id]}"), dict.fromkeys(ROLES, 404))],

@@ -35,7 +35,8 @@ def fuzz_client(make_client, stripe_double):
                        # wrong passwords are most of what the fuzzer sends: their growing delay is tested elsewhere
                        signin_failure_delay_s=0.001, signin_failure_delay_max_s=0.004,
                        rate_limit_signin="10000/minute", rate_limit_register="10000/minute",
-                       rate_limit_checkout="10000/minute", rate_limit_mail="10000/minute")
+                       rate_limit_checkout="10000/minute", rate_limit_mail="10000/minute",
+                       rate_limit_report="10000/minute", rate_limit_report_address="10000/minute")
 
 
 @pytest.fixture

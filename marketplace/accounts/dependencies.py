@@ -40,6 +40,12 @@ def get_current_creator(account: Annotated[Account, Depends(get_current_account)
     return account
 
 
+def get_current_admin(account: Annotated[Account, Depends(get_current_account)]) -> Account:
+    if account.role != Role.admin:
+        raise Forbidden("Only admins can do this")
+    return account
+
+
 def get_password_hashing(request: Request) -> PasswordHashing:
     return request.app.state.password_hashing
 
@@ -48,6 +54,7 @@ PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
 OptionalAccount = Annotated[Account | None, Depends(get_optional_account)]
 CurrentAccount = Annotated[Account, Depends(get_current_account)]
 CurrentCreator = Annotated[Account, Depends(get_current_creator)]
+CurrentAdmin = Annotated[Account, Depends(get_current_admin)]
 
 
 # ------------------------------------------------------------------------------------------ cookie sessions (pages)

@@ -212,7 +212,7 @@ def find_creators(session: Session, filters: CreatorFilters) -> tuple[list[Creat
     location (their profile's, contains, any case); ordered by name. Each card has the disciplines of their
     published works (most works first), then those of their profile, and their profile's skills and location.
     One page and the total count."""
-    published = Work.status != WorkStatus.draft.value
+    published = (Work.status != WorkStatus.draft.value) & col(Work.hidden_at).is_(None)  # hidden works: not shown
     conditions = [Account.role == Role.creator.value, col(Account.deleted_at).is_(None)]
     if filters.q and filters.q.strip():
         conditions.append(func.lower(Account.display_name).contains(filters.q.strip().lower(), autoescape=True))

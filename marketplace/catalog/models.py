@@ -10,7 +10,13 @@ from sqlmodel import Field, SQLModel
 
 from marketplace.accounts.models import CreatorPublic
 from marketplace.core.db import utcnow
-from marketplace.core.limits import MAX_EDITION_SIZE, MAX_ROLE_CHARS, MAX_ROYALTY_BPS, Currency
+from marketplace.core.limits import (
+    MAX_EDITION_SIZE,
+    MAX_MODERATION_REASON_CHARS,
+    MAX_ROLE_CHARS,
+    MAX_ROYALTY_BPS,
+    Currency,
+)
 
 
 class WorkStatus(StrEnum):
@@ -90,6 +96,11 @@ class Work(WorkBase, table=True):
     royalty_receiver: str | None = Field(default=None, max_length=42)
     # the open call this work was delivered for (the calls domain links it; one work per call)
     call_id: int | None = None
+    # moderation (marketplace/moderation): set when an admin hides the work after a notice, with the reason its
+    # creators are told; null: visible. A column, not derived from the decisions log, so every catalog query keeps
+    # a plain `hidden_at IS NULL` on the row it reads already (no join, no subquery on the log)
+    hidden_at: datetime | None = Field(default=None, index=True)
+    hidden_reason: str | None = Field(default=None, max_length=MAX_MODERATION_REASON_CHARS)
 
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -170,6 +181,9 @@ class WorkPublic(WorkBase):
                                          "co-created work the split contract's wallet that pays every creator by share")
     call_id: int | None = Field(default=None, description="the open call this work was delivered for "
                                 "(GET /api/calls/{id}), if any")
+    hidden_at: datetime | None = Field(default=None, description="when moderation hid the work (only its creators "
+                                       "and admins see a hidden work; null: visible)")
+    hidden_reason: str | None = Field(default=None, description="why moderation hid it, as its creators were told")
     created_at: datetime
     updated_at: datetime
 

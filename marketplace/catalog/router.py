@@ -113,7 +113,7 @@ def list_works(
         min_price_cents=min_price_cents, max_price_cents=max_price_cents, status=status_, sort=sort,
         page=page, page_size=page_size,
     )
-    rows, count = catalog_service.list_works(session=session, filters=filters, viewer=viewer)
+    rows, count = catalog_service.list_works(session=session, filters=filters, viewer=viewer, hidden_to=viewer)
     return WorksPublic(
         data=catalog_service.works_public(session, rows), count=count, page=page, page_size=page_size
     )
@@ -121,8 +121,8 @@ def list_works(
 
 @router.get("/{work_id}", response_model=WorkPublic, responses=errors(401, 404, 422, 503))
 def get_work(work_id: WorkId, session: SessionDep, viewer: OptionalAccount) -> WorkPublic:
-    """A work; a draft only for its creators (the uploader and those invited to co-sign it) and admins (404 for
-    everyone else)."""
+    """A work; a draft, or a work moderation hid, only for its creators (the uploader and those invited to co-sign
+    it) and admins (404 for everyone else; they see `hidden_at` and `hidden_reason`)."""
     work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
     return catalog_service.work_public(session=session, work=work)
 

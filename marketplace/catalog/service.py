@@ -44,11 +44,13 @@ def get_work_or_raise(*, session: Session, work_id: int) -> Work:
     return work
 
 
-def can_see(work: Work, viewer: Account | None, *, session: Session | None = None) -> bool:
+def can_see(work: Work, viewer: Account | None, *, session: Session | None = None,
+            include_hidden: bool = False) -> bool:
     """Drafts are private to their creators (the uploader and the creators invited to co-sign it) and admins until
-    minting publishes them; everything else is public. `session`: where to look the invitations up (default: the
-    session the work was loaded in)."""
-    if work.status != WorkStatus.draft:
+    minting publishes them, and so is a work moderation hid (`hidden_at`); everything else is public.
+    `include_hidden`: a hidden work counts as public here (the checkout, which refuses it with a clear 409).
+    `session`: where to look the invitations up (default: the session the work was loaded in)."""
+    if work.status != WorkStatus.draft and (work.hidden_at is None or include_hidden):
         return True
     if viewer is None:
         return False
@@ -58,16 +60,22 @@ def can_see(work: Work, viewer: Account | None, *, session: Session | None = Non
     return session is not None and is_collaborator(session, work_id=work.id, account_id=viewer.id)
 
 
+def is_hidden(work: Work) -> bool:
+    return work.hidden_at is not None
+
+
 def is_collaborator(session: Session, *, work_id: int, account_id: int) -> bool:
     """Whether the account is on the work's list of creators (invited, accepted or declined)."""
     return session.exec(select(WorkCollaborator.id).where(
         WorkCollaborator.work_id == work_id, WorkCollaborator.account_id == account_id)).first() is not None
 
 
-def get_visible_work_or_raise(*, session: Session, work_id: int, viewer: Account | None) -> Work:
-    """The work, or NotFound -- also for a draft the viewer may not see (a draft's existence is private too)."""
+def get_visible_work_or_raise(*, session: Session, work_id: int, viewer: Account | None,
+                              include_hidden: bool = False) -> Work:
+    """The work, or NotFound -- also for a draft or a hidden work the viewer may not see (their existence is private
+    too). `include_hidden`: a hidden published work is returned (the checkouts refuse it with 409)."""
     work = get_work(session=session, work_id=work_id)
-    if work is None or not can_see(work, viewer, session=session):
+    if work is None or not can_see(work, viewer, session=session, include_hidden=include_hidden):
         raise NotFound(f"Work {work_id} not found")
     return work
 
@@ -79,8 +87,13 @@ def get_own_work_or_raise(*, session: Session, work_id: int, account: Account) -
     return work
 
 
-def list_works(*, session: Session, filters: WorkFilters, viewer: Account | None) -> tuple[list[tuple[Work, Account]], int]:
+def list_works(*, session: Session, filters: WorkFilters, viewer: Account | None,
+               hidden_to: Account | None = None) -> tuple[list[tuple[Work, Account]], int]:
     """One page of works (with their creators) matching `filters` as `viewer` may see them, and the total count.
+
+    Works moderation hid are left out, except for `hidden_to`: an admin sees every hidden work, a creator their own
+    (uploaded or named on), each marked by its `hidden_at` and `hidden_reason`. None (the default, the gallery's):
+    no hidden work at all.
 
     The count reads `work` alone (the creator-name filter is a subquery on `account`), and text search is answered
     by each database's full-text index (catalog/search.py), so neither scans and joins the whole catalog."""
@@ -98,6 +111,12 @@ def list_works(*, session: Session, filters: WorkFilters, viewer: Account | None
         invited = select(WorkCollaborator.work_id).where(WorkCollaborator.account_id == viewer.id)
         conditions.append(or_(Work.status != WorkStatus.draft, col(Work.creator_id) == viewer.id,
                               col(Work.id).in_(invited)))
+    if hidden_to is None:
+        conditions.append(col(Work.hidden_at).is_(None))
+    elif hidden_to.role != "admin":
+        named = select(WorkCollaborator.work_id).where(WorkCollaborator.account_id == hidden_to.id)
+        conditions.append(or_(col(Work.hidden_at).is_(None), col(Work.creator_id) == hidden_to.id,
+                              col(Work.id).in_(named)))
     if filters.status:
         conditions.append(Work.status == filters.status)
     if filters.discipline:
@@ -165,9 +184,10 @@ def holds(*, session: Session, account: Account | None, work: Work) -> bool:
 
 def works_holding_cid(*, session: Session, cid: str) -> tuple[Work | None, list[Work]]:
     """Which works hold this CID (as media, cover, thumbnail or metadata): a published one if any, else the drafts
-    (whose bytes are as private as they are)."""
+    and the hidden works (whose bytes are as private as they are: can_see decides)."""
     matches = or_(Work.media_cid == cid, Work.thumbnail_cid == cid, Work.cover_cid == cid, Work.metadata_cid == cid)
-    published = session.exec(select(Work).where(matches, Work.status != WorkStatus.draft).limit(1)).first()
+    published = session.exec(select(Work).where(matches, Work.status != WorkStatus.draft,
+                                                col(Work.hidden_at).is_(None)).limit(1)).first()
     if published is not None:
         return published, []
     return None, list(session.exec(select(Work).where(matches)).all())
@@ -496,6 +516,30 @@ def return_to_minting(session: Session, *, work_id: int) -> None:
     session.exec(update(Work).where(Work.id == work_id, Work.status == WorkStatus.minted).values(
         status=WorkStatus.minting, mint_tx_hash=None, minted_at=None, owner_address=None, mint_error=None,
         updated_at=utcnow()))
+
+
+# ------------------------------------------------------------------------------------------------ moderation
+def hide(session: Session, *, work_id: int, reason: str, now: datetime) -> bool:
+    """Moderation hides the work (marketplace/moderation, in its transaction): out of every listing, its page and
+    media private to its creators and admins, its checkout refused. False: it was hidden already."""
+    return session.exec(update(Work).where(Work.id == work_id, col(Work.hidden_at).is_(None))
+                        .values(hidden_at=now, hidden_reason=reason, updated_at=now)).rowcount == 1
+
+
+def restore(session: Session, *, work_id: int, now: datetime) -> bool:
+    """Moderation restores a hidden work (visible and for sale as before). False: it was not hidden."""
+    return session.exec(update(Work).where(Work.id == work_id, col(Work.hidden_at).is_not(None))
+                        .values(hidden_at=None, hidden_reason=None, updated_at=now)).rowcount == 1
+
+
+def visible_works(session: Session, work_ids: Sequence[int]) -> list[tuple[Work, Account]]:
+    """These works with their uploaders, as anyone may see them (published, not hidden), in the order given."""
+    if not work_ids:
+        return []
+    rows = session.exec(select(Work, Account).join(Account, col(Work.creator_id) == col(Account.id)).where(
+        col(Work.id).in_(list(work_ids)), Work.status != WorkStatus.draft, col(Work.hidden_at).is_(None))).all()
+    order = {work_id: n for n, work_id in enumerate(work_ids)}
+    return sorted(rows, key=lambda row: order[row[0].id])
 
 
 # ------------------------------------------------------------------------------------------- account deletion

@@ -144,7 +144,7 @@ class Settings(BaseSettings):
 
     @field_validator("rate_limit_signin", "rate_limit_signin_address", "rate_limit_register",
                      "rate_limit_register_address", "rate_limit_checkout", "rate_limit_checkout_address",
-                     "rate_limit_mail", "rate_limit_mail_address")
+                     "rate_limit_mail", "rate_limit_mail_address", "rate_limit_report", "rate_limit_report_address")
     @classmethod
     def _rate_limit_string(cls, value: str) -> str:
         from limits import parse_many  # fail fast at start on a limit the library cannot read
@@ -173,6 +173,8 @@ class Settings(BaseSettings):
     email_change_hours: int = Field(default=24, ge=1)
     rate_limit_mail: str = "5/hour"  # mails asked for (reset, verification, change of e-mail) per e-mail / account
     rate_limit_mail_address: str = "30/hour"  # ... per client address
+    rate_limit_report: str = "10/hour;30/day"  # reports of works per account (or anonymous reporter's e-mail)
+    rate_limit_report_address: str = "20/hour;60/day"  # ... per client address
     # The chain watcher (marketplace.chainwatch.watcher): mints and deliveries are re-verified on chain until they are this
     # many blocks deep (the block holding them counts as one). Unset: 2 in dev/test (anvil mines a block per
     # transaction), 12 in production.

@@ -35,6 +35,7 @@ AccountId = Annotated[int, _db_id("an account's id")]
 CallId = Annotated[int, _db_id("a call's id")]
 ProposalId = Annotated[int, _db_id("a proposal's id")]
 ListingId = Annotated[int, _db_id("a listing's id")]
+ReportId = Annotated[int, _db_id("a report's id")]
 
 
 def get_session() -> Iterator[Session]:

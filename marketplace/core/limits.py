@@ -24,6 +24,8 @@ MAX_SEARCH_CHARS = 200
 MAX_ADDRESS_CHARS = 42
 MAX_COLLABORATORS = 20  # creators of one work, the uploader included
 MAX_ROLE_CHARS = 80  # a creator's role in a work, in words
+MAX_MODERATION_REASON_CHARS = 2000  # a moderation decision's stated reason
+MAX_REPORT_DETAILS_CHARS = 4000  # what a notice (a report of a work) says
 
 
 class Currency(StrEnum):

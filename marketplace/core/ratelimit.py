@@ -22,12 +22,13 @@ from limits.storage import storage_from_string
 from marketplace.core.config import Settings
 from marketplace.core.exceptions import ServiceUnavailable, TooManyRequests
 
-ACTIONS = ("signin", "register", "checkout", "mail")
+ACTIONS = ("signin", "register", "checkout", "mail", "report")
 _REFUSALS = {
     "signin": "Too many sign-in attempts",
     "register": "Too many sign-ups",
     "checkout": "Too many checkouts",
     "mail": "Too many e-mails asked for",
+    "report": "Too many reports",
 }
 _REDIS_OPTIONS = {"implementation": "redispy", "socket_timeout": 2.0, "socket_connect_timeout": 2.0}
 
@@ -70,6 +71,7 @@ class RateLimiter:
                 "register": (settings.rate_limit_register, settings.rate_limit_register_address),
                 "checkout": (settings.rate_limit_checkout, settings.rate_limit_checkout_address),
                 "mail": (settings.rate_limit_mail, settings.rate_limit_mail_address),
+                "report": (settings.rate_limit_report, settings.rate_limit_report_address),
             },
             failure_delay_s=settings.signin_failure_delay_s, failure_delay_max_s=settings.signin_failure_delay_max_s,
             failure_window_s=settings.signin_failure_window_s,

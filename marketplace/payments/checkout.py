@@ -104,6 +104,9 @@ class Item:
         return getattr(Purchase, self.column) == self.id
 
 
+HIDDEN = "This work was hidden by the marketplace's moderation: it cannot be bought"
+
+
 def start_checkout(
     *,
     session: Session,
@@ -129,8 +132,10 @@ def start_checkout(
     having read the work's licence, recorded on a new reservation. `immediate_supply`: the buyer's express consent
     to immediate supply and acknowledgement of losing the withdrawal right, in the words `consent_text` (as they
     read them); required (InvalidInput, 422, before anything is reserved or Stripe is asked), recorded on a new
-    reservation with its time.
+    reservation with its time. A work moderation hid: 409 (HIDDEN), before anything else.
     """
+    if catalog_service.is_hidden(work):
+        raise Conflict(HIDDEN)
     if work.status != WorkStatus.minted:
         raise Conflict("This work is not for sale yet (it is not minted)")
     if work.sale_status == SaleStatus.withdrawn or (
@@ -352,6 +357,27 @@ def cancel_checkout(*, session: Session, purchase: Purchase, buyer: Account, gat
     session.commit()
     session.refresh(purchase)
     return purchase
+
+
+HIDDEN_REASON = "The work was hidden by moderation"
+
+
+def expire_checkouts_of_hidden(session: Session, work_id: int, adapters) -> int:
+    """Moderation hid the work (its hide handler, registered by marketplace.services): every open checkout of it
+    is expired at Stripe, so it can no longer be paid, and its reservation released. A session Stripe says is paid
+    already is left to the webhook (the payment came before the decision). How many were released."""
+    released = 0
+    for purchase in payments_service.pending_of_work(session=session, work_id=work_id):
+        if purchase.stripe_session_id is not None:
+            try:
+                remote = adapters.gateway.expire_checkout_session(purchase.stripe_session_id)
+            except PaymentProviderError:  # not open any more (expired, or paid): ask what it is
+                remote = adapters.gateway.retrieve_checkout_session(purchase.stripe_session_id)
+            if remote.status == "complete":
+                continue
+        released += payments_service.release_reservation(session, purchase, reason=HIDDEN_REASON)
+        session.commit()
+    return released
 
 
 @dataclass(frozen=True)

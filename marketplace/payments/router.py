@@ -41,7 +41,9 @@ def checkout(
     """Reserve the work and open a Stripe Checkout Session in euros; pay at `checkout_url`. The body must say
     `accept_immediate_supply: true` (the buyer's consent to immediate supply, losing the right of withdrawal):
     without it (or without a body) 422 and nothing is reserved."""
-    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=buyer)
+    # a hidden work: 409 with the reason it cannot be bought (not 404: its buyer had it open)
+    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=buyer,
+                                                     include_hidden=True)
     purchase = checkout_flow.start_checkout(
         session=session, work=work, buyer=buyer,
         wallet_address=checkout_in.wallet_address if checkout_in else None,

@@ -113,6 +113,12 @@ def open_checkout_of(*, session: Session, buyer_id: int, work_id: int) -> Purcha
                                                Purchase.kind == PurchaseKind.primary)).first()
 
 
+def pending_of_work(*, session: Session, work_id: int) -> list[Purchase]:
+    """The work's pending purchases (its open checkouts)."""
+    return list(session.exec(select(Purchase).where(Purchase.work_id == work_id,
+                                                    Purchase.status == PurchaseStatus.pending)).all())
+
+
 def list_purchases(*, session: Session, buyer_id: int) -> list[Purchase]:
     return list(session.exec(
         select(Purchase).where(Purchase.buyer_id == buyer_id).order_by(col(Purchase.id).desc())).all())

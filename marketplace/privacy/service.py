@@ -3,7 +3,7 @@
 **Export** (`export`): one JSON document of what the platform holds about the account: the account and its wallet
 addresses, the profile, the works it uploaded or is named a creator of (with every creator's share and role: the
 credit the works carry), its purchases, its ledger entries, the calls it posted and the proposals it is on, its
-payouts (the Stripe account's state, balances and transfers) and its notices.
+payouts (the Stripe account's state, balances and transfers), its notices and the reports of works it made.
 Nothing of another account but the names and shares on the same works and teams (what those pages show anyone
 involved); no e-mail but the account's own, no password hash.
 
@@ -43,6 +43,7 @@ from marketplace.catalog import service as catalog_service
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Forbidden
 from marketplace.integrations.ipfs.client import IpfsClient
+from marketplace.moderation import service as moderation_service
 from marketplace.organisations import service as organisations_service
 from marketplace.payments import service as payments_service
 from marketplace.payments.models import LedgerEntry
@@ -84,6 +85,7 @@ def export(*, session: Session, account: Account) -> dict:
         **calls_service.export_of(session=session, account_id=account.id),
         "payouts": payouts_service.summary(session=session, account_id=account.id).model_dump(mode="json"),
         "notices": lifecycle.notice_export(session, account_id=account.id),
+        **moderation_service.export_of(session=session, account_id=account.id),
     }
 
 

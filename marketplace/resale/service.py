@@ -78,6 +78,8 @@ def create_listing(*, session: Session, seller: Account, token_id: int, price_ce
         raise Forbidden("You do not hold this token in your custody wallet")
     if work.creator_id == seller.id or catalog_service.is_collaborator(session, work_id=work.id, account_id=seller.id):
         raise Conflict("You created this work: its first sale is at the work's own price")
+    if catalog_service.is_hidden(work):
+        raise Conflict(checkout_flow.HIDDEN)
     if active_listing_of(session, str(token_id)) is not None:
         raise Conflict("This token is listed already")
     listing = Listing(token_id=str(token_id), work_id=work.id, seller_id=seller.id, seller_address=custody,
@@ -127,8 +129,8 @@ def _move(session: Session, listing_id: int, *, to: ListingStatus, **values) -> 
 
 def list_listings(*, session: Session, work_id: int | None = None, status: ListingStatus | None = ListingStatus.active,
                   seller_id: int | None = None, offset: int = 0, limit: int = 100) -> tuple[list[Listing], int]:
-    """Listings, cheapest first (then oldest), and their count."""
-    where = []
+    """Listings, cheapest first (then oldest), and their count; those of works moderation hid are left out."""
+    where = [col(Listing.work_id).not_in(select(Work.id).where(col(Work.hidden_at).is_not(None)))]
     if work_id is not None:
         where.append(Listing.work_id == work_id)
     if status is not None:
@@ -171,6 +173,8 @@ def start_checkout(*, session: Session, listing_id: int, buyer: Account, gateway
             session.commit()
         raise Conflict(WITHDRAWN)
     work = session.get(Work, listing.work_id)
+    if catalog_service.is_hidden(work):
+        raise Conflict(checkout_flow.HIDDEN)
 
     def still_listed(tx: Session) -> bool:
         status = tx.exec(select(Listing.status).where(Listing.id == listing.id)).one()

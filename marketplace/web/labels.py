@@ -112,6 +112,31 @@ LABELS: dict[str, dict[str, str]] = {
         "awarded_call": N_("Awarded call"),
         "member_of": N_("Member of"),
     },
+    "report_reason": {
+        "illegal_content": N_("Illegal content"),
+        "intellectual_property": N_("Infringes intellectual property (copyright, trademark)"),
+        "privacy": N_("Violates someone's privacy or image rights"),
+        "fraud": N_("Fraud or scam"),
+        "hate_or_violence": N_("Hate speech or violence"),
+        "other": N_("Something else"),
+    },
+    "report_status": {
+        "open": N_("Open"),
+        "actioned": N_("Work hidden"),
+        "dismissed": N_("Dismissed"),
+    },
+    "decision_action": {
+        "hide": N_("Hidden"),
+        "restore": N_("Restored"),
+        "dismiss": N_("Report dismissed"),
+    },
+    "event_kind": {
+        "round_table": N_("Round table"),
+        "open_studio": N_("Open studio"),
+        "festival": N_("Festival"),
+        "fair": N_("Fair"),
+        "other": N_("Event"),
+    },
     "sort": {
         "newest": N_("Newest"),
         "oldest": N_("Oldest"),

@@ -27,9 +27,9 @@ from marketplace.core.config import DISCIPLINES, LICENSES
 from marketplace.core.deps import AccountId, ListingId, RateLimiterDep, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import Conflict, MarketplaceError
 from marketplace.indexer import service as indexer_service
-from marketplace.organisations import service as organisations_service
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.integrations.ipfs.client import raw_cid_from_digest
+from marketplace.organisations import service as organisations_service
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
 from marketplace.provenance import service as provenance_service
@@ -38,7 +38,9 @@ from marketplace.web import (
     account,
     auth,
     calls,
+    exhibitions,
     legal,
+    moderation,
     organisations,
     payouts,
     profile,
@@ -48,6 +50,7 @@ from marketplace.web import (
     studio,
 )
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
+from marketplace.web.errors import error_page
 from marketplace.web.forms import parse_euros, text
 from marketplace.web.i18n import LANG_COOKIE, LANGUAGES
 from marketplace.web.labels import IMMEDIATE_SUPPLY_CONSENT, LICENSE_TERMS
@@ -64,6 +67,8 @@ router.include_router(profile.router)
 router.include_router(receipts.router)
 router.include_router(legal.router)
 router.include_router(organisations.router)
+router.include_router(moderation.router)
+router.include_router(exhibitions.router)
 
 PAGE_SIZE = 12
 SORTS = ("newest", "oldest", "price_asc", "price_desc", "title")
@@ -133,6 +138,7 @@ def gallery(request: Request, session: SessionDep, viewer: Viewer) -> Response:
         "filters": applied, "sort": filters.sort, "sorts": SORTS,
         "filtered": any(applied[k] for k in FILTER_KEYS), "gallery_url": partial(_gallery_url, applied),
         "resale_from": resale_service.resale_from(session, [w.id for w, _ in rows]),
+        "now_showing": exhibitions.now_showing(session),
     }, account=viewer)
     if is_htmx:  # htmx pushes this address, not the form's raw query (every field, empty ones too)
         response.headers["HX-Push-Url"] = here
@@ -158,7 +164,7 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
         "holds": catalog_service.holds(session=session, account=viewer, work=work),
         "my_editions": _my_editions(session, work, viewer),
         "more": [(w, a) for w, a in more if w.id != work.id][:4], "error": None, "license_error": None,
-        "consent_error": None, "consent_text": IMMEDIATE_SUPPLY_CONSENT,
+        "consent_error": None, "consent_text": IMMEDIATE_SUPPLY_CONSENT, "report_reasons": moderation.REASONS,
         "listings": resale_service.list_listings(session=session, work_id=work.id)[0] if work.status == "minted"
         else [], "listing_error": None,
     }
@@ -209,7 +215,11 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
     buyer whose checkout is open ("Return to payment"), that session again, or a new one when it is gone."""
     if viewer is None:
         return redirect(request, f"/signin?next=/works/{work_id}")
-    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
+    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer,
+                                                     include_hidden=True)
+    if catalog_service.is_hidden(work):  # as the API's checkout: 409, the work page is no longer shown to buyers
+        return error_page(request, 409, t.gettext("This work was hidden by the marketplace's moderation: it cannot "
+                                                  "be bought."))
     accepted = text(form, "accept_license") == "yes"
     consented = text(form, "accept_immediate_supply") == "yes"
     consent = t.gettext(IMMEDIATE_SUPPLY_CONSENT)
@@ -327,7 +337,8 @@ def creator_page(account_id: AccountId, request: Request, session: SessionDep, v
     filters, _ = _gallery_filters(request)
     filters.creator_id = creator.id
     filters.q = filters.creator = None
-    rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None)
+    # the creator (and admins) see their hidden works here too, marked: nobody else does
+    rows, count = catalog_service.list_works(session=session, filters=filters, viewer=None, hidden_to=viewer)
     return render(request, "creator.html", {
         "creator": creator, "profile": profiles.profile_public(session=session, account=creator),
         "organisations": organisations_service.organisations_of(session, account_id=creator.id),
@@ -356,6 +367,8 @@ def certificate(token: str, request: Request, session: SessionDep, viewer: Viewe
     else:
         token = {"edition_number": None, "mint_tx_hash": work.mint_tx_hash, "minted_at": work.minted_at,
                  "metadata_cid": work.metadata_cid}
+    if not catalog_service.can_see(work, viewer, session=session):  # a work moderation hid: as its page, 404
+        raise HTTPException(404)
     creator = accounts_service.get_account(session=session, account_id=work.creator_id)
     return render(request, "certificate.html", {
         "work": work, "token": token, "creator": creator, **_holder_context(session, token_id), "token_id": token_id,

@@ -83,7 +83,8 @@ def _studio(request: Request, session, account: Account, *, errors: dict | None 
     if not _is_creator(account):
         return render(request, "studio.html", {"creator": False}, account=account)
     rows, _ = catalog_service.list_works(
-        session=session, filters=WorkFilters(creator_id=account.id, page_size=100), viewer=account)
+        session=session, filters=WorkFilters(creator_id=account.id, page_size=100), viewer=account,
+        hidden_to=account)
     uploaded = request.query_params.get("uploaded")
     uploaded_work = next((w for w, _ in rows if uploaded and str(w.id) == uploaded), None)
     mine = [w for w, _ in rows]

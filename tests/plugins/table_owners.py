@@ -46,6 +46,10 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "call_team_member": ("marketplace.calls.service",),
     "organisation": ("marketplace.organisations.service",),
     "organisation_member": ("marketplace.organisations.service",),
+    "work_report": ("marketplace.moderation.service",),
+    "moderation_decision": ("marketplace.moderation.service",),
+    "exhibition": ("marketplace.exhibitions.service",),
+    "exhibition_work": ("marketplace.exhibitions.service",),
 }
 # modules that write on behalf of their caller (the caller is the writer)
 HELPERS = ("marketplace.core.db", "marketplace.jobs.lease")

@@ -251,3 +251,25 @@ def test_a_late_payment_for_a_cancelled_listing_sells_nothing(shop: Shop, anvil,
     assert row.delivery_tx_hash is None and entries(pid) == {}
     assert owner_on_chain(anvil, contract_address, work["token_id"]) == seller["custodial_address"]
     assert listing_row(listing["id"]).status == "cancelled"
+
+
+def test_a_work_moderation_hid_has_no_listings_on_sale(shop: Shop, anvil, contract_address):
+    """A hidden work is out of listings and cannot be bought: its resale listings too, until it is restored."""
+    creator = shop.register()
+    work = shop.minted_work(creator, price_cents=1500)
+    seller, _ = sell(shop, work["id"])
+    listing = list_token(shop, seller, work["token_id"], 2000).json()
+    admin = shop.register_admin()
+    hidden = shop.client.post(f"/api/admin/works/{work['id']}/hide", headers=admin["headers"],
+                              json={"reason": "A notice of infringement."})
+    assert hidden.status_code == 200, hidden.text
+    listed = shop.client.get("/api/listings", params={"work_id": work["id"]}).json()
+    assert listed["count"] == 0 and listed["data"] == []
+    r = buy(shop, shop.register(role="buyer"), listing["id"])
+    assert r.status_code == 409 and "hidden" in r.json()["detail"], r.text
+    assert listing_row(listing["id"]).status == "active"  # the seller's listing waits for the decision
+    assert shop.client.post(f"/api/admin/works/{work['id']}/restore", headers=admin["headers"],
+                            json={"reason": "The notice was withdrawn."}).status_code == 200
+    assert [item["id"] for item in shop.client.get("/api/listings", params={"work_id": work["id"]}).json()["data"]] \
+        == [listing["id"]]
+    assert buy(shop, shop.register(role="buyer"), listing["id"]).status_code == 201
