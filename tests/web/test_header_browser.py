@@ -25,13 +25,15 @@ def test_the_header_holds_one_line_at_1280_px(make_live, browsing):
     team = Team(shop)
     team.put(team.list_50_30_20())  # the composer has an unread invitation: the Notices link carries a count
     long_name = shop.register(name="Anna Schmit Studio for Architecture and Design")
-    for user, path in ((team.composer, "/studio"), (long_name, "/studio"), (long_name, "/account")):
+    admin = shop.register_admin()  # an admin's menu also has Reports (the moderation queue)
+    for user, path in ((admin, "/admin/reports"), (team.composer, "/studio"), (long_name, "/studio"),
+                       (long_name, "/account")):
         page = signed_in(browsing, user, live.url)
         page.goto(f"{live.url}{path}")
         assert page.viewport_size["width"] == 1280
         tops = _row_tops(page)
         assert max(tops) - min(tops) <= 8, (user["email"], path, tops)  # every item's middle on one line
-        browsing.shot(page, f"header-{path.strip('/')}-{user['id']}")
+        browsing.shot(page, f"header-{path.strip('/').replace('/', '-')}-{user['id']}")
     assert page.locator(".account-nav .who").get_attribute("title") == long_name["email"]
     invited = signed_in(browsing, team.composer, live.url)
     invited.goto(f"{live.url}/studio")
