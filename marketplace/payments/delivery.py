@@ -180,18 +180,8 @@ class DeliveryWorker(BackgroundWorker):
                     prepared = self._start_delivery(group, works, signer)
                     if prepared is not None and operator is None and group[0].delivery_attempts == 0:
                         self.custody.approve_operator(signer)
-                except ServiceUnavailable as exc:
-                    log.warning("delivery of purchase(s) %s postponed: %s", _ids(group), exc.message)
-                    self._release([p.id for p in group])
-                    continue
-                except MarketplaceError as exc:
-                    for purchase in group:
-                        self._retry_or_refund(purchase.id, exc.message)
-                    continue
-                except Exception as exc:  # never strand the rest of the batch
-                    log.exception("delivery of purchase(s) %s failed", _ids(group))
-                    for purchase in group:
-                        self._retry_or_refund(purchase.id, f"unexpected error: {exc}")
+                except Exception as exc:  # noqa: BLE001 (never strand the rest of the batch; _give_back logs it)
+                    self._give_back(group, exc, "delivery")
                     continue
                 if prepared is not None:
                     sent.append((group, prepared))
@@ -208,20 +198,31 @@ class DeliveryWorker(BackgroundWorker):
             self._settle_many(mined)
         return len(purchases) + len(editions)
 
+    def _give_back(self, group: list[Purchase], exc: Exception, step: str) -> None:
+        """What a delivery step that raised does with its purchases: the chain or a service away
+        (ServiceUnavailable): released, tried again soon; refused (MarketplaceError): retried, refunded after the
+        last attempt; anything else: logged with its traceback, then the same."""
+        ids = [purchase.id for purchase in group]
+        if isinstance(exc, ServiceUnavailable):
+            log.warning("%s of purchase(s) %s postponed: %s", step, _ids(group), exc.message)
+            self._release(ids)
+            return
+        if isinstance(exc, MarketplaceError):
+            message = exc.message
+        else:
+            log.error("%s of purchase(s) %s failed", step, _ids(group), exc_info=exc)
+            message = f"unexpected error: {exc}"
+        for purchase_id in ids:
+            self._retry_or_refund(purchase_id, message)
+
     # ------------------------------------------------------------ resales
     def deliver_resales(self, purchases: list[Purchase], works: dict[int, Work]) -> None:
         """Each claimed resale on its own: the token from the seller's custody wallet to the buyer's."""
         for purchase in purchases:
             try:
                 self._deliver_resale(purchase, works[purchase.work_id])
-            except ServiceUnavailable as exc:
-                log.warning("delivery of resale purchase %s postponed: %s", purchase.id, exc.message)
-                self._release([purchase.id])
-            except MarketplaceError as exc:
-                self._retry_or_refund(purchase.id, exc.message)
-            except Exception as exc:  # never strand the rest of the batch
-                log.exception("delivery of resale purchase %s failed", purchase.id)
-                self._retry_or_refund(purchase.id, f"unexpected error: {exc}")
+            except Exception as exc:  # noqa: BLE001 (never strand the rest of the batch; _give_back logs it)
+                self._give_back([purchase], exc, "resale delivery")
 
     def _deliver_resale(self, purchase: Purchase, work: Work) -> None:
         token_id = int(purchase.token_id)
@@ -265,16 +266,8 @@ class DeliveryWorker(BackgroundWorker):
             work = works[purchase.work_id]
             try:
                 request = self._edition_request(purchase, work)
-            except ServiceUnavailable as exc:
-                log.warning("delivery of edition purchase %s postponed: %s", purchase.id, exc.message)
-                self._release([purchase.id])
-                continue
-            except MarketplaceError as exc:
-                self._retry_or_refund(purchase.id, exc.message)
-                continue
-            except Exception as exc:  # never strand the rest of the batch
-                log.exception("preparing the edition of purchase %s failed", purchase.id)
-                self._retry_or_refund(purchase.id, f"unexpected error: {exc}")
+            except Exception as exc:  # noqa: BLE001 (never strand the rest of the batch; _give_back logs it)
+                self._give_back([purchase], exc, "preparing the edition")
                 continue
             if request is not None:
                 ready.append(request)
@@ -283,13 +276,8 @@ class DeliveryWorker(BackgroundWorker):
         group = [purchase for purchase, _ in ready]
         try:
             prepared = self.chain.prepare_mint_batch([request for _, request in ready])
-        except ServiceUnavailable as exc:
-            log.warning("delivery of edition purchase(s) %s postponed: %s", _ids(group), exc.message)
-            self._release([p.id for p in group])
-            return
-        except MarketplaceError as exc:
-            for purchase in group:
-                self._retry_or_refund(purchase.id, exc.message)
+        except MarketplaceError as exc:  # anything else: run_once releases the claims and raises
+            self._give_back(group, exc, "edition delivery")
             return
         if not self._write_ahead_and_send(group, prepared, self.chain.signer):
             return
