@@ -290,7 +290,7 @@ def _insert_new_events(session: Session, rows: Sequence[dict[str, Any]]) -> set[
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = ChainEvent.__table__
     statement = dialect.insert(table).on_conflict_do_nothing().returning(table.c.block_hash, table.c.log_index)
-    return set(session.execute(statement, list(rows)).tuples().all())
+    return {(block_hash, log_index) for block_hash, log_index in session.execute(statement, list(rows))}
 
 
 def _upsert_blocks(session: Session, headers: Iterable[BlockHeader]) -> None:
