@@ -750,6 +750,21 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("", _on_exhibition("page-exhibition", lambda s, r, slug: page_get(f"/exhibitions/{slug}")(s, r),
                             with_work=True), OK_ALL),
         ("unknown", page_get("/exhibitions/nowhere"), dict.fromkeys(ROLES, 404))],
+    ("GET", "/exhibitions/new"): [("", page_get("/exhibitions/new"), _by(303, 403, 403, 403, 403, 200))],
+    ("POST", "/exhibitions"): [("", lambda s, r: page_post("/exhibitions", {
+        **_exhibition_body(), "event_kind": "fair"})(s, r), ADMIN_PAGE_POST)],
+    ("GET", "/exhibitions/{slug}/curate"): [
+        ("", _on_exhibition("page-curate", lambda s, r, slug: page_get(f"/exhibitions/{slug}/curate")(s, r),
+                            with_work=True), _by(303, 403, 403, 403, 403, 200))],
+    ("POST", "/exhibitions/{slug}/edit"): [
+        ("", _on_exhibition("page-edit-exhibition", lambda s, r, slug: page_post(f"/exhibitions/{slug}/edit", {
+            k: v for k, v in _exhibition_body().items() if k != "slug"})(s, r)), ADMIN_PAGE_POST)],
+    ("POST", "/exhibitions/{slug}/works"): [
+        ("", lambda s, r: page_post(f"/exhibitions/{_exhibition(s)}/works", {"work_id": str(s.minted["id"])})(s, r),
+         ADMIN_PAGE_POST)],
+    ("POST", "/exhibitions/{slug}/works/{work_id}/remove"): [
+        ("", lambda s, r: page_post(f"/exhibitions/{_exhibition(s, with_work=True)}/works/{s.minted['id']}/remove")(
+            s, r), ADMIN_PAGE_POST)],
     ("GET", "/calls"): [("", page_get("/calls"), OK_ALL)],
     ("GET", "/calls/new"): [("", page_get("/calls/new"), _by(303, 200, 200, 200, 200, 200))],
     ("POST", "/calls"): [("", page_post("/calls", {"title": "Page call", "brief": "Brief", "disciplines": "music",

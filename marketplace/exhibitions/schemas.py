@@ -21,9 +21,14 @@ def _not_blank(value: str) -> str:
     return value.strip()
 
 
+RESERVED_SLUGS = frozenset({"new"})  # /exhibitions/new is the curators' form
+
+
 def _slug(value: str) -> str:
     if not SLUG.match(value):
         raise ValueError(f"a slug is {SLUG_HELP}")
+    if value in RESERVED_SLUGS:
+        raise ValueError(f"{value!r} is reserved: choose another slug")
     return value
 
 

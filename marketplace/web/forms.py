@@ -31,6 +31,8 @@ from marketplace.core.limits import (
 )
 from marketplace.core.money import BPS_WHOLE
 from marketplace.core.text import refused_character
+from marketplace.exhibitions.models import MAX_PLACE_CHARS, MAX_SLUG_CHARS, EventKind
+from marketplace.exhibitions.schemas import RESERVED_SLUGS, SLUG, ExhibitionCreate, ExhibitionUpdate
 from marketplace.web.i18n import Translator
 
 _AMOUNT = re.compile(r"^\d{1,9}([.,]\d{1,2})?$")
@@ -300,3 +302,36 @@ def proposal_form(form: FormData, t: Translator, member_ids: list[int]) -> tuple
         return None, errors
     return ProposalCreate(title=title, pitch=pitch, team=[
         TeamMemberIn(user_id=account_id, share_bps=bps, role=role) for account_id, bps, role in team]), {}
+
+
+def exhibition_form(form: FormData, t: Translator, *, new: bool) -> tuple[ExhibitionCreate | ExhibitionUpdate | None,
+                                                                        dict[str, str]]:
+    """The curator's exhibition form: on "New exhibition" with its address (slug); the dates as typed by the date
+    inputs (the last day inclusive)."""
+    errors: dict[str, str] = {}
+    title, body, place = text(form, "title"), text(form, "text"), text(form, "place")
+    if message := _line_error(t, title, MAX_TITLE_CHARS):
+        errors["title"] = message
+    if body and (message := _line_error(t, body, MAX_DESCRIPTION_CHARS, multiline=True)):
+        errors["text"] = message
+    if place and (message := _line_error(t, place, MAX_PLACE_CHARS)):
+        errors["place"] = message
+    slug = text(form, "slug")
+    if new and (not SLUG.match(slug) or len(slug) > MAX_SLUG_CHARS or slug in RESERVED_SLUGS):
+        errors["slug"] = t.gettext("Use lowercase letters, digits and single hyphens (at most %(max)s), like "
+                                   "design-round-table.", max=MAX_SLUG_CHARS)
+    dates = {}
+    for name in ("starts_on", "ends_on"):
+        try:
+            dates[name] = date.fromisoformat(text(form, name))
+        except ValueError:
+            errors[name] = t.gettext("Enter a date.")
+    if len(dates) == 2 and dates["ends_on"] < dates["starts_on"]:
+        errors["ends_on"] = t.gettext("The last day must not be before the first.")
+    kind = text(form, "event_kind") or EventKind.other.value
+    if kind not in {k.value for k in EventKind}:
+        errors["event_kind"] = t.gettext("Choose the kind of event.")
+    if errors:
+        return None, errors
+    fields = {"title": title, "text": body, "place": place, "event_kind": kind, **dates}
+    return (ExhibitionCreate(slug=slug, **fields) if new else ExhibitionUpdate(**fields)), {}
