@@ -16,24 +16,14 @@ from marketplace.core.exceptions import ChainUnavailable
 from marketplace.minting.models import MintJob
 from marketplace.minting.worker import MintWorker
 from tests.conftest import Api
-from tests.faults.chain_node import RestartableChain
+from tests.faults.chain_node import RestartableChain, deployed_chain, own_node  # noqa: F401 - the `chain` fixture
 from tests.faults.invariants import transfer_logs
 
 pytestmark = [pytest.mark.chain, pytest.mark.ipfs]
 DEV_ADDRESS = Web3.to_checksum_address("0x70997970c51812dc3a010c7d01b50e0d17dc79c8")  # anvil dev account 1
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    chain = RestartableChain(tmp_path_factory.mktemp("watched"), state_interval_s=3600).start()
-    yield chain
-    chain.kill()
-
-
-@pytest.fixture
-def chain(node):
-    node.deploy()
-    return node.client()
+node = own_node("watched")
 
 
 @pytest.fixture

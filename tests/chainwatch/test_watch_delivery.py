@@ -14,24 +14,14 @@ from marketplace.minting.models import MintJob
 from marketplace.minting.worker import MintWorker
 from marketplace.payments.models import LedgerEntry, Purchase
 from marketplace.services import build_delivery_worker
-from tests.faults.chain_node import RestartableChain
+from tests.faults.chain_node import deployed_chain, own_node  # noqa: F401 - the `chain` fixture
 from tests.faults.invariants import assert_consistent, transfer_logs, wait_until_settled
 from tests.payments.conftest import Shop
 
 pytestmark = [pytest.mark.chain, pytest.mark.ipfs, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    chain = RestartableChain(tmp_path_factory.mktemp("watched"), state_interval_s=3600).start()
-    yield chain
-    chain.kill()
-
-
-@pytest.fixture
-def chain(node):
-    node.deploy()
-    return node.client()
+node = own_node("watched")
 
 
 def _purchase(purchase_id: int) -> Purchase:

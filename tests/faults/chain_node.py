@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import requests
 
 from devtools.anvil import DEV_KEYS, AnvilNode
@@ -66,3 +67,22 @@ class RestartableChain:
 
     def block_number(self) -> int:
         return int(self.rpc("eth_blockNumber"), 16)
+
+
+# ------------------------------------------------------------------------------------------------ fixtures
+def own_node(name: str):
+    """A module's own node (`node = own_node("indexed")`): started once for the module's tests, killed after them;
+    its state dumps only on a clean stop, so each test decides what a kill forgets."""
+    @pytest.fixture(scope="module")
+    def node(tmp_path_factory):
+        chain = RestartableChain(tmp_path_factory.mktemp(name), state_interval_s=3600).start()
+        yield chain
+        chain.kill()
+    return node
+
+
+@pytest.fixture(name="chain")
+def deployed_chain(node: RestartableChain) -> chain_client.ChainClient:
+    """`chain`: a fresh contract on the module's node (`own_node`), and a client of it."""
+    node.deploy()
+    return node.client()

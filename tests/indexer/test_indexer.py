@@ -18,7 +18,7 @@ from marketplace.indexer.worker import IndexerWorker
 from marketplace.integrations.chain.client import ZERO_ADDRESS
 from marketplace.minting.worker import MintWorker
 from tests.conftest import Api
-from tests.faults.chain_node import RestartableChain
+from tests.faults.chain_node import deployed_chain, own_node  # noqa: F401 - the `chain` fixture
 from tests.faults.invariants import transfer_logs
 
 pytestmark = [pytest.mark.chain, pytest.mark.ipfs]
@@ -27,17 +27,7 @@ ELSEWHERE = Web3.to_checksum_address("0x" + "77" * 20)
 CHECKOUT_BODY = {"accept_immediate_supply": True, "accept_license": True}
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    chain = RestartableChain(tmp_path_factory.mktemp("indexed"), state_interval_s=3600).start()
-    yield chain
-    chain.kill()
-
-
-@pytest.fixture
-def chain(node):
-    node.deploy()
-    return node.client()
+node = own_node("indexed")
 
 
 @pytest.fixture
