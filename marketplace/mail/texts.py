@@ -48,8 +48,10 @@ def money(lang: str | None, cents: int, currency: str = "EUR") -> str:
 
 
 def values_for(lang: str | None, params: dict) -> dict:
-    """A notice's values for its text in one language: `amount_cents` gives `amount`, formatted for it."""
+    """A notice's values for its text in one language: each `X_cents` gives `X`, formatted for it (`amount_cents`:
+    `amount`)."""
     values = dict(params)
-    if "amount_cents" in values:
-        values["amount"] = money(lang, int(values["amount_cents"]), str(values.get("currency", "EUR")))
+    for name, value in params.items():
+        if name.endswith("_cents"):
+            values[name.removesuffix("_cents")] = money(lang, int(value), str(values.get("currency", "EUR")))
     return values

@@ -1,7 +1,8 @@
 """The receipt of a purchase: what the buyer paid, to whom, for what, and the VAT included in the price.
 
 A receipt exists once the payment was received (`paid_at` set; a refunded purchase keeps its receipt, marked
-refunded). The sellers are the work's creators (every creator of a co-created work, with their shares) or, for a
+refunded). The sellers are the work's creators (every creator of a co-created work, with their shares), for a
+resale the collector who sold the token (the creators, its authors, named with the royalty they receive), or, for a
 call's budget, the awarded team; the platform sells on their behalf, as an intermediary. Prices are VAT included:
 the VAT line is `core.money.vat_included` of the price at the configured rate (net rounded half up, VAT the rest,
 so net + VAT is the price paid to the cent).
@@ -12,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from marketplace.accounts import service as accounts_service
 from marketplace.calls import service as calls_service
 from marketplace.catalog import service as catalog_service
 from marketplace.core.money import vat_included
-from marketplace.payments.models import Purchase, PurchaseStatus
+from marketplace.payments.models import LedgerEntry, LedgerEntryType, Purchase, PurchaseKind, PurchaseStatus
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class Receipt:
     refunded_at: datetime | None
     consent_at: datetime | None
     consent_text: str | None
+    resale: bool = False  # sold by a collector: `sellers` is them alone; `authors` the work's creators
+    authors: tuple[str, ...] = ()
+    royalty_cents: int | None = None  # a resale's royalty to the authors, once booked (at delivery)
 
 
 def receipt_number(purchase_id: int) -> str:
@@ -67,13 +72,20 @@ def receipt_of(*, session: Session, purchase: Purchase, vat_rate_bps: int) -> Re
     (payments_service.get_visible_purchase_or_raise)."""
     if not has_receipt(purchase):
         return None
+    resale: dict = {}
     buyer = accounts_service.get_account(session=session, account_id=purchase.buyer_id)
     net, vat = vat_included(purchase.amount_cents, vat_rate_bps)
     if purchase.work_id is not None:
         work = catalog_service.get_work_or_raise(session=session, work_id=purchase.work_id)
-        sellers = [Seller(c.display_name, c.role, c.share_bps) for c in catalog_service.creators_of(session, work)]
+        creators = catalog_service.creators_of(session, work)
+        sellers = [Seller(c.display_name, c.role, c.share_bps) for c in creators]
         token = purchase.token_id or work.token_id
         kind, title, license_ = "work", work.title, work.license
+        if purchase.kind == PurchaseKind.resale:
+            seller = accounts_service.get_account(session=session, account_id=purchase.seller_id)
+            sellers = [Seller(seller.display_name if seller else f"#{purchase.seller_id}", "", 10_000)]
+            resale = {"resale": True, "authors": tuple(c.display_name for c in creators),
+                      "royalty_cents": _royalty_booked(session, purchase.id)}
     else:
         call = calls_service.get_call_or_raise(session=session, call_id=purchase.call_id)
         sellers = []
@@ -90,4 +102,17 @@ def receipt_of(*, session: Session, purchase: Purchase, vat_rate_bps: int) -> Re
         gross_cents=purchase.amount_cents, net_cents=net, vat_cents=vat, vat_rate_bps=vat_rate_bps,
         currency=purchase.currency, refunded=purchase.status == PurchaseStatus.refunded,
         refunded_at=purchase.refunded_at,
-        consent_at=purchase.immediate_supply_consent_at, consent_text=purchase.immediate_supply_consent_text)
+        consent_at=purchase.immediate_supply_consent_at, consent_text=purchase.immediate_supply_consent_text,
+        **resale)
+
+
+def _royalty_booked(session: Session, purchase_id: int) -> int | None:
+    """The royalty booked for a resale (its creators' entries summed), None before its delivery booked it."""
+    total, rows = session.exec(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0), func.count()).where(
+        LedgerEntry.purchase_id == purchase_id,
+        LedgerEntry.entry_type == LedgerEntryType.royalty_creator.value)).one()
+    if rows:
+        return int(total)
+    delivered = session.exec(select(func.count()).where(
+        LedgerEntry.purchase_id == purchase_id, LedgerEntry.entry_type == LedgerEntryType.resale_seller.value)).one()
+    return 0 if delivered else None

@@ -326,7 +326,7 @@ def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str 
         return []
     resold = [(purchase, work) for purchase, work in mine if purchase.kind == PurchaseKind.resale]
     if resold:
-        _resales_delivered(session, resold, fee_bps=fee_bps, royalties=royalties or {})
+        _resales_delivered(session, resold, fee_bps=fee_bps, royalties=royalties or {}, sender=sender)
         mine = [(purchase, work) for purchase, work in mine if purchase.kind != PurchaseKind.resale]
         if not mine:
             return sorted(moved)
@@ -351,16 +351,18 @@ def mark_delivered_many(session: Session, sales: list[tuple[Purchase, Work, str 
 
 
 def _resales_delivered(session: Session, resold: list[tuple[Purchase, Work]], *, fee_bps: int,
-                       royalties: dict[int, int]) -> None:
-    """Delivered resales: a unique work's owner follows, each booked (seller, each creator's royalty, the fee), and
-    the settled hooks told (the listing sold)."""
+                       royalties: dict[int, int], sender: Sender | None) -> None:
+    """Delivered resales: a unique work's owner follows, each booked (seller, each creator's royalty, the fee), the
+    settled hooks told (the listing sold), and the buyer, the seller and the creators told (notify_resale)."""
     shares = catalog_service.creator_shares(session, [work for _, work in resold])
     for purchase, work in resold:
         if purchase.edition_number is None and str(work.token_id) == str(purchase.token_id):
             catalog_service.set_owner(session, work_id=work.id, owner=purchase.wallet_address)
-        book_resale(session, purchase=purchase, shares=shares[work.id], fee_bps=fee_bps,
-                    royalty_cents=royalties.get(purchase.id, 0))
+        rows = resale_rows(purchase, shares[work.id], fee_bps, royalties.get(purchase.id, 0))
+        _book(session, purchase, rows)  # once: unique per purchase, type and account
         run_settled_hooks(session, purchase, DELIVERED)
+        if sender is not None:  # in the same transaction, like a first sale's
+            notify_resale(session, purchase=purchase, work=work, rows=rows, sender=sender)
 
 
 def resale_rows(purchase: Purchase, shares: Shares, fee_bps: int,
@@ -371,11 +373,6 @@ def resale_rows(purchase: Purchase, shares: Shares, fee_bps: int,
     return [(LedgerEntryType.resale_seller, purchase.seller_id, seller),
             *((LedgerEntryType.royalty_creator, account_id, cents) for account_id, cents in parts if cents),
             (LedgerEntryType.sale_platform_fee, None, fee)]
-
-
-def book_resale(session: Session, *, purchase: Purchase, shares: Shares, fee_bps: int, royalty_cents: int) -> None:
-    """Book a delivered resale once (unique per purchase, type and account)."""
-    _book(session, purchase, resale_rows(purchase, shares, fee_bps, royalty_cents))
 
 
 def notify_sale(session: Session, *, purchase: Purchase, work: Work, creator_ids: list[int], sender: Sender) -> None:
@@ -391,6 +388,35 @@ def notify_sale(session: Session, *, purchase: Purchase, work: Work, creator_ids
         session, account_ids=creator_ids, kind="sale", sender=sender, params=params, link=f"/works/{work.id}",
         subject=_("You sold “%(title)s”"),
         text=_("“%(title)s” was sold for %(amount)s and delivered to its buyer."))
+
+
+def notify_resale(session: Session, *, purchase: Purchase, work: Work,
+                  rows: list[tuple[LedgerEntryType, int | None, int]], sender: Sender) -> None:
+    """A delivered resale: the buyer's receipt, the seller's notice with what is credited to them, and each
+    creator's notice of their royalty (those whose royalty rounded to 0 cents are not told of nothing)."""
+    params = {"title": work.title, "amount_cents": purchase.amount_cents, "currency": purchase.currency,
+              "purchase_id": purchase.id, "work_id": work.id}
+    lifecycle.notify_accounts(
+        session, account_ids=[purchase.buyer_id], kind="receipt", sender=sender, params=params,
+        link=f"/purchases/{purchase.id}/receipt",
+        subject=_("Your purchase of “%(title)s” is delivered"),
+        text=_("Your purchase of “%(title)s” (%(amount)s) is delivered: the token is in your wallet. Your receipt:"))
+    for entry_type, account_id, cents in rows:
+        if account_id is None:
+            continue
+        if entry_type == LedgerEntryType.resale_seller:
+            lifecycle.notify_accounts(
+                session, account_ids=[account_id], kind="resale", sender=sender, link="/studio/payouts",  # the payouts page
+                params={**params, "credit_cents": cents},
+                subject=_("You resold “%(title)s”"),
+                text=_("“%(title)s” was resold for %(amount)s and delivered to its buyer: %(credit)s is credited to "
+                       "you, after the creators' royalty and the platform's fee."))
+        elif entry_type == LedgerEntryType.royalty_creator:
+            lifecycle.notify_accounts(
+                session, account_ids=[account_id], kind="royalty", sender=sender, link=f"/works/{work.id}",
+                params={**params, "royalty_cents": cents},
+                subject=_("A royalty for “%(title)s”"),
+                text=_("“%(title)s” was resold for %(amount)s: your royalty of %(royalty)s is credited to you."))
 
 
 def _book(session: Session, purchase: Purchase, rows) -> None:

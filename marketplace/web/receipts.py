@@ -52,6 +52,7 @@ def receipt_document(t: Translator, receipt: receipts.Receipt, settings: Setting
         (t.gettext("Work") if receipt.kind == "work" else t.gettext("Commission (open call)"), receipt.title),
         (t.gettext("Sold by") if alone else t.gettext("Sold by (co-creators)"),
          "; ".join(_seller(t, s, alone) for s in receipt.sellers)),
+        *([(t.gettext("Resale of a work by"), ", ".join(receipt.authors))] if receipt.resale else []),
         (t.gettext("Sold through"), t.gettext("%(operator)s, as intermediary", operator=settings.operator_name)),
     ]
     if receipt.license:
@@ -73,8 +74,14 @@ def receipt_document(t: Translator, receipt: receipts.Receipt, settings: Setting
                   gross=money(receipt.gross_cents)),
         t.gettext("%(operator)s runs this marketplace and sells on behalf of the creators named above, as an "
                   "intermediary: they are the authors of the work and grant its licence.",
+                  operator=settings.operator_name) if not receipt.resale else
+        t.gettext("%(operator)s runs this marketplace and sells on behalf of the seller named above, a previous "
+                  "buyer of the token, as an intermediary. The work's authors, named above, grant its licence.",
                   operator=settings.operator_name),
     ]
+    if receipt.resale and receipt.royalty_cents is not None:
+        notes.append(t.gettext("Of this price, %(royalty)s is the authors' royalty on the resale, as the token's "
+                               "contract sets it (EIP-2981).", royalty=money(receipt.royalty_cents)))
     if receipt.consent_at is not None and receipt.consent_text:
         notes.append(t.gettext("Before paying, on %(date)s, you asked for immediate supply and acknowledged losing "
                                "your right of withdrawal: “%(consent)s”", date=t.date(receipt.consent_at),

@@ -273,3 +273,46 @@ def test_a_work_moderation_hid_has_no_listings_on_sale(shop: Shop, anvil, contra
     assert [item["id"] for item in shop.client.get("/api/listings", params={"work_id": work["id"]}).json()["data"]] \
         == [listing["id"]]
     assert buy(shop, shop.register(role="buyer"), listing["id"]).status_code == 201
+
+
+def test_a_delivered_resale_tells_the_buyer_the_seller_and_the_creators_and_its_receipt_names_the_seller(
+        shop: Shop, anvil, contract_address):
+    """The buyer's receipt (mail and notice) names the collector who sold, and the authors with their royalty; the
+    seller is told what is credited to them, each creator their royalty; once each."""
+    team = co_created(shop, title="Kirchberg glass")
+    work = team.get()
+    seller, _first = sell(shop, work["id"], shop.register(role="buyer", name="Marie Collector"))
+    listing = list_token(shop, seller, work["token_id"], 1003).json()
+    buyer = shop.register(role="buyer", name="Jean Second")
+    checkout = buy(shop, buyer, listing["id"]).json()
+    pay(shop, checkout)
+    shop.wait_purchase(buyer, checkout["purchase_id"], "delivered")
+
+    def kinds(user: dict) -> list[dict]:
+        return shop.client.get("/api/me/notices", headers=user["headers"]).json()["notices"]
+
+    [receipt] = [n for n in kinds(buyer) if n["kind"] == "receipt"]
+    assert receipt["link"] == f"/purchases/{checkout['purchase_id']}/receipt"
+    assert "€10.03" in receipt["text"]
+    [resold] = [n for n in kinds(seller) if n["kind"] == "resale"]
+    assert "resold for €10.03" in resold["text"] and "€8.28 is credited to you" in resold["text"]
+    assert resold["params"]["credit_cents"] == 828
+    royalties = {}
+    for creator in (team.uploader, team.composer):
+        [notice] = [n for n in kinds(creator) if n["kind"] == "royalty"]
+        royalties[creator["id"]] = notice["params"]["royalty_cents"]
+        assert f"your royalty of €0.{notice['params']['royalty_cents']:02d}" in notice["text"]
+    assert royalties == {team.uploader["id"]: 53, team.composer["id"]: 22}  # the ledger's entries, told
+    assert len([n for n in kinds(seller) if n["kind"] == "receipt"]) == 1  # their own, of the first sale
+
+    page = shop.client.get(f"/purchases/{checkout['purchase_id']}/receipt",
+                           headers={"Cookie": f"mp_session={buyer['headers']['Authorization'].split()[1]}"})
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert "Marie Collector" in text and "Resale of a work by" in text
+    assert "Anna Schmit, Luc Weber" in text
+    assert "€0.75 is the authors&#39; royalty" in text
+    assert "sells on behalf of the seller named above" in text
+    french = shop.client.get(f"/purchases/{checkout['purchase_id']}/receipt", headers={
+        "Cookie": f"mp_session={buyer['headers']['Authorization'].split()[1]}", "Accept-Language": "fr"}).text
+    assert "Revente d&#39;une œuvre de" in french and "0,75" in french
