@@ -120,7 +120,7 @@ def document(seed: int, title: str, author: str, paragraphs: list[str]) -> bytes
     def latin(text: str) -> str:
         return text.encode("latin-1", "replace").decode("latin-1")
 
-    pdf = FPDF(format="A5")
+    pdf = FPDF(format=(148, 210))  # A5, in mm
     pdf.set_title(latin(title))
     pdf.set_author(latin(author))
     pdf.set_creation_date(__import__("datetime").datetime(2026, 1, 1, tzinfo=__import__("datetime").timezone.utc))

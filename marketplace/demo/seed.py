@@ -29,7 +29,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, func, select
 
-from marketplace.accounts import profiles
+from marketplace.accounts import profiles, security
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, AccountCreate, Role
 from marketplace.calls import service as calls_service
@@ -282,12 +282,15 @@ class _Seeder:
     # ---------------------------------------------------------------------------------- accounts and profiles
     def people(self) -> None:
         secret = self.settings.wallet_secret.get_secret_value()
+        # one Argon2 hash for the one demo password (a public one): hashing it per account would be most of the
+        # seed's time, and register takes a hash made already (as sign-up's hashing pool gives it)
+        password_hash = security.hash_password(content.DEMO_PASSWORD)
         for person in (content.ADMIN, *content.CREATORS, *content.BUYERS):
             account = accounts_service.register(
                 session=self.session,
                 account_in=AccountCreate(email=person.email, password=content.DEMO_PASSWORD,
                                          display_name=person.name, role=Role(person.role)),
-                wallet_secret=secret, allow_admin=True,
+                wallet_secret=secret, allow_admin=True, password_hash=password_hash,
                 # the demo's addresses are verified from the start: their notice mails show in the mail sink
                 on_created=lambda _session, created: setattr(created, "email_verified_at", utcnow()))
             self.accounts[person.email] = account
