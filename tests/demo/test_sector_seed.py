@@ -117,7 +117,7 @@ def test_sold_tokens_are_owned_on_chain_by_their_last_buyers(seeded):
 
 
 def test_resales_book_the_sellers_and_the_creators_royalties(seeded):
-    report, settings, services, _ = seeded
+    report, *_ = seeded
     resales = rows(Purchase, Purchase.kind == PurchaseKind.resale, Purchase.status == PurchaseStatus.delivered)
     assert len(resales) == report.resales >= 5
     for purchase in resales:
@@ -131,7 +131,7 @@ def test_resales_book_the_sellers_and_the_creators_royalties(seeded):
 
 
 def test_payouts_are_paid_in_the_stripe_double(seeded):
-    _, settings, _, double = seeded
+    *_, double = seeded
     paid = rows(Payout, Payout.status == PayoutStatus.paid)
     assert len(paid) >= 20
     accounts = {a.account_id: a.stripe_account_id for a in rows(PayoutAccount)}
