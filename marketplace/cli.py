@@ -107,8 +107,8 @@ def cmd_seed(args) -> int:
         return 1
     finally:
         services.ipfs.close()
-    print("  timings (s): " + ", ".join(f"{k} {v}" for k, v in report.timings.items()))
-    print(f"seeded in {report.seconds:.1f} s; sign in with (password {DEMO_PASSWORD}):")
+    print(f"seeded: {report.summary()}")
+    print(f"sign in with (password {DEMO_PASSWORD}):")
     for person in ACCOUNTS_PRINTED:
         print(f"  {person.role:8} {person.email}")
     return 0

@@ -9,7 +9,9 @@ import json
 import math
 import random
 import struct
+import sys
 import wave
+from array import array
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -25,7 +27,7 @@ PALETTES = (
 
 def _png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
-    img.save(buf, "PNG", optimize=True)
+    img.save(buf, "PNG")
     return buf.getvalue()
 
 
@@ -98,12 +100,15 @@ def tune(seed: int, seconds: float = 1.5, rate: int = 16000) -> bytes:
     scale = [261.63, 293.66, 329.63, 392.0, 440.0, 523.25, 587.33]
     notes = [rng.choice(scale) for _ in range(6)]
     per_note = int(seconds * rate / len(notes))
-    frames = bytearray()
+    samples = array("h")
+    sin, tau = math.sin, 2 * math.pi
     for f in notes:
-        for n in range(per_note):
-            env = min(1.0, n / 400) * (1 - n / per_note)
-            value = 0.6 * math.sin(2 * math.pi * f * n / rate) + 0.25 * math.sin(4 * math.pi * f * n / rate)
-            frames += struct.pack("<h", int(9000 * env * value))
+        step = tau * f / rate
+        samples.extend(int(9000 * min(1.0, n / 400) * (1 - n / per_note) * (0.6 * sin(step * n) + 0.25 * sin(2 * step * n)))
+                       for n in range(per_note))
+    if sys.byteorder == "big":
+        samples.byteswap()  # WAV is little-endian
+    frames = samples.tobytes()
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
         w.setnchannels(1)

@@ -24,6 +24,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -230,10 +231,10 @@ def seed_sector(*, session: Session, services: Services, settings: Settings, for
         raise SeedRefused(f"IPFS is not reachable at {settings.ipfs_api_url}: {exc.message}") from None
     double = _Double(settings.stripe_api_base)
     double.check()
+    say("seeding the demo sector…")
     seeder = _Seeder(session=session, services=services, settings=settings, double=double, say=say)
     seeder.run()
     seeder.report.seconds = time.monotonic() - started
-    say(f"demo sector seeded: {seeder.report.summary()}")
     return seeder.report
 
 
@@ -255,6 +256,7 @@ class _Seeder:
         now = time.monotonic()
         self.report.timings[name] = round(now - self._clock, 2)
         self._clock = now
+        self.say(f"{name}: {self.report.timings[name]:.1f} s")
 
     def run(self) -> None:
         self.people()
@@ -346,6 +348,7 @@ class _Seeder:
         edition_size = {slot: size for slot, (size, _sold) in zip(edition_slots, content.EDITIONS, strict=True)}
         self.drafts: set[int] = set()
         self.edition_works: list[Work] = [None] * len(edition_slots)  # type: ignore[list-item]
+        specs = []
         for n in range(total):
             person = creators[n % len(creators)]
             discipline = person.disciplines[(n // len(creators)) % len(person.disciplines)]
@@ -353,8 +356,14 @@ class _Seeder:
             title = f"{self.rng.choice(first)} {self.rng.choice(second)}"
             price = self.rng.choice((900, 1500, 2500, 4500, 7500, 12000, 18000, 25000, 40000))
             royalty = self.rng.choice(content.ROYALTY_BPS)
+            specs.append((person, discipline, title, price, royalty))
+        # the media first, two at a time (Pillow and zlib let go of the GIL while they encode); each from its own seed
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            made = list(pool.map(lambda n: self._media(n + 1, specs[n][1], specs[n][2], specs[n][0].name),
+                                 range(total)))
+        for n, ((person, discipline, title, price, royalty), (data, filename, cover)) in enumerate(
+                zip(specs, made, strict=True)):
             licence = content.LICENCE_ROTATION[n % len(content.LICENCE_ROTATION)]
-            data, filename, cover = self._media(n + 1, discipline, title, person.name)
             work = upload.upload_work(
                 session=self.session, creator=self.accounts[person.email],
                 work_in=WorkCreate(title=title, description=f"{title}. {person.bio.splitlines()[0]}",
