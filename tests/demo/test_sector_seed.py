@@ -211,3 +211,13 @@ def test_the_demo_accounts_keep_their_password(seeded):
     anna = next(a for a in rows(Account) if a.email == "anna@demo.lu")
     assert security.verify_password(content.DEMO_PASSWORD, anna.password_hash)
     assert anna.display_name == "Anna Schmit Studio"
+
+
+def test_a_missing_stripe_double_is_named():
+    from devtools.procs import pick_free_port
+    from marketplace.demo.seed import _Double
+
+    base = f"http://127.0.0.1:{pick_free_port()}"  # nothing listens there
+    with pytest.raises(SeedRefused) as refused:
+        _Double(base).check()
+    assert refused.value.reason == "service" and "Stripe double" in str(refused.value) and base in str(refused.value)
