@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 import stripe
+from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from devtools.stripe_double import StripeDouble
@@ -28,20 +29,28 @@ from marketplace.payments.models import LedgerEntry, Purchase, PurchaseKind, Pur
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus
 from marketplace.services import build_services
 from tests.plugins.chain_fixtures import DEPLOYER_KEY
+from tests.plugins.db_fixtures import _tables
 
 pytestmark = [pytest.mark.chain, pytest.mark.ipfs, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory, anvil, ipfs_node):
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def seeded(request, tmp_path_factory, anvil, ipfs_node):
     tmp = tmp_path_factory.mktemp("sector")
     deployer = chain_client.EthAccount.from_key(DEPLOYER_KEY).address
     contract = chain_client.deploy(rpc_url=anvil.rpc_url, deployer_key=DEPLOYER_KEY, name="Demo Works",
                                    symbol="DW", admin=deployer, minter=deployer)
     splits = chain_client.deploy_splits(rpc_url=anvil.rpc_url, deployer_key=DEPLOYER_KEY)
     double = StripeDouble(webhook_url=None).start()  # no app: the seed hands the events to the webhook handling
-    url = f"sqlite:///{tmp / 'seed.db'}"
-    upgrade(url)
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'seed.db'}"
+        upgrade(url)
+    else:  # the session's PostgreSQL database, emptied (migrated once for the session)
+        url = request.getfixturevalue("pg_database_url")
+        engine = db.make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE"))
+        engine.dispose()
     db.init_engine(url)
     settings = Settings(_env_file=None, env="test", data_dir=tmp / "data", database_url=url, rpc_url=anvil.rpc_url,
                         ipfs_api_url=ipfs_node.api_addr, ipfs_timeout_s=20.0, contract_address=contract,
@@ -200,7 +209,12 @@ def test_the_command_refuses_production_before_touching_the_database(tmp_path, m
                         "WALLET_SECRET": "w" * 40, "AUTH_SECRET": "a" * 40, "STRIPE_API_KEY": "sk_test_prod",
                         "STRIPE_WEBHOOK_SECRET": "whsec_prod"}.items():
         monkeypatch.setenv(name, value)
-    assert main(["seed"]) == 2
+    from marketplace.core.config import get_settings
+
+    try:
+        assert main(["seed"]) == 2
+    finally:
+        get_settings.cache_clear()  # the next reader gets its own environment's settings, not these
     assert "ENV=production" in capsys.readouterr().err
     assert not db_file.exists()
 
