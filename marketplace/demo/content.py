@@ -153,10 +153,10 @@ MEDIA_OF = {
     "design": ("poster", "poster", "document"),
     "music": ("audio",),
     "photography": ("photo",),
-    "film": ("film", "document"),
+    "film": ("film", "film", "document"),  # stills, and a screenplay now and then
     "games": ("model", "poster"),
     "architecture": ("model", "photo", "document"),
-    "publishing": ("document",),
+    "publishing": ("document", "poster"),  # the book, or its cover's illustration
     "fashion": ("photo", "poster"),
     "digital-art": ("poster", "model"),
 }
