@@ -14,12 +14,14 @@ def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False)
     """Everything on one machine: anvil, IPFS, contract, SQLite, demo data, the web app with its mint worker."""
     import uvicorn
 
-    from devtools.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+    from devtools.seed import seed_demo
     from devtools.stack import start_local_stack
     from marketplace.cli import fresh_settings
     from marketplace.core import db
     from marketplace.core.config import DEV_STRIPE_WEBHOOK_SECRET
     from marketplace.core.migrate import upgrade
+    from marketplace.demo.content import ACCOUNTS_PRINTED, DEMO_PASSWORD
+    from marketplace.demo.seed import SeedFailed, SeedRefused, seed_sector
     from marketplace.main import create_app
     from marketplace.services import build_services
 
@@ -52,10 +54,25 @@ def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False)
         services = build_services(settings)  # one set for the seed and the app
         if not no_demo:
             with db.session_scope() as session:
-                created = seed_demo(session=session, services=services, settings=settings)
-            print("  demo data created (minting in the background):" if created else "  demo accounts:")
-            for email, _name, role in DEMO_ACCOUNTS:
-                print(f"    {role.value:8} {email:16} password: {DEMO_PASSWORD}")
+                accounts = True
+                try:  # an empty database only (a database with accounts is refused, untouched)
+                    report = seed_sector(session=session, services=services, settings=settings,
+                                         say=lambda message: print(f"    {message}", flush=True))
+                    print(f"  demo sector created: {report.summary()}")
+                except SeedRefused as exc:
+                    if exc.reason == "service":  # e.g. a real Stripe: the small demo, its works minted meanwhile
+                        print(f"  no demo sector: {exc}")
+                        if seed_demo(session=session, services=services, settings=settings):
+                            print("  the small demo instead: its accounts and three works (minting in the background)")
+                    elif exc.reason != "not_empty":
+                        print(f"  no demo data: {exc}")
+                        accounts = False
+                except SeedFailed as exc:  # what was made stays; the app starts anyway (its workers carry on)
+                    print(f"  the demo seed did not finish: {exc}")
+            if accounts:
+                print("  demo accounts:")
+                for person in ACCOUNTS_PRINTED:
+                    print(f"    {person.role:8} {person.email:16} password: {DEMO_PASSWORD}")
         print(f"  chain  {local.rpc_url} (chain id 31337), contract {local.contract_address}, "
               f"splits {local.splits_address}")
         print(f"  ipfs   {local.ipfs_api_addr}")

@@ -1,4 +1,5 @@
-"""Demo data for `marketplace dev`: accounts of each role and a few works, minted on the local chain."""
+"""A small demo (the four demo accounts and three works) for tests that need a few profiles fast. `make run` seeds the
+whole demo sector instead: marketplace.demo (`marketplace seed`)."""
 
 from __future__ import annotations
 

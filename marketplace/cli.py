@@ -1,4 +1,4 @@
-"""The `marketplace` command: dev, serve, worker, migrate, create-admin."""
+"""The `marketplace` command: dev, serve, worker, migrate, seed, create-admin."""
 
 from __future__ import annotations
 
@@ -73,6 +73,47 @@ def cmd_worker(_args) -> int:
     return 0
 
 
+def cmd_seed(args) -> int:
+    """The demo sector into the configured database, against the configured chain, IPFS and Stripe double (what
+    `make run` does by itself on an empty database)."""
+    from marketplace.core import db
+    from marketplace.core.migrate import upgrade
+    from marketplace.demo.content import ACCOUNTS_PRINTED, DEMO_PASSWORD
+    from marketplace.demo.seed import SeedFailed, SeedRefused, seed_sector
+    from marketplace.services import build_services
+
+    settings = fresh_settings()
+    if settings.env == "production" and not args.allow_production:  # before the database is even migrated
+        print("seed refused: ENV=production (pass --allow-production to seed the demo there)", file=sys.stderr)
+        return 2
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    db.init_engine(settings.effective_database_url)
+    services = build_services(settings)
+    for noisy in ("marketplace", "stripe"):  # a line per mint, delivery and Stripe request: quiet while seeding
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        with db.session_scope() as session:
+            report = seed_sector(session=session, services=services, settings=settings, force=args.force,
+                                 allow_production=args.allow_production, say=print)
+    except SeedRefused as exc:
+        print(f"seed refused: {exc}", file=sys.stderr)
+        print("  (`make run` starts anvil, IPFS and the Stripe double and seeds an empty database itself; or set "
+              "RPC_URL, CONTRACT_ADDRESS, SPLITS_ADDRESS, IPFS_API_URL and STRIPE_API_BASE to running ones)",
+              file=sys.stderr)
+        return 2
+    except SeedFailed as exc:
+        print(f"seed failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        services.ipfs.close()
+    print(f"seeded: {report.summary()}")
+    print(f"sign in with (password {DEMO_PASSWORD}):")
+    for person in ACCOUNTS_PRINTED:
+        print(f"  {person.role:8} {person.email}")
+    return 0
+
+
 def cmd_create_admin(args) -> int:
     from marketplace.accounts import service as accounts_service
     from marketplace.accounts.models import AccountCreate, Role
@@ -111,6 +152,12 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("worker", help="run a standalone mint worker").set_defaults(fn=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+
+    p = sub.add_parser("seed", help="fill an empty database with the demo sector (chain, IPFS and the Stripe double "
+                                    "must be running)")
+    p.add_argument("--force", action="store_true", help="seed even though the database has accounts")
+    p.add_argument("--allow-production", action="store_true", help="seed even with ENV=production")
+    p.set_defaults(fn=cmd_seed)
 
     p = sub.add_parser("create-admin", help="create an admin account")
     p.add_argument("--email", required=True)
