@@ -132,8 +132,8 @@ SECTIONS: tuple[Section, ...] = (
             N_("Euros paid out to creators through Stripe each month: transfers made, less the reversals of refunded "
                "sales."),
             (MONTH, Column("transfers", N_("Transfers"), "count"), Column("paid_cents", N_("Paid out"), "money"),
-             Column("reversed_cents", N_("Reversed"), "money"), Column("net_cents", N_("Net"), "money")),
-            _month_bars([("net_cents", N_("Net"))], "money", N_("Paid out"))),
+             Column("reversed_cents", N_("Reversed"), "money"), Column("net_cents", N_("Net paid out"), "money")),
+            _month_bars([("net_cents", N_("Net paid out"))], "money", N_("Paid out"))),
 )
 CHART_DESC = N_("The table below lists the same figures.")
 
