@@ -109,7 +109,8 @@ def hbars(chart_id: str, *, title: str, desc: str, labels: Sequence[str], values
           fmt: Callable[[int], str], axis_label: str, maximum: int | None = None) -> str:
     """Horizontal bars: one row per label (top to bottom), its value written at the bar's end, an x axis of `fmt`
     values under them (up to `maximum` when given: 100 % for shares)."""
-    row, top, left, right = 28.0, 12.0, 170.0, 110.0
+    row, top, right = 28.0, 12.0, 110.0
+    left = min(280.0, 12 + 7.4 * max((len(label) for label in labels), default=0))  # room for the longest label
     height = top + row * len(labels) + 48
     ticks = nice_ticks(0, maximum if maximum is not None else max(values, default=0))
     hi = ticks[-1]
