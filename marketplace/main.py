@@ -41,9 +41,9 @@ from marketplace.core.exceptions import (
 )
 from marketplace.core.ratelimit import RateLimiter
 from marketplace.exhibitions.router import router as exhibitions_router
+from marketplace.insights.router import router as insights_router
 from marketplace.minting.router import router as minting_router
 from marketplace.moderation.router import router as moderation_router
-from marketplace.insights.router import router as insights_router
 from marketplace.network.router import router as network_router
 from marketplace.organisations.router import router as organisations_router
 from marketplace.payments.router import router as payments_router

@@ -48,8 +48,8 @@ def nice_ticks(low: int, high: int, count: int = 4) -> list[int]:
 
 
 def _open(chart_id: str, title: str, desc: str, height: float) -> list[str]:
-    return [f'<svg class="insight-svg" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {_num(height)}" '
-            f'width="{WIDTH}" height="{_num(height)}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc">',
+    return [(f'<svg class="insight-svg" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {_num(height)}" '
+             f'width="{WIDTH}" height="{_num(height)}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc">'),
             f'<title id="{chart_id}-title">{escape(title)}</title>', f'<desc id="{chart_id}-desc">{escape(desc)}</desc>']
 
 

@@ -18,7 +18,7 @@ from marketplace.insights import service as insights_service
 from marketplace.payments.models import Purchase
 from marketplace.payouts.models import Payout
 from marketplace.payouts.worker import PayoutWorker
-from tests.payouts.conftest import Market, drain, market, stripe, worker  # noqa: F401  (market, stripe, worker: fixtures)
+from tests.payouts.conftest import Market, drain
 
 
 def at(purchase_id: int, moment: datetime) -> None:

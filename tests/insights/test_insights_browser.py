@@ -17,9 +17,8 @@ from sqlmodel import Session
 
 from marketplace.calls.models import Call, Proposal
 from marketplace.core import db
-from marketplace.payouts.models import Payout
-
 from marketplace.insights import service as insights_service
+from marketplace.payouts.models import Payout
 from tests.insights.test_figures_db import at
 from tests.payouts.conftest import FakeStripe, Market, payouts
 from tests.web.conftest import DESKTOP, PHONE
