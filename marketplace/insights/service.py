@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from marketplace.calls.models import Call, Proposal
 from marketplace.catalog import service as catalog_service
-from marketplace.catalog.models import Work, WorkStatus
+from marketplace.catalog.models import Work, WorkCollaborator, WorkStatus
 from marketplace.core.config import DISCIPLINES
 from marketplace.core.exceptions import NotFound
 from marketplace.core.money import BPS_WHOLE
@@ -152,9 +152,8 @@ def royalties_and_splits(*, session: Session) -> list[Row]:
             for m, c, r, s in rows if (r or 0) or (s or 0)]
 
 
-def _published_works(session: Session) -> list[Work]:
-    return list(session.exec(select(Work).where(Work.status == WorkStatus.minted.value,
-                                                col(Work.hidden_at).is_(None)).order_by(Work.id)).all())
+def _published():
+    return and_(Work.status == WorkStatus.minted.value, col(Work.hidden_at).is_(None))
 
 
 def co_creation(*, session: Session) -> list[Row]:
@@ -163,11 +162,13 @@ def co_creation(*, session: Session) -> list[Row]:
     as the collaboration network gives them are not all one) and made across organisations (co-created, its
     creators belong to two or more organisations between them and no organisation has all of them as members).
     Each with its share of the published works in basis points, rounded half up."""
-    works = _published_works(session)
-    crews = {work_id: [a for a, _ in shares] for work_id, shares in catalog_service.creator_shares(session, works).items()
-             if len(shares) > 1}
+    total = int(session.exec(select(func.count()).select_from(Work).where(_published())).one())
+    listed = select(WorkCollaborator.work_id).group_by(WorkCollaborator.work_id).having(func.count() > 1)
+    candidates = list(session.exec(select(Work).where(_published(), col(Work.id).in_(listed))).all())
+    crews = {work_id: [a for a, _ in shares]
+             for work_id, shares in catalog_service.creator_shares(session, candidates).items() if len(shares) > 1}
     discipline = {int(n.id[1:]): n.discipline for n in network_service.build_network(session).nodes
-                  if n.id.startswith("a")}
+                  if n.id.startswith("a")} if crews else {}
     organisations: dict[int, set[int]] = defaultdict(set)
     for org_id, account_id, _role in organisations_service.all_memberships(session):
         organisations[account_id].add(org_id)
@@ -179,7 +180,6 @@ def co_creation(*, session: Session) -> list[Row]:
         every = set().union(*(organisations[a] for a in crew))
         return len(every) > 1 and not set.intersection(*(organisations[a] for a in crew))
 
-    total = len(works)
     counts = {"co_created": len(crews),
               "across_disciplines": sum(across_disciplines(c) for c in crews.values()),
               "across_organisations": sum(across_organisations(c) for c in crews.values())}
