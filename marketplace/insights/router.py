@@ -15,6 +15,7 @@ from marketplace.insights import service as insights_service
 from marketplace.insights.schemas import InsightPublic
 
 router = APIRouter(prefix="/api/insights", tags=["insights"])
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 CSV_DOC = {"content": {"text/csv": {"schema": {"type": "string"}}},
            "description": "The figure (JSON), or with `?format=csv` its rows as CSV: a header row of the JSON rows' "
@@ -25,11 +26,16 @@ CSV_DOC = {"content": {"text/csv": {"schema": {"type": "string"}}},
 def insight(session: SessionDep, figure: Annotated[str, Path(max_length=64, description=(
         "sales-by-month, sales-by-discipline, primary-vs-resale, royalties-and-splits, co-creation, calls, "
         "time-to-first-sale or payouts"))],
-        output: Annotated[Literal["json", "csv"], Query(alias="format", description="json (default) or csv")] = "json"):
+        output: Annotated[Literal["json", "csv"], Query(alias="format", description="json (default) or csv")] = "json",
+        since: Annotated[str | None, Query(alias="from", pattern=MONTH, description=(
+            "YYYY-MM: a figure by month starts at this month (included)"))] = None,
+        until: Annotated[str | None, Query(alias="to", pattern=MONTH, description=(
+            "YYYY-MM: a figure by month ends at this month (included)"))] = None):
     """One figure of the marketplace's insights, as defined in the README (Insights): `{figure, rows,
-    generated_at}`, or the same rows as CSV. An unknown figure: 404."""
+    generated_at}`, or the same rows as CSV; `from` and `to` (YYYY-MM) keep a figure by month to those months. An
+    unknown figure: 404."""
     found = insights_service.get_figure_or_raise(figure)
-    rows = found.compute(session=session)
+    rows = insights_service.in_months(found.compute(session=session), since=since, until=until)
     if output == "csv":
         return Response(insights_service.to_csv(found, rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{found.name}.csv"'})

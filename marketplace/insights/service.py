@@ -274,9 +274,16 @@ def get_figure_or_raise(name: str) -> Figure:
     return found
 
 
-def figure(*, session: Session, name: str) -> list[Row]:
-    """The rows of one figure by its public name (NotFound for another name)."""
-    return get_figure_or_raise(name).compute(session=session)
+def figure(*, session: Session, name: str, since: str | None = None, until: str | None = None) -> list[Row]:
+    """The rows of one figure by its public name (NotFound for another name); a figure by month keeps only the
+    months from `since` to `until` (`YYYY-MM`, both included) when given."""
+    return in_months(get_figure_or_raise(name).compute(session=session), since=since, until=until)
+
+
+def in_months(rows: list[Row], *, since: str | None = None, until: str | None = None) -> list[Row]:
+    """The rows whose `month` is within [since, until] (`YYYY-MM` compare as text); rows without a month, all."""
+    return [row for row in rows if "month" not in row or (
+        (since is None or str(row["month"]) >= since) and (until is None or str(row["month"]) <= until))]
 
 
 def all_figures(*, session: Session) -> dict[str, list[Row]]:

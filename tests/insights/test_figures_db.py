@@ -52,6 +52,10 @@ def test_months_refunds_and_payouts_on_both_databases(market: Market, stripe, wo
     after = figures()
     assert [(r["month"], r["count"], r["volume_cents"], r["currency"]) for r in after["sales-by-month"]] == [
         ("2026-01", 1, 1001, "EUR"), ("2026-02", 1, 2000, "EUR"), ("2026-03", 1, 333, "EUR")]
+    with Session(db.get_engine()) as session:  # ?from=&to=: the months kept, both included
+        kept = insights_service.figure(session=session, name="sales-by-month", since="2026-02", until="2026-03")
+        assert [r["month"] for r in kept] == ["2026-02", "2026-03"]
+        assert insights_service.figure(session=session, name="co-creation", since="2030-01") == after["co-creation"]
     # the chain index holds none of these fabricated deliveries
     assert {r["on_chain_count"] for r in after["sales-by-month"]} == {0}
     assert [(r["kind"], r["count"], r["volume_cents"]) for r in after["primary-vs-resale"]] == [

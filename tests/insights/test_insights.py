@@ -190,6 +190,13 @@ def test_every_figure_matches_the_ledger_and_the_chain_index(shop: Shop):
         assert [dict(zip(parsed[0], line, strict=True)) for line in parsed[1:]] == [
             {k: str(v) for k, v in row.items()} for row in body_rows]
 
+    # --- ?from=&to=: a figure by month kept to those months; a malformed month is a 422
+    this = figures["sales-by-month"][0]["month"]
+    assert shop.client.get("/api/insights/sales-by-month", params={"from": this, "to": this}).json()["rows"] == (
+        figures["sales-by-month"])
+    assert shop.client.get("/api/insights/calls", params={"to": "2000-01"}).json()["rows"] == []
+    assert shop.client.get("/api/insights/calls", params={"from": "2026-13"}).status_code == 422
+
     # --- unknown figure: 404 with the usual body
     r = shop.client.get("/api/insights/sales-by-weekday")
     assert r.status_code == 404 and r.json()["code"] == "not_found" and "sales-by-month" in r.json()["detail"]
