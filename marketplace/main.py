@@ -41,6 +41,7 @@ from marketplace.core.exceptions import (
 )
 from marketplace.core.ratelimit import RateLimiter
 from marketplace.exhibitions.router import router as exhibitions_router
+from marketplace.insights.router import router as insights_router
 from marketplace.minting.router import router as minting_router
 from marketplace.moderation.router import router as moderation_router
 from marketplace.network.router import router as network_router
@@ -308,6 +309,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(calls_router)
     app.include_router(organisations_router)
     app.include_router(network_router)
+    app.include_router(insights_router)
     app.include_router(moderation_router)
     app.include_router(exhibitions_router)
     app.include_router(ipfs_router)

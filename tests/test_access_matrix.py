@@ -688,6 +688,10 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("DELETE", "/api/organisations/{slug}/members/{account_id}"): [
         ("the other creator's membership", _remove_org_member, _by(401, 403, 403, 204, 204, 204))],
     ("GET", "/api/network"): [("", api_get("/api/network"), OK_ALL)],
+    ("GET", "/api/insights/{figure}"): [
+        ("json", api_get("/api/insights/sales-by-month"), OK_ALL),
+        ("csv", api_get("/api/insights/payouts?format=csv"), OK_ALL),
+        ("unknown", api_get("/api/insights/no-such-figure"), dict.fromkeys(ROLES, 404))],
     ("POST", "/api/works/{work_id}/reports"): [
         ("minted", lambda s, r: s.client.post(f"/api/works/{s.once('api-report', s.fresh_minted)['id']}/reports",
                                               headers=s.headers(r), json=REPORT), dict.fromkeys(ROLES, 201)),
@@ -797,6 +801,7 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
         ("", lambda s, r: page_get(f"/organisations/{_organisation(s)['slug']}")(s, r), OK_ALL),
         ("unknown", page_get("/organisations/no-such-organisation"), dict.fromkeys(ROLES, 404))],
     ("GET", "/network"): [("", page_get("/network"), OK_ALL)],
+    ("GET", "/insights"): [("", page_get("/insights"), OK_ALL)],
     ("GET", "/about"): [("", page_get("/about"), OK_ALL)],
     ("GET", "/terms"): [("", page_get("/terms"), OK_ALL)],
     ("GET", "/privacy"): [("", page_get("/privacy"), OK_ALL)],

@@ -107,6 +107,11 @@ class Translator:
     def date(self, value: datetime | date | None) -> str:
         return format_date(value, format="long", locale=self.locale) if value is not None else ""
 
+    def month(self, value: str) -> str:
+        """A `YYYY-MM` month, short, in the language (Dec 2026, déc. 2026, Dez. 2026)."""
+        year, _, number = value.partition("-")
+        return format_date(date(int(year), int(number), 1), format="MMM y", locale=self.locale)
+
     def number(self, value: str | Decimal) -> str:
         """A euro amount for an input field, without grouping (25.50, or 25,50 in French and German)."""
         return format_decimal(Decimal(str(value)), format="0.00", locale=self.locale)

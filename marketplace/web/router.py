@@ -39,6 +39,7 @@ from marketplace.web import (
     auth,
     calls,
     exhibitions,
+    insights,
     legal,
     moderation,
     organisations,
@@ -69,6 +70,7 @@ router.include_router(legal.router)
 router.include_router(organisations.router)
 router.include_router(moderation.router)
 router.include_router(exhibitions.router)
+router.include_router(insights.router)
 
 PAGE_SIZE = 12
 SORTS = ("newest", "oldest", "price_asc", "price_desc", "title")
