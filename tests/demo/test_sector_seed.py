@@ -235,3 +235,130 @@ def test_a_missing_stripe_double_is_named():
     with pytest.raises(SeedRefused) as refused:
         _Double(base).check()
     assert refused.value.reason == "service" and "Stripe double" in str(refused.value) and base in str(refused.value)
+
+
+def test_every_insights_figure_matches_the_ledger_and_the_chain_index_of_the_sector(seeded):
+    """Every figure of the insights (GET /api/insights/{figure}, JSON and CSV) over the seeded sector, checked
+    against what the ledger, the purchases, the payouts, the calls, the memberships and the chain index's rows say,
+    computed here from the rows."""
+    import csv
+    import io
+    import statistics
+    from collections import defaultdict
+
+    from fastapi.testclient import TestClient
+
+    from marketplace.indexer.models import ChainEvent
+    from marketplace.insights import service as insights_service
+    from marketplace.main import create_app
+    from marketplace.network import service as network_service
+
+    _, settings, services, _ = seeded
+    quiet = settings.model_copy(update={  # the app reads; no worker of its own changes what the checks read
+        "run_mint_worker": False, "run_delivery_worker": False, "run_payout_worker": False, "run_mail_worker": False,
+        "run_indexer": False})
+    with TestClient(create_app(quiet, services)) as client:
+        figures = {}
+        for name in insights_service.FIGURES:
+            r = client.get(f"/api/insights/{name}")
+            assert r.status_code == 200, r.text
+            figures[name] = r.json()["rows"]
+            # the CSV holds the JSON's rows, column for column
+            csv_r = client.get(f"/api/insights/{name}", params={"format": "csv"})
+            parsed = list(csv.reader(io.StringIO(csv_r.text)))
+            assert parsed[0] == list(insights_service.FIGURES[name].columns)
+            assert parsed[1:] == [[str(row[k]) for k in parsed[0]] for row in figures[name]], name
+        page = client.get("/insights")
+        assert page.status_code == 200 and page.text.count('<svg class="insight-svg"') == len(figures)
+
+    purchases = rows(Purchase)
+    ledger = rows(LedgerEntry)
+    works = {w.id: w for w in rows(Work)}
+    transfers = {(e.token_id, e.tx_hash.lower()) for e in rows(ChainEvent, ChainEvent.event == "Transfer")}
+    booked: Counter = Counter()
+    for e in ledger:
+        booked[e.purchase_id] += e.amount_cents
+    sales = [p for p in purchases if p.work_id is not None and p.status == PurchaseStatus.delivered]
+    assert len(sales) == 24 + sum(n for _, n in content.EDITIONS) + 5  # the seed's sales and resales
+    assert all(booked[p.id] == p.amount_cents for p in sales)  # what each paid, booked to the cent
+
+    # sales by month: count, volume, and every delivery's Transfer in the chain index
+    by_month: dict[str, list[Purchase]] = defaultdict(list)
+    for p in sales:
+        by_month[p.delivered_at.strftime("%Y-%m")].append(p)
+    assert figures["sales-by-month"] == [
+        {"month": m, "count": len(ps), "volume_cents": sum(booked[p.id] for p in ps), "currency": "EUR",
+         "on_chain_count": sum((p.token_id, p.delivery_tx_hash.lower()) in transfers for p in ps)}
+        for m, ps in sorted(by_month.items())]
+    assert sum(r["on_chain_count"] for r in figures["sales-by-month"]) == len(sales)  # the index holds them all
+
+    discipline_totals = Counter()
+    for p in sales:
+        discipline_totals[(works[p.work_id].discipline, "count")] += 1
+        discipline_totals[(works[p.work_id].discipline, "volume")] += booked[p.id]
+    assert figures["sales-by-discipline"] == [
+        {"discipline": d, "count": discipline_totals[(d, "count")],
+         "volume_cents": discipline_totals[(d, "volume")], "currency": "EUR"} for d in DISCIPLINES]
+
+    assert figures["primary-vs-resale"] == [
+        {"kind": kind, "count": sum(p.kind == kind for p in sales),
+         "volume_cents": sum(booked[p.id] for p in sales if p.kind == kind), "currency": "EUR"}
+        for kind in (PurchaseKind.primary.value, PurchaseKind.resale.value)]
+    assert figures["primary-vs-resale"][1]["count"] == 5
+
+    # royalties and split payouts credited to creators (net of refunds: the seed refunds nothing)
+    creators_per_purchase = Counter(e.purchase_id for e in ledger if e.entry_type == "sale_creator")
+    royalties = sum(e.amount_cents for e in ledger if e.entry_type in ("royalty_creator", "refund_royalty"))
+    splits = sum(e.amount_cents for e in ledger if e.entry_type in ("sale_creator", "refund_creator")
+                 and creators_per_purchase[e.purchase_id] > 1)
+    assert (sum(r["royalties_cents"] for r in figures["royalties-and-splits"]),
+            sum(r["splits_cents"] for r in figures["royalties-and-splits"])) == (royalties, splits)
+    assert royalties > 0 and splits > 0
+
+    # co-creation: of the published works, those with two or more accepted creators
+    published = [w for w in works.values() if w.status == WorkStatus.minted and w.hidden_at is None]
+    crews: dict[int, list[int]] = defaultdict(list)
+    for c in rows(WorkCollaborator, WorkCollaborator.status == "accepted"):
+        crews[c.work_id].append(c.account_id)
+    co_created = {w.id: crews[w.id] for w in published if len(crews.get(w.id, ())) > 1}
+    orgs_of: dict[int, set[int]] = defaultdict(set)
+    for m in rows(OrganisationMember):
+        orgs_of[m.account_id].add(m.organisation_id)
+    with Session(db.get_engine()) as session:
+        discipline_of = {int(n.id[1:]): n.discipline for n in network_service.build_network(session).nodes
+                         if n.id.startswith("a")}
+    across_disciplines = sum(len({discipline_of.get(a) for a in crew} - {None}) > 1 for crew in co_created.values())
+    across_orgs = sum(len(set().union(*(orgs_of[a] for a in crew))) > 1
+                      and not set.intersection(*(orgs_of[a] for a in crew)) for crew in co_created.values())
+    assert [(r["measure"], r["works"], r["of_works"]) for r in figures["co-creation"]] == [
+        ("co_created", len(co_created), len(published)), ("across_disciplines", across_disciplines, len(published)),
+        ("across_organisations", across_orgs, len(published))]
+    assert len(co_created) == content.CO_CREATED
+
+    # calls: posted, answered (a proposal submitted), awarded
+    calls, proposals = rows(Call), rows(Proposal)
+    answered = {p.call_id for p in proposals if p.submitted_at is not None}
+    assert [(r["posted"], r["answered"], r["awarded"]) for r in figures["calls"]] == [
+        (len(calls), sum(c.id in answered for c in calls), sum(c.awarded_proposal_id is not None for c in calls))]
+
+    # time to first sale: upload to the first delivered first sale, whole seconds, the median
+    waits: dict[str, list[int]] = defaultdict(list)
+    for work_id in sorted({p.work_id for p in sales if p.kind == PurchaseKind.primary}):
+        first = min(p.delivered_at for p in sales if p.work_id == work_id and p.kind == PurchaseKind.primary)
+        seconds = int((first.replace(tzinfo=None) - works[work_id].created_at.replace(tzinfo=None)).total_seconds())
+        waits["all"].append(seconds)
+        waits[works[work_id].discipline].append(seconds)
+    got = {r["discipline"]: r for r in figures["time-to-first-sale"]}
+    assert set(got) == set(waits)
+    for key, durations in waits.items():
+        assert got[key]["works"] == len(durations)
+        assert abs(got[key]["median_seconds"] - statistics.median(durations)) <= 0.5
+
+    # payouts: what Stripe transferred for creators' credits (not resale sellers'), net of reversals
+    entry_type = {e.id: e.entry_type for e in ledger}
+    made = [p for p in rows(Payout) if p.status in (PayoutStatus.paid, "reversed") and p.settled_at is not None
+            and entry_type.get(p.ledger_entry_id) in ("sale_creator", "refund_creator", "royalty_creator",
+                                                       "refund_royalty")]
+    assert (sum(r["paid_cents"] for r in figures["payouts"]), sum(r["transfers"] for r in figures["payouts"])) == (
+        sum(p.stripe_cents for p in made if p.kind == "transfer"), sum(p.kind == "transfer" for p in made))
+    assert sum(r["net_cents"] for r in figures["payouts"]) > 0
