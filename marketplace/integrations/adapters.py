@@ -37,6 +37,8 @@ def adapter_parts(settings: Settings) -> dict:
             contract_address=settings.contract_address,
             splits_address=settings.splits_address,
             minter_key=settings.minter_private_key.get_secret_value(),
+            max_fee_per_gas_wei=settings.max_fee_per_gas_wei,
+            priority_fee_wei=settings.priority_fee_wei,
         )
     gateway = StripeGateway(
         api_key=settings.stripe_api_key.get_secret_value(),
