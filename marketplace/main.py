@@ -205,21 +205,13 @@ class _BodyReadTimedOut(StarletteHTTPException):
         super().__init__(408, RequestTimeout.__doc__)
 
 
-def secrets_of(settings: Settings) -> list[str]:
-    """Every secret a setting holds: the log formatter redacts each wherever it would appear."""
-    values = [settings.minter_private_key, settings.wallet_secret, settings.auth_secret, settings.stripe_api_key,
-              settings.stripe_webhook_secret, settings.stripe_connect_webhook_secret, settings.smtp_password,
-              settings.metrics_token]
-    return [value.get_secret_value() for value in values if value is not None]
-
-
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app. `services`: adapters built beforehand (`marketplace dev` seeds the demo with them, so one chain
     client, and one nonce counter per key, serves the whole process); by default built at start-up."""
     settings = settings or get_settings()
     prebuilt = services
     observability.configure_logging(level=settings.log_level, fmt=settings.log_format)
-    for secret in secrets_of(settings):
+    for secret in settings.secret_values():
         observability.register_secret(secret)
 
     @asynccontextmanager

@@ -209,6 +209,8 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     # below this balance the platform signer (MINTER_PRIVATE_KEY) raises the low-balance alarm (log + metric)
     signer_low_balance_wei: int = Field(default=5 * 10**16, ge=0)
+    # `marketplace worker` serves its own metrics (mint and delivery latency, job failures) on this port; 0: none
+    worker_metrics_port: int = Field(default=9101, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _default_confirmations(self) -> Settings:
@@ -229,6 +231,13 @@ class Settings(BaseSettings):
                 raise ValueError("MINTER_PRIVATE_KEY_FILE is empty")
             self.minter_private_key = SecretStr(key)
         return self
+
+    def secret_values(self) -> list[str]:
+        """Every secret a setting holds: the log formatter redacts each wherever it would appear."""
+        values = [self.minter_private_key, self.wallet_secret, self.auth_secret, self.stripe_api_key,
+                  self.stripe_webhook_secret, self.stripe_connect_webhook_secret, self.smtp_password,
+                  self.metrics_token]
+        return [value.get_secret_value() for value in values if value is not None]
 
     @property
     def max_fee_per_gas_wei(self) -> int | None:
