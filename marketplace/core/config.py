@@ -73,6 +73,12 @@ class Settings(BaseSettings):
 
     ipfs_api_url: str = "/ip4/127.0.0.1/tcp/5001/http"
     ipfs_timeout_s: float = 30.0
+    # the IPFS Pinning Service API (Pinata, Filebase, a Kubo `pin remote` service ...): every CID our node adds is
+    # also pinned there, in the background, retried IPFS_PINNING_MAX_ATTEMPTS times (backoff doubling); unset: none
+    ipfs_pinning_service_url: str | None = None
+    ipfs_pinning_service_token: SecretStr | None = None
+    ipfs_pinning_max_attempts: int = Field(default=8, ge=1, le=100)
+    ipfs_pinning_backoff_s: float = Field(default=2.0, ge=0)
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_cover_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # the cover image of an audio or video work
@@ -236,7 +242,7 @@ class Settings(BaseSettings):
         """Every secret a setting holds: the log formatter redacts each wherever it would appear."""
         values = [self.minter_private_key, self.wallet_secret, self.auth_secret, self.stripe_api_key,
                   self.stripe_webhook_secret, self.stripe_connect_webhook_secret, self.smtp_password,
-                  self.metrics_token]
+                  self.metrics_token, self.ipfs_pinning_service_token]
         return [value.get_secret_value() for value in values if value is not None]
 
     @property
