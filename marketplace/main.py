@@ -325,8 +325,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if not hmac.compare_digest(given, expected):
                 return JSONResponse({"detail": "A metrics token is required", "code": "unauthorized"},
                                     status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        # the scrape-time reads first: the alarm counter they may raise is in this answer
         body = await run_in_threadpool(
-            lambda: generate_latest(observability.REGISTRY) + generate_latest(request.app.state.scrape_registry))
+            lambda: generate_latest(request.app.state.scrape_registry) + generate_latest(observability.REGISTRY))
         return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
     app.include_router(accounts_router)

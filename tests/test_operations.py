@@ -179,3 +179,15 @@ def test_the_formatter_redacts_registered_secrets(log_lines):
     logging.getLogger("tests.ops").warning("bare %s", DEV_MINTER_KEY[2:], extra={"key": DEV_MINTER_KEY})
     raw = log_lines.raw()
     assert DEV_MINTER_KEY[2:] not in raw and raw.count(observability.REDACTED) == 3
+
+
+def test_a_low_signer_balance_raises_the_alarm(make_client, log_lines):
+    client = make_client(signer_low_balance_wei=10**30)  # more than anvil's dev account holds
+    alarms = observability.SIGNER_LOW_BALANCE_ALARMS._value.get()
+    values = metrics(client)
+    assert values["marketplace_signer_balance_low"] == 1
+    assert 0 < values["marketplace_signer_balance_wei"] < 10**30
+    assert values["marketplace_signer_low_balance_alarms_total"] >= alarms + 1
+    alarm = [line for line in log_lines() if line.get("alarm") == "signer_low_balance"]
+    assert alarm and alarm[0]["level"] == "warning" and alarm[0]["threshold_wei"] == 10**30
+    assert alarm[0]["signer"] == client.app.state.services.chain.signer.address
