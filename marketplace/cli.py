@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import time
@@ -64,7 +65,11 @@ def cmd_worker(_args) -> int:
     db.init_engine(settings.effective_database_url)
     services = build_services(settings)
     if settings.worker_metrics_port:  # the latencies and failures this process observes (queue depth: the API's)
-        start_http_server(settings.worker_metrics_port, registry=observability.REGISTRY)
+        try:
+            start_http_server(settings.worker_metrics_port, registry=observability.REGISTRY)
+        except OSError as exc:  # the workers matter more than their metrics
+            logging.getLogger(__name__).warning("worker metrics not served on port %d: %s",
+                                                settings.worker_metrics_port, exc)
     if services.chain is None:
         print("the workers need a chain: no contract is configured (CONTRACT_ADDRESS)", file=sys.stderr)
         return 2

@@ -216,7 +216,8 @@ class Settings(BaseSettings):
     # below this balance the platform signer (MINTER_PRIVATE_KEY) raises the low-balance alarm (log + metric)
     signer_low_balance_wei: int = Field(default=5 * 10**16, ge=0)
     # `marketplace worker` serves its own metrics (mint and delivery latency, job failures) on this port; 0: none
-    worker_metrics_port: int = Field(default=9101, ge=0, le=65535)
+    # (docker-compose.yml sets 9101)
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _default_confirmations(self) -> Settings:
