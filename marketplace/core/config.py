@@ -210,7 +210,7 @@ class Settings(BaseSettings):
     # Operations (README "Operations"): one JSON object per log line (console: for a terminal); /readyz gives
     # each dependency this long; /metrics is public unless METRICS_TOKEN is set (then `Authorization: Bearer`)
     log_level: str = "INFO"
-    log_format: Literal["json", "console"] = "json"
+    log_format: Literal["json", "console"] | None = None  # unset: console for `ENV=dev`, else json
     readyz_timeout_s: float = Field(default=2.0, gt=0, le=30)
     metrics_token: SecretStr | None = None
     # below this balance the platform signer (MINTER_PRIVATE_KEY) raises the low-balance alarm (log + metric)
@@ -225,6 +225,12 @@ class Settings(BaseSettings):
             self.confirmations = 2 if self.env in ("dev", "test") else 12
         if self.indexer_confirmations is None:
             self.indexer_confirmations = 0 if self.env in ("dev", "test") else self.confirmations
+        return self
+
+    @model_validator(mode="after")
+    def _default_log_format(self) -> Settings:
+        if self.log_format is None:
+            self.log_format = "console" if self.env == "dev" else "json"
         return self
 
     @model_validator(mode="after")
