@@ -7,7 +7,8 @@ COPY marketplace ./marketplace
 COPY migrations ./migrations
 COPY alembic.ini ./
 COPY frontend ./frontend
-RUN pip install --no-cache-dir --no-deps -e . && useradd --create-home app
+RUN pip install --no-cache-dir --no-deps -e . && useradd --create-home app && mkdir -p /data && chown app /data
 USER app
+VOLUME /data
 EXPOSE 8000
 CMD ["marketplace", "serve"]

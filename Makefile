@@ -9,6 +9,8 @@ ARTIFACTS := marketplace/integrations/chain/artifacts/CreativeWorks.json marketp
 	marketplace/integrations/chain/artifacts/Splits.json
 # The browser tests drive Debian's Chromium through Playwright (never `playwright install`: it downloads a build).
 CHROMIUM := /usr/bin/chromium
+# `docker-compose config` validates docker-compose.yml in the tests (Debian's docker-compose; no Docker engine runs)
+DOCKER_COMPOSE := /usr/bin/docker-compose
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: run test test-fast bench setup contracts messages clean
@@ -25,7 +27,7 @@ test-fast: setup
 bench: setup
 	$(BIN)/python -m benchmarks.run
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(ARTIFACTS) $(CHROMIUM)
+setup: $(PY_STAMP) $(NODE_STAMP) $(ARTIFACTS) $(CHROMIUM) $(DOCKER_COMPOSE)
 
 $(PY_STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +39,10 @@ $(PY_STAMP): pyproject.toml requirements.lock requirements-dev.lock
 $(CHROMIUM):
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+$(DOCKER_COMPOSE):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y docker-compose
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

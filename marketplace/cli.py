@@ -53,12 +53,23 @@ def cmd_worker(_args) -> int:
     """The background workers in their own process: minting, delivery, the chain indexer, payouts and mail (run
     the API with RUN_MINT_WORKER=false RUN_DELIVERY_WORKER=false RUN_INDEXER=false RUN_PAYOUT_WORKER=false
     RUN_MAIL_WORKER=false and one of these per signer key)."""
-    from marketplace.core import db
+    from prometheus_client import start_http_server
+
+    from marketplace.core import db, observability
     from marketplace.services import build_services, start_workers, stop_workers
 
     settings = fresh_settings()
+    observability.configure_logging(level=settings.log_level, fmt=settings.log_format)
+    for secret in settings.secret_values():
+        observability.register_secret(secret)
     db.init_engine(settings.effective_database_url)
     services = build_services(settings)
+    if settings.worker_metrics_port:  # the latencies and failures this process observes (queue depth: the API's)
+        try:
+            start_http_server(settings.worker_metrics_port, registry=observability.REGISTRY)
+        except OSError as exc:  # the workers matter more than their metrics
+            logging.getLogger(__name__).warning("worker metrics not served on port %d: %s",
+                                                settings.worker_metrics_port, exc)
     if services.chain is None:
         print("the workers need a chain: no contract is configured (CONTRACT_ADDRESS)", file=sys.stderr)
         return 2
@@ -134,8 +145,9 @@ def cmd_create_admin(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from marketplace.core import observability
+
+    observability.configure_logging()  # JSON lines; the app and the worker command re-apply LOG_LEVEL / LOG_FORMAT
     parser = argparse.ArgumentParser(prog="marketplace", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 

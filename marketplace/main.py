@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import sys
 from contextlib import asynccontextmanager
@@ -12,8 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,7 +31,7 @@ from marketplace.catalog.media_router import router as ipfs_router
 from marketplace.catalog.router import licences_router
 from marketplace.catalog.router import router as catalog_router
 from marketplace.chainwatch.router import router as chain_router
-from marketplace.core import db
+from marketplace.core import db, observability
 from marketplace.core.api_errors import field_errors
 from marketplace.core.config import Settings, get_settings
 from marketplace.core.exceptions import (
@@ -45,6 +47,7 @@ from marketplace.insights.router import router as insights_router
 from marketplace.minting.router import router as minting_router
 from marketplace.moderation.router import router as moderation_router
 from marketplace.network.router import router as network_router
+from marketplace.operations import RequestContext, ScrapeCollector, SignerBalance, readiness
 from marketplace.organisations.router import router as organisations_router
 from marketplace.payments.router import router as payments_router
 from marketplace.payouts.router import router as payouts_router
@@ -147,7 +150,7 @@ class MarketplaceApp(FastAPI):
         super().__init__(**kwargs)
 
     def build_middleware_stack(self):
-        return SecurityHeaders(super().build_middleware_stack(), settings=self._security_settings)
+        return RequestContext(SecurityHeaders(super().build_middleware_stack(), settings=self._security_settings))
 
 
 class BodyReadTimeout:
@@ -208,6 +211,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     client, and one nonce counter per key, serves the whole process); by default built at start-up."""
     settings = settings or get_settings()
     prebuilt = services
+    observability.configure_logging(level=settings.log_level, fmt=settings.log_format)
+    for secret in settings.secret_values():
+        observability.register_secret(secret)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -216,6 +222,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         services = prebuilt or build_services(settings)
         app.state.services = services
+        app.state.scrape_registry = CollectorRegistry(auto_describe=False)
+        app.state.scrape_registry.register(ScrapeCollector(
+            services, SignerBalance(services, low_wei=settings.signer_low_balance_wei)))
         await run_in_threadpool(licences.pin_documents, services.ipfs)  # the terms every token names, on the node
         app.state.password_hashing.warm_up()
         start_workers(services, mint=settings.run_mint_worker, delivery=settings.run_delivery_worker,
@@ -224,6 +233,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
         finally:
             stop_workers(services)
+            if services.ipfs.remote is not None:
+                services.ipfs.remote.stop()
             app.state.password_hashing.shutdown()
             await app.state.rate_limiter.aclose()
 
@@ -292,6 +303,33 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.get("/api/health", tags=["health"])
     def health() -> dict:
         return {"status": "ok"}
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict:
+        """Alive: the process answers (nothing else is checked; /readyz checks the dependencies)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "A dependency is down"}})
+    async def readyz(request: Request) -> JSONResponse:
+        """`database`, `ipfs`, `chain`, `stripe`: each `ok` or its error; 503 when one is not ok."""
+        parts = await readiness(request.app.state.services, timeout_s=settings.readyz_timeout_s)
+        ready = all(value == "ok" for value in parts.values())
+        return JSONResponse(parts, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
+
+    @app.get("/metrics", tags=["health"], response_class=Response,
+             responses={200: {"content": {"text/plain": {}}}, 401: {"description": "METRICS_TOKEN is set"}})
+    async def metrics(request: Request) -> Response:
+        """Prometheus text format. Public unless METRICS_TOKEN is set: then `Authorization: Bearer <token>`."""
+        if settings.metrics_token is not None:
+            expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return JSONResponse({"detail": "A metrics token is required", "code": "unauthorized"},
+                                    status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        # the scrape-time reads first: the alarm counter they may raise is in this answer
+        body = await run_in_threadpool(
+            lambda: generate_latest(request.app.state.scrape_registry) + generate_latest(observability.REGISTRY))
+        return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
     app.include_router(accounts_router)
     app.include_router(privacy_router)

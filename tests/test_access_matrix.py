@@ -520,6 +520,10 @@ CREATORS_OWN = _by(401, 403, 403, 200, 403, 200)
 
 ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
     ("GET", "/api/health"): [("", api_get("/api/health"), OK_ALL)],
+    ("GET", "/healthz"): [("", api_get("/healthz"), OK_ALL)],
+    ("GET", "/readyz"): [("every part up", api_get("/readyz"), OK_ALL)],
+    # public by default (METRICS_TOKEN restricts it: tests/test_operations.py)
+    ("GET", "/metrics"): [("", api_get("/metrics"), OK_ALL)],
     ("POST", "/api/auth/register"): [("", _register, dict.fromkeys(ROLES, 201))],
     ("POST", "/api/auth/token"): [("own credentials", _token, _by(401, 200, 200, 200, 200, 200))],
     ("POST", "/api/auth/signout"): [("", _signout, _by(401, 204, 204, 204, 204, 204))],

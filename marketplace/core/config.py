@@ -60,12 +60,25 @@ class Settings(BaseSettings):
     # the Splits contract paying co-created works' royalties by share; empty in dev: deployed by `marketplace dev`
     splits_address: str | None = None
     minter_private_key: SecretStr = SecretStr(DEV_MINTER_KEY)
+    # or the key read from this file (a mounted secret); it wins over MINTER_PRIVATE_KEY
+    minter_private_key_file: Path | None = None
+    # EIP-1559: no transaction offers more than this per gas, replacements of stuck ones included (unset: no cap);
+    # the tip offered; a transaction without a receipt after STUCK_TX_S is re-sent with the same nonce and fees
+    # raised by 12.5 % (the mint worker's reconciliation)
+    max_fee_per_gas_gwei: float | None = Field(default=None, gt=0)
+    priority_fee_gwei: float = Field(default=1.0, ge=0)
     wallet_secret: SecretStr = SecretStr(DEV_WALLET_SECRET)
     auth_secret: SecretStr = SecretStr(DEV_AUTH_SECRET)
     access_token_minutes: int = 60 * 24
 
     ipfs_api_url: str = "/ip4/127.0.0.1/tcp/5001/http"
     ipfs_timeout_s: float = 30.0
+    # the IPFS Pinning Service API (Pinata, Filebase, a Kubo `pin remote` service ...): every CID our node adds is
+    # also pinned there, in the background, retried IPFS_PINNING_MAX_ATTEMPTS times (backoff doubling); unset: none
+    ipfs_pinning_service_url: str | None = None
+    ipfs_pinning_service_token: SecretStr | None = None
+    ipfs_pinning_max_attempts: int = Field(default=8, ge=1, le=100)
+    ipfs_pinning_backoff_s: float = Field(default=2.0, ge=0)
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_cover_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # the cover image of an audio or video work
@@ -194,6 +207,18 @@ class Settings(BaseSettings):
     # the token histories link each transaction there; unset (a local chain): the hash is shown to copy
     explorer_tx_url: str | None = Field(default=None, max_length=500)
 
+    # Operations (README "Operations"): one JSON object per log line (console: for a terminal); /readyz gives
+    # each dependency this long; /metrics is public unless METRICS_TOKEN is set (then `Authorization: Bearer`)
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] | None = None  # unset: console for `ENV=dev`, else json
+    readyz_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    metrics_token: SecretStr | None = None
+    # below this balance the platform signer (MINTER_PRIVATE_KEY) raises the low-balance alarm (log + metric)
+    signer_low_balance_wei: int = Field(default=5 * 10**16, ge=0)
+    # `marketplace worker` serves its own metrics (mint and delivery latency, job failures) on this port; 0: none
+    # (docker-compose.yml sets 9101)
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+
     @model_validator(mode="after")
     def _default_confirmations(self) -> Settings:
         if self.confirmations is None:
@@ -201,6 +226,39 @@ class Settings(BaseSettings):
         if self.indexer_confirmations is None:
             self.indexer_confirmations = 0 if self.env in ("dev", "test") else self.confirmations
         return self
+
+    @model_validator(mode="after")
+    def _default_log_format(self) -> Settings:
+        if self.log_format is None:
+            self.log_format = "console" if self.env == "dev" else "json"
+        return self
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> Settings:
+        if self.minter_private_key_file is not None:
+            try:
+                key = self.minter_private_key_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(f"MINTER_PRIVATE_KEY_FILE cannot be read: {exc.strerror}") from None
+            if not key:
+                raise ValueError("MINTER_PRIVATE_KEY_FILE is empty")
+            self.minter_private_key = SecretStr(key)
+        return self
+
+    def secret_values(self) -> list[str]:
+        """Every secret a setting holds: the log formatter redacts each wherever it would appear."""
+        values = [self.minter_private_key, self.wallet_secret, self.auth_secret, self.stripe_api_key,
+                  self.stripe_webhook_secret, self.stripe_connect_webhook_secret, self.smtp_password,
+                  self.metrics_token, self.ipfs_pinning_service_token]
+        return [value.get_secret_value() for value in values if value is not None]
+
+    @property
+    def max_fee_per_gas_wei(self) -> int | None:
+        return None if self.max_fee_per_gas_gwei is None else int(self.max_fee_per_gas_gwei * 10**9)
+
+    @property
+    def priority_fee_wei(self) -> int:
+        return int(self.priority_fee_gwei * 10**9)
 
     @model_validator(mode="after")
     def _no_dev_secrets_outside_dev(self) -> Settings:

@@ -12,6 +12,7 @@ from marketplace.core.config import Settings
 from marketplace.core.exceptions import ChainUnavailable
 from marketplace.integrations.chain.client import ChainClient
 from marketplace.integrations.ipfs.client import IpfsClient
+from marketplace.integrations.ipfs.pinning import PinningService, RemotePinner
 from marketplace.integrations.stripe.gateway import StripeGateway
 
 
@@ -37,6 +38,8 @@ def adapter_parts(settings: Settings) -> dict:
             contract_address=settings.contract_address,
             splits_address=settings.splits_address,
             minter_key=settings.minter_private_key.get_secret_value(),
+            max_fee_per_gas_wei=settings.max_fee_per_gas_wei,
+            priority_fee_wei=settings.priority_fee_wei,
         )
     gateway = StripeGateway(
         api_key=settings.stripe_api_key.get_secret_value(),
@@ -46,7 +49,15 @@ def adapter_parts(settings: Settings) -> dict:
                                 if settings.stripe_connect_webhook_secret else None),
         max_network_retries=settings.stripe_max_network_retries,
     )
-    ipfs = IpfsClient(settings.ipfs_api_url, timeout_s=settings.ipfs_timeout_s)
+    remote = None
+    if settings.ipfs_pinning_service_url:
+        token = settings.ipfs_pinning_service_token
+        remote = RemotePinner(PinningService(settings.ipfs_pinning_service_url,
+                                             token.get_secret_value() if token else "",
+                                             timeout_s=settings.ipfs_timeout_s),
+                              max_attempts=settings.ipfs_pinning_max_attempts,
+                              backoff_s=settings.ipfs_pinning_backoff_s)
+    ipfs = IpfsClient(settings.ipfs_api_url, timeout_s=settings.ipfs_timeout_s, remote=remote)
     return dict(settings=settings, ipfs=ipfs, chain=chain, gateway=gateway)
 
 

@@ -25,6 +25,10 @@ from sqlalchemy import ColumnElement, Table, or_, update
 from sqlmodel import Session, select
 
 from marketplace.core.db import transition_rows, utcnow
+from marketplace.core.observability import JOB_FAILURES
+
+# the job kind of each job table (the metrics' `kind` label)
+JOB_KINDS = {"mint_job": "mint", "purchase": "delivery", "payout": "payout", "mail_outbox": "mail"}
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ def retry_later(session: Session, table: Table, ids: Sequence[int], *, attempts:
         conditions.append(where)
     delay = backoff.delay(attempts)
     now = utcnow()
+    JOB_FAILURES.labels(JOB_KINDS.get(table.name, table.name)).inc()
     return session.execute(update(table).where(*conditions).values(
         claimed_by=None, claimed_until=now + delay if delay else None, last_error=error[:500], updated_at=now,
         **values)).rowcount

@@ -27,6 +27,7 @@ from marketplace.catalog import service as catalog_service
 from marketplace.core import db
 from marketplace.core.db import get_engine, utcnow
 from marketplace.core.exceptions import MarketplaceError
+from marketplace.core.observability import CHAIN_TX_REPLACED, MINT_LATENCY, bound, elapsed_s
 from marketplace.integrations.chain.client import ChainClient, Minted, MintRequest, PreparedTx, TxReceipt
 from marketplace.jobs import lease
 from marketplace.jobs.runner import BackgroundWorker, wake
@@ -92,9 +93,33 @@ class MintWorker(BackgroundWorker):
             if not (force or stale):
                 continue
             if tx_hash and self.chain.tx_known(tx_hash):
-                continue  # still in the mempool
+                self._replace_stuck(group, tx_hash)  # still in the mempool: the same nonce, higher fees
+                continue
             moved += self._settle(group, None)
         return moved
+
+    def _replace_stuck(self, group: list[MintJob], tx_hash: str) -> None:
+        """A stale transaction the node still holds unmined (its fees too low for the chain now): send it again
+        with the same nonce and bumped fees, then record the new hash on its jobs. Recorded after the send: a crash
+        in between leaves the old hash, which the node then no longer knows, and the jobs settle from the chain
+        (find_mint sees the tokens the replacement minted)."""
+        prepared = self.chain.replacement(tx_hash)
+        if prepared is None:
+            return
+        try:
+            self.chain.send(prepared)
+        except MarketplaceError as exc:
+            log.warning("replacing stuck mint transaction %s failed: %s", tx_hash, exc.message)
+            return
+        CHAIN_TX_REPLACED.inc()
+        table = MintJob.__table__
+        now = utcnow()
+        with db.session_scope() as session:
+            session.execute(update(table).where(table.c.id.in_([j.id for j in group]), table.c.tx_hash == tx_hash,
+                                                table.c.status == MintJobStatus.submitted.value)
+                            .values(tx_hash=prepared.tx_hash, submitted_at=now, updated_at=now))
+        log.warning("mint transaction %s stuck: replaced by %s (nonce %d, fees bumped)", tx_hash, prepared.tx_hash,
+                    prepared.nonce)
 
     def submit_batch(self) -> int:
         """Claim, sign, write ahead and send batches, keeping up to `pipeline_depth` transactions in flight: the
@@ -290,14 +315,23 @@ class MintWorker(BackgroundWorker):
             jobs_by_tx[minted.tx_hash].append(job.id)
             works_by_mint[(minted.to, minted.tx_hash)].append(job.work_id)
         with db.session_scope() as session:
-            done = 0
+            settled: list[int] = []
             for tx_hash, job_ids in jobs_by_tx.items():
-                done += len(lease.settle(session, MintJob.__table__, job_ids, from_=NOT_CONFIRMED,
-                                         to=MintJobStatus.confirmed, tx_hash=tx_hash, last_error=None, updated_at=now))
+                settled += lease.settle(session, MintJob.__table__, job_ids, from_=NOT_CONFIRMED,
+                                        to=MintJobStatus.confirmed, tx_hash=tx_hash, last_error=None, updated_at=now)
+            done = len(settled)
             for (owner, tx_hash), work_ids in works_by_mint.items():
                 catalog_service.record_minted(session, work_ids=work_ids, owner=owner, tx_hash=tx_hash,
                                               contract_address=self.chain.contract_address, chain_id=chain_id,
                                               now=now)
+        moved = set(settled)
+        for job, minted in confirmed:
+            if job.id in moved:
+                latency = elapsed_s(job.created_at, now)
+                if latency is not None:
+                    MINT_LATENCY.observe(latency)
+                with bound(work_id=job.work_id):
+                    log.info("work %s minted in %s", job.work_id, minted.tx_hash)
         if done:
             log.info("minted %d work(s) in %s", done, confirmed[0][1].tx_hash)
 

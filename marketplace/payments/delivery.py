@@ -30,6 +30,7 @@ from marketplace.catalog.models import Work, WorkStatus
 from marketplace.core import db
 from marketplace.core.db import get_engine, utcnow
 from marketplace.core.exceptions import MarketplaceError, ServiceUnavailable
+from marketplace.core.observability import DELIVERY_LATENCY, bound, elapsed_s
 from marketplace.integrations.chain.client import (
     APPROVAL_GAS,
     TRANSFER_GAS,
@@ -213,7 +214,8 @@ class DeliveryWorker(BackgroundWorker):
             log.error("%s of purchase(s) %s failed", step, _ids(group), exc_info=exc)
             message = f"unexpected error: {exc}"
         for purchase_id in ids:
-            self._retry_or_refund(purchase_id, message)
+            with bound(purchase_id=purchase_id):
+                self._retry_or_refund(purchase_id, message)
 
     # ------------------------------------------------------------ resales
     def deliver_resales(self, purchases: list[Purchase], works: dict[int, Work]) -> None:
@@ -357,16 +359,21 @@ class DeliveryWorker(BackgroundWorker):
         # a resale's royalty, as the token's contract says for its price (EIP-2981 royaltyInfo, rounded down)
         royalties = {purchase.id: self.chain.royalty_info(int(purchase.token_id), purchase.amount_cents)[1]
                      for purchase, _work, _tx in done if purchase.kind == PurchaseKind.resale}
+        now = utcnow()
         with db.session_scope() as session:
-            moved = set(payments_service.mark_delivered_many(session, done, fee_bps=self.fee_bps, now=utcnow(),
+            moved = set(payments_service.mark_delivered_many(session, done, fee_bps=self.fee_bps, now=now,
                                                              sender=self.sender, royalties=royalties))
             session.commit()
         if moved and self.sender is not None:
             outbox.wake_sender()
         for purchase, work, tx_hash in done:
             if purchase.id in moved:
-                log.info("purchase %s delivered: token %s to %s in %s", purchase.id, _token_id(purchase, work),
-                         purchase.wallet_address, tx_hash)
+                latency = elapsed_s(purchase.paid_at, now)
+                if latency is not None:
+                    DELIVERY_LATENCY.observe(latency)
+                with bound(purchase_id=purchase.id, work_id=work.id):
+                    log.info("purchase %s delivered: token %s to %s in %s", purchase.id, _token_id(purchase, work),
+                             purchase.wallet_address, tx_hash)
 
     def _start_delivery(self, group: list[Purchase], works: dict[int, Work], signer: Signer) -> PreparedTx | None:
         """Sign one transaction for the group, record it on every purchase (write-ahead), send it. None when
@@ -419,6 +426,10 @@ class DeliveryWorker(BackgroundWorker):
     def _settle(self, purchase_id: int, *, receipt: TxReceipt | None) -> None:
         """Delivered (once) when the receipt shows the transfer to the buyer, or the chain shows the buyer owns the
         token; otherwise retry or refund."""
+        with bound(purchase_id=purchase_id):
+            self._settle_one(purchase_id, receipt=receipt)
+
+    def _settle_one(self, purchase_id: int, *, receipt: TxReceipt | None) -> None:
         with db.session_scope() as session:
             purchase = session.get(Purchase, purchase_id)
             work = session.get(Work, purchase.work_id)

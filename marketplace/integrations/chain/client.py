@@ -7,6 +7,7 @@ Blocking (web3.py over HTTP): call it from worker threads, never on the event lo
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -34,6 +35,8 @@ from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFou
 
 from marketplace.core.exceptions import ChainTransactionFailed, ChainUnavailable
 from marketplace.integrations.chain import errors as chain_errors
+
+log = logging.getLogger(__name__)
 
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -285,11 +288,30 @@ class Signer:
             self._next_nonce = nonce + 1
         return PreparedTx(raw=bytes(signed.raw_transaction), tx_hash=HexBytes(signed.hash).to_0x_hex(), nonce=nonce)
 
+    def sign_at(self, tx: dict[str, Any], nonce: int) -> PreparedTx:
+        """Sign with a nonce already used (a replacement of a pending transaction): the counter is left alone."""
+        signed = self._account.sign_transaction({**tx, "nonce": nonce})
+        return PreparedTx(raw=bytes(signed.raw_transaction), tx_hash=HexBytes(signed.hash).to_0x_hex(), nonce=nonce)
+
+
+DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000  # 1 gwei
+REPLACEMENT_BUMP_PERMILLE = 125  # +12.5 %: above every node's minimum price bump for a replacement
+
+
+def bumped(fee: int) -> int:
+    """`fee` raised by REPLACEMENT_BUMP_PERMILLE, rounded up, and at least by 1 wei."""
+    return fee + max(1, -(-fee * REPLACEMENT_BUMP_PERMILLE // 1000))
+
 
 class ChainClient:
     def __init__(self, *, rpc_url: str, contract_address: str, minter_key: str, timeout_s: float = 10.0,
-                 splits_address: str | None = None) -> None:
+                 splits_address: str | None = None, max_fee_per_gas_wei: int | None = None,
+                 priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI) -> None:
+        """`max_fee_per_gas_wei`: no transaction offers more per gas (MAX_FEE_PER_GAS_GWEI), replacements included;
+        `priority_fee_wei`: the tip offered (PRIORITY_FEE_GWEI)."""
         self.rpc_url = rpc_url
+        self.max_fee_per_gas_wei = max_fee_per_gas_wei
+        self.priority_fee_wei = priority_fee_wei
         self.w3 = make_web3(rpc_url, timeout_s=timeout_s)
         self.contract_address = Web3.to_checksum_address(contract_address)
         self.contract = self.w3.eth.contract(address=self.contract_address, abi=load_artifact("CreativeWorks")["abi"])
@@ -515,10 +537,42 @@ class ChainClient:
         # the header fields only, unformatted: web3's get_block formats the whole block (~2 ms, more when full)
         block = self._call(lambda: self._rpc("eth_getBlockByNumber", ["latest", False])) or {}
         base_fee = int(block.get("baseFeePerGas") or "0x0", 16)
-        tip = 1_000_000_000
-        fees = {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip}
+        fees = self._capped(2 * base_fee + self.priority_fee_wei, self.priority_fee_wei)
+        if base_fee > fees["maxFeePerGas"]:
+            log.warning("base fee %d wei is above MAX_FEE_PER_GAS (%d wei): transactions wait for it to fall",
+                        base_fee, fees["maxFeePerGas"])
         self._fees_cache = (now, fees)
         return fees
+
+    def _capped(self, max_fee: int, tip: int) -> dict[str, int]:
+        cap = self.max_fee_per_gas_wei
+        if cap is not None:
+            max_fee = min(max_fee, cap)
+        return {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": min(tip, max_fee)}
+
+    def replacement(self, tx_hash: str, *, signer: Signer | None = None) -> PreparedTx | None:
+        """The pending transaction `tx_hash` of `signer` (the platform's by default) signed again with the same
+        nonce, recipient, data, value and gas, and both fees raised by at least REPLACEMENT_BUMP (nodes refuse a
+        replacement under +10 %; some under +12.5 %) or to the current fees when those are higher, within the fee
+        cap. None when there is nothing to replace (mined, unknown to the node, another key's) or the cap leaves no
+        room for the bump. Whichever of the two is mined, the other never is (one nonce)."""
+        signer = signer or self.signer
+        tx = self._call(lambda: self._rpc("eth_getTransactionByHash", [tx_hash]))
+        if not tx or tx.get("blockNumber") or Web3.to_checksum_address(tx["from"]) != signer.address:
+            return None
+        old_max, old_tip = _int(tx.get("maxFeePerGas") or tx["gasPrice"]), _int(
+            tx.get("maxPriorityFeePerGas") or tx["gasPrice"])
+        self._fees_cache = None  # the current fees, not a second-old read
+        current = self.fees()
+        wanted_max = max(bumped(old_max), current["maxFeePerGas"])
+        wanted_tip = max(bumped(old_tip), current["maxPriorityFeePerGas"])
+        fees = self._capped(wanted_max, wanted_tip)
+        if fees["maxFeePerGas"] < bumped(old_max) or fees["maxPriorityFeePerGas"] < bumped(old_tip):
+            log.warning("transaction %s is stuck but MAX_FEE_PER_GAS leaves no room to bump its fees", tx_hash)
+            return None
+        fields = {"to": Web3.to_checksum_address(tx["to"]), "data": tx["input"], "value": _int(tx["value"]),
+                  "gas": _int(tx["gas"]), "chainId": self.chain_id(), "type": 2, **fees}
+        return signer.sign_at(fields, _int(tx["nonce"]))
 
     @property
     def writes_refused(self) -> bool:

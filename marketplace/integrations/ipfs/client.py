@@ -30,6 +30,7 @@ import urllib3.exceptions
 from multiformats import CID, multihash
 
 from marketplace.core.exceptions import InvalidInput, NotFound, StorageUnavailable
+from marketplace.integrations.ipfs.pinning import RemotePinner
 
 logger = logging.getLogger(__name__)
 
@@ -149,14 +150,17 @@ class IpfsClient:
         timeout_s: float = 30.0,
         lookup_timeout_s: float = 5.0,
         stream_timeout_s: float = 3600.0,
+        remote: RemotePinner | None = None,
     ) -> None:
         """
         timeout_s: HTTP connect timeout and longest silence between two reads from the node.
         lookup_timeout_s: how long the node may look for content it does not hold before `NotFound`
             (RPC `timeout=` on cat/stat/pin ls; js-ipfs and an offline Kubo otherwise wait forever).
         stream_timeout_s: RPC `timeout=` bounding a whole streamed `cat` (a slow browser reads slowly).
+        remote: every CID added or pinned here is also pinned at this pinning service (IPFS_PINNING_SERVICE_URL).
         """
         self.api_addr = to_multiaddr(api_addr)
+        self.remote = remote
         self.timeout_s = timeout_s
         self.lookup_timeout_s = lookup_timeout_s
         self.stream_timeout_s = stream_timeout_s
@@ -236,7 +240,10 @@ class IpfsClient:
             # application/octet-stream Content-Type (and sends no local path, unlike add(path)).
             return client.add_bytes(chunks, opts=dict(ADD_OPTIONS))
 
-        return normalize_cid(self._call("add content", add))
+        cid = normalize_cid(self._call("add content", add))
+        if self.remote is not None:
+            self.remote.submit(cid)  # replicated at the pinning service in the background
+        return cid
 
     def add_bytes(self, data: bytes) -> str:
         """Add and pin `data`; return its base32 CIDv1."""
@@ -387,6 +394,8 @@ class IpfsClient:
         """Pin content the node already holds (NotFound within the lookup time otherwise)."""
         cid = normalize_cid(cid)
         self._call("pin content", lambda c: c.pin.add(cid, opts={"timeout": _duration(self.lookup_timeout_s)}))
+        if self.remote is not None:
+            self.remote.submit(cid)
 
     def unpin(self, cid: str) -> None:
         """Unpin content (a removed avatar); content that is not pinned is fine. The node frees the blocks at its

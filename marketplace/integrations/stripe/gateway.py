@@ -241,6 +241,10 @@ class StripeGateway:
             options={"idempotency_key": idempotency_key}))
         return reversal.id
 
+    def ping(self) -> None:
+        """A cheap authenticated read (the platform's balance): raises unless Stripe answers and accepts the key."""
+        self._call(lambda: self._client.v1.balance.retrieve(options={"max_network_retries": 0}))
+
     def construct_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """Verify the Stripe-Signature over the raw body, signed within 300 s of now (before or after), and return
         the event as a dict.
