@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from marketplace.accounts import own_wallets
 from marketplace.accounts.models import Account
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work
@@ -35,7 +36,7 @@ def token_history(session: Session, token_id: int) -> list[HistoryEntry] | None:
 def account_activity(session: Session, account: Account, *, page: int, page_size: int
                      ) -> tuple[list[ActivityEntry], int]:
     """The transfers to and from the account's wallets (custody and linked), newest first, and their count."""
-    wallets = [a for a in (account.custodial_address, account.linked_address) if a]
+    wallets = own_wallets.holding_addresses(session=session, account=account)
     events, count = indexer_service.address_events(session, wallets, events=(indexer_service.TRANSFER,),
                                                    offset=(page - 1) * page_size, limit=page_size)
     mine = {w.lower() for w in wallets}

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Body, Depends, Path, Query, status
 from marketplace.accounts.dependencies import CurrentAccount
 from marketplace.core.api_errors import errors
 from marketplace.core.deps import ListingId, SessionDep
-from marketplace.core.exceptions import NotFound
+from marketplace.core.exceptions import Conflict, NotFound
 from marketplace.core.limits import MAX_DB_ID, MAX_PAGE, MAX_PAGE_SIZE
 from marketplace.integrations.adapters import AdaptersDep
-from marketplace.payments.models import CheckoutCreate, CheckoutPublic
+from marketplace.payments import withdrawals
+from marketplace.payments.models import CheckoutCreate, CheckoutPublic, WithdrawalCreate, WithdrawalPublic
 from marketplace.payments.router import checkout_limit
 from marketplace.resale import service
 from marketplace.resale.models import Listing, ListingStatus
@@ -78,3 +79,21 @@ def checkout(listing_id: ListingId, session: SessionDep, services: AdaptersDep, 
         expires_minutes=services.settings.checkout_expires_minutes,
         url_secret=services.settings.auth_secret.get_secret_value())
     return CheckoutPublic(purchase_id=purchase.id, checkout_url=purchase.checkout_url)
+
+
+@router.post("/tokens/{token_id}/withdraw", status_code=status.HTTP_202_ACCEPTED, response_model=WithdrawalPublic,
+             responses=errors(401, 403, 404, 409, 422, 503))
+def withdraw_token(token_id: TokenId, body: WithdrawalCreate, session: SessionDep, services: AdaptersDep,
+                   account: CurrentAccount) -> WithdrawalPublic:
+    """Move a token your custody wallet holds (as the chain says) to one of your linked wallets (else 422). The
+    delivery worker sends it, exactly once; 403: your custody wallet does not hold it; 409: a withdrawal of it is
+    under way, or it is listed for resale (withdraw the listing first)."""
+    number = int(token_id)
+    if number >= 2**256 or service.work_of_token(session, number) is None:
+        raise NotFound("No such token here")
+    if service.active_listing_of(session, str(number)) is not None:
+        raise Conflict("This token is listed for resale: withdraw the listing first")
+    owner = services.chain_or_raise().owner_of(number)
+    row = withdrawals.request_withdrawal(session=session, account=account, token_id=number,
+                                         to_address=body.to_address, owner=owner)
+    return WithdrawalPublic.model_validate(row.model_dump())
