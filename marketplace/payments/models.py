@@ -271,7 +271,7 @@ class WithdrawalCreate(SQLModel):
 
 class WithdrawalPublic(SQLModel):
     id: int
-    token_id: str
+    token_id: str = Field(description="the token moved (decimal)")
     to_address: str
     status: WithdrawalStatus
     tx_hash: str | None
