@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 from eth_utils import is_address, to_checksum_address
@@ -41,6 +41,30 @@ class Expected:
 def expected_of(public_base_url: str, chain_id: int | None) -> Expected:
     parts = urlsplit(public_base_url)
     return Expected(domain=parts.netloc, origin=f"{parts.scheme}://{parts.netloc}", chain_id=chain_id)
+
+
+def expected_for(settings, chain) -> Expected:
+    """What messages must name on this server: PUBLIC_BASE_URL's domain and origin, CHAIN_ID (else the node's)."""
+    chain_id = settings.chain_id
+    if chain_id is None and chain is not None:
+        chain_id = chain.chain_id()
+    return expected_of(settings.public_base_url, chain_id)
+
+
+def message_for(*, address: str, nonce: SiweNonce, expected: Expected, statement: str) -> str:
+    """The EIP-4361 text the account page asks the browser's wallet to sign for `address` (valid while the nonce
+    is)."""
+    now = utcnow()
+    return siwe.render(siwe.SiweMessage(
+        domain=expected.domain, address=to_checksum_address(address), statement=statement,
+        uri=expected.origin + "/account", chain_id=expected.chain_id or 1, nonce=nonce.nonce,
+        issued_at=_stamp(now), expiration_time=_stamp(nonce.expires_at)))
+
+
+def _stamp(when) -> str:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def issue_nonce(*, session: Session, account_id: int | None, minutes: int) -> SiweNonce:

@@ -80,12 +80,7 @@ def put_profile(profile_in: profiles.ProfileIn, account: CurrentAccount,
 
 # ------------------------------------------------------------------------- own wallets (EIP-4361, Sign-In with Ethereum)
 def siwe_expected(services) -> own_wallets.Expected:
-    """The domain, origin and chain id a Sign-In with Ethereum message must name here."""
-    settings = services.settings
-    chain_id = settings.chain_id
-    if chain_id is None and services.chain is not None:
-        chain_id = services.chain.chain_id()
-    return own_wallets.expected_of(settings.public_base_url, chain_id)
+    return own_wallets.expected_for(services.settings, services.chain)
 
 
 @router.get("/auth/siwe/nonce", response_model=SiweNoncePublic, responses=errors(401, 503))

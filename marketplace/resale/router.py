@@ -9,10 +9,9 @@ from fastapi import APIRouter, Body, Depends, Path, Query, status
 from marketplace.accounts.dependencies import CurrentAccount
 from marketplace.core.api_errors import errors
 from marketplace.core.deps import ListingId, SessionDep
-from marketplace.core.exceptions import Conflict, NotFound
+from marketplace.core.exceptions import NotFound
 from marketplace.core.limits import MAX_DB_ID, MAX_PAGE, MAX_PAGE_SIZE
 from marketplace.integrations.adapters import AdaptersDep
-from marketplace.payments import withdrawals
 from marketplace.payments.models import CheckoutCreate, CheckoutPublic, WithdrawalCreate, WithdrawalPublic
 from marketplace.payments.router import checkout_limit
 from marketplace.resale import service
@@ -88,12 +87,6 @@ def withdraw_token(token_id: TokenId, body: WithdrawalCreate, session: SessionDe
     """Move a token your custody wallet holds (as the chain says) to one of your linked wallets (else 422). The
     delivery worker sends it, exactly once; 403: your custody wallet does not hold it; 409: a withdrawal of it is
     under way, or it is listed for resale (withdraw the listing first)."""
-    number = int(token_id)
-    if number >= 2**256 or service.work_of_token(session, number) is None:
-        raise NotFound("No such token here")
-    if service.active_listing_of(session, str(number)) is not None:
-        raise Conflict("This token is listed for resale: withdraw the listing first")
-    owner = services.chain_or_raise().owner_of(number)
-    row = withdrawals.request_withdrawal(session=session, account=account, token_id=number,
-                                         to_address=body.to_address, owner=owner)
+    row = service.withdraw_token(session=session, account=account, token_id=int(token_id),
+                                 to_address=body.to_address, chain=services.chain)
     return WithdrawalPublic.model_validate(row.model_dump())
