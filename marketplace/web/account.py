@@ -289,7 +289,9 @@ def link_wallet(request: Request, form: CsrfForm, session: SessionDep, services:
     if viewer is None:
         return redirect(request, "/signin?next=/account")
     try:
-        own_wallets.link_wallet(session=session, account=viewer, message=text(form, "message"),
+        # a form post turns every line break into CRLF (HTML's form encoding); the wallet signed LF lines
+        message = str(form.get("message") or "").replace("\r\n", "\n")
+        own_wallets.link_wallet(session=session, account=viewer, message=message,
                                 signature=text(form, "signature"),
                                 expected=own_wallets.expected_for(services.settings, services.chain),
                                 chain=services.chain)

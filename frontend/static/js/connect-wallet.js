@@ -38,7 +38,7 @@ if (root) {
       form.querySelector("input[name=signature]").value = signature;
       form.submit();
     } catch (error) {
-      status.textContent = root.dataset.refused.replace("%(error)s", error && error.message ? error.message : error);
+      status.textContent = `${root.dataset.refused} ${error && error.message ? error.message : error}`;
       status.classList.add("alert");
       button.disabled = false;
     }
