@@ -158,7 +158,7 @@ def start_checkout(
             raise InvalidInput("wallet_address must be your custody wallet or one of your linked wallets "
                                "(link one with POST /api/me/wallets)", loc=("body", "wallet_address"))
     else:
-        wallet = buyer.wallet_address
+        wallet = buyer.custodial_address  # left out: custody (where the platform can resell or withdraw it from)
     if not wallet:
         raise InvalidInput("No wallet to deliver to")
     return _checkout(session=session, item=_work_item(work, wallet=wallet, public_base_url=public_base_url),

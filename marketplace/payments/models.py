@@ -185,7 +185,8 @@ class PurchasePublic(SQLModel):
 
 class CheckoutCreate(SQLModel):
     wallet_address: str | None = Field(default=None, max_length=MAX_ADDRESS_CHARS,
-                                       description="an Ethereum address of the buyer's own; default: the wallet the platform keeps for the buyer")
+                                       description=("the buyer's custody wallet or one of their linked wallets (GET /api/me/wallets), "
+                                                    "else 422; default: the custody wallet the platform keeps for the buyer"))
     accept_license: bool = Field(default=False, description=(
         "the buyer has read the work's licence (GET /api/licenses: its terms at `url`); recorded on the purchase "
         "as `license_accepted_at`. Optional here, the pages always ask for it"))

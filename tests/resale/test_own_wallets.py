@@ -140,7 +140,7 @@ def test_buy_into_a_linked_wallet_and_withdraw_a_custodial_token(shop: Shop, anv
 
     # a token in custody, withdrawn to the linked wallet
     second = shop.minted_work(creator, price_cents=1800, title="Second light")
-    r = shop.checkout(me, second["id"], wallet_address=me["custodial_address"])  # default: the linked wallet
+    r = shop.checkout(me, second["id"])  # left out: custody
     assert r.status_code == 201, r.text
     assert shop.hosted_pay(r.json()["checkout_url"], "4242424242424242").status_code == 303
     shop.wait_purchase(me, r.json()["purchase_id"], "delivered")

@@ -68,3 +68,15 @@ def wait_withdrawal(withdrawal_id: int, status: str, timeout: float = 30.0) -> T
         if time.monotonic() > deadline:
             raise AssertionError(f"withdrawal {withdrawal_id} stayed {row.status!r} ({row.last_error})")
         time.sleep(0.05)
+
+
+def link_directly(account_id: int, address: str) -> None:
+    """A linked wallet written straight into the table (a fixture: for addresses no key signs for, such as a
+    contract that refuses tokens)."""
+    from eth_utils import to_checksum_address
+
+    from marketplace.accounts.models import LinkedWallet
+
+    with Session(db.get_engine()) as session:
+        session.add(LinkedWallet(account_id=account_id, address=to_checksum_address(address), via="test"))
+        session.commit()
