@@ -66,8 +66,8 @@ def _entries(session: Session, events: list[ChainEvent]) -> list[HistoryEntry]:
         elif sale is not None:
             kind = HistoryKind.resold if getattr(sale, "kind", None) == RESALE else HistoryKind.sold
             price, currency = sale.amount_cents, sale.currency
-        elif owner is not None and owner.linked_address and owner.linked_address == event.to_address:
-            kind = HistoryKind.withdrawn
+        elif owner is not None and event.to_address in own_wallets.holding_addresses(session=session, account=owner):
+            kind = HistoryKind.withdrawn  # from the account's custody wallet to one it linked
         entries.append(HistoryEntry(kind=kind, from_address=event.from_address, to_address=event.to_address,
                                     tx_hash=event.tx_hash, block_number=event.block_number,
                                     timestamp=event.timestamp, price_cents=price, currency=currency))

@@ -187,6 +187,8 @@ def test_buy_into_a_linked_wallet_and_withdraw_a_custodial_token(shop: Shop, anv
             break
         time.sleep(0.1)
     assert "Second light" in page and page.count("in your wallet") >= 2
+    history = shop.client.get(f"/api/tokens/{token}/history").json()
+    assert [h["kind"] for h in history][-1] == "withdrawn" and history[-1]["to_address"] == WALLET.address
 
 
 def test_a_withdrawal_sent_before_a_crash_settles_from_its_recorded_hash(make_live, anvil, contract_address):
