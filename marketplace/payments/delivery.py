@@ -276,7 +276,7 @@ class DeliveryWorker(BackgroundWorker):
                 log.warning("withdrawal %s postponed: %s", withdrawal.id, exc.message)
                 with db.session_scope() as session:
                     lease.release(session, table, [withdrawal.id], worker=self.name)
-            except Exception as exc:  # noqa: BLE001 (never strand the rest of the batch)
+            except Exception as exc:  # never strand the rest of the batch
                 log.error("withdrawal %s failed", withdrawal.id, exc_info=exc)
                 self._withdrawal_retry_or_fail(withdrawal.id, getattr(exc, "message", str(exc)))
         return len(claimed)

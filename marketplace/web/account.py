@@ -5,20 +5,18 @@ as the API (marketplace.accounts.lifecycle)."""
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from starlette.responses import Response
-
 from eth_utils import is_address
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.responses import Response
 
 from marketplace.accounts import lifecycle, own_wallets
 from marketplace.accounts.dependencies import PasswordHashingDep
 from marketplace.accounts.models import Account
 from marketplace.core.db import session_scope
 from marketplace.core.deps import RateLimiterDep, SessionDep, client_address
-from marketplace.integrations.adapters import AdaptersDep
 from marketplace.core.exceptions import BadRequest, Conflict, MarketplaceError, ServerBusy, TooManyRequests
+from marketplace.integrations.adapters import AdaptersDep
 from marketplace.provenance import service as provenance_service
 from marketplace.web import security
 from marketplace.web.auth import _refused

@@ -14,10 +14,10 @@ from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus
 from marketplace.core.deps import ListingId, PurchaseId, SessionDep, WorkId
 from marketplace.core.exceptions import Forbidden, MarketplaceError, NotFound
+from marketplace.indexer import service as indexer_service
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.integrations.stripe.gateway import PaymentError
 from marketplace.payments import checkout as checkout_flow
-from marketplace.indexer import service as indexer_service
 from marketplace.payments import service as payments_service
 from marketplace.payments import withdrawals
 from marketplace.payments.models import Purchase, PurchaseStatus

@@ -31,9 +31,10 @@ def nonce(shop, user: dict | None) -> dict:
 def message(shop, user: dict | None, address: str, **fields) -> str:
     """The EIP-4361 text for `address`, naming what GET /api/auth/siwe/nonce says (fields override)."""
     given = nonce(shop, user)
-    values = dict(domain=given["domain"], address=address, statement="Link this wallet to my account.",
-                  uri=given["uri"], chain_id=given["chain_id"], nonce=given["nonce"],
-                  issued_at=stamp(datetime.now(UTC)), expiration_time=stamp(datetime.now(UTC) + timedelta(minutes=5)))
+    values = {"domain": given["domain"], "address": address, "statement": "Link this wallet to my account.",
+              "uri": given["uri"], "chain_id": given["chain_id"], "nonce": given["nonce"],
+              "issued_at": stamp(datetime.now(UTC)),
+              "expiration_time": stamp(datetime.now(UTC) + timedelta(minutes=5))}
     values.update(fields)
     return siwe.render(siwe.SiweMessage(**values))
 
