@@ -1,6 +1,14 @@
 """Every table, imported in one place for Alembic and create_all."""
 
-from marketplace.accounts.models import Account, AccountLink, AccountProfile, ProfileTag, RevokedToken
+from marketplace.accounts.models import (
+    Account,
+    AccountLink,
+    AccountProfile,
+    LinkedWallet,
+    ProfileTag,
+    RevokedToken,
+    SiweNonce,
+)
 from marketplace.calls.models import Call, CallDiscipline, Proposal, TeamMember
 from marketplace.catalog.models import Work, WorkCollaborator
 from marketplace.chainwatch.models import ChainCheckpoint
@@ -10,11 +18,43 @@ from marketplace.mail.models import MailOutbox, Notice
 from marketplace.minting.models import MintJob
 from marketplace.moderation.models import ModerationDecision, WorkReport
 from marketplace.organisations.models import Organisation, OrganisationMember
-from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent
+from marketplace.payments.models import LedgerEntry, Purchase, StripeEvent, TokenWithdrawal
 from marketplace.payouts.models import Payout, PayoutAccount
 from marketplace.resale.models import Listing
 
-__all__ = ["Account", "AccountLink", "AccountProfile", "Call", "CallDiscipline", "ChainCheckpoint", "ChainEvent",
-           "Exhibition", "ExhibitionWork", "IndexedBlock", "IndexerCursor", "LedgerEntry", "Listing", "MailOutbox",
-           "MintJob", "ModerationDecision", "Notice", "Organisation", "OrganisationMember", "Payout", "PayoutAccount", "ProfileTag", "Proposal", "Purchase", "RevokedToken", "StripeEvent", "TeamMember",
-           "TokenOwner", "Work", "WorkCollaborator", "WorkReport"]
+__all__ = [
+    "Account",
+    "AccountLink",
+    "AccountProfile",
+    "Call",
+    "CallDiscipline",
+    "ChainCheckpoint",
+    "ChainEvent",
+    "Exhibition",
+    "ExhibitionWork",
+    "IndexedBlock",
+    "IndexerCursor",
+    "LedgerEntry",
+    "LinkedWallet",
+    "Listing",
+    "MailOutbox",
+    "MintJob",
+    "ModerationDecision",
+    "Notice",
+    "Organisation",
+    "OrganisationMember",
+    "Payout",
+    "PayoutAccount",
+    "ProfileTag",
+    "Proposal",
+    "Purchase",
+    "RevokedToken",
+    "SiweNonce",
+    "StripeEvent",
+    "TeamMember",
+    "TokenOwner",
+    "TokenWithdrawal",
+    "Work",
+    "WorkCollaborator",
+    "WorkReport",
+]

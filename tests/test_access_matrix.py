@@ -148,6 +148,15 @@ class Scene:
     def held_token(self) -> str:
         return str(self.held()["token_id"])
 
+    def buyer_wallet(self) -> str:
+        """The buyer's linked wallet (linked once, through a signed EIP-4361 message)."""
+        def make() -> str:
+            from tests.resale.wallet_helpers import WALLET, link
+
+            assert link(self, self.users["buyer"], WALLET).status_code == 201
+            return WALLET.address
+        return self.once("buyer-wallet", make)
+
     def fresh_listing(self) -> dict:
         """The buyer's listing of a token they hold."""
         r = self.client.post(f"/api/tokens/{self.held_token()}/listings", headers=self.headers("buyer"),
@@ -515,6 +524,35 @@ ACCEPTED = {"accept_license": "yes", "accept_immediate_supply": "yes"}  # the bu
 IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 DRAFT_PRIVATE = _by(404, 404, 404, 200, 404, 200)
 CO_DRAFT = _by(404, 404, 404, 200, 200, 200)  # a draft the other creator is invited to co-sign
+def _link_own_wallet(s: Scene, role: str):
+    """Each role links a wallet of its own (a key of the role's), signing a fresh nonce's message."""
+    from eth_account import Account as EthAccount
+
+    from tests.resale.wallet_helpers import link
+
+    key = EthAccount.from_key(bytes(range(1, 33))[:31] + bytes([ROLES.index(role) + 1]))
+    return link(s, s.users[role] if role != "anonymous" else {"headers": {}}, key)
+
+
+def _buyer_links_other(s: Scene) -> str:
+    from tests.resale.wallet_helpers import OTHER_WALLET, link
+
+    assert link(s, s.users["buyer"], OTHER_WALLET).status_code == 201
+    return OTHER_WALLET.address
+
+
+def _withdraw_held(s: Scene, role: str):
+    token = s.once("withdraw-token", s.held_token)
+    return s.client.post(f"/api/tokens/{token}/withdraw", headers=s.headers(role),
+                         json={"to_address": s.buyer_wallet()})
+
+
+def _page_withdraw_held(s: Scene, role: str):
+    held = s.once("page-withdraw-token", s.held)
+    return page_post(f"/collection/{held['work_id']}/withdraw",
+                     {"token_id": str(held["token_id"]), "to_address": s.buyer_wallet()})(s, role)
+
+
 SIGNED_IN = _by(401, 200, 200, 200, 200, 200)
 CREATORS_OWN = _by(401, 403, 403, 200, 403, 200)
 
@@ -608,6 +646,22 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
             json={"price_cents": 4000}), _by(401, 201, 403, 403, 403, 403)),
         ("unknown token", lambda s, r: s.client.post("/api/tokens/12345/listings", headers=s.headers(r),
                                                      json={"price_cents": 4000}), _by(401, 404, 404, 404, 404, 404))],
+    ("GET", "/api/auth/siwe/nonce"): [("", api_get("/api/auth/siwe/nonce"), OK_ALL)],
+    ("POST", "/api/me/wallets"): [
+        ("a message signed by a wallet of the role's", _link_own_wallet, _by(401, 201, 201, 201, 201, 201)),
+        ("not EIP-4361", lambda s, r: s.client.post("/api/me/wallets", headers=s.headers(r), json={
+            "message": "hello", "signature": "0x00"}), _by(401, 400, 400, 400, 400, 400))],
+    ("GET", "/api/me/wallets"): [("", api_get("/api/me/wallets"), SIGNED_IN)],
+    ("DELETE", "/api/me/wallets/{address}"): [
+        ("a wallet the buyer linked", lambda s, r: s.client.delete(
+            f"/api/me/wallets/{s.once('unlink-wallet', lambda: _buyer_links_other(s))}", headers=s.headers(r)),
+         _by(401, 204, 404, 404, 404, 404)),
+        ("unknown", lambda s, r: s.client.delete("/api/me/wallets/0x000000000000000000000000000000000000dEaD",
+                                                 headers=s.headers(r)), _by(401, 404, 404, 404, 404, 404))],
+    ("POST", "/api/tokens/{token_id}/withdraw"): [
+        ("a token the buyer holds, to the buyer's wallet", _withdraw_held, _by(401, 202, 422, 422, 422, 422)),
+        ("unknown token", lambda s, r: s.client.post("/api/tokens/12345/withdraw", headers=s.headers(r), json={
+            "to_address": "0x000000000000000000000000000000000000dEaD"}), _by(401, 404, 404, 404, 404, 404))],
     ("GET", "/api/listings"): [("", api_get("/api/listings"), OK_ALL)],
     ("DELETE", "/api/listings/{listing_id}"): [
         ("the buyer's listing", lambda s, r: s.client.delete(
@@ -910,6 +964,19 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
             f"/collection/{s.once('page-resell-bad', s.held)['work_id']}/resell",
             {"price": "zero", "token_id": str(s.once('page-resell-bad', s.held)["token_id"])})(s, r),
          _by(303, 422, 422, 422, 422, 422))],
+    ("POST", "/collection/{work_id}/withdraw"): [
+        ("a token the buyer holds, to the buyer's wallet", _page_withdraw_held, _by(303, 303, 422, 422, 422, 422))],
+    ("POST", "/account/wallets/message"): [
+        ("an address", page_post("/account/wallets/message", {"address": "0x000000000000000000000000000000000000dEaD"}),
+         _by(401, 200, 200, 200, 200, 200)),
+        ("not an address", page_post("/account/wallets/message", {"address": "nope"}),
+         _by(401, 422, 422, 422, 422, 422))],
+    ("POST", "/account/wallets"): [
+        ("not EIP-4361", page_post("/account/wallets", {"message": "hello", "signature": "0x00"}),
+         _by(303, 400, 400, 400, 400, 400))],
+    ("POST", "/account/wallets/unlink"): [
+        ("unknown", page_post("/account/wallets/unlink", {"address": "0x000000000000000000000000000000000000dEaD"}),
+         _by(303, 404, 404, 404, 404, 404))],
     ("POST", "/listings/{listing_id}/withdraw"): [
         ("the buyer's listing", page_post(lambda s: f"/listings/{s.once('page-withdraw', s.fresh_listing)['id']}/withdraw"),
          _by(303, 303, 403, 403, 403, 409)),

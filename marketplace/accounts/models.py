@@ -168,3 +168,50 @@ class AccountLink(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# ------------------------------------------------------------------------------- own wallets (EIP-4361, SIWE)
+class SiweNonce(SQLModel, table=True):
+    """A nonce handed out by GET /api/auth/siwe/nonce for one Sign-In with Ethereum message: random, used at most
+    once (a guarded update sets `used_at`), refused after `expires_at`; tied to the account that asked, if any."""
+
+    __tablename__ = "siwe_nonce"
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    expires_at: datetime = Field(index=True)
+    used_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LinkedWallet(SQLModel, table=True):
+    """An address of the account's own, proven by a signed EIP-4361 message (`via` "siwe"; "legacy": the single
+    linked address accounts had before). An address is linked to one account at most."""
+
+    __tablename__ = "linked_wallet"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    address: str = Field(max_length=42, unique=True)  # EIP-55 checksummed
+    via: str = Field(default="siwe", max_length=16)
+    linked_at: datetime = Field(default_factory=utcnow)
+
+
+class LinkedWalletPublic(SQLModel):
+    address: str
+    via: str
+    linked_at: datetime
+
+
+class SiweNoncePublic(SQLModel):
+    nonce: str
+    expires_at: datetime
+    domain: str = Field(description="the domain the message must name (EIP-4361 `domain`)")
+    uri: str = Field(description="the URI the message must name (on this server's origin)")
+    chain_id: int | None = Field(description="the chain id the message must name")
+
+
+class WalletLink(SQLModel):
+    message: str = Field(min_length=1, max_length=4000, description="the EIP-4361 message, as signed")
+    signature: str = Field(min_length=2, max_length=2000, regex=r"^0x[0-9a-fA-F]*$",
+                           description="the `personal_sign` signature (hex), or an EIP-1271 contract's")

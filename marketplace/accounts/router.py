@@ -2,15 +2,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from marketplace.accounts import lifecycle, profiles
+from marketplace.accounts import lifecycle, own_wallets, profiles
 from marketplace.accounts import service as accounts_service
-from marketplace.accounts.dependencies import CurrentAccount, PasswordHashingDep, oauth2_scheme
-from marketplace.accounts.models import AccountCreate, AccountPublic, Token
+from marketplace.accounts.dependencies import CurrentAccount, OptionalAccount, PasswordHashingDep, oauth2_scheme
+from marketplace.accounts.models import (
+    AccountCreate,
+    AccountPublic,
+    LinkedWalletPublic,
+    SiweNoncePublic,
+    Token,
+    WalletLink,
+)
 from marketplace.core.api_errors import errors
 from marketplace.core.deps import RateLimiterDep, SessionDep, SettingsDep, client_address
+from marketplace.integrations.adapters import AdaptersDep
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -68,3 +76,52 @@ def put_profile(profile_in: profiles.ProfileIn, account: CurrentAccount,
     without control characters (the bio may have newlines), at most 5 http(s) links, disciplines from the list,
     at most 20 skills."""
     return profiles.update_profile(session=session, account=account, profile_in=profile_in)
+
+
+# ------------------------------------------------------------------------- own wallets (EIP-4361, Sign-In with Ethereum)
+def siwe_expected(services) -> own_wallets.Expected:
+    return own_wallets.expected_for(services.settings, services.chain)
+
+
+@router.get("/auth/siwe/nonce", response_model=SiweNoncePublic, responses=errors(401, 503))
+def siwe_nonce(session: SessionDep, services: AdaptersDep, account: OptionalAccount) -> SiweNoncePublic:
+    """A nonce for one EIP-4361 message: random, single use, valid SIWE_NONCE_MINUTES (10); tied to the caller
+    when signed in. Also says which domain, URI origin and chain id the message must name."""
+    expected = siwe_expected(services)
+    row = own_wallets.issue_nonce(session=session, account_id=account.id if account else None,
+                                  minutes=services.settings.siwe_nonce_minutes)
+    return SiweNoncePublic(nonce=row.nonce, expires_at=row.expires_at, domain=expected.domain,
+                           uri=expected.origin + "/account", chain_id=expected.chain_id)
+
+
+def _wallet_public(wallet) -> LinkedWalletPublic:
+    return LinkedWalletPublic(address=wallet.address, via=wallet.via, linked_at=wallet.linked_at)
+
+
+@router.post("/me/wallets", status_code=status.HTTP_201_CREATED, response_model=LinkedWalletPublic,
+             responses=errors(400, 401, 409, 422, 503))
+def link_wallet(body: WalletLink, account: CurrentAccount, session: SessionDep, services: AdaptersDep,
+                response: Response) -> LinkedWalletPublic:
+    """Link the address of a signed EIP-4361 message: well formed, naming this site's domain, an URI on its origin,
+    its chain id and a live nonce of GET /api/auth/siwe/nonce (used once), not expired, and signed by the address
+    (`personal_sign`; a contract wallet: EIP-1271 `isValidSignature`). Otherwise 400 and nothing is linked; 409:
+    the address is another account's. 200 when it was yours already."""
+    wallet, new = own_wallets.link_wallet(session=session, account=account, message=body.message,
+                                          signature=body.signature, expected=siwe_expected(services),
+                                          chain=services.chain)
+    if not new:
+        response.status_code = status.HTTP_200_OK
+    return _wallet_public(wallet)
+
+
+@router.get("/me/wallets", response_model=list[LinkedWalletPublic], responses=errors(401, 503))
+def list_wallets(account: CurrentAccount, session: SessionDep) -> list[LinkedWalletPublic]:
+    """Your linked wallets, first linked first (the first is `linked_address` of GET /api/me)."""
+    return [_wallet_public(w) for w in own_wallets.linked_wallets(session=session, account_id=account.id)]
+
+
+@router.delete("/me/wallets/{address}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 404, 422, 503))
+def unlink_wallet(address: Annotated[str, Path(max_length=42)], account: CurrentAccount,
+                  session: SessionDep) -> None:
+    """Unlink one of your wallets (its tokens stay where they are on chain)."""
+    own_wallets.unlink_wallet(session=session, account=account, address=address)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketplace.accounts import security, wallets
-from marketplace.accounts.models import Account, AccountCreate, RevokedToken, Role
+from marketplace.accounts.models import Account, AccountCreate, LinkedWallet, RevokedToken, Role
 from marketplace.core import db
 from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, NotFound, Unauthorized
@@ -32,8 +32,12 @@ def get_account_by_address(*, session: Session, address: str | None) -> Account 
     """The account whose wallet (custodial or linked) is this address, if any."""
     if not address:
         return None
-    return session.exec(select(Account).where(
+    account = session.exec(select(Account).where(
         (col(Account.custodial_address) == address) | (col(Account.linked_address) == address))).first()
+    if account is None:
+        account = session.exec(select(Account).join(LinkedWallet, col(LinkedWallet.account_id) == col(Account.id))
+                               .where(LinkedWallet.address == address)).first()
+    return account
 
 
 def account_for_token(*, session: Session, token: str | None, secret: str) -> Account | None:
@@ -89,6 +93,7 @@ def anonymise(*, session: Session, account: Account) -> None:
     session.execute(update(Account).where(col(Account.id) == account.id).values(
         email=f"deleted-{account.id}-{uuid.uuid4().hex[:12]}@{DELETED_EMAIL_DOMAIN}", display_name=DELETED_NAME,
         password_hash=UNUSABLE_PASSWORD, linked_address=None, deleted_at=utcnow()))
+    session.execute(delete(LinkedWallet).where(col(LinkedWallet.account_id) == account.id))
 
 
 def get_account_or_raise(*, session: Session, account_id: int) -> Account:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
-from marketplace.accounts import wallets
+from marketplace.accounts import own_wallets
 from marketplace.accounts.models import Account, CreatorPublic
 from marketplace.catalog import search
 from marketplace.catalog.models import (
@@ -164,7 +164,7 @@ def get_minted_by_token(*, session: Session, token_id: int) -> Work | None:
 def owned_works(*, session: Session, account: Account) -> list[tuple[Work, Account]]:
     """Minted works whose token the account's wallet holds (custodial or linked) according to the chain index,
     with their creators, the latest arrival first."""
-    token_ids = indexer_service.tokens_of(session, wallets.holding_addresses(account))
+    token_ids = indexer_service.tokens_of(session, own_wallets.holding_addresses(session=session, account=account))
     if not token_ids:
         return []
     rows = session.exec(
@@ -179,7 +179,7 @@ def holds(*, session: Session, account: Account | None, work: Work) -> bool:
     if account is None or work.status != WorkStatus.minted or not work.token_id:
         return False
     owner = indexer_service.owner_of(session, int(work.token_id))
-    return owner is not None and owner.lower() in {a.lower() for a in wallets.holding_addresses(account)}
+    return owner is not None and owner.lower() in {a.lower() for a in own_wallets.holding_addresses(session=session, account=account)}
 
 
 def works_holding_cid(*, session: Session, cid: str) -> tuple[Work | None, list[Work]]:

@@ -183,6 +183,7 @@ class Settings(BaseSettings):
     # single-use links mailed to an account
     email_verification_hours: int = Field(default=72, ge=1)
     password_reset_minutes: int = Field(default=60, ge=1)
+    siwe_nonce_minutes: int = Field(default=10, ge=1)  # a Sign-In with Ethereum nonce is refused after this long
     email_change_hours: int = Field(default=24, ge=1)
     rate_limit_mail: str = "5/hour"  # mails asked for (reset, verification, change of e-mail) per e-mail / account
     rate_limit_mail_address: str = "30/hour"  # ... per client address

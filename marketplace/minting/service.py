@@ -155,7 +155,7 @@ def request_mint(
         return work
     if work.status == WorkStatus.minted:
         raise Conflict("This work is already minted")
-    owner = creator.wallet_address
+    owner = creator.custodial_address  # the token waits for its sale in custody, where delivery moves it from
     if not owner:
         raise InvalidInput("The creator has no wallet address")
     collaborators.require_all_accepted(session, work)  # 409 before anything is pinned

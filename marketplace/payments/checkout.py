@@ -18,6 +18,7 @@ from eth_utils import is_address, to_checksum_address
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from marketplace.accounts import own_wallets
 from marketplace.accounts.models import Account
 from marketplace.calls import service as calls_service
 from marketplace.calls.models import Call
@@ -153,8 +154,11 @@ def start_checkout(
         if not is_address(wallet_address):
             raise InvalidInput("wallet_address is not a valid Ethereum address", loc=("body", "wallet_address"))
         wallet = to_checksum_address(wallet_address)
+        if not own_wallets.owns_address(session=session, account=buyer, address=wallet):
+            raise InvalidInput("wallet_address must be your custody wallet or one of your linked wallets "
+                               "(link one with POST /api/me/wallets)", loc=("body", "wallet_address"))
     else:
-        wallet = buyer.wallet_address
+        wallet = buyer.custodial_address  # left out: custody (where the platform can resell or withdraw it from)
     if not wallet:
         raise InvalidInput("No wallet to deliver to")
     return _checkout(session=session, item=_work_item(work, wallet=wallet, public_base_url=public_base_url),

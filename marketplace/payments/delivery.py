@@ -50,8 +50,9 @@ from marketplace.mail import outbox
 from marketplace.mail.outbox import Sender
 from marketplace.minting import service as minting_service
 from marketplace.payments import service as payments_service
+from marketplace.payments import withdrawals
 from marketplace.payments.custody import CustodyWallets
-from marketplace.payments.models import Purchase, PurchaseKind, PurchaseStatus
+from marketplace.payments.models import Purchase, PurchaseKind, PurchaseStatus, TokenWithdrawal, WithdrawalStatus
 from marketplace.payments.webhooks import DELIVERY_WORKER
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,8 @@ class DeliveryWorker(BackgroundWorker):
             self._splits_seen.clear()
         force, self._force_reconcile = self._force_reconcile, False
         try:
-            return self.reconcile_submitted(force=force) + self.deliver_batch() + self.refund_owed()
+            return (self.reconcile_submitted(force=force) + self.reconcile_withdrawals(force=force)
+                    + self.deliver_batch() + self.withdraw_batch() + self.refund_owed())
         except Exception:
             self._release_unsent()  # e.g. the chain went away mid-batch: let the claims go now, not at lease end
             raise
@@ -258,6 +260,118 @@ class DeliveryWorker(BackgroundWorker):
                 payments_service.run_settled_hooks(session, session.get(Purchase, purchase_id),
                                                    payments_service.UNDELIVERABLE)
         log.warning("resale purchase %s will be refunded: %s", purchase_id, reason)
+
+    # ------------------------------------------------------------ withdrawals
+    def withdraw_batch(self) -> int:
+        """Claim pending withdrawals and send each like a resale's delivery: the custody key signs the transfer to
+        the linked wallet, the transaction is written ahead on the row, then sent; the receipt settles it (or
+        reconcile_withdrawals does, from the chain, after a crash)."""
+        table = TokenWithdrawal.__table__
+        ready = (table.c.status == WithdrawalStatus.pending.value) & table.c.tx_hash.is_(None)
+        with db.session_scope() as session:
+            claimed = lease.claim(session, table, ready=ready, worker=self.name, lease=self.lease,
+                                  limit=self.batch_size, entity=TokenWithdrawal)
+        for withdrawal in claimed:
+            try:
+                self._withdraw(withdrawal)
+            except ServiceUnavailable as exc:
+                log.warning("withdrawal %s postponed: %s", withdrawal.id, exc.message)
+                with db.session_scope() as session:
+                    lease.release(session, table, [withdrawal.id], worker=self.name)
+            except Exception as exc:  # never strand the rest of the batch
+                log.error("withdrawal %s failed", withdrawal.id, exc_info=exc)
+                self._withdrawal_retry_or_fail(withdrawal.id, getattr(exc, "message", str(exc)))
+        return len(claimed)
+
+    def _withdraw(self, withdrawal: TokenWithdrawal) -> None:
+        token_id = int(withdrawal.token_id)
+        signer = self.custody.signer(withdrawal.account_id)
+        owner = self.chain.owner_of(token_id)
+        if owner == withdrawal.to_address:  # a retry whose transfer made it after all
+            self._settle_withdrawal(withdrawal.id, receipt=None)
+            return
+        if owner != signer.address:
+            with db.session_scope() as session:
+                withdrawals.mark(session, withdrawal.id, WithdrawalStatus.failed,
+                                 error="The token is no longer in the custody wallet")
+            return
+        self.custody.ensure_gas(signer.address, gas=TRANSFER_GAS)
+        prepared = self.chain.prepare_transfer(signer, to=withdrawal.to_address, token_id=token_id)
+        with nonce_freed_on_error(signer), db.session_scope() as session:
+            recorded = withdrawals.record_sent(session, withdrawal.id, worker=self.name, tx_hash=prepared.tx_hash,
+                                               nonce=prepared.nonce, now=utcnow())
+        if not recorded:
+            log.warning("withdrawal %s not sent: its claim was lost", withdrawal.id)
+            signer.resync()
+            return
+        try:
+            self.chain.send(prepared, signer=signer)
+        except MarketplaceError as exc:
+            self.custody.forget_balance(signer.address)
+            self._withdrawal_retry_or_fail(withdrawal.id, exc.message)
+            return
+        receipt = self.chain.wait_for_receipt(prepared.tx_hash, timeout_s=self.receipt_timeout_s)
+        if receipt is not None:  # otherwise reconcile_withdrawals settles it later
+            self._settle_withdrawal(withdrawal.id, receipt=receipt)
+
+    def _settle_withdrawal(self, withdrawal_id: int, *, receipt: TxReceipt | None) -> None:
+        """Done (once) when the receipt shows the transfer to the linked wallet, or the chain shows it owns the
+        token; otherwise tried again (the recorded transaction cleared) or failed after the last attempt."""
+        with db.session_scope() as session:
+            withdrawal = session.get(TokenWithdrawal, withdrawal_id)
+        token_id = int(withdrawal.token_id)
+        if receipt is not None and receipt.status == 1 and any(
+                t.token_id == token_id and t.to == withdrawal.to_address for t in receipt.transfers):
+            tx_hash = receipt.tx_hash
+        elif self.chain.owner_of(token_id) == withdrawal.to_address:
+            transfer = self.chain.find_transfer(token_id, to=withdrawal.to_address)
+            tx_hash = transfer.tx_hash if transfer else withdrawal.tx_hash
+        else:
+            reason = "withdrawal transaction reverted" if receipt is not None and receipt.status != 1 \
+                else "withdrawal transaction lost"
+            self._withdrawal_retry_or_fail(withdrawal_id, reason)
+            return
+        wake("indexer")
+        with db.session_scope() as session:
+            if withdrawals.mark(session, withdrawal_id, WithdrawalStatus.done, tx_hash=tx_hash):
+                log.info("withdrawal %s done: token %s to %s in %s", withdrawal_id, token_id,
+                         withdrawal.to_address, tx_hash)
+            session.commit()
+
+    def _withdrawal_retry_or_fail(self, withdrawal_id: int, reason: str) -> None:
+        table = TokenWithdrawal.__table__
+        with db.session_scope() as session:
+            attempts = session.get(TokenWithdrawal, withdrawal_id).attempts
+            if attempts < self.max_attempts:
+                lease.retry_later(session, table, [withdrawal_id], attempts=attempts, backoff=self.backoff,
+                                  error=reason, where=table.c.status == WithdrawalStatus.pending.value, tx_hash=None)
+            else:
+                withdrawals.mark(session, withdrawal_id, WithdrawalStatus.failed,
+                                 error=f"Withdrawal failed after {attempts} attempts: {reason}")
+            session.commit()
+
+    def reconcile_withdrawals(self, *, force: bool = False) -> int:
+        """Pending withdrawals whose transaction was written ahead and not settled by the worker that sent it (a
+        crash, a lost lease): settled from the receipt, or once stale and unknown to the node, from the chain."""
+        now = utcnow()
+        with db.session_scope() as session:
+            submitted = session.exec(select(TokenWithdrawal).where(
+                TokenWithdrawal.status == WithdrawalStatus.pending, col(TokenWithdrawal.tx_hash).is_not(None))).all()
+        moved = 0
+        for withdrawal in submitted:
+            if not force and withdrawal.claimed_by == self.name and withdrawal.claimed_until \
+                    and withdrawal.claimed_until > now and withdrawal.submitted_at \
+                    and now - withdrawal.submitted_at < self.stale_submit:
+                continue  # ours, in flight
+            receipt = self.chain.get_receipt(withdrawal.tx_hash)
+            if receipt is None:
+                stale = withdrawal.submitted_at is None or now - withdrawal.submitted_at > self.stale_submit
+                if not (stale or force) or self.chain.tx_known(withdrawal.tx_hash):
+                    continue
+                self.chain.signer_for_address_resync(withdrawal.from_address)
+            self._settle_withdrawal(withdrawal.id, receipt=receipt)
+            moved += 1
+        return moved
 
     # ------------------------------------------------------------ editions
     def deliver_editions(self, purchases: list[Purchase], works: dict[int, Work]) -> None:

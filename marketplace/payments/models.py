@@ -185,7 +185,8 @@ class PurchasePublic(SQLModel):
 
 class CheckoutCreate(SQLModel):
     wallet_address: str | None = Field(default=None, max_length=MAX_ADDRESS_CHARS,
-                                       description="an Ethereum address of the buyer's own; default: the wallet the platform keeps for the buyer")
+                                       description=("the buyer's custody wallet or one of their linked wallets (GET /api/me/wallets), "
+                                                    "else 422; default: the custody wallet the platform keeps for the buyer"))
     accept_license: bool = Field(default=False, description=(
         "the buyer has read the work's licence (GET /api/licenses: its terms at `url`); recorded on the purchase "
         "as `license_accepted_at`. Optional here, the pages always ask for it"))
@@ -227,3 +228,53 @@ class LedgerPublic(SQLModel):
 class CheckoutPublic(SQLModel):
     purchase_id: int
     checkout_url: str
+
+
+class WithdrawalStatus(StrEnum):
+    pending = "pending"  # asked for; the delivery worker sends it (its transaction written ahead in `tx_hash`)
+    done = "done"  # the chain shows the token at `to_address`
+    failed = "failed"  # the token was no longer in custody, or every attempt failed (`last_error` says why)
+
+
+_PENDING_SQL = "status = 'pending'"
+
+
+class TokenWithdrawal(SQLModel, table=True):
+    """A token moved out of its holder's custody wallet to one of their linked wallets, at most one pending per
+    token (a partial unique index). The delivery worker signs it with the custody key, records the transaction
+    (`tx_hash`) before sending it, and settles it from the receipt or, after a crash, from the chain (`ownerOf`)."""
+
+    __tablename__ = "token_withdrawal"
+    __table_args__ = (_active_unique("uq_token_withdrawal_pending", "token_id", where=_PENDING_SQL),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    token_id: str = Field(max_length=80, index=True)
+    from_address: str = Field(max_length=MAX_ADDRESS_CHARS)  # the custody wallet
+    to_address: str = Field(max_length=MAX_ADDRESS_CHARS)  # a linked wallet of the account
+    status: str = Field(default=WithdrawalStatus.pending.value, sa_type=String(16), index=True)
+    tx_hash: str | None = Field(default=None, max_length=66)
+    tx_nonce: int | None = None
+    submitted_at: datetime | None = None
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+
+
+class WithdrawalCreate(SQLModel):
+    to_address: str = Field(min_length=1, max_length=MAX_ADDRESS_CHARS,
+                            description="one of your linked wallets (GET /api/me/wallets)")
+
+
+class WithdrawalPublic(SQLModel):
+    id: int
+    token_id: str = Field(description="the token moved (decimal)")
+    to_address: str
+    status: WithdrawalStatus
+    tx_hash: str | None
+    created_at: datetime
+    done_at: datetime | None

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from marketplace.accounts import lifecycle, wallets
+from marketplace.accounts import lifecycle, own_wallets
 from marketplace.accounts.models import Account
 from marketplace.calls import service as calls_service
 from marketplace.catalog import service as catalog_service
@@ -527,7 +527,7 @@ def delivered_edition(*, session: Session, token_id: int) -> Purchase | None:
 def held_editions(*, session: Session, account: Account) -> list[tuple[Work, Account, Purchase]]:
     """The editions whose token the account's wallet (custodial or linked) holds according to the chain index, with
     their works and creators, the latest arrival first (an edition is its own token: the work has none)."""
-    token_ids = [str(t) for t in indexer_service.tokens_of(session, wallets.holding_addresses(account))]
+    token_ids = [str(t) for t in indexer_service.tokens_of(session, own_wallets.holding_addresses(session=session, account=account))]
     if not token_ids:
         return []
     rows = session.exec(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from marketplace.accounts import own_wallets
 from marketplace.accounts.models import Account
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work
@@ -35,7 +36,7 @@ def token_history(session: Session, token_id: int) -> list[HistoryEntry] | None:
 def account_activity(session: Session, account: Account, *, page: int, page_size: int
                      ) -> tuple[list[ActivityEntry], int]:
     """The transfers to and from the account's wallets (custody and linked), newest first, and their count."""
-    wallets = [a for a in (account.custodial_address, account.linked_address) if a]
+    wallets = own_wallets.holding_addresses(session=session, account=account)
     events, count = indexer_service.address_events(session, wallets, events=(indexer_service.TRANSFER,),
                                                    offset=(page - 1) * page_size, limit=page_size)
     mine = {w.lower() for w in wallets}
@@ -65,8 +66,8 @@ def _entries(session: Session, events: list[ChainEvent]) -> list[HistoryEntry]:
         elif sale is not None:
             kind = HistoryKind.resold if getattr(sale, "kind", None) == RESALE else HistoryKind.sold
             price, currency = sale.amount_cents, sale.currency
-        elif owner is not None and owner.linked_address and owner.linked_address == event.to_address:
-            kind = HistoryKind.withdrawn
+        elif owner is not None and event.to_address in own_wallets.holding_addresses(session=session, account=owner):
+            kind = HistoryKind.withdrawn  # from the account's custody wallet to one it linked
         entries.append(HistoryEntry(kind=kind, from_address=event.from_address, to_address=event.to_address,
                                     tx_hash=event.tx_hash, block_number=event.block_number,
                                     timestamp=event.timestamp, price_cents=price, currency=currency))

@@ -12,7 +12,7 @@ from marketplace.core.deps import ListingId, SessionDep
 from marketplace.core.exceptions import NotFound
 from marketplace.core.limits import MAX_DB_ID, MAX_PAGE, MAX_PAGE_SIZE
 from marketplace.integrations.adapters import AdaptersDep
-from marketplace.payments.models import CheckoutCreate, CheckoutPublic
+from marketplace.payments.models import CheckoutCreate, CheckoutPublic, WithdrawalCreate, WithdrawalPublic
 from marketplace.payments.router import checkout_limit
 from marketplace.resale import service
 from marketplace.resale.models import Listing, ListingStatus
@@ -78,3 +78,15 @@ def checkout(listing_id: ListingId, session: SessionDep, services: AdaptersDep, 
         expires_minutes=services.settings.checkout_expires_minutes,
         url_secret=services.settings.auth_secret.get_secret_value())
     return CheckoutPublic(purchase_id=purchase.id, checkout_url=purchase.checkout_url)
+
+
+@router.post("/tokens/{token_id}/withdraw", status_code=status.HTTP_202_ACCEPTED, response_model=WithdrawalPublic,
+             responses=errors(401, 403, 404, 409, 422, 503))
+def withdraw_token(token_id: TokenId, body: WithdrawalCreate, session: SessionDep, services: AdaptersDep,
+                   account: CurrentAccount) -> WithdrawalPublic:
+    """Move a token your custody wallet holds (as the chain says) to one of your linked wallets (else 422). The
+    delivery worker sends it, exactly once; 403: your custody wallet does not hold it; 409: a withdrawal of it is
+    under way, or it is listed for resale (withdraw the listing first)."""
+    row = service.withdraw_token(session=session, account=account, token_id=int(token_id),
+                                 to_address=body.to_address, chain=services.chain)
+    return WithdrawalPublic.model_validate(row.model_dump())

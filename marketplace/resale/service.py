@@ -21,12 +21,13 @@ from marketplace.accounts.models import Account
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work
 from marketplace.core.db import utcnow
-from marketplace.core.exceptions import Conflict, Forbidden, NotFound
+from marketplace.core.exceptions import ChainUnavailable, Conflict, Forbidden, NotFound
 from marketplace.indexer import service as indexer_service
 from marketplace.integrations.chain.client import ZERO_ADDRESS, ChainClient
 from marketplace.integrations.stripe.gateway import StripeGateway
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
+from marketplace.payments import withdrawals
 from marketplace.payments.models import ACTIVE_STATUSES, Purchase
 from marketplace.resale.models import Listing, ListingStatus
 
@@ -82,6 +83,8 @@ def create_listing(*, session: Session, seller: Account, token_id: int, price_ce
         raise Conflict(checkout_flow.HIDDEN)
     if active_listing_of(session, str(token_id)) is not None:
         raise Conflict("This token is listed already")
+    if withdrawals.pending_of(session, str(token_id)) is not None:
+        raise Conflict("This token is on its way to your own wallet")
     listing = Listing(token_id=str(token_id), work_id=work.id, seller_id=seller.id, seller_address=custody,
                       price_cents=price_cents, currency="EUR")
     session.add(listing)
@@ -235,3 +238,18 @@ def follow_token(session: Session, token_id: int, from_address: str, to_address:
     if _move(session, listing.id, to=ListingStatus.withdrawn, withdrawn_reason=MOVED_AWAY):
         log.info("listing %s withdrawn: token %s moved from %s to %s", listing.id, token_id, from_address,
                  to_address)
+
+
+def withdraw_token(*, session: Session, account: Account, token_id: int, to_address: str,
+                   chain: ChainClient | None):
+    """Queue the move of a token the account's custody wallet holds to one of its linked wallets
+    (payments.withdrawals; the delivery worker sends it). NotFound: no such token here; Conflict: it is listed for
+    resale (a listing blocks a withdrawal: withdraw the listing first), or a withdrawal of it is under way."""
+    if token_id >= 2**256 or work_of_token(session, token_id) is None:
+        raise NotFound("No such token here")
+    if active_listing_of(session, str(token_id)) is not None:
+        raise Conflict("This token is listed for resale: withdraw the listing first")
+    if chain is None:
+        raise ChainUnavailable("No contract is configured (CONTRACT_ADDRESS)")
+    return withdrawals.request_withdrawal(session=session, account=account, token_id=token_id,
+                                          to_address=to_address, owner=chain.owner_of(token_id))

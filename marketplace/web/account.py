@@ -5,16 +5,18 @@ as the API (marketplace.accounts.lifecycle)."""
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
+from eth_utils import is_address
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 
-from marketplace.accounts import lifecycle
+from marketplace.accounts import lifecycle, own_wallets
 from marketplace.accounts.dependencies import PasswordHashingDep
 from marketplace.accounts.models import Account
 from marketplace.core.db import session_scope
 from marketplace.core.deps import RateLimiterDep, SessionDep, client_address
-from marketplace.core.exceptions import BadRequest, Conflict, ServerBusy, TooManyRequests
+from marketplace.core.exceptions import BadRequest, Conflict, MarketplaceError, ServerBusy, TooManyRequests
+from marketplace.integrations.adapters import AdaptersDep
 from marketplace.provenance import service as provenance_service
 from marketplace.web import security
 from marketplace.web.auth import _refused
@@ -146,8 +148,9 @@ def _account_page(request: Request, viewer: Account, *, status_code: int = 200, 
     with session_scope() as session:
         activity, activity_count = provenance_service.account_activity(session, viewer, page=1,
                                                                        page_size=ACTIVITY_SHOWN)
+        linked = own_wallets.linked_wallets(session=session, account_id=viewer.id)
     values = {"errors": {}, "values": {}, "message": request.query_params.get("m"), "activity": activity,
-              "activity_count": activity_count, **context}
+              "activity_count": activity_count, "linked_wallets": linked, **context}
     return render(request, "account.html", values, account=viewer, status_code=status_code)
 
 
@@ -250,3 +253,64 @@ def read_notices(request: Request, form: CsrfForm, session: SessionDep, viewer: 
         return redirect(request, "/signin?next=/notices")
     lifecycle.mark_notices_read(session, account_id=viewer.id)
     return redirect(request, "/notices")
+
+
+# ------------------------------------------------------------------------ own wallets (Connect a wallet, SIWE)
+SIWE_STATEMENT = "Link this wallet to my account on the Creative Marketplace."
+
+
+@router.post("/account/wallets/message")
+def wallet_message(request: Request, form: CsrfForm, session: SessionDep, services: AdaptersDep,
+                   viewer: Viewer) -> Response:
+    """The EIP-4361 message the page's script asks the browser's wallet to sign for the address it chose: a fresh
+    nonce of the viewer's, this site's domain, origin and chain id (JSON `{message}`)."""
+    if viewer is None:
+        return JSONResponse({"detail": "Sign in required"}, status_code=401)
+    address = text(form, "address")
+    if not is_address(address):
+        return JSONResponse({"detail": "Not an Ethereum address"}, status_code=422)
+    try:
+        expected = own_wallets.expected_for(services.settings, services.chain)
+    except MarketplaceError as exc:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+    nonce = own_wallets.issue_nonce(session=session, account_id=viewer.id,
+                                    minutes=services.settings.siwe_nonce_minutes)
+    return JSONResponse({"message": own_wallets.message_for(address=address, nonce=nonce, expected=expected,
+                                                            statement=SIWE_STATEMENT)})
+
+
+@router.post("/account/wallets", response_class=HTMLResponse)
+def link_wallet(request: Request, form: CsrfForm, session: SessionDep, services: AdaptersDep, viewer: Viewer,
+                t: TranslatorDep) -> Response:
+    """Link the wallet that signed the message (own_wallets.link_wallet, as POST /api/me/wallets); back to the
+    account page, or the account page with the reason."""
+    if viewer is None:
+        return redirect(request, "/signin?next=/account")
+    try:
+        # a form post turns every line break into CRLF (HTML's form encoding); the wallet signed LF lines
+        message = str(form.get("message") or "").replace("\r\n", "\n")
+        own_wallets.link_wallet(session=session, account=viewer, message=message,
+                                signature=text(form, "signature"),
+                                expected=own_wallets.expected_for(services.settings, services.chain),
+                                chain=services.chain)
+    except MarketplaceError as exc:
+        session.rollback()
+        return _account_page(request, viewer, status_code=exc.status_code if exc.status_code < 500 else 503,
+                             errors={"wallet": t.gettext("The wallet could not be linked: %(error)s",
+                                                         error=exc.message)})
+    return redirect(request, "/account?m=wallet_linked#wallets")
+
+
+@router.post("/account/wallets/unlink", response_class=HTMLResponse)
+def unlink_wallet(request: Request, form: CsrfForm, session: SessionDep, viewer: Viewer,
+                  t: TranslatorDep) -> Response:
+    if viewer is None:
+        return redirect(request, "/signin?next=/account")
+    try:
+        own_wallets.unlink_wallet(session=session, account=viewer, address=text(form, "address"))
+    except MarketplaceError as exc:
+        session.rollback()
+        return _account_page(request, viewer, status_code=exc.status_code,
+                             errors={"wallet": t.gettext("The wallet could not be unlinked: %(error)s",
+                                                         error=exc.message)})
+    return redirect(request, "/account?m=wallet_unlinked#wallets")

@@ -9,14 +9,17 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
+from marketplace.accounts import own_wallets
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import SaleStatus
 from marketplace.core.deps import ListingId, PurchaseId, SessionDep, WorkId
 from marketplace.core.exceptions import Forbidden, MarketplaceError, NotFound
+from marketplace.indexer import service as indexer_service
 from marketplace.integrations.adapters import AdaptersDep
 from marketplace.integrations.stripe.gateway import PaymentError
 from marketplace.payments import checkout as checkout_flow
 from marketplace.payments import service as payments_service
+from marketplace.payments import withdrawals
 from marketplace.payments.models import Purchase, PurchaseStatus
 from marketplace.resale import service as resale_service
 from marketplace.resale.models import ListingStatus
@@ -169,15 +172,53 @@ def collection(request: Request, session: SessionDep, viewer: Viewer) -> Respons
 def _collection_context(session, viewer, *, error: str | None = None, error_token: str | None = None) -> dict:
     """The tokens the viewer's wallets hold (each with its active listing, if any) and their purchases."""
     listings, _ = resale_service.list_listings(session=session, seller_id=viewer.id, status=ListingStatus.active)
+    owned = ([(work, creator, work.token_id, None)
+              for work, creator in catalog_service.owned_works(session=session, account=viewer)]
+             + [(work, creator, sale.token_id, sale.edition_number)
+                for work, creator, sale in payments_service.held_editions(session=session, account=viewer)])
+    linked = own_wallets.linked_addresses(session=session, account_id=viewer.id)
     return {
-        "owned": [(work, creator, work.token_id, None)
-                  for work, creator in catalog_service.owned_works(session=session, account=viewer)]
-        + [(work, creator, sale.token_id, sale.edition_number)
-           for work, creator, sale in payments_service.held_editions(session=session, account=viewer)],
+        "owned": owned,
+        # where each token is: "wallet" (one of the viewer's linked wallets), "moving" (a withdrawal under way) or
+        # "custody" (the platform's wallet for the viewer: it can be resold or withdrawn), as the chain index says
+        "places": {str(token_id): _place(session, str(token_id), linked) for _, _, token_id, _ in owned},
+        "linked_wallets": linked,
         "purchases": payments_service.purchases_with_works(session=session, buyer_id=viewer.id),
         "listings": {listing.token_id: listing for listing in listings},
         "resell_error": error, "resell_token": error_token,
     }
+
+
+def _place(session, token_id: str, linked: list[str]) -> str:
+    owner = indexer_service.owner_of(session, int(token_id))
+    if owner is not None and owner.lower() in {a.lower() for a in linked}:
+        return "wallet"
+    return "moving" if withdrawals.pending_of(session, token_id) is not None else "custody"
+
+
+@router.post("/collection/{work_id}/withdraw", response_class=HTMLResponse)
+def withdraw_token(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, services: AdaptersDep,
+                   viewer: Viewer, t: TranslatorDep) -> Response:
+    """Move a token of the collection from custody to one of the viewer's linked wallets
+    (resale_service.withdraw_token); back to the collection, or the collection with the reason (4xx)."""
+    if viewer is None:
+        return redirect(request, "/signin?next=/collection")
+    work = catalog_service.get_visible_work_or_raise(session=session, work_id=work_id, viewer=viewer)
+    token = text(form, "token_id") or (work.token_id or "")
+    try:
+        if not (token.isdigit() and len(token) <= 78):
+            raise NotFound("No such token here")
+        token_work = resale_service.work_of_token(session, int(token))
+        if token_work is None or token_work.id != work.id:
+            raise NotFound("No such token here")
+        resale_service.withdraw_token(session=session, account=viewer, token_id=int(token),
+                                      to_address=text(form, "to_address"), chain=services.chain)
+    except MarketplaceError as exc:
+        session.rollback()
+        return render(request, "collection.html", _collection_context(
+            session, viewer, error=t.gettext("The token could not be withdrawn: %(error)s", error=exc.message),
+            error_token=token), account=viewer, status_code=exc.status_code if exc.status_code < 500 else 503)
+    return redirect(request, "/collection")
 
 
 @router.post("/collection/{work_id}/resell", response_class=HTMLResponse)

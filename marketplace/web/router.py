@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from marketplace.accounts import profiles
+from marketplace.accounts import own_wallets, profiles
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Account, Role
 from marketplace.catalog import collaborators, licences
@@ -169,6 +169,7 @@ def _work_context(session, work: Work, viewer: Account | None) -> dict:
         "consent_error": None, "consent_text": IMMEDIATE_SUPPLY_CONSENT, "report_reasons": moderation.REASONS,
         "listings": resale_service.list_listings(session=session, work_id=work.id)[0] if work.status == "minted"
         else [], "listing_error": None,
+        "linked_wallets": own_wallets.linked_addresses(session=session, account_id=viewer.id) if viewer else [],
     }
 
 
@@ -244,7 +245,8 @@ def buy(work_id: WorkId, request: Request, form: CsrfForm, session: SessionDep, 
         from_thread.run(partial(limiter.hit, "checkout", account=f"account-{viewer.id}",
                                 address=client_address(request)))
         purchase = checkout_flow.start_checkout(
-            session=session, work=work, buyer=viewer, wallet_address=None, license_accepted=accepted,
+            session=session, work=work, buyer=viewer, wallet_address=text(form, "wallet_address") or None,
+            license_accepted=accepted,
             immediate_supply=consented, consent_text=consent,
             gateway=services.gateway, public_base_url=services.settings.public_base_url,
             expires_minutes=services.settings.checkout_expires_minutes, locale=t.checkout_locale,

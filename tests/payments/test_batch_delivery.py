@@ -11,6 +11,7 @@ from marketplace.integrations.chain.client import TRANSFER_TOPIC
 from marketplace.services import build_delivery_worker
 from tests.payments.conftest import Shop, ledger, purchases
 from tests.payments.test_checkout import token
+from tests.resale.wallet_helpers import link_directly
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
 
@@ -32,6 +33,7 @@ def test_sales_share_a_transaction_per_seller_then_across_sellers(make_live, anv
     works = [shop.minted_work(anna, price_cents=1000 + i) for i in range(3)] + [shop.minted_work(luc)]
     buyers = [shop.register(role="buyer") for _ in works]
     own_wallet = Web3.to_checksum_address("0x" + "42" * 20)
+    link_directly(buyers[0]["id"], own_wallet)
     ids = [_paid(shop, buyers[0], works[0], wallet_address=own_wallet)]
     ids += [_paid(shop, b, w) for b, w in zip(buyers[1:], works[1:], strict=True)]
 
@@ -99,6 +101,7 @@ def test_a_sale_that_breaks_the_batch_is_retried_alone_and_refunded(make_live, a
     deployed = w3.eth.wait_for_transaction_receipt(
         w3.eth.send_transaction({"from": w3.eth.accounts[5], "data": _NOT_A_RECEIVER}))
     refuses_tokens = deployed["contractAddress"]
+    link_directly(buyers[1]["id"], refuses_tokens)
     ids = [_paid(shop, buyers[0], works[0]), _paid(shop, buyers[1], works[1], wallet_address=refuses_tokens),
            _paid(shop, buyers[2], works[2])]
 

@@ -80,9 +80,14 @@ def test_pay_delivers_token_to_buyer_and_books_earnings(shop: Shop, anvil, contr
 def test_buyer_can_receive_in_own_wallet(shop: Shop, anvil, contract_address):
     creator, buyer = shop.register(), shop.register(role="buyer")
     work = shop.minted_work(creator)
-    own = "0x" + "5a" * 20
+    from tests.resale.wallet_helpers import WALLET, link
+
+    own = WALLET.address.lower()
     bad = shop.checkout(buyer, work["id"], wallet_address="0x1234")
     assert bad.status_code == 422
+    foreign = shop.checkout(buyer, work["id"], wallet_address=own)  # not linked yet: not the buyer's
+    assert foreign.status_code == 422 and "linked" in foreign.text
+    assert link(shop, buyer, WALLET).status_code == 201
     r = shop.checkout(buyer, work["id"], wallet_address=own)
     assert r.status_code == 201
     shop.hosted(r.json()["checkout_url"], "pay")

@@ -18,7 +18,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 OWNERS: dict[str, tuple[str, ...]] = {
-    "account": ("marketplace.accounts.service", "marketplace.accounts.lifecycle"),
+    "account": ("marketplace.accounts.service", "marketplace.accounts.lifecycle", "marketplace.accounts.own_wallets"),
+    "siwe_nonce": ("marketplace.accounts.own_wallets",),
+    "linked_wallet": ("marketplace.accounts.own_wallets", "marketplace.accounts.service"),
     "account_link": ("marketplace.accounts.lifecycle",),
     "mail_outbox": ("marketplace.mail.outbox", "marketplace.mail.worker"),
     "notices": ("marketplace.mail.outbox",),
@@ -33,6 +35,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "ledger_entry": ("marketplace.payments.service",),
     "stripe_event": ("marketplace.payments.webhooks",),
     "listing": ("marketplace.resale.service",),
+    "token_withdrawal": ("marketplace.payments.withdrawals", "marketplace.payments.delivery"),
     "payout_account": ("marketplace.payouts.service",),
     "payout": ("marketplace.payouts.service", "marketplace.payouts.worker"),
     "chain_checkpoint": ("marketplace.chainwatch.watcher",),

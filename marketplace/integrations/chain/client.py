@@ -62,6 +62,7 @@ DISTRIBUTE_GAS = (60_000, 30_000)  # distributeETH: base + per recipient (a firs
 WITHDRAW_GAS = 100_000  # withdraw: ~35k to a wallet; a receiving contract may spend more
 DISTRIBUTED_TOPIC = Web3.keccak(text="Distributed(address,uint256)").to_0x_hex()
 WITHDRAWN_TOPIC = Web3.keccak(text="Withdrawn(address,uint256)").to_0x_hex()
+EIP1271_MAGIC = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes): what a contract wallet answers for "mine"
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError, OSError)
 
 
@@ -407,6 +408,21 @@ class ChainClient:
             return self._call(lambda: self.contract.functions.ownerOf(token_id).call())
         except ChainTransactionFailed:
             return None
+
+    def has_code(self, address: str) -> bool:
+        """Is there a contract at this address (a contract wallet, say)?"""
+        return bool(self._call(lambda: self.w3.eth.get_code(Web3.to_checksum_address(address))))
+
+    def is_valid_signature(self, wallet: str, message_hash: bytes, signature: bytes) -> bool:
+        """EIP-1271: does the contract wallet say `signature` is its own for `message_hash`? A read
+        (`isValidSignature(bytes32,bytes)` answering the magic value 0x1626ba7e); a revert or any other answer: no."""
+        data = (bytes.fromhex("1626ba7e") + abi_encode(["bytes32", "bytes"], [message_hash, signature]))
+        try:
+            answer = self._call(lambda: self.w3.eth.call(
+                {"to": Web3.to_checksum_address(wallet), "data": "0x" + data.hex()}))
+        except ChainTransactionFailed:
+            return False
+        return bytes(answer)[:4] == EIP1271_MAGIC
 
     def is_operator(self, owner: str, operator: str) -> bool:
         """isApprovedForAll(owner, operator): may `operator` move every token `owner` holds?"""
