@@ -3,21 +3,37 @@ checkout; the command line is marketplace.cli's."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+
+@contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """The workers' info lines (one per mint, delivery, payout) kept out of the terminal while the seed drives them;
+    warnings and errors still show."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False) -> int:
     """Everything on one machine: anvil, IPFS, contract, SQLite, demo data, the web app with its mint worker."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # no line per migration in the terminal
     import uvicorn
 
     from devtools.seed import seed_demo
     from devtools.stack import start_local_stack
     from marketplace.cli import fresh_settings
-    from marketplace.core import db
+    from marketplace.core import db, observability
     from marketplace.core.config import DEV_STRIPE_WEBHOOK_SECRET
     from marketplace.core.migrate import upgrade
     from marketplace.demo.content import ACCOUNTS_PRINTED, DEMO_PASSWORD
@@ -49,11 +65,12 @@ def run_dev(*, host: str = "127.0.0.1", port: int = 8000, no_demo: bool = False)
         os.environ["SPLITS_ADDRESS"] = local.splits_address
         os.environ["PUBLIC_BASE_URL"] = app_url
         settings = fresh_settings()
+        observability.configure_logging(level=settings.log_level, fmt=settings.log_format)  # console in dev
         upgrade(settings.effective_database_url)
         db.init_engine(settings.effective_database_url)
         services = build_services(settings)  # one set for the seed and the app
         if not no_demo:
-            with db.session_scope() as session:
+            with db.session_scope() as session, _quiet("marketplace"):  # the seed says what it does
                 accounts = True
                 try:  # an empty database only (a database with accounts is refused, untouched)
                     report = seed_sector(session=session, services=services, settings=settings,
