@@ -21,7 +21,7 @@ from marketplace.exhibitions.models import MAX_SLUG_CHARS, EventKind, Exhibition
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import exhibition_form, text
 from marketplace.web.i18n import Translator
-from marketplace.web.templating import redirect, render
+from marketplace.web.templating import admin_or_refusal, redirect, render
 
 router = APIRouter(include_in_schema=False)
 FOUND_PAGE_SIZE = 24  # works offered to add, per search
@@ -41,14 +41,6 @@ def exhibitions_page(request: Request, session: SessionDep, viewer: Viewer) -> H
 
 
 # ------------------------------------------------------------------------------------------------ curation (admins)
-def _admin_or_refusal(request: Request, viewer: Account | None, back: str) -> Response | None:
-    if viewer is None:
-        return redirect(request, f"/signin?next={back}")
-    if viewer.role != Role.admin:
-        raise HTTPException(403)
-    return None
-
-
 def _exhibition_or_404(session, slug: str) -> Exhibition:
     exhibition = (exhibitions_service.get_exhibition(session=session, slug=slug)
                   if len(slug) <= MAX_SLUG_CHARS else None)
@@ -66,7 +58,7 @@ def _new_form(request: Request, viewer: Account, *, values: dict, errors: dict,
 
 @router.get("/exhibitions/new", response_class=HTMLResponse)
 def new_exhibition_page(request: Request, viewer: Viewer) -> Response:
-    if (refusal := _admin_or_refusal(request, viewer, "/exhibitions/new")) is not None:
+    if (refusal := admin_or_refusal(request, viewer, "/exhibitions/new")) is not None:
         return refusal
     today = exhibitions_service.today().isoformat()
     return _new_form(request, viewer, values={"starts_on": today, "ends_on": today, "event_kind": "other"},
@@ -78,7 +70,7 @@ def create_exhibition(request: Request, form: CsrfForm, session: SessionDep, vie
                       t: TranslatorDep) -> Response:
     """The "New exhibition" form: exhibitions_service.create_exhibition, as POST /api/exhibitions; then its
     curation page, to choose the works."""
-    if (refusal := _admin_or_refusal(request, viewer, "/exhibitions/new")) is not None:
+    if (refusal := admin_or_refusal(request, viewer, "/exhibitions/new")) is not None:
         return refusal
     exhibition_in, errors = exhibition_form(form, t, new=True)
     if exhibition_in is None:
@@ -122,7 +114,7 @@ def _curate(request: Request, session, viewer: Account, exhibition: Exhibition, 
 
 @router.get("/exhibitions/{slug}/curate", response_class=HTMLResponse)
 def curate_page(slug: str, request: Request, session: SessionDep, viewer: Viewer, t: TranslatorDep) -> Response:
-    if (refusal := _admin_or_refusal(request, viewer, f"/exhibitions/{slug[:MAX_SLUG_CHARS]}/curate")) is not None:
+    if (refusal := admin_or_refusal(request, viewer, f"/exhibitions/{slug[:MAX_SLUG_CHARS]}/curate")) is not None:
         return refusal
     return _curate(request, session, viewer, _exhibition_or_404(session, slug), t)
 
@@ -131,7 +123,7 @@ def curate_page(slug: str, request: Request, session: SessionDep, viewer: Viewer
 def edit_exhibition(slug: str, request: Request, form: CsrfForm, session: SessionDep, viewer: Viewer,
                     t: TranslatorDep) -> Response:
     """The curation page's details form: exhibitions_service.update_exhibition, as PATCH /api/exhibitions/{slug}."""
-    if (refusal := _admin_or_refusal(request, viewer, f"/exhibitions/{slug[:MAX_SLUG_CHARS]}/curate")) is not None:
+    if (refusal := admin_or_refusal(request, viewer, f"/exhibitions/{slug[:MAX_SLUG_CHARS]}/curate")) is not None:
         return refusal
     exhibition = _exhibition_or_404(session, slug)
     exhibition_in, errors = exhibition_form(form, t, new=False)
@@ -142,7 +134,7 @@ def edit_exhibition(slug: str, request: Request, form: CsrfForm, session: Sessio
 
 
 def _work_change(request: Request, session, viewer: Account | None, slug: str, t: Translator, change) -> Response:
-    if (refusal := _admin_or_refusal(request, viewer, f"/exhibitions/{slug[:MAX_SLUG_CHARS]}/curate")) is not None:
+    if (refusal := admin_or_refusal(request, viewer, f"/exhibitions/{slug[:MAX_SLUG_CHARS]}/curate")) is not None:
         return refusal
     exhibition = _exhibition_or_404(session, slug)
     try:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from marketplace.accounts.models import Account, Role
+from marketplace.accounts.models import Account
 from marketplace.core.deps import RateLimiterDep, ReportId, SessionDep, WorkId, client_address
 from marketplace.core.exceptions import MarketplaceError
 from marketplace.integrations.adapters import AdaptersDep
@@ -23,7 +23,7 @@ from marketplace.moderation.schemas import DecisionIn, ReportCreate, ReportFilte
 from marketplace.web.dependencies import CsrfForm, TranslatorDep, Viewer
 from marketplace.web.forms import text
 from marketplace.web.i18n import Translator
-from marketplace.web.templating import redirect, render, settings_of
+from marketplace.web.templating import admin_or_refusal, redirect, render, settings_of
 
 router = APIRouter(include_in_schema=False)
 REASONS = [r.value for r in ReportReason]
@@ -67,14 +67,6 @@ def _result(request: Request, viewer: Account | None, work_id: int, *, error: st
 
 
 # ------------------------------------------------------------------------------------------------ the admins' queue
-def _admin_or_refusal(request: Request, viewer: Account | None) -> Response | None:
-    if viewer is None:
-        return redirect(request, "/signin?next=/admin/reports")
-    if viewer.role != Role.admin:
-        raise HTTPException(403)
-    return None
-
-
 def _queue(request: Request, session, viewer: Account, t: Translator, *, error: str | None = None,
            status_code: int = 200) -> HTMLResponse:
     q = request.query_params
@@ -90,13 +82,13 @@ def _queue(request: Request, session, viewer: Account, t: Translator, *, error: 
 
 @router.get("/admin/reports", response_class=HTMLResponse)
 def reports_page(request: Request, session: SessionDep, viewer: Viewer, t: TranslatorDep) -> Response:
-    if (refusal := _admin_or_refusal(request, viewer)) is not None:
+    if (refusal := admin_or_refusal(request, viewer, "/admin/reports")) is not None:
         return refusal
     return _queue(request, session, viewer, t)
 
 
 def _decide(request: Request, form, session, viewer: Account | None, t: Translator, decide) -> Response:
-    if (refusal := _admin_or_refusal(request, viewer)) is not None:
+    if (refusal := admin_or_refusal(request, viewer, "/admin/reports")) is not None:
         return refusal
     try:
         decision_in = DecisionIn(reason=text(form, "reason"))

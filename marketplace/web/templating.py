@@ -8,12 +8,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from marketplace.accounts import lifecycle
-from marketplace.accounts.models import Account
+from marketplace.accounts.models import Account, Role
 from marketplace.core.config import DISCIPLINES, LICENSES, Settings
 from marketplace.web import security
 from marketplace.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate, translations
@@ -99,6 +99,16 @@ def redirect(request: Request, url: str, *, status_code: int = 303) -> Response:
     else:
         response = RedirectResponse(url, status_code=status_code)
     return security.finish(request, response, settings_of(request))
+
+
+def admin_or_refusal(request: Request, viewer: Account | None, back: str) -> Response | None:
+    """An admins' page: None for an admin; a visitor signed out is sent to sign in (then back to `back`); anyone
+    else gets 403."""
+    if viewer is None:
+        return redirect(request, f"/signin?next={back}")
+    if viewer.role != Role.admin:
+        raise HTTPException(403)
+    return None
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
