@@ -274,7 +274,9 @@ class ConnectStore:
             source = values["source_transaction"]
             if source is not None:
                 self._check_source_charge(source, amount, currency)
-            elif self._platform_available(currency) < amount:
+            # with a source too: what other transfers took already is not there twice (a charge's funds are
+            # available at once here, so the balance covers every transfer or the transfer is refused)
+            if self._platform_available(currency) < amount:
                 raise errors.StripeError(INSUFFICIENT_PLATFORM_FUNDS, code="balance_insufficient")
             transfer_id = new_id("tr_1")
             transfer = {

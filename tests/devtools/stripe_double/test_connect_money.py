@@ -8,7 +8,7 @@ charges, transfers, reversals and payouts, every cent is somewhere and the limit
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from devtools.stripe_double import errors
@@ -48,6 +48,8 @@ def _amount(balance: dict) -> int:
     return entry["amount"]
 
 
+@example(charges=[2206], ops=[("transfer", 0, 0, 186), ("transfer", 0, 0, 599), ("transfer", 0, 1, 1421),
+                              ("transfer", 0, 0, 1)])  # a source transfer after a sourceless one took the funds
 @settings(max_examples=60, deadline=None)
 @given(charges=st.lists(st.integers(50, 5000), min_size=1, max_size=4), ops=st.lists(operation, max_size=30))
 def test_every_cent_is_accounted_for_and_the_limits_hold(charges, ops):
