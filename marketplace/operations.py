@@ -29,7 +29,7 @@ from marketplace.core.observability import (
 from marketplace.integrations.adapters import Adapters
 from marketplace.mail.models import MailOutbox, MailStatus
 from marketplace.minting.models import MintJob, MintJobStatus
-from marketplace.payments.models import Purchase, PurchaseStatus
+from marketplace.payments.models import Purchase, PurchaseStatus, TokenWithdrawal, WithdrawalStatus
 from marketplace.payouts.models import Payout, PayoutStatus
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,7 @@ _QUEUES: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {
     "delivery": (Purchase, (PurchaseStatus.paid.value,), ()),
     "payout": (Payout, (PayoutStatus.pending.value, PayoutStatus.sending.value), (PayoutStatus.failed.value,)),
     "mail": (MailOutbox, (MailStatus.queued.value,), (MailStatus.failed.value,)),
+    "withdrawal": (TokenWithdrawal, (WithdrawalStatus.pending.value,), (WithdrawalStatus.failed.value,)),
 }
 
 

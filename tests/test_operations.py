@@ -136,6 +136,29 @@ def test_metrics_are_restricted_by_a_token_when_one_is_set(make_client, stripe_d
     assert r.status_code == 200 and "marketplace_queue_depth" in r.text
 
 
+def test_withdrawals_show_in_the_queue_depth_and_the_failed_jobs(stripe_client):
+    from sqlmodel import Session
+
+    from marketplace.accounts.models import Account
+    from marketplace.core import db
+    from marketplace.payments.models import TokenWithdrawal, WithdrawalStatus
+
+    before = metrics(stripe_client)
+    assert before["marketplace_queue_depth{kind=withdrawal}"] == 0
+    with Session(db.get_engine()) as session:
+        account = Account(email="withdrawer@example.com", display_name="W", password_hash="!x", role="buyer")
+        session.add(account)
+        session.flush()
+        for token, status in (("7001", "pending"), ("7002", "pending"), ("7003", "failed"), ("7004", "done"),
+                              ("7005", "cancelled")):
+            session.add(TokenWithdrawal(account_id=account.id, token_id=token, from_address="0x" + "1" * 40,
+                                        to_address="0x" + "2" * 40, status=WithdrawalStatus(status).value))
+        session.commit()
+    after = metrics(stripe_client)
+    assert after["marketplace_queue_depth{kind=withdrawal}"] == 2
+    assert after["marketplace_jobs_failed{kind=withdrawal}"] == before["marketplace_jobs_failed{kind=withdrawal}"] + 1
+
+
 @pytest.mark.slow
 def test_a_sale_shows_in_the_metrics_and_the_logs(make_live, log_lines):
     first = Shop(make_live(run_delivery_worker=False))

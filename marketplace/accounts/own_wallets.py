@@ -12,6 +12,7 @@ else is a BadRequest (400) and links nothing; an address linked to another accou
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from urllib.parse import urlsplit
@@ -89,11 +90,26 @@ def linked_addresses(*, session: Session, account_id: int) -> list[str]:
 
 def holding_addresses(*, session: Session, account: Account) -> list[str]:
     """The addresses whose tokens are the account's: its custody wallet and every wallet it linked."""
-    addresses = [account.custodial_address] if account.custodial_address else []
-    for address in [*linked_addresses(session=session, account_id=account.id), account.linked_address]:
-        if address and address not in addresses:
-            addresses.append(address)
-    return addresses
+    return holding_addresses_of(session=session, accounts=[account])[account.id]
+
+
+def holding_addresses_of(*, session: Session, accounts: Sequence[Account]) -> dict[int, list[str]]:
+    """holding_addresses of each account (by id), in one query for all of them."""
+    linked: dict[int, list[str]] = {}
+    if accounts:
+        for account_id, address in session.exec(
+                select(LinkedWallet.account_id, LinkedWallet.address)
+                .where(col(LinkedWallet.account_id).in_([a.id for a in accounts]))
+                .order_by(col(LinkedWallet.linked_at), col(LinkedWallet.id))).all():
+            linked.setdefault(account_id, []).append(address)
+    result: dict[int, list[str]] = {}
+    for account in accounts:
+        addresses = [account.custodial_address] if account.custodial_address else []
+        for address in [*linked.get(account.id, []), account.linked_address]:
+            if address and address not in addresses:
+                addresses.append(address)
+        result[account.id] = addresses
+    return result
 
 
 def owns_address(*, session: Session, account: Account, address: str) -> bool:

@@ -29,7 +29,3 @@ def custodial_signer(secret: str, account_id: int) -> LocalAccount:
 def custodial_address(secret: str, account_id: int) -> str:
     return custodial_signer(secret, account_id).address
 
-
-def holding_addresses(account) -> list[str]:
-    """The addresses whose tokens are the account's: its custody wallet and the wallet it linked, if any."""
-    return [a for a in (account.custodial_address, account.linked_address) if a]

@@ -360,6 +360,12 @@ def withdraw(session: Session, work_id: int) -> bool:
                         .values(sale_status=SaleStatus.withdrawn.value, updated_at=utcnow())).rowcount == 1
 
 
+def back_on_sale(session: Session, work_id: int) -> bool:
+    """withdrawn -> available (its token is back in, or never left, its creator's custody wallet)."""
+    return session.exec(update(Work).where(Work.id == work_id, Work.sale_status == SaleStatus.withdrawn.value)
+                        .values(sale_status=SaleStatus.available.value, updated_at=utcnow())).rowcount == 1
+
+
 def follow_token(session: Session, token_id: int, from_address: str, to_address: str, event: object) -> None:
     """The indexer's transfer handler for works sold here: a work for sale whose token leaves its creator's
     custody wallet (a transfer made outside the marketplace) is withdrawn; the token back in that wallet (sent
@@ -371,8 +377,7 @@ def follow_token(session: Session, token_id: int, from_address: str, to_address:
     if work is None or not custody or to_address == ZERO_ADDRESS:
         return  # a token gone (its mint undone by a reorganisation): the chain watcher mints it again
     if to_address == custody:
-        session.exec(update(Work).where(Work.id == work.id, Work.sale_status == SaleStatus.withdrawn.value)
-                     .values(sale_status=SaleStatus.available.value, updated_at=utcnow()))
+        back_on_sale(session, work.id)
     elif from_address == custody:
         withdraw(session, work.id)
 

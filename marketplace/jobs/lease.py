@@ -28,7 +28,8 @@ from marketplace.core.db import transition_rows, utcnow
 from marketplace.core.observability import JOB_FAILURES
 
 # the job kind of each job table (the metrics' `kind` label)
-JOB_KINDS = {"mint_job": "mint", "purchase": "delivery", "payout": "payout", "mail_outbox": "mail"}
+JOB_KINDS = {"mint_job": "mint", "purchase": "delivery", "payout": "payout", "mail_outbox": "mail",
+             "token_withdrawal": "withdrawal"}
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from marketplace.core.db import utcnow
 from marketplace.core.exceptions import Conflict, Forbidden, InvalidInput, MarketplaceError
 from marketplace.integrations.stripe.gateway import CheckoutSession, PaymentError, PaymentProviderError, StripeGateway
 from marketplace.payments import service as payments_service
+from marketplace.payments import withdrawals
 from marketplace.payments.models import (
     ACTIVE_STATUSES,
     IMMEDIATE_SUPPLY_CONSENT,
@@ -139,6 +140,8 @@ def start_checkout(
         raise Conflict(HIDDEN)
     if work.status != WorkStatus.minted:
         raise Conflict("This work is not for sale yet (it is not minted)")
+    if work.edition_size == 1 and (moving := withdrawals.blocks_sale(session, work.token_id)) is not None:
+        raise Conflict(moving)
     if work.sale_status == SaleStatus.withdrawn or (
             work.sale_status == SaleStatus.available and catalog_service.token_left_custody(session, work)):
         if catalog_service.withdraw(session, work.id):

@@ -295,6 +295,11 @@ class DeliveryWorker(BackgroundWorker):
                 withdrawals.mark(session, withdrawal.id, WithdrawalStatus.failed,
                                  error="The token is no longer in the custody wallet")
             return
+        with db.session_scope() as session:  # a buyer's purchase of the token came first: it is theirs to deliver
+            if withdrawals.open_purchase_of(session, withdrawal.token_id) is not None:
+                withdrawals.mark(session, withdrawal.id, WithdrawalStatus.failed, error=withdrawals.ON_SALE)
+                log.warning("withdrawal %s failed: a buyer's purchase of token %s is open", withdrawal.id, token_id)
+                return
         self.custody.ensure_gas(signer.address, gas=TRANSFER_GAS)
         prepared = self.chain.prepare_transfer(signer, to=withdrawal.to_address, token_id=token_id)
         with nonce_freed_on_error(signer), db.session_scope() as session:

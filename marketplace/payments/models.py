@@ -234,6 +234,7 @@ class WithdrawalStatus(StrEnum):
     pending = "pending"  # asked for; the delivery worker sends it (its transaction written ahead in `tx_hash`)
     done = "done"  # the chain shows the token at `to_address`
     failed = "failed"  # the token was no longer in custody, or every attempt failed (`last_error` says why)
+    cancelled = "cancelled"  # not sent: the account was deleted first
 
 
 _PENDING_SQL = "status = 'pending'"

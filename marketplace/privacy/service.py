@@ -17,6 +17,8 @@ involved); no e-mail but the account's own, no password hash.
   else holds it), the profile, its disciplines and skills and the avatar (unpinned), its notices, every mail to
   its address in the outbox (one still queued is not sent) and its mailed links (a password-reset or
   e-mail-change link dies with the account), its memberships of organisations.
+- cancelled: its token withdrawals not sent yet (`cancelled`: the linked wallets they were going to are forgotten);
+  one whose transaction was sent already settles as it is.
 - withdrawn: invitations to co-sign other creators' drafts are declined (their uploader changes the list before
   minting); open calls it posted are closed; its proposals still forming or submitted are declined.
 - anonymised: the e-mail becomes `deleted-<id>-<random>@deleted.invalid` (unique, non-routable: the real address
@@ -46,6 +48,7 @@ from marketplace.integrations.ipfs.client import IpfsClient
 from marketplace.moderation import service as moderation_service
 from marketplace.organisations import service as organisations_service
 from marketplace.payments import service as payments_service
+from marketplace.payments import withdrawals
 from marketplace.payments.models import LedgerEntry
 from marketplace.payouts import service as payouts_service
 
@@ -113,6 +116,7 @@ def delete_account(*, session: Session, account: Account, ipfs: IpfsClient) -> N
     organisations_service.withdraw_account(session, account_id=account.id)
     avatar = profiles.remove_profile(session=session, account_id=account.id)
     lifecycle.forget(session, account=account)
+    withdrawals.cancel_pending_of_account(session, account.id)  # its linked wallets go: nothing is sent to them
     accounts_service.anonymise(session=session, account=account)
     session.commit()
     for cid in [*cids, *([avatar] if avatar else [])]:

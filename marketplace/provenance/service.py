@@ -54,6 +54,8 @@ def _entries(session: Session, events: list[ChainEvent]) -> list[HistoryEntry]:
     senders = {e.from_address for e in events if e.from_address and e.from_address != ZERO_ADDRESS}
     custody = {a.custodial_address: a for a in session.exec(
         select(Account).where(col(Account.custodial_address).in_(senders))).all()} if senders else {}
+    holding = {account_id: {a.lower() for a in addresses} for account_id, addresses in
+               own_wallets.holding_addresses_of(session=session, accounts=list(custody.values())).items()}
     entries = []
     for event in events:
         kind, price, currency = HistoryKind.transferred, None, None
@@ -66,7 +68,7 @@ def _entries(session: Session, events: list[ChainEvent]) -> list[HistoryEntry]:
         elif sale is not None:
             kind = HistoryKind.resold if getattr(sale, "kind", None) == RESALE else HistoryKind.sold
             price, currency = sale.amount_cents, sale.currency
-        elif owner is not None and event.to_address in own_wallets.holding_addresses(session=session, account=owner):
+        elif owner is not None and (event.to_address or "").lower() in holding[owner.id]:
             kind = HistoryKind.withdrawn  # from the account's custody wallet to one it linked
         entries.append(HistoryEntry(kind=kind, from_address=event.from_address, to_address=event.to_address,
                                     tx_hash=event.tx_hash, block_number=event.block_number,

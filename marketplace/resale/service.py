@@ -17,6 +17,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from marketplace.accounts import own_wallets
 from marketplace.accounts.models import Account
 from marketplace.catalog import service as catalog_service
 from marketplace.catalog.models import Work
@@ -34,6 +35,7 @@ from marketplace.resale.models import Listing, ListingStatus
 log = logging.getLogger(__name__)
 
 MOVED_AWAY = "The token left the seller's custody wallet"
+LISTED = "This token is listed for resale: withdraw the listing first"
 WITHDRAWN = "This listing was withdrawn: the token is no longer in the seller's custody wallet"
 
 
@@ -73,7 +75,7 @@ def create_listing(*, session: Session, seller: Account, token_id: int, price_ce
     custody = seller.custodial_address
     owner = holder_of(session, token_id, chain, expected=custody)
     if owner is None or not custody or owner.lower() != custody.lower():
-        if owner and seller.linked_address and owner.lower() == seller.linked_address.lower():
+        if owner and own_wallets.owns_address(session=session, account=seller, address=owner):
             raise Conflict("This token is in your own wallet, which the platform holds no key for: only a token in "
                            "your custody wallet can be listed (send it there first)")
         raise Forbidden("You do not hold this token in your custody wallet")
@@ -81,9 +83,14 @@ def create_listing(*, session: Session, seller: Account, token_id: int, price_ce
         raise Conflict("You created this work: its first sale is at the work's own price")
     if catalog_service.is_hidden(work):
         raise Conflict(checkout_flow.HIDDEN)
+    # the work's row first (as a withdrawal of the token takes it): the checks and the insert below are one
+    # transaction, never interleaved with a withdrawal's
+    catalog_service.lock_work(session, work_id=work.id)
     if active_listing_of(session, str(token_id)) is not None:
+        session.rollback()
         raise Conflict("This token is listed already")
     if withdrawals.pending_of(session, str(token_id)) is not None:
+        session.rollback()
         raise Conflict("This token is on its way to your own wallet")
     listing = Listing(token_id=str(token_id), work_id=work.id, seller_id=seller.id, seller_address=custody,
                       price_cents=price_cents, currency="EUR")
@@ -170,6 +177,8 @@ def start_checkout(*, session: Session, listing_id: int, buyer: Account, gateway
         raise Conflict(f"This listing is {listing.status}: it is no longer for sale")
     if listing.seller_id == buyer.id:
         raise Conflict("You cannot buy your own listing")
+    if (moving := withdrawals.blocks_sale(session, listing.token_id)) is not None:
+        raise Conflict(moving)
     if indexer_service.moved_away(session, int(listing.token_id), listing.seller_address) \
             and _open_purchase(session, listing.id) is None:
         if _move(session, listing.id, to=ListingStatus.withdrawn, withdrawn_reason=MOVED_AWAY):
@@ -244,12 +253,20 @@ def withdraw_token(*, session: Session, account: Account, token_id: int, to_addr
                    chain: ChainClient | None):
     """Queue the move of a token the account's custody wallet holds to one of its linked wallets
     (payments.withdrawals; the delivery worker sends it). NotFound: no such token here; Conflict: it is listed for
-    resale (a listing blocks a withdrawal: withdraw the listing first), or a withdrawal of it is under way."""
-    if token_id >= 2**256 or work_of_token(session, token_id) is None:
+    resale (a listing blocks a withdrawal: withdraw the listing first), a withdrawal of it is under way, or a buyer's
+    purchase of it is pending or paid."""
+    work = work_of_token(session, token_id) if token_id < 2**256 else None
+    if work is None:
         raise NotFound("No such token here")
     if active_listing_of(session, str(token_id)) is not None:
-        raise Conflict("This token is listed for resale: withdraw the listing first")
+        raise Conflict(LISTED)
     if chain is None:
         raise ChainUnavailable("No contract is configured (CONTRACT_ADDRESS)")
+
+    def not_listed(tx: Session) -> None:  # again under the work's lock: a listing made meanwhile
+        if active_listing_of(tx, str(token_id)) is not None:
+            raise Conflict(LISTED)
+
     return withdrawals.request_withdrawal(session=session, account=account, token_id=token_id,
-                                          to_address=to_address, owner=chain.owner_of(token_id))
+                                          to_address=to_address, owner=chain.owner_of(token_id), work=work,
+                                          still_free=not_listed)

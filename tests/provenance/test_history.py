@@ -70,3 +70,45 @@ def test_unknown_and_malformed_tokens(make_live):
     assert shop.client.get(f"/api/tokens/{2**256}/history").status_code == 404
     assert shop.client.get("/api/tokens/0xabc/history").status_code == 422
     assert shop.client.get("/api/me/activity").status_code == 401
+
+
+def test_withdrawals_in_a_history_are_told_from_one_query_of_linked_wallets(make_client):
+    """Many withdrawals from many custody wallets: each told `withdrawn` (to a wallet its sender linked) or
+    `transferred` (anywhere else), with the linked wallets read once for all the events, not once per event."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    from marketplace.accounts.models import Account, LinkedWallet
+    from marketplace.core import db
+    from marketplace.provenance import service as provenance_service
+
+    make_client()
+    engine = db.get_engine()
+    events = []
+    with Session(engine) as session:
+        for n in range(6):
+            account = Account(email=f"holder{n}@example.lu", display_name=f"H{n}", password_hash="!x",
+                              role="buyer", custodial_address="0x" + f"{n + 1:02x}" * 20)
+            session.add(account)
+            session.flush()
+            own = "0x" + f"{n + 0xa0:02x}" * 20
+            session.add(LinkedWallet(account_id=account.id, address=own, via="test"))
+            events.append(SimpleNamespace(token_id=str(n), from_address=account.custodial_address,
+                                          to_address=own if n % 2 == 0 else ELSEWHERE, tx_hash=f"0x{n:064x}",
+                                          block_number=n + 1, timestamp=datetime.now(UTC)))
+        session.commit()
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            entries = provenance_service._entries(session, events)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    assert [e.kind for e in entries] == ["withdrawn", "transferred"] * 3
+    assert len([s for s in statements if "linked_wallet" in s]) == 1, statements
