@@ -208,7 +208,7 @@ class SiweNoncePublic(SQLModel):
     expires_at: datetime
     domain: str = Field(description="the domain the message must name (EIP-4361 `domain`)")
     uri: str = Field(description="the URI the message must name (on this server's origin)")
-    chain_id: int | None = Field(description="the chain id the message must name")
+    chain_id: int = Field(description="the chain id the message must name")
 
 
 class WalletLink(SQLModel):
