@@ -646,7 +646,7 @@ ROWS: dict[tuple[str, str], list[tuple[str, Call, dict]]] = {
             json={"price_cents": 4000}), _by(401, 201, 403, 403, 403, 403)),
         ("unknown token", lambda s, r: s.client.post("/api/tokens/12345/listings", headers=s.headers(r),
                                                      json={"price_cents": 4000}), _by(401, 404, 404, 404, 404, 404))],
-    ("GET", "/api/auth/siwe/nonce"): [("", api_get("/api/auth/siwe/nonce"), OK_ALL)],
+    ("GET", "/api/auth/siwe/nonce"): [("", api_get("/api/auth/siwe/nonce"), SIGNED_IN)],
     ("POST", "/api/me/wallets"): [
         ("a message signed by a wallet of the role's", _link_own_wallet, _by(401, 201, 201, 201, 201, 201)),
         ("not EIP-4361", lambda s, r: s.client.post("/api/me/wallets", headers=s.headers(r), json={

@@ -2,7 +2,7 @@
 
 GET /api/auth/siwe/nonce hands out a nonce (random, single use, expiring); POST /api/me/wallets links the message's
 address when the message is well formed, names this server's domain, origin, chain id and one of its live unused
-nonces (of the caller, or of nobody), is valid now, and its signature is the address's: an EOA's `personal_sign`
+nonces (the caller's: a nonce is handed out to a signed-in account only), is valid now, and its signature is the address's: an EOA's `personal_sign`
 (recovered with eth_account), or, for an address with code, the contract's EIP-1271 `isValidSignature`. Anything
 else is a BadRequest (400) and links nothing; an address linked to another account is a Conflict (409).
 
@@ -71,9 +71,10 @@ def _stamp(when) -> str:
     return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def issue_nonce(*, session: Session, account_id: int | None, minutes: int) -> SiweNonce:
+def issue_nonce(*, session: Session, account_id: int, minutes: int) -> SiweNonce:
+    """A fresh nonce of the account's; the expired ones (nobody can spend them any more) are purged on the way."""
     now = utcnow()
-    session.execute(delete(SiweNonce).where(col(SiweNonce.expires_at) < now - timedelta(days=1)))  # keep it short
+    session.execute(delete(SiweNonce).where(col(SiweNonce.expires_at) <= now))
     row = SiweNonce(nonce=secrets.token_hex(NONCE_BYTES), account_id=account_id,
                     expires_at=now + timedelta(minutes=minutes), created_at=now)
     session.add(row)
@@ -147,7 +148,7 @@ def link_wallet(*, session: Session, account: Account, message: str, signature: 
     row = session.get(SiweNonce, parsed.nonce)
     now = utcnow()
     if row is None or row.used_at is not None or row.expires_at <= now \
-            or (row.account_id is not None and row.account_id != account.id):
+            or row.account_id != account.id:
         raise BadRequest("The message's nonce is unknown, used, expired or another account's")
     if not signature_valid(message, parsed.address, signature, chain):
         raise BadRequest("The signature is not the message's address's")
