@@ -62,9 +62,10 @@ class Settings(BaseSettings):
     minter_private_key: SecretStr = SecretStr(DEV_MINTER_KEY)
     # or the key read from this file (a mounted secret); it wins over MINTER_PRIVATE_KEY
     minter_private_key_file: Path | None = None
-    # EIP-1559: no transaction offers more than this per gas, replacements of stuck ones included (unset: no cap);
-    # the tip offered; a transaction without a receipt after STUCK_TX_S is re-sent with the same nonce and fees
-    # raised by 12.5 % (the mint worker's reconciliation)
+    # EIP-1559: no transaction offers more than this per gas, replacements of stuck ones included (unset: no cap;
+    # required with ENV=production); the tip offered. A mint transaction still unmined after WORKER_STALE_SUBMIT_S
+    # is re-sent with the same nonce and fees raised by 12.5 % (the mint worker's reconciliation), at most
+    # MAX_REPLACEMENTS (3) times
     max_fee_per_gas_gwei: float | None = Field(default=None, gt=0)
     priority_fee_gwei: float = Field(default=1.0, ge=0)
     wallet_secret: SecretStr = SecretStr(DEV_WALLET_SECRET)
@@ -284,6 +285,8 @@ class Settings(BaseSettings):
             raise ValueError(f"ENV={self.env} needs DATABASE_URL")
         if not self.contract_address:
             raise ValueError(f"ENV={self.env} needs CONTRACT_ADDRESS")
+        if self.max_fee_per_gas_gwei is None:
+            raise ValueError(f"ENV={self.env} needs MAX_FEE_PER_GAS_GWEI (the fee cap of every transaction)")
         return self
 
     @property
