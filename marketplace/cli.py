@@ -9,6 +9,23 @@ import sys
 import time
 
 
+def serve_worker_metrics(settings):
+    """The worker's metrics on WORKER_METRICS_HOST:WORKER_METRICS_PORT (127.0.0.1 unless set: docker-compose.yml
+    sets 0.0.0.0 on its internal network). The server, or None when the port cannot be bound (the workers matter
+    more than their metrics)."""
+    from prometheus_client import start_http_server
+
+    from marketplace.core import observability
+
+    try:
+        server, _thread = start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host,
+                                            registry=observability.REGISTRY)
+    except OSError as exc:
+        logging.getLogger(__name__).warning("worker metrics not served on %s:%d: %s", settings.worker_metrics_host,
+                                            settings.worker_metrics_port, exc)
+        return None
+    return server
+
 def fresh_settings():
     """Settings read afresh from the environment (a command may have set it just before)."""
     from marketplace.core.config import get_settings
@@ -53,8 +70,6 @@ def cmd_worker(_args) -> int:
     """The background workers in their own process: minting, delivery, the chain indexer, payouts and mail (run
     the API with RUN_MINT_WORKER=false RUN_DELIVERY_WORKER=false RUN_INDEXER=false RUN_PAYOUT_WORKER=false
     RUN_MAIL_WORKER=false and one of these per signer key)."""
-    from prometheus_client import start_http_server
-
     from marketplace.core import db, observability
     from marketplace.services import build_services, start_workers, stop_workers
 
@@ -65,11 +80,7 @@ def cmd_worker(_args) -> int:
     db.init_engine(settings.effective_database_url)
     services = build_services(settings)
     if settings.worker_metrics_port:  # the latencies and failures this process observes (queue depth: the API's)
-        try:
-            start_http_server(settings.worker_metrics_port, registry=observability.REGISTRY)
-        except OSError as exc:  # the workers matter more than their metrics
-            logging.getLogger(__name__).warning("worker metrics not served on port %d: %s",
-                                                settings.worker_metrics_port, exc)
+        serve_worker_metrics(settings)
     if services.chain is None:
         print("the workers need a chain: no contract is configured (CONTRACT_ADDRESS)", file=sys.stderr)
         return 2

@@ -217,3 +217,37 @@ def test_a_low_signer_balance_raises_the_alarm(make_client, log_lines):
     alarm = [line for line in log_lines() if line.get("alarm") == "signer_low_balance"]
     assert alarm and alarm[0]["level"] == "warning" and alarm[0]["threshold_wei"] == 10**30
     assert alarm[0]["signer"] == client.app.state.services.chain.signer.address
+
+
+def test_production_needs_a_metrics_token():
+    from marketplace.core.config import Settings
+
+    values = dict(_env_file=None, env="production", database_url="postgresql://db/x",
+                  contract_address="0x" + "11" * 20, minter_private_key="0x" + "22" * 32,
+                  wallet_secret="w" * 40, auth_secret="a" * 40, stripe_api_key="sk_test_x",
+                  stripe_webhook_secret="whsec_x", max_fee_per_gas_gwei=100)
+    with pytest.raises(ValueError, match="METRICS_TOKEN"):
+        Settings(**values)
+    assert Settings(**values, metrics_token="m" * 32).metrics_token.get_secret_value() == "m" * 32
+
+
+def test_the_worker_metrics_bind_localhost_unless_told(tmp_path):
+    import socket
+    import urllib.request
+
+    from marketplace.cli import serve_worker_metrics
+    from marketplace.core.config import Settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = Settings(_env_file=None, env="test", data_dir=tmp_path, worker_metrics_port=port)
+    assert settings.worker_metrics_host == "127.0.0.1"
+    server = serve_worker_metrics(settings)
+    try:
+        assert server.server_address[0] == "127.0.0.1"  # not 0.0.0.0: this host only
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=3).read().decode()
+        assert "marketplace_chain_tx_replaced" in body
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -173,7 +173,8 @@ class AccountLink(SQLModel, table=True):
 # ------------------------------------------------------------------------------- own wallets (EIP-4361, SIWE)
 class SiweNonce(SQLModel, table=True):
     """A nonce handed out by GET /api/auth/siwe/nonce for one Sign-In with Ethereum message: random, used at most
-    once (a guarded update sets `used_at`), refused after `expires_at`; tied to the account that asked, if any."""
+    once (a guarded update sets `used_at`), refused after `expires_at` (and purged then); tied to the account that
+    asked (only signed-in accounts get one; a row without an account, from before, is never accepted)."""
 
     __tablename__ = "siwe_nonce"
 
@@ -208,7 +209,7 @@ class SiweNoncePublic(SQLModel):
     expires_at: datetime
     domain: str = Field(description="the domain the message must name (EIP-4361 `domain`)")
     uri: str = Field(description="the URI the message must name (on this server's origin)")
-    chain_id: int | None = Field(description="the chain id the message must name")
+    chain_id: int = Field(description="the chain id the message must name")
 
 
 class WalletLink(SQLModel):

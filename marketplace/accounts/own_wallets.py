@@ -2,7 +2,7 @@
 
 GET /api/auth/siwe/nonce hands out a nonce (random, single use, expiring); POST /api/me/wallets links the message's
 address when the message is well formed, names this server's domain, origin, chain id and one of its live unused
-nonces (of the caller, or of nobody), is valid now, and its signature is the address's: an EOA's `personal_sign`
+nonces (the caller's: a nonce is handed out to a signed-in account only), is valid now, and its signature is the address's: an EOA's `personal_sign`
 (recovered with eth_account), or, for an address with code, the contract's EIP-1271 `isValidSignature`. Anything
 else is a BadRequest (400) and links nothing; an address linked to another account is a Conflict (409).
 
@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from marketplace.accounts import siwe
 from marketplace.accounts.models import Account, LinkedWallet, SiweNonce
 from marketplace.core.db import utcnow
-from marketplace.core.exceptions import BadRequest, Conflict, NotFound
+from marketplace.core.exceptions import BadRequest, ChainUnavailable, Conflict, NotFound
 
 NONCE_BYTES = 12  # 16 base62-ish characters from token_urlsafe would allow "-" and "_": hex of 12 bytes is 24 alnum
 
@@ -36,19 +36,23 @@ class Expected:
 
     domain: str  # the authority of PUBLIC_BASE_URL
     origin: str  # scheme://authority of PUBLIC_BASE_URL: the message's URI must be on it
-    chain_id: int | None
+    chain_id: int
 
 
-def expected_of(public_base_url: str, chain_id: int | None) -> Expected:
+def expected_of(public_base_url: str, chain_id: int) -> Expected:
     parts = urlsplit(public_base_url)
     return Expected(domain=parts.netloc, origin=f"{parts.scheme}://{parts.netloc}", chain_id=chain_id)
 
 
 def expected_for(settings, chain) -> Expected:
-    """What messages must name on this server: PUBLIC_BASE_URL's domain and origin, CHAIN_ID (else the node's)."""
+    """What messages must name on this server: PUBLIC_BASE_URL's domain and origin, CHAIN_ID (else the node's).
+    With neither (no CHAIN_ID, no chain configured) no chain id is known: ChainUnavailable (503), so no message is
+    written for, and none is accepted from, a chain we cannot check (fail closed)."""
     chain_id = settings.chain_id
     if chain_id is None and chain is not None:
         chain_id = chain.chain_id()
+    if chain_id is None:
+        raise ChainUnavailable("No chain id is known (set CHAIN_ID or CONTRACT_ADDRESS): wallets cannot be linked")
     return expected_of(settings.public_base_url, chain_id)
 
 
@@ -58,7 +62,7 @@ def message_for(*, address: str, nonce: SiweNonce, expected: Expected, statement
     now = utcnow()
     return siwe.render(siwe.SiweMessage(
         domain=expected.domain, address=to_checksum_address(address), statement=statement,
-        uri=expected.origin + "/account", chain_id=expected.chain_id or 1, nonce=nonce.nonce,
+        uri=expected.origin + "/account", chain_id=expected.chain_id, nonce=nonce.nonce,
         issued_at=_stamp(now), expiration_time=_stamp(nonce.expires_at)))
 
 
@@ -68,9 +72,10 @@ def _stamp(when) -> str:
     return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def issue_nonce(*, session: Session, account_id: int | None, minutes: int) -> SiweNonce:
+def issue_nonce(*, session: Session, account_id: int, minutes: int) -> SiweNonce:
+    """A fresh nonce of the account's; the expired ones (nobody can spend them any more) are purged on the way."""
     now = utcnow()
-    session.execute(delete(SiweNonce).where(col(SiweNonce.expires_at) < now - timedelta(days=1)))  # keep it short
+    session.execute(delete(SiweNonce).where(col(SiweNonce.expires_at) <= now))
     row = SiweNonce(nonce=secrets.token_hex(NONCE_BYTES), account_id=account_id,
                     expires_at=now + timedelta(minutes=minutes), created_at=now)
     session.add(row)
@@ -123,7 +128,7 @@ def _check_message(message: siwe.SiweMessage, expected: Expected) -> None:
     uri = urlsplit(message.uri)
     if f"{uri.scheme}://{uri.netloc}" != expected.origin:
         raise BadRequest("The message's URI is not on this site")
-    if expected.chain_id is not None and message.chain_id != expected.chain_id:
+    if message.chain_id != expected.chain_id:
         raise BadRequest("The message names another chain than this site's")
     if message.scheme is not None and message.scheme != urlsplit(expected.origin).scheme:
         raise BadRequest("The message names another scheme than this site's")
@@ -159,7 +164,7 @@ def link_wallet(*, session: Session, account: Account, message: str, signature: 
     row = session.get(SiweNonce, parsed.nonce)
     now = utcnow()
     if row is None or row.used_at is not None or row.expires_at <= now \
-            or (row.account_id is not None and row.account_id != account.id):
+            or row.account_id != account.id:
         raise BadRequest("The message's nonce is unknown, used, expired or another account's")
     if not signature_valid(message, parsed.address, signature, chain):
         raise BadRequest("The signature is not the message's address's")

@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from marketplace.accounts import lifecycle, own_wallets, profiles
 from marketplace.accounts import service as accounts_service
-from marketplace.accounts.dependencies import CurrentAccount, OptionalAccount, PasswordHashingDep, oauth2_scheme
+from marketplace.accounts.dependencies import CurrentAccount, PasswordHashingDep, oauth2_scheme
 from marketplace.accounts.models import (
     AccountCreate,
     AccountPublic,
@@ -84,11 +84,12 @@ def siwe_expected(services) -> own_wallets.Expected:
 
 
 @router.get("/auth/siwe/nonce", response_model=SiweNoncePublic, responses=errors(401, 503))
-def siwe_nonce(session: SessionDep, services: AdaptersDep, account: OptionalAccount) -> SiweNoncePublic:
-    """A nonce for one EIP-4361 message: random, single use, valid SIWE_NONCE_MINUTES (10); tied to the caller
-    when signed in. Also says which domain, URI origin and chain id the message must name."""
+def siwe_nonce(session: SessionDep, services: AdaptersDep, account: CurrentAccount) -> SiweNoncePublic:
+    """A nonce for one EIP-4361 message: random, single use, valid SIWE_NONCE_MINUTES (10), tied to the caller
+    (signed in only: 401 otherwise; only the caller's account can spend it). Also says which domain, URI origin and
+    chain id the message must name (503 when no chain id is known)."""
     expected = siwe_expected(services)
-    row = own_wallets.issue_nonce(session=session, account_id=account.id if account else None,
+    row = own_wallets.issue_nonce(session=session, account_id=account.id,
                                   minutes=services.settings.siwe_nonce_minutes)
     return SiweNoncePublic(nonce=row.nonce, expires_at=row.expires_at, domain=expected.domain,
                            uri=expected.origin + "/account", chain_id=expected.chain_id)

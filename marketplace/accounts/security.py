@@ -84,7 +84,7 @@ class PasswordHashing:
     @property
     def free_slots(self) -> int:
         """How many more hashes would be accepted now (running or queued)."""
-        return self._slots._value  # noqa: SLF001 - BoundedSemaphore has no public reading
+        return self._slots._value
 
     async def hash(self, password: str) -> str:
         return await self._run(hash_password, password)

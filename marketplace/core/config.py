@@ -62,9 +62,10 @@ class Settings(BaseSettings):
     minter_private_key: SecretStr = SecretStr(DEV_MINTER_KEY)
     # or the key read from this file (a mounted secret); it wins over MINTER_PRIVATE_KEY
     minter_private_key_file: Path | None = None
-    # EIP-1559: no transaction offers more than this per gas, replacements of stuck ones included (unset: no cap);
-    # the tip offered; a transaction without a receipt after STUCK_TX_S is re-sent with the same nonce and fees
-    # raised by 12.5 % (the mint worker's reconciliation)
+    # EIP-1559: no transaction offers more than this per gas, replacements of stuck ones included (unset: no cap;
+    # required with ENV=production); the tip offered. A mint transaction still unmined after WORKER_STALE_SUBMIT_S
+    # is re-sent with the same nonce and fees raised by 12.5 % (the mint worker's reconciliation), at most
+    # MAX_REPLACEMENTS (3) times
     max_fee_per_gas_gwei: float | None = Field(default=None, gt=0)
     priority_fee_gwei: float = Field(default=1.0, ge=0)
     wallet_secret: SecretStr = SecretStr(DEV_WALLET_SECRET)
@@ -209,7 +210,8 @@ class Settings(BaseSettings):
     explorer_tx_url: str | None = Field(default=None, max_length=500)
 
     # Operations (README "Operations"): one JSON object per log line (console: for a terminal); /readyz gives
-    # each dependency this long; /metrics is public unless METRICS_TOKEN is set (then `Authorization: Bearer`)
+    # each dependency this long; /metrics is public unless METRICS_TOKEN is set (then `Authorization: Bearer`);
+    # ENV=production needs METRICS_TOKEN (it shows the signer's address and balance)
     log_level: str = "INFO"
     log_format: Literal["json", "console"] | None = None  # unset: console for `ENV=dev`, else json
     readyz_timeout_s: float = Field(default=2.0, gt=0, le=30)
@@ -219,6 +221,8 @@ class Settings(BaseSettings):
     # `marketplace worker` serves its own metrics (mint and delivery latency, job failures) on this port; 0: none
     # (docker-compose.yml sets 9101)
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # the address it binds: this host only by default (docker-compose.yml sets 0.0.0.0 on its internal network)
+    worker_metrics_host: str = "127.0.0.1"
 
     @model_validator(mode="after")
     def _default_confirmations(self) -> Settings:
@@ -284,6 +288,10 @@ class Settings(BaseSettings):
             raise ValueError(f"ENV={self.env} needs DATABASE_URL")
         if not self.contract_address:
             raise ValueError(f"ENV={self.env} needs CONTRACT_ADDRESS")
+        if self.max_fee_per_gas_gwei is None:
+            raise ValueError(f"ENV={self.env} needs MAX_FEE_PER_GAS_GWEI (the fee cap of every transaction)")
+        if self.metrics_token is None or not self.metrics_token.get_secret_value():
+            raise ValueError(f"ENV={self.env} needs METRICS_TOKEN (/metrics shows the signer's address and balance)")
         return self
 
     @property

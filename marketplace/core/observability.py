@@ -47,6 +47,8 @@ SIGNER_LOW_BALANCE_ALARMS = Counter("marketplace_signer_low_balance_alarms",
                                     registry=REGISTRY)
 CHAIN_TX_REPLACED = Counter("marketplace_chain_tx_replaced",
                             "Stuck transactions re-sent with the same nonce and bumped fees", registry=REGISTRY)
+CHAIN_TX_STUCK = Counter("marketplace_chain_tx_stuck",
+                         "Stuck transactions left unbumped after MAX_REPLACEMENTS replacements", registry=REGISTRY)
 BUILD_INFO = Gauge("marketplace_build_info", "1, labelled with the running version", ["version"], registry=REGISTRY)
 
 

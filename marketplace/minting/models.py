@@ -42,6 +42,7 @@ class MintJob(SQLModel, table=True):
     tx_hash: str | None = Field(default=None, max_length=66, index=True)
     nonce: int | None = None
     attempts: int = 0
+    replacements: int = 0  # fee-bumped re-sends of the current transaction (the worker's MAX_REPLACEMENTS)
     last_error: str | None = Field(default=None, max_length=500)
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = None

@@ -27,7 +27,7 @@ from marketplace.catalog import service as catalog_service
 from marketplace.core import db
 from marketplace.core.db import get_engine, utcnow
 from marketplace.core.exceptions import MarketplaceError
-from marketplace.core.observability import CHAIN_TX_REPLACED, MINT_LATENCY, bound, elapsed_s
+from marketplace.core.observability import CHAIN_TX_REPLACED, CHAIN_TX_STUCK, MINT_LATENCY, bound, elapsed_s
 from marketplace.integrations.chain.client import ChainClient, Minted, MintRequest, PreparedTx, TxReceipt
 from marketplace.jobs import lease
 from marketplace.jobs.runner import BackgroundWorker, wake
@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 
 NOT_CONFIRMED = (MintJobStatus.pending, MintJobStatus.submitted, MintJobStatus.failed)
 MAX_BATCHES_PER_ROUND = 16  # batches one submit_batch may send before run_once reconciles again
+# replacements of one stuck transaction (each +12.5 % fees, one per WORKER_STALE_SUBMIT_S): after these the worker
+# stops bumping (fees would compound without end when MAX_FEE_PER_GAS_GWEI is unset), logs an error, counts it in
+# marketplace_chain_tx_stuck and leaves the transaction to be mined or dropped (reconcile_submitted settles it then)
+MAX_REPLACEMENTS = 3
 
 
 class MintWorker(BackgroundWorker):
@@ -58,6 +62,7 @@ class MintWorker(BackgroundWorker):
         self.chain = chain
         self.pipeline_depth = max(1, pipeline_depth)
         self._splits_created: set[str] = set()  # royalty splits (JSON, as on the jobs) seen mined with their mints
+        self._stuck_reported: set[str] = set()  # hashes past MAX_REPLACEMENTS already logged (once each)
 
     def run_once(self) -> int:
         """Reconcile what was submitted, then submit one batch. Returns how many jobs moved."""
@@ -99,25 +104,44 @@ class MintWorker(BackgroundWorker):
         return moved
 
     def _replace_stuck(self, group: list[MintJob], tx_hash: str) -> None:
-        """A stale transaction the node still holds unmined (its fees too low for the chain now): send it again
-        with the same nonce and bumped fees, then record the new hash on its jobs. Recorded after the send: a crash
-        in between leaves the old hash, which the node then no longer knows, and the jobs settle from the chain
-        (find_mint sees the tokens the replacement minted)."""
+        """A stale transaction the node still holds unmined (its fees too low for the chain now): sign it again
+        with the same nonce and bumped fees (capped at MAX_FEE_PER_GAS_GWEI: ChainClient.replacement), record the
+        new hash on its jobs, then send it (write-ahead, as a batch's first send: a crash in between leaves a hash
+        the node never saw, and the jobs settle from the chain once stale: find_mint sees the tokens whichever of
+        the two mined; mintBatch skips minted ids). A refused send puts the old hash back. At most MAX_REPLACEMENTS
+        per transaction chain (a refused send counts): then an error once and no more bumps."""
+        table = MintJob.__table__
+        ids = [j.id for j in group]
+        if max(j.replacements for j in group) >= MAX_REPLACEMENTS:
+            if tx_hash not in self._stuck_reported:
+                self._stuck_reported.add(tx_hash)
+                CHAIN_TX_STUCK.inc()
+                log.error("mint transaction %s still unmined after %d replacements: no more fee bumps; it settles "
+                          "when mined or dropped (check the node's fees and MAX_FEE_PER_GAS_GWEI)", tx_hash,
+                          MAX_REPLACEMENTS)
+            return
         prepared = self.chain.replacement(tx_hash)
         if prepared is None:
             return
+        now = utcnow()
+        submitted = table.c.status == MintJobStatus.submitted.value
+        with db.session_scope() as session:
+            recorded = session.execute(
+                update(table).where(table.c.id.in_(ids), table.c.tx_hash == tx_hash, submitted)
+                .values(tx_hash=prepared.tx_hash, submitted_at=now, updated_at=now,
+                        replacements=table.c.replacements + 1)).rowcount
+        if not recorded:
+            return  # settled (or re-queued) meanwhile: nothing to replace
         try:
             self.chain.send(prepared)
         except MarketplaceError as exc:
             log.warning("replacing stuck mint transaction %s failed: %s", tx_hash, exc.message)
+            with db.session_scope() as session:  # the old transaction is still the one the node holds
+                session.execute(update(table).where(table.c.id.in_(ids), table.c.tx_hash == prepared.tx_hash,
+                                                    submitted)
+                                .values(tx_hash=tx_hash, updated_at=utcnow()))
             return
         CHAIN_TX_REPLACED.inc()
-        table = MintJob.__table__
-        now = utcnow()
-        with db.session_scope() as session:
-            session.execute(update(table).where(table.c.id.in_([j.id for j in group]), table.c.tx_hash == tx_hash,
-                                                table.c.status == MintJobStatus.submitted.value)
-                            .values(tx_hash=prepared.tx_hash, submitted_at=now, updated_at=now))
         log.warning("mint transaction %s stuck: replaced by %s (nonce %d, fees bumped)", tx_hash, prepared.tx_hash,
                     prepared.nonce)
 
@@ -240,7 +264,7 @@ class MintWorker(BackgroundWorker):
                     update(jobs_t)
                     .where(jobs_t.c.id.in_(ids))
                     .values(status=MintJobStatus.submitted.value, tx_hash=prepared.tx_hash, nonce=prepared.nonce,
-                            submitted_at=now, attempts=jobs_t.c.attempts + 1, updated_at=now)
+                            submitted_at=now, attempts=jobs_t.c.attempts + 1, replacements=0, updated_at=now)
                     .returning(*jobs_t.c)).all(), key=lambda j: j.id)
                 session.commit()
             except BaseException:

@@ -19,6 +19,7 @@ def test_the_private_rpc_url_is_never_shown_outside_dev():
     values = dict(_env_file=None, env="production", rpc_url=private, database_url="postgresql://db/x",
                   contract_address="0x" + "11" * 20, minter_private_key="0x" + "22" * 32,
                   wallet_secret="w" * 40, auth_secret="a" * 40, stripe_api_key="sk_test_x",
-                  stripe_webhook_secret="whsec_x")
+                  stripe_webhook_secret="whsec_x", max_fee_per_gas_gwei=100,
+                  metrics_token="m" * 32)
     assert Settings(**values).shown_rpc_url == ""
     assert Settings(**values, public_rpc_url="https://rpc.example.lu").shown_rpc_url == "https://rpc.example.lu"

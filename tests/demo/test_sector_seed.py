@@ -207,7 +207,8 @@ def test_the_command_refuses_production_before_touching_the_database(tmp_path, m
     for name, value in {"ENV": "production", "DATABASE_URL": f"sqlite:///{db_file}",
                         "CONTRACT_ADDRESS": "0x" + "11" * 20, "MINTER_PRIVATE_KEY": "0x" + "22" * 32,
                         "WALLET_SECRET": "w" * 40, "AUTH_SECRET": "a" * 40, "STRIPE_API_KEY": "sk_test_prod",
-                        "STRIPE_WEBHOOK_SECRET": "whsec_prod"}.items():
+                        "STRIPE_WEBHOOK_SECRET": "whsec_prod", "MAX_FEE_PER_GAS_GWEI": "100",
+                        "METRICS_TOKEN": "m" * 32}.items():
         monkeypatch.setenv(name, value)
     from marketplace.core.config import get_settings
 

@@ -148,3 +148,96 @@ def test_the_minter_key_is_read_from_a_file_and_never_logged(tmp_path, make_clie
     assert FILE_KEY not in repr(settings) and FILE_KEY not in str(settings.model_dump())
     with pytest.raises(ValueError, match="MINTER_PRIVATE_KEY_FILE"):
         Settings(_env_file=None, env="test", minter_private_key_file=tmp_path / "missing")
+
+
+@pytest.mark.ipfs
+def test_the_mint_worker_stops_bumping_after_max_replacements(make_client, rpc, anvil):
+    """Fees compound +12.5 % per replacement: after MAX_REPLACEMENTS the worker leaves the transaction alone (an
+    error, marketplace_chain_tx_stuck), whatever the time it stays unmined; mined, it settles the job."""
+    from marketplace.minting.worker import MAX_REPLACEMENTS
+    from tests.conftest import Api
+
+    client = make_client(worker_stale_submit_s=0.2)
+    services = client.app.state.services
+    services.worker.receipt_timeout_s = 0.3
+    api = Api(client)
+    creator = api.register()
+    work = api.upload(creator).json()
+    stuck_before = observability.CHAIN_TX_STUCK._value.get()
+    rpc("evm_setAutomine", False)
+    try:
+        assert client.post(f"/api/works/{work['id']}/mint", headers=creator["headers"]).status_code == 202
+        first = _wait(lambda: _job(work["id"]).tx_hash if _job(work["id"]) else None)
+        old = _wait(lambda: rpc("eth_getTransactionByHash", first))
+        _wait(lambda: _job(work["id"]).replacements >= MAX_REPLACEMENTS)
+        last = _job(work["id"]).tx_hash
+        time.sleep(2.0)  # ten stale periods more: no more bumps
+        job = _job(work["id"])
+        assert (job.tx_hash, job.replacements, job.status) == (last, MAX_REPLACEMENTS, "submitted")
+        assert observability.CHAIN_TX_STUCK._value.get() == stuck_before + 1  # reported once
+        held = rpc("eth_getTransactionByHash", last)
+        assert held["nonce"] == old["nonce"]
+        fee = int(old["maxFeePerGas"], 16)
+        for _ in range(MAX_REPLACEMENTS):
+            fee = bumped(fee)
+        assert int(held["maxFeePerGas"], 16) <= max(fee, 4 * int(old["maxFeePerGas"], 16))
+        rpc("evm_mine")
+    finally:
+        rpc("evm_setAutomine", True)
+    api.wait_for_status(work["id"], "minted", timeout=30)
+    assert _job(work["id"]).tx_hash == last and _job(work["id"]).status == "confirmed"
+
+
+@pytest.mark.ipfs
+def test_a_replacements_hash_is_written_before_it_is_sent(make_client, rpc, anvil):
+    """The replacement's hash is on the job when the node first hears of it (write-ahead); a refused send puts the
+    old hash back, and the next try goes through."""
+    from marketplace.core.exceptions import ChainUnavailable
+    from tests.conftest import Api
+
+    client = make_client(worker_stale_submit_s=1.0)
+    services = client.app.state.services
+    services.worker.receipt_timeout_s = 0.3
+    chain = services.worker.chain
+    api = Api(client)
+    creator = api.register()
+    work = api.upload(creator).json()
+    seen: list[tuple[str, str | None]] = []  # (hash sent, hash on the job at that moment)
+    original_send = chain.send
+
+    def send(prepared, **kwargs):
+        job = _job(work["id"])
+        if job is not None and job.tx_hash and job.status == "submitted" and job.nonce == prepared.nonce:
+            seen.append((prepared.tx_hash, job.tx_hash))
+            if len(seen) == 2:  # the first replacement: the node refuses it
+                raise ChainUnavailable("node unreachable (test)")
+        return original_send(prepared, **kwargs)
+
+    chain.send = send
+    rpc("evm_setAutomine", False)
+    try:
+        assert client.post(f"/api/works/{work['id']}/mint", headers=creator["headers"]).status_code == 202
+        _wait(lambda: len(seen) >= 2)
+        first = seen[0][0]
+        assert seen[1][0] != first
+        assert _wait(lambda: _job(work["id"]).tx_hash == first)  # refused: the old hash is back (stale is 1 s)
+        _wait(lambda: len(seen) >= 3)
+        assert all(sent == on_job for sent, on_job in seen)  # written ahead, every time
+        assert seen[2][0] != first  # (the same signed replacement as the refused one: same nonce and fees)
+        rpc("evm_mine")
+    finally:
+        rpc("evm_setAutomine", True)
+        chain.send = original_send
+    api.wait_for_status(work["id"], "minted", timeout=30)
+    job = _job(work["id"])
+    assert job.status == "confirmed" and job.tx_hash != first
+
+
+def test_production_settings_need_a_fee_cap():
+    values = dict(_env_file=None, env="production", database_url="postgresql://db/x",
+                  contract_address="0x" + "11" * 20, minter_private_key="0x" + "22" * 32,
+                  wallet_secret="w" * 40, auth_secret="a" * 40, stripe_api_key="sk_test_x",
+                  stripe_webhook_secret="whsec_x", metrics_token="m" * 32)
+    with pytest.raises(ValueError, match="MAX_FEE_PER_GAS_GWEI"):
+        Settings(**values)
+    assert Settings(**values, max_fee_per_gas_gwei=50).max_fee_per_gas_wei == 50 * GWEI

@@ -34,6 +34,9 @@ pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
 YES_WALLET = "0x631626ba7e60e01b60005260206000f3"
 # ... and one that answers 0xffffffff (a signature it does not recognise)
 NO_WALLET = "0x63ffffffff60e01b60005260206000f3"
+# ... and one whose code echoes its calldata (CALLDATASIZE, PUSH1 0, PUSH1 0, CALLDATACOPY, CALLDATASIZE, PUSH1 0,
+# RETURN): its answer starts with the selector 0x1626ba7e but is not the ABI-encoded bytes4
+ECHO_WALLET = "0x366000600037366000f3"
 
 
 def test_a_signed_message_links_the_wallet_and_nothing_else_does(shop: Shop, anvil):
@@ -111,10 +114,12 @@ def test_a_contract_wallet_links_through_eip_1271(shop: Shop, anvil):
     w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
     yes = Web3.to_checksum_address("0x" + "12" * 20)
     no = Web3.to_checksum_address("0x" + "34" * 20)
+    echo = Web3.to_checksum_address("0x" + "56" * 20)
     w3.provider.make_request("anvil_setCode", [yes, YES_WALLET])
     w3.provider.make_request("anvil_setCode", [no, NO_WALLET])
+    w3.provider.make_request("anvil_setCode", [echo, ECHO_WALLET])
     me = shop.register(role="buyer")
-    for address, expected in ((no, 400), (yes, 201)):
+    for address, expected in ((no, 400), (echo, 400), (yes, 201)):
         text = message(shop, me, address)
         r = shop.client.post("/api/me/wallets", json={"message": text, "signature": "0x" + "ab" * 65},
                              headers=me["headers"])

@@ -415,14 +415,17 @@ class ChainClient:
 
     def is_valid_signature(self, wallet: str, message_hash: bytes, signature: bytes) -> bool:
         """EIP-1271: does the contract wallet say `signature` is its own for `message_hash`? A read
-        (`isValidSignature(bytes32,bytes)` answering the magic value 0x1626ba7e); a revert or any other answer: no."""
-        data = (bytes.fromhex("1626ba7e") + abi_encode(["bytes32", "bytes"], [message_hash, signature]))
+        (`isValidSignature(bytes32,bytes)` answering the magic value 0x1626ba7e, ABI-encoded: exactly 32 bytes, the
+        magic then 28 zero bytes, as OpenZeppelin's SignatureChecker requires); a revert or any other answer: no (a
+        contract whose fallback echoes its calldata answers bytes starting with the magic: no)."""
+        data = (EIP1271_MAGIC + abi_encode(["bytes32", "bytes"], [message_hash, signature]))
         try:
             answer = self._call(lambda: self.w3.eth.call(
                 {"to": Web3.to_checksum_address(wallet), "data": "0x" + data.hex()}))
         except ChainTransactionFailed:
             return False
-        return bytes(answer)[:4] == EIP1271_MAGIC
+        answer = bytes(answer)
+        return len(answer) == 32 and answer == EIP1271_MAGIC + bytes(28)
 
     def is_operator(self, owner: str, operator: str) -> bool:
         """isApprovedForAll(owner, operator): may `operator` move every token `owner` holds?"""
