@@ -325,16 +325,9 @@ class DeliveryWorker(BackgroundWorker):
         with db.session_scope() as session:
             withdrawal = session.get(TokenWithdrawal, withdrawal_id)
         token_id = int(withdrawal.token_id)
-        if receipt is not None and receipt.status == 1 and any(
-                t.token_id == token_id and t.to == withdrawal.to_address for t in receipt.transfers):
-            tx_hash = receipt.tx_hash
-        elif self.chain.owner_of(token_id) == withdrawal.to_address:
-            transfer = self.chain.find_transfer(token_id, to=withdrawal.to_address)
-            tx_hash = transfer.tx_hash if transfer else withdrawal.tx_hash
-        else:
-            reason = "withdrawal transaction reverted" if receipt is not None and receipt.status != 1 \
-                else "withdrawal transaction lost"
-            self._withdrawal_retry_or_fail(withdrawal_id, reason)
+        arrived, tx_hash = self._arrival(token_id, withdrawal.to_address, receipt, recorded=withdrawal.tx_hash)
+        if not arrived:
+            self._withdrawal_retry_or_fail(withdrawal_id, _failed("withdrawal", receipt))
             return
         wake("indexer")
         with db.session_scope() as session:
@@ -552,20 +545,25 @@ class DeliveryWorker(BackgroundWorker):
         with db.session_scope() as session:
             purchase = session.get(Purchase, purchase_id)
             work = session.get(Work, purchase.work_id)
-        token_id = _token_id(purchase, work)
-        tx_hash = None
-        if receipt is not None and receipt.status == 1 and any(
-                t.token_id == token_id and t.to == purchase.wallet_address for t in receipt.transfers):
-            tx_hash = receipt.tx_hash  # the happy path: no further reads
-        elif self.chain.owner_of(token_id) == purchase.wallet_address:
-            transfer = self.chain.find_transfer(token_id, to=purchase.wallet_address)
-            tx_hash = transfer.tx_hash if transfer else purchase.delivery_tx_hash
-        else:
-            reason = "delivery transaction reverted" if receipt is not None and receipt.status != 1 \
-                else "delivery transaction lost"
-            self._retry_or_refund(purchase_id, reason)
+        arrived, tx_hash = self._arrival(_token_id(purchase, work), purchase.wallet_address, receipt,
+                                         recorded=purchase.delivery_tx_hash)
+        if not arrived:
+            self._retry_or_refund(purchase_id, _failed("delivery", receipt))
             return
         self._mark_delivered([(purchase, work, tx_hash)])
+
+    def _arrival(self, token_id: int, to: str, receipt: TxReceipt | None, *,
+                 recorded: str | None) -> tuple[bool, str | None]:
+        """Whether the token is at `to`, and the hash of the transaction that took it there: the receipt's when it
+        shows the transfer (the happy path: no further reads), else the chain's (`ownerOf`, then the Transfer it
+        finds, else the hash recorded ahead). One rule for deliveries and withdrawals alike."""
+        if receipt is not None and receipt.status == 1 and any(
+                t.token_id == token_id and t.to == to for t in receipt.transfers):
+            return True, receipt.tx_hash
+        if self.chain.owner_of(token_id) == to:
+            transfer = self.chain.find_transfer(token_id, to=to)
+            return True, transfer.tx_hash if transfer else recorded
+        return False, None
 
     def reconcile_submitted(self, *, force: bool = False) -> int:
         now = utcnow()
@@ -684,3 +682,9 @@ def _token_id(purchase: Purchase, work: Work) -> int:
 
 def _ids(purchases: list[Purchase]) -> str:
     return ", ".join(str(p.id) for p in purchases)
+
+
+def _failed(what: str, receipt: TxReceipt | None) -> str:
+    """Why a sent transfer did not arrive: its receipt says it reverted, or the node has no trace of it."""
+    return f"{what} transaction reverted" if receipt is not None and receipt.status != 1 else \
+        f"{what} transaction lost"

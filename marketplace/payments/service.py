@@ -375,8 +375,9 @@ def resale_rows(purchase: Purchase, shares: Shares, fee_bps: int,
             (LedgerEntryType.sale_platform_fee, None, fee)]
 
 
-def notify_sale(session: Session, *, purchase: Purchase, work: Work, creator_ids: list[int], sender: Sender) -> None:
-    """The buyer's receipt (the purchase delivered, a link to its receipt page) and a sale notice to each creator."""
+def _notify_receipt(session: Session, *, purchase: Purchase, work: Work, sender: Sender) -> dict:
+    """The buyer's receipt of a delivered work (a first sale or a resale alike): a notice linking its receipt page.
+    Returns the sale's notice values, for the other notices of the same sale."""
     params = {"title": work.title, "amount_cents": purchase.amount_cents, "currency": purchase.currency,
               "purchase_id": purchase.id, "work_id": work.id}
     lifecycle.notify_accounts(
@@ -384,6 +385,12 @@ def notify_sale(session: Session, *, purchase: Purchase, work: Work, creator_ids
         link=f"/purchases/{purchase.id}/receipt",
         subject=_("Your purchase of “%(title)s” is delivered"),
         text=_("Your purchase of “%(title)s” (%(amount)s) is delivered: the token is in your wallet. Your receipt:"))
+    return params
+
+
+def notify_sale(session: Session, *, purchase: Purchase, work: Work, creator_ids: list[int], sender: Sender) -> None:
+    """The buyer's receipt (the purchase delivered, a link to its receipt page) and a sale notice to each creator."""
+    params = _notify_receipt(session, purchase=purchase, work=work, sender=sender)
     lifecycle.notify_accounts(
         session, account_ids=creator_ids, kind="sale", sender=sender, params=params, link=f"/works/{work.id}",
         subject=_("You sold “%(title)s”"),
@@ -394,19 +401,14 @@ def notify_resale(session: Session, *, purchase: Purchase, work: Work,
                   rows: list[tuple[LedgerEntryType, int | None, int]], sender: Sender) -> None:
     """A delivered resale: the buyer's receipt, the seller's notice with what is credited to them, and each
     creator's notice of their royalty (those whose royalty rounded to 0 cents are not told of nothing)."""
-    params = {"title": work.title, "amount_cents": purchase.amount_cents, "currency": purchase.currency,
-              "purchase_id": purchase.id, "work_id": work.id}
-    lifecycle.notify_accounts(
-        session, account_ids=[purchase.buyer_id], kind="receipt", sender=sender, params=params,
-        link=f"/purchases/{purchase.id}/receipt",
-        subject=_("Your purchase of “%(title)s” is delivered"),
-        text=_("Your purchase of “%(title)s” (%(amount)s) is delivered: the token is in your wallet. Your receipt:"))
+    params = _notify_receipt(session, purchase=purchase, work=work, sender=sender)
     for entry_type, account_id, cents in rows:
         if account_id is None:
             continue
         if entry_type == LedgerEntryType.resale_seller:
             lifecycle.notify_accounts(
-                session, account_ids=[account_id], kind="resale", sender=sender, link="/studio/payouts",  # the payouts page
+                session, account_ids=[account_id], kind="resale", sender=sender,
+                link="/studio/payouts",  # the payouts page, where a seller's credits are paid out
                 params={**params, "credit_cents": cents},
                 subject=_("You resold “%(title)s”"),
                 text=_("“%(title)s” was resold for %(amount)s and delivered to its buyer: %(credit)s is credited to "
