@@ -71,15 +71,22 @@ def listing_row(listing_id: int) -> Listing:
         return session.get(Listing, listing_id)
 
 
-def wait_listing(listing_id: int, status: str, timeout: float = 30.0) -> Listing:
+def wait_row(model, row_id: int, status: str, timeout: float = 30.0):
+    """The row once its status is `status` (read afresh every 50 ms); an AssertionError naming where it stayed."""
     deadline = time.monotonic() + timeout
     while True:
-        row = listing_row(listing_id)
+        with Session(db.get_engine()) as session:
+            row = session.get(model, row_id)
         if row.status == status:
             return row
         if time.monotonic() > deadline:
-            raise AssertionError(f"listing {listing_id} stayed {row.status!r}")
+            detail = f" ({row.last_error})" if getattr(row, "last_error", None) else ""
+            raise AssertionError(f"{model.__tablename__} {row_id} stayed {row.status!r}{detail}")
         time.sleep(0.05)
+
+
+def wait_listing(listing_id: int, status: str, timeout: float = 30.0) -> Listing:
+    return wait_row(Listing, listing_id, status, timeout)
 
 
 def entries(purchase_id: int) -> dict[tuple[str, int | None], int]:

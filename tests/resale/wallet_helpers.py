@@ -3,7 +3,6 @@ with a known key (personal_sign), link it."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from eth_account import Account as EthAccount
@@ -13,6 +12,7 @@ from sqlmodel import Session
 from marketplace.accounts import siwe
 from marketplace.core import db
 from marketplace.payments.models import TokenWithdrawal
+from tests.resale.helpers import wait_row
 
 WALLET = EthAccount.from_key("0x" + "5e" * 32)  # the collector's own wallet (a key the platform never holds)
 OTHER_WALLET = EthAccount.from_key("0x" + "6f" * 32)
@@ -61,14 +61,7 @@ def withdrawal_row(withdrawal_id: int) -> TokenWithdrawal:
 
 
 def wait_withdrawal(withdrawal_id: int, status: str, timeout: float = 30.0) -> TokenWithdrawal:
-    deadline = time.monotonic() + timeout
-    while True:
-        row = withdrawal_row(withdrawal_id)
-        if row.status == status:
-            return row
-        if time.monotonic() > deadline:
-            raise AssertionError(f"withdrawal {withdrawal_id} stayed {row.status!r} ({row.last_error})")
-        time.sleep(0.05)
+    return wait_row(TokenWithdrawal, withdrawal_id, status, timeout)
 
 
 def link_directly(account_id: int, address: str) -> None:
