@@ -6,9 +6,11 @@ states it moves between). The helper only writes those rows' lease, retry and st
 the domain's worker gives it, so the domain stays the one owner of its table and decides when to commit.
 
 - claim: read the oldest ready ids whose lease is free, then take them in one guarded UPDATE ... RETURNING that
-  re-checks each row (a concurrent claim waits for the row lock on PostgreSQL, or for SQLite's one writer, then
-  finds the condition false): no row is ever taken twice. Reading first keeps an idle worker from taking SQLite's
-  write lock.
+  re-checks each row (a concurrent claim waits for SQLite's one writer, then finds the condition false): no row is
+  ever taken twice. Reading first keeps an idle worker from taking SQLite's write lock. On PostgreSQL the read is
+  `SELECT ... FOR UPDATE SKIP LOCKED`: the rows another process is claiming right now are passed over rather than
+  waited for, so workers in several processes take disjoint batches at once (the guarded UPDATE stays: a row
+  whose lock was released between the two statements is still re-checked).
 - release: let this worker's claims go (at once, or not before `hold` has passed).
 - retry_later: give the claims back with an error and a backoff that doubles with every attempt (capped).
 - settle: the guarded state change (db.transition_rows) that also lets the claims go.
@@ -63,8 +65,10 @@ def claim(session: Session, table: Table, *, ready: ColumnElement[bool], worker:
     synchronised with the session: plain snapshots). Nothing is committed here."""
     now = now or utcnow()
     claimable = ready & lease_free(table, now)
-    candidates = list(session.scalars(
-        select(table.c.id).where(claimable).order_by(table.c.id).limit(limit)).all())
+    candidates_q = select(table.c.id).where(claimable).order_by(table.c.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates_q = candidates_q.with_for_update(skip_locked=True, of=table)
+    candidates = list(session.scalars(candidates_q).all())
     if not candidates:
         return []
     if entity is not None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select, text
 from sqlmodel import Session
 
 from marketplace.core.db import make_engine, utcnow
@@ -100,3 +101,35 @@ def test_settle_moves_each_row_once(engine):
         session.commit()
     rows = _rows(engine)
     assert [rows[i].status for i in (1, 2, 3, 4, 5)] == ["done"] * 4 + ["pending"]
+
+
+@pytest.mark.postgres
+def test_postgres_claims_skip_the_rows_another_session_is_claiming(pg_database_url):
+    """(SQLite has one writer: its claims queue on it, test_concurrent_claims_never_take_a_row_twice.)"""
+    engine = make_engine(pg_database_url)
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    with Session(engine) as session:
+        session.execute(insert(JOBS), [{"id": i, "status": "pending", "attempts": 0} for i in range(1, 21)])
+        session.commit()
+    holder, other = Session(engine), Session(engine)
+    try:
+        held = lease.claim(holder, JOBS, ready=READY, worker="a", lease=timedelta(minutes=1), limit=5)
+        assert [r.id for r in held] == [1, 2, 3, 4, 5]  # locked until `holder` commits
+        # a claim that waited for those row locks would hit this timeout and raise
+        other.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        started = time.monotonic()
+        taken = lease.claim(other, JOBS, ready=READY, worker="b", lease=timedelta(minutes=1), limit=5)
+        waited = time.monotonic() - started
+        other.commit()
+        holder.commit()
+    finally:
+        holder.close()
+        other.close()
+    assert [r.id for r in taken] == [6, 7, 8, 9, 10]  # disjoint, and the next oldest
+    assert waited < 0.2
+    rows = _rows(engine)
+    assert {i for i, r in rows.items() if r.claimed_by == "a"} == {1, 2, 3, 4, 5}
+    assert {i for i, r in rows.items() if r.claimed_by == "b"} == {6, 7, 8, 9, 10}
+    metadata.drop_all(engine)
+    engine.dispose()
