@@ -12,6 +12,7 @@ from marketplace.accounts.models import (
 from marketplace.calls.models import Call, CallDiscipline, Proposal, TeamMember
 from marketplace.catalog.models import Work, WorkCollaborator
 from marketplace.chainwatch.models import ChainCheckpoint
+from marketplace.core.nonces import SignerNonce
 from marketplace.exhibitions.models import Exhibition, ExhibitionWork
 from marketplace.indexer.models import ChainEvent, IndexedBlock, IndexerCursor, TokenOwner
 from marketplace.mail.models import MailOutbox, Notice
@@ -49,6 +50,7 @@ __all__ = [
     "Proposal",
     "Purchase",
     "RevokedToken",
+    "SignerNonce",
     "SiweNonce",
     "StripeEvent",
     "TeamMember",

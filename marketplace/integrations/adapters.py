@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from marketplace.core.config import Settings
+from marketplace.core.db import normalise_url
 from marketplace.core.exceptions import ChainUnavailable
+from marketplace.core.nonces import SharedNonces
 from marketplace.integrations.chain.client import ChainClient
 from marketplace.integrations.ipfs.client import IpfsClient
 from marketplace.integrations.ipfs.pinning import PinningService, RemotePinner
@@ -40,6 +42,8 @@ def adapter_parts(settings: Settings) -> dict:
             minter_key=settings.minter_private_key.get_secret_value(),
             max_fee_per_gas_wei=settings.max_fee_per_gas_wei,
             priority_fee_wei=settings.priority_fee_wei,
+            # several API and worker processes on one PostgreSQL database share each key's nonces through it
+            nonces=SharedNonces() if normalise_url(settings.effective_database_url).startswith("postgresql") else None,
         )
     gateway = StripeGateway(
         api_key=settings.stripe_api_key.get_secret_value(),

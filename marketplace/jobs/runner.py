@@ -146,14 +146,17 @@ def listener() -> WakeListener | None:
 
 
 @contextmanager
-def nonce_freed_on_error(signer) -> Iterator[None]:
+def nonce_freed_on_error(signer, nonce: int | None = None) -> Iterator[None]:
     """Around the write-ahead of a signed transaction: when recording it fails (say, the database connection
-    died), it is never sent, so its nonce is free again; else every later transaction of the key would wait behind
-    the gap forever."""
+    died), it is never sent, so its nonce is free again (signer.free; no nonce given: the signer re-reads the
+    pending count); else every later transaction of the key would wait behind the gap forever."""
     try:
         yield
     except BaseException:
-        signer.resync()
+        if nonce is None:
+            signer.resync()
+        else:
+            signer.free(nonce)
         raise
 
 
@@ -161,6 +164,8 @@ class BackgroundWorker:
     """Subclasses implement run_once() -> how much work moved (0 = idle: sleep poll_interval_s or until wake())."""
 
     kind = "worker"
+    # periodic work that runs in one process only (jobs.scheduler.SchedulerLock; None: in every process)
+    scheduler = None
 
     def __init__(
         self,
@@ -208,9 +213,15 @@ class BackgroundWorker:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self.scheduler is not None:
+            self.scheduler.release()  # another process takes the periodic work over
 
     def wake(self) -> None:
         self._wake.set()
+
+    def scheduled_here(self) -> bool:
+        """Does this process run the periodic part of this worker now? (No scheduler lock: yes.)"""
+        return self.scheduler is None or self.scheduler.held()
 
     def _loop(self) -> None:
         while not self._stop.is_set():

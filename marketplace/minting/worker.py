@@ -268,7 +268,9 @@ class MintWorker(BackgroundWorker):
                     .returning(*jobs_t.c)).all(), key=lambda j: j.id)
                 session.commit()
             except BaseException:
-                self.chain.signer.resync()  # its nonce was consumed by a transaction that will never be sent
+                # consumed by transactions that will never be sent: handed back, the newest first
+                for unsent in sorted((prepared, *splits.values()), key=lambda p: p.nonce, reverse=True):
+                    self.chain.signer.free(unsent.nonce)
                 raise
         return jobs, prepared, splits
 

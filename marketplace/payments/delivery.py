@@ -302,12 +302,12 @@ class DeliveryWorker(BackgroundWorker):
                 return
         self.custody.ensure_gas(signer.address, gas=TRANSFER_GAS)
         prepared = self.chain.prepare_transfer(signer, to=withdrawal.to_address, token_id=token_id)
-        with nonce_freed_on_error(signer), db.session_scope() as session:
+        with nonce_freed_on_error(signer, prepared.nonce), db.session_scope() as session:
             recorded = withdrawals.record_sent(session, withdrawal.id, worker=self.name, tx_hash=prepared.tx_hash,
                                                nonce=prepared.nonce, now=utcnow())
         if not recorded:
             log.warning("withdrawal %s not sent: its claim was lost", withdrawal.id)
-            signer.resync()
+            signer.free(prepared.nonce)
             return
         try:
             self.chain.send(prepared, signer=signer)
@@ -512,7 +512,7 @@ class DeliveryWorker(BackgroundWorker):
         nothing sent yet), then send it. False when it was not sent (a claim lost, or the node refused)."""
         ids = [p.id for p in group]
         now = utcnow()
-        with nonce_freed_on_error(signer), Session(get_engine()) as session:
+        with nonce_freed_on_error(signer, prepared.nonce), Session(get_engine()) as session:
             recorded = session.exec(update(Purchase).where(
                 col(Purchase.id).in_(ids), Purchase.claimed_by == self.name, Purchase.status == PurchaseStatus.paid,
                 col(Purchase.delivery_tx_hash).is_(None),
@@ -524,7 +524,7 @@ class DeliveryWorker(BackgroundWorker):
             # a claim was lost (lease expired, another worker took over): the signed transaction is never sent;
             # the rows that did record it settle through reconcile_submitted as a lost transaction
             log.warning("delivery of purchase(s) %s not sent: %d of %d claims held", _ids(group), recorded, len(ids))
-            signer.resync()  # its nonce was consumed by a transaction that will never be sent
+            signer.free(prepared.nonce)  # its nonce was consumed by a transaction that will never be sent
             return False
         try:
             self.chain.send(prepared, signer=signer)

@@ -11,10 +11,11 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from eth_abi import encode as abi_encode
@@ -256,37 +257,72 @@ class ChainHead:
     hash: str
 
 
-class Signer:
-    """One key, serialised nonces: a lock, a local counter seeded from the pending count, re-read on demand."""
+class NonceSource(Protocol):
+    """Where a Signer takes its nonces when several processes sign with one key (core.nonces.SharedNonces, wired
+    in by the composition root on PostgreSQL). Without one, a Signer counts in memory (one process)."""
 
-    def __init__(self, w3: Web3, private_key: str) -> None:
+    def take(self, address: str, pending: Callable[[], int]) -> int: ...
+
+    def free(self, address: str, nonce: int) -> None: ...
+
+    def reset(self, address: str) -> None: ...
+
+
+class Signer:
+    """One key, serialised nonces: a lock, a local counter seeded from the pending count, re-read on demand; or,
+    given a NonceSource, the counter every process shares."""
+
+    def __init__(self, w3: Web3, private_key: str, nonces: NonceSource | None = None) -> None:
         self._w3 = w3
         self._account: LocalAccount = EthAccount.from_key(private_key)
         self._lock = threading.Lock()
         self._next_nonce: int | None = None
+        self._nonces = nonces
 
     @property
     def address(self) -> str:
         return self._account.address
 
+    def _pending(self) -> int:
+        return self._w3.eth.get_transaction_count(self._account.address, "pending")
+
     def resync(self) -> None:
+        """Forget the counter: the next nonce is the node's pending count again (after a lost transaction, a
+        rewind, a nonce the node called too low or too high)."""
+        if self._nonces is not None:
+            self._nonces.reset(self._account.address)
+            return
         with self._lock:
             self._next_nonce = None
 
+    def free(self, nonce: int) -> None:
+        """Hand back a nonce sign() gave for a transaction that will never be sent (recording it failed, its claim
+        was lost): the next sign() uses it again, so no later transaction waits behind a gap."""
+        if self._nonces is not None:
+            self._nonces.free(self._account.address, nonce)
+            return
+        with self._lock:
+            self._next_nonce = nonce if self._next_nonce == nonce + 1 else None
+
     def prime(self) -> None:
         """Read the pending nonce now if it is not known, so the next sign() asks the node nothing."""
+        if self._nonces is not None:
+            return  # the shared counter reads it under its row lock when it needs to
         with self._lock:
             if self._next_nonce is None:
-                self._next_nonce = self._w3.eth.get_transaction_count(self._account.address, "pending")
+                self._next_nonce = self._pending()
 
     def sign(self, tx: dict[str, Any]) -> PreparedTx:
-        """Assign the next nonce and sign. The nonce is consumed: call resync() if the tx is never sent."""
+        """Assign the next nonce and sign. The nonce is consumed: call free(nonce) if the tx is never sent."""
         with self._lock:
-            if self._next_nonce is None:
-                self._next_nonce = self._w3.eth.get_transaction_count(self._account.address, "pending")
-            nonce = self._next_nonce
-            signed = self._account.sign_transaction({**tx, "nonce": nonce})
-            self._next_nonce = nonce + 1
+            if self._nonces is not None:
+                nonce = self._nonces.take(self._account.address, self._pending)
+            else:
+                if self._next_nonce is None:
+                    self._next_nonce = self._pending()
+                nonce = self._next_nonce
+                self._next_nonce = nonce + 1
+        signed = self._account.sign_transaction({**tx, "nonce": nonce})
         return PreparedTx(raw=bytes(signed.raw_transaction), tx_hash=HexBytes(signed.hash).to_0x_hex(), nonce=nonce)
 
     def sign_at(self, tx: dict[str, Any], nonce: int) -> PreparedTx:
@@ -307,9 +343,10 @@ def bumped(fee: int) -> int:
 class ChainClient:
     def __init__(self, *, rpc_url: str, contract_address: str, minter_key: str, timeout_s: float = 10.0,
                  splits_address: str | None = None, max_fee_per_gas_wei: int | None = None,
-                 priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI) -> None:
+                 priority_fee_wei: int = DEFAULT_PRIORITY_FEE_WEI, nonces: NonceSource | None = None) -> None:
         """`max_fee_per_gas_wei`: no transaction offers more per gas (MAX_FEE_PER_GAS_GWEI), replacements included;
-        `priority_fee_wei`: the tip offered (PRIORITY_FEE_GWEI)."""
+        `priority_fee_wei`: the tip offered (PRIORITY_FEE_GWEI); `nonces`: the signers' shared nonce counter
+        (several processes on one key), None: each Signer counts in memory."""
         self.rpc_url = rpc_url
         self.max_fee_per_gas_wei = max_fee_per_gas_wei
         self.priority_fee_wei = priority_fee_wei
@@ -320,7 +357,8 @@ class ChainClient:
         self.splits_address = Web3.to_checksum_address(splits_address) if splits_address else None
         self.splits = (self.w3.eth.contract(address=self.splits_address, abi=load_artifact("Splits")["abi"])
                        if self.splits_address else None)
-        self.signer = Signer(self.w3, minter_key)
+        self._nonces = nonces
+        self.signer = Signer(self.w3, minter_key, nonces)
         self._signers: dict[str, Signer] = {}
         self._signers_lock = threading.Lock()
         self._chain_id: int | None = None
@@ -473,7 +511,7 @@ class ChainClient:
         with self._signers_lock:
             signer = self._signers.get(account.address)
             if signer is None:
-                signer = self._signers[account.address] = Signer(self.w3, private_key)
+                signer = self._signers[account.address] = Signer(self.w3, private_key, self._nonces)
             return signer
 
     def signer_for_address_resync(self, address: str) -> None:
@@ -608,7 +646,7 @@ class ChainClient:
         """Send a signed transaction. Already-known transactions count as sent (idempotent re-send)."""
         signer = signer or self.signer
         if self._refuse_writes is not None:
-            signer.resync()  # this nonce is never used
+            signer.free(prepared.nonce)  # this nonce is never used
             raise ChainUnavailable(f"Not sending to this chain: {self._refuse_writes}")
         try:
             self.w3.eth.send_raw_transaction(prepared.raw)
