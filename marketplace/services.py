@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from marketplace.catalog import service as catalog_service
 from marketplace.chainwatch.watcher import ChainWatcher
+from marketplace.core import db
 from marketplace.core.config import Settings
 from marketplace.indexer import service as indexer_service
 from marketplace.indexer.worker import IndexerWorker
 from marketplace.integrations.adapters import Adapters, adapter_parts
+from marketplace.jobs.scheduler import SchedulerLock
 from marketplace.mail.outbox import Sender
 from marketplace.mail.sender import SmtpConfig
 from marketplace.mail.worker import MailWorker
@@ -86,9 +88,17 @@ def build_delivery_worker(services: Services) -> DeliveryWorker:
 def build_indexer(services: Services) -> IndexerWorker:
     """The chain indexer (our contracts' events -> the index every owner shown is read from)."""
     settings = services.settings
-    return IndexerWorker(chain=services.chain_or_raise(), confirmations=settings.indexer_confirmations,
-                         from_block=settings.indexer_from_block, blocks_per_step=settings.indexer_blocks_per_step,
-                         keep_blocks=settings.indexer_keep_blocks, poll_interval_s=settings.indexer_poll_interval_s)
+    indexer = IndexerWorker(chain=services.chain_or_raise(), confirmations=settings.indexer_confirmations,
+                            from_block=settings.indexer_from_block, blocks_per_step=settings.indexer_blocks_per_step,
+                            keep_blocks=settings.indexer_keep_blocks, poll_interval_s=settings.indexer_poll_interval_s)
+    indexer.scheduler = scheduler_lock("indexer")
+    return indexer
+
+
+def scheduler_lock(task: str) -> SchedulerLock | None:
+    """The lock that keeps a periodic task to one process across processes (PostgreSQL; SQLite: None, one
+    process runs everything)."""
+    return SchedulerLock.for_engine(task, db.get_engine())
 
 
 def smtp_config(settings: Settings) -> SmtpConfig:
@@ -118,6 +128,7 @@ def build_chain_watcher(services: Services) -> ChainWatcher | None:
                            expected_chain_id=settings.chain_id, poll_interval_s=settings.chain_watch_interval_s)
     for worker in workers:
         watcher.follow(worker)
+    watcher.scheduler = scheduler_lock("chainwatch")  # the others follow the checkpoint it keeps
     return watcher
 
 

@@ -88,6 +88,7 @@ class ChainWatcher(BackgroundWorker):
         self._writable = False
         self._down = False
         self._seen: tuple[int, str] | None = None  # the last head this process saw (another may move the row)
+        self._rewinds_seen: int | None = None  # the checkpoint's rewinds when this process last followed it
         self._mismatch_logged_at = 0.0
 
     @property
@@ -101,8 +102,54 @@ class ChainWatcher(BackgroundWorker):
         self.followers.append(worker)
 
     def run_once(self) -> int:
-        self.check()
+        if self.scheduled_here():
+            self.check()
+        else:
+            self.follow_checkpoint()
         return 0  # a check every poll_interval_s
+
+    # ------------------------------------------------------------------ another process checks
+    def follow_checkpoint(self) -> WatchReport:
+        """Another process's watcher holds the scheduler lock and runs the checks (re-verification, the cursor):
+        this one checks only what gates its own workers. The node must serve the recorded chain (identity, asked
+        here), the checkpoint must say `ok`, and the chain must still hold the checkpoint's block (else a rewind
+        the scheduler has not handled yet: wait for it). A rewind the scheduler handled (the checkpoint's count of
+        rewinds went up) makes this process's signers re-read their nonces and its workers re-check what they
+        submitted, as its own check would."""
+        report = WatchReport()
+        try:
+            head = self.chain.head()
+            report.head = head
+            with Session(get_engine(), expire_on_commit=False) as session:
+                checkpoint = get_checkpoint(session=session)
+            if checkpoint is None:  # the scheduler has not recorded the chain yet
+                self._writable = False
+                report.status, report.detail = "unreachable", "waiting for the first check"
+                return report
+            mismatch = self._identity_mismatch(checkpoint, head)
+            if mismatch is not None:
+                self._writable = False
+                self.chain.refuse_writes(mismatch)
+                report.status, report.detail = ChainStatus.mismatch.value, mismatch
+                return report
+            rewind = self._rewind_reason(checkpoint, head)
+            seen_rewinds, self._rewinds_seen = self._rewinds_seen, checkpoint.rewinds
+            if self._down or (seen_rewinds is not None and checkpoint.rewinds > seen_rewinds):
+                self._chain_moved(checkpoint.last_rewind or "the chain node was unreachable")
+            if rewind is not None or checkpoint.status != ChainStatus.ok.value:
+                self._writable = False  # the scheduler's next check handles it
+                self._rewinds_seen = seen_rewinds if rewind is not None else self._rewinds_seen
+                report.status, report.rewind = checkpoint.status, rewind
+                return report
+        except ServiceUnavailable as exc:
+            self._down = True
+            self._writable = False
+            report.status, report.detail = "unreachable", exc.message
+            return report
+        self._down = False
+        self.chain.allow_writes()
+        self._writable = True
+        return report
 
     # ------------------------------------------------------------------ the check
     def check(self) -> WatchReport:

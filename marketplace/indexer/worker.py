@@ -53,6 +53,8 @@ class IndexerWorker(BackgroundWorker):
         """One step; returns how many blocks it read or undid (0: caught up, or not allowed to read)."""
         if self.chain_gate is not None and not self.chain_gate.writable:
             return 0
+        if not self.scheduled_here():
+            return 0  # another process indexes (one indexer across processes: its scheduler lock)
         return self.step()
 
     def chain_moved(self) -> None:
