@@ -210,3 +210,51 @@ def test_a_mint_that_moved_to_another_block_is_recorded_there_not_redone(api, no
     assert _job().block_hash == chain.block_hash(_job().block_number)
     assert _work(minted["id"]).status == "minted"
 
+
+
+class _Follower:
+    def __init__(self) -> None:
+        self.moved = 0
+
+    def chain_moved(self) -> None:
+        self.moved += 1
+
+    def wake(self) -> None:
+        pass
+
+
+def test_a_watcher_without_the_scheduler_lock_follows_the_checkpoint(api, node, chain):
+    """Another process runs the checks (its watcher holds the lock): this one opens its workers' gate only once
+    the checkpoint says the chain is checked, closes it while a rewind is unhandled, and tells its workers when
+    the scheduler handled one."""
+
+    class NotScheduled:
+        def held(self) -> bool:
+            return False
+
+        def release(self) -> None:
+            pass
+
+    scheduler, follower = _watcher(chain), ChainWatcher(chain=chain, confirmations=2)
+    follower.scheduler = NotScheduled()
+    worker = _Follower()
+    follower.follow(worker)
+    follower.run_once()
+    assert not follower.writable and _checkpoint() is None  # nothing checked yet: it waits, and writes nothing
+    scheduler.check()
+    follower.run_once()
+    assert follower.writable and worker.moved == 0
+    snapshot = node.rpc("evm_snapshot")
+    for _ in range(3):
+        node.rpc("evm_mine")
+    scheduler.check()
+    follower.run_once()
+    assert follower.writable
+    node.rpc("evm_revert", snapshot)  # rewound: the checkpoint's block is gone
+    follower.run_once()
+    assert not follower.writable and worker.moved == 0  # the scheduler has not handled it yet
+    assert scheduler.check().rewind is not None
+    follower.run_once()
+    assert follower.writable and worker.moved == 1  # handled: this process's workers re-check, signers re-read
+    follower.run_once()
+    assert worker.moved == 1
