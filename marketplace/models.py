@@ -14,6 +14,7 @@ from marketplace.catalog.models import Work, WorkCollaborator
 from marketplace.chainwatch.models import ChainCheckpoint
 from marketplace.exhibitions.models import Exhibition, ExhibitionWork
 from marketplace.indexer.models import ChainEvent, IndexedBlock, IndexerCursor, TokenOwner
+from marketplace.integrations.ipfs.pinning import RemotePin
 from marketplace.mail.models import MailOutbox, Notice
 from marketplace.minting.models import MintJob
 from marketplace.moderation.models import ModerationDecision, WorkReport
@@ -48,6 +49,7 @@ __all__ = [
     "ProfileTag",
     "Proposal",
     "Purchase",
+    "RemotePin",
     "RevokedToken",
     "SiweNonce",
     "StripeEvent",

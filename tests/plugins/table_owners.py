@@ -53,6 +53,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "moderation_decision": ("marketplace.moderation.service",),
     "exhibition": ("marketplace.exhibitions.service",),
     "exhibition_work": ("marketplace.exhibitions.service",),
+    "remote_pin": ("marketplace.integrations.ipfs.pinning",),
 }
 # modules that write on behalf of their caller (the caller is the writer)
 HELPERS = ("marketplace.core.db", "marketplace.jobs.lease")
