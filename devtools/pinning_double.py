@@ -33,6 +33,7 @@ class PinningDouble:
         self._pins: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._fail = 0
+        self.stall = False  # True: every pin stays `queued` (a service that never gets to it)
         self.requests: list[tuple[str, str]] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -131,7 +132,9 @@ class PinningDouble:
     def _progress(self, pin: dict) -> dict:
         """One step on each read: queued -> pinning -> pinned (or failed when our node cannot find the CID)."""
         with self._lock:
-            if pin["status"] == "queued":
+            if self.stall:
+                pass
+            elif pin["status"] == "queued":
                 pin["status"] = "pinning"
             elif pin["status"] == "pinning":
                 pin["status"] = "pinned" if self._fetch(pin["pin"]["cid"]) else "failed"

@@ -233,8 +233,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
         finally:
             stop_workers(services)
-            if services.ipfs.remote is not None:
-                services.ipfs.remote.stop()
             app.state.password_hashing.shutdown()
             await app.state.rate_limiter.aclose()
 

@@ -15,6 +15,7 @@ from marketplace.chainwatch.models import ChainCheckpoint
 from marketplace.core.nonces import SignerNonce
 from marketplace.exhibitions.models import Exhibition, ExhibitionWork
 from marketplace.indexer.models import ChainEvent, IndexedBlock, IndexerCursor, TokenOwner
+from marketplace.integrations.ipfs.pinning import RemotePin
 from marketplace.mail.models import MailOutbox, Notice
 from marketplace.minting.models import MintJob
 from marketplace.moderation.models import ModerationDecision, WorkReport
@@ -49,6 +50,7 @@ __all__ = [
     "ProfileTag",
     "Proposal",
     "Purchase",
+    "RemotePin",
     "RevokedToken",
     "SignerNonce",
     "SiweNonce",

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel import Session
+
+from marketplace.accounts import profiles
 from marketplace.catalog import service as catalog_service
 from marketplace.chainwatch.watcher import ChainWatcher
 from marketplace.core import db
@@ -46,7 +49,15 @@ def build_services(settings: Settings) -> Services:
     payments_service.register_delivery_check(resale_service.delivery_check)  # a cancelled listing sells nothing
     # a work moderation hid: its open checkouts are expired at Stripe (so it cannot be paid for after the decision)
     moderation_service.register_hide_handler("payments", payments_checkout.expire_checkouts_of_hidden)
-    return Services(**adapter_parts(settings))
+    services = Services(**adapter_parts(settings))
+    if services.ipfs.remote is not None:  # what the catalogue stores is queued for the pinning service at start
+        services.ipfs.remote.stored_cids = _stored_cids
+    return services
+
+
+def _stored_cids() -> set[str]:
+    with Session(db.get_engine()) as session:
+        return catalog_service.stored_cids(session=session) | profiles.avatar_cids(session=session)
 
 
 def build_payout_worker(services: Services) -> PayoutWorker:
@@ -149,6 +160,8 @@ def start_workers(services: Services, *, mint: bool, delivery: bool, indexer: bo
     if mail:
         services.mail = build_mail_worker(services)
     services.watcher = build_chain_watcher(services)  # gates the chain's workers until the chain is checked
+    if services.ipfs.remote is not None:
+        services.ipfs.remote.start()  # the remote pin queue (shared by all processes through its table)
     for worker in (services.watcher, services.worker, services.delivery, services.indexer, services.payouts,
                    services.mail):
         if worker is not None:
@@ -159,6 +172,6 @@ def stop_workers(services: Services) -> None:
     """Stop what start_workers started: the workers first, the watcher gating them after, mail last (the others
     may still queue a notice while they stop)."""
     for worker in (services.worker, services.delivery, services.indexer, services.payouts, services.watcher,
-                   services.mail):
+                   services.mail, services.ipfs.remote):
         if worker is not None:
             worker.stop()

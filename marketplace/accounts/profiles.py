@@ -172,6 +172,11 @@ def update_profile(*, session: Session, account: Account, profile_in: ProfileIn)
     return profile_public(session=session, account=account)
 
 
+def avatar_cids(*, session: Session) -> set[str]:
+    """Every avatar CID a profile shows."""
+    return set(session.exec(select(AccountProfile.avatar_cid).where(col(AccountProfile.avatar_cid).is_not(None))).all())
+
+
 def avatar_cid(*, session: Session, account_id: int) -> str | None:
     row = _row(session, account_id)
     return row.avatar_cid if row else None

@@ -192,6 +192,15 @@ def works_holding_cid(*, session: Session, cid: str) -> tuple[Work | None, list[
         return published, []
     return None, list(session.exec(select(Work).where(matches)).all())
 
+def stored_cids(*, session: Session) -> set[str]:
+    """Every CID a work names (its media, thumbnail, cover, metadata...: each `*_cid` column), whatever its state."""
+    columns = [column for name, column in Work.__table__.c.items() if name.endswith("_cid")]
+    found: set[str] = set()
+    for column in columns:
+        found.update(cid for cid in session.exec(select(column).where(column.is_not(None)).distinct()).all() if cid)
+    return found
+
+
 # the columns WorkPublic shows as they are (the rest is derived in to_public)
 _PUBLIC_COLUMNS = tuple(name for name in WorkPublic.model_fields if name in Work.model_fields and name not in (
     "token_id", "status", "sale_status", "editions_sold"))

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     ipfs_pinning_service_token: SecretStr | None = None
     ipfs_pinning_max_attempts: int = Field(default=8, ge=1, le=100)
     ipfs_pinning_backoff_s: float = Field(default=2.0, ge=0)
+    # a pin the service keeps queued/pinning longer than this is given up on (failed, reported)
+    ipfs_pinning_max_wait_s: float = Field(default=86400.0, gt=0)
 
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_cover_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # the cover image of an audio or video work

@@ -60,7 +60,8 @@ def adapter_parts(settings: Settings) -> dict:
                                              token.get_secret_value() if token else "",
                                              timeout_s=settings.ipfs_timeout_s),
                               max_attempts=settings.ipfs_pinning_max_attempts,
-                              backoff_s=settings.ipfs_pinning_backoff_s)
+                              backoff_s=settings.ipfs_pinning_backoff_s,
+                              max_wait_s=settings.ipfs_pinning_max_wait_s)
     ipfs = IpfsClient(settings.ipfs_api_url, timeout_s=settings.ipfs_timeout_s, remote=remote)
     return dict(settings=settings, ipfs=ipfs, chain=chain, gateway=gateway)
 

@@ -54,6 +54,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "exhibition": ("marketplace.exhibitions.service",),
     "exhibition_work": ("marketplace.exhibitions.service",),
     "signer_nonce": ("marketplace.core.nonces",),
+    "remote_pin": ("marketplace.integrations.ipfs.pinning",),
 }
 # modules that write on behalf of their caller (the caller is the writer)
 HELPERS = ("marketplace.core.db", "marketplace.jobs.lease")

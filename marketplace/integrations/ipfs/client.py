@@ -399,7 +399,7 @@ class IpfsClient:
 
     def unpin(self, cid: str) -> None:
         """Unpin content (a removed avatar); content that is not pinned is fine. The node frees the blocks at its
-        next garbage collection."""
+        next garbage collection; the pinning service's pins of it are removed too."""
         cid = normalize_cid(cid)
 
         def rm(client: ipfshttpclient.Client) -> None:
@@ -413,6 +413,8 @@ class IpfsClient:
             self._call("unpin content", rm)
         except NotFound:
             pass
+        if self.remote is not None:
+            self.remote.unpin(cid)  # and its pins at the pinning service, in the background
 
     def version(self) -> str:
         """The node's version string; doubles as a health check (StorageUnavailable when down)."""
