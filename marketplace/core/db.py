@@ -102,6 +102,14 @@ def init_engine(url: str) -> Engine:
     return _engine
 
 
+def libpq_url(engine: Engine) -> str | None:
+    """The engine's database as a plain libpq URL (for psycopg.connect: a LISTEN or advisory-lock connection of
+    its own), or None when the database is not PostgreSQL."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def get_engine() -> Engine:
     if _engine is None:
         raise RuntimeError("database engine not initialised; call init_engine() first")

@@ -126,8 +126,7 @@ def _ensure_listener() -> None:
     with _running_lock:
         if _listener is not None:
             return
-        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        _listener = WakeListener(url)
+        _listener = WakeListener(db.libpq_url(engine))
         _listener.start()
 
 

@@ -17,6 +17,8 @@ import threading
 
 import psycopg
 
+from marketplace.core import db
+
 log = logging.getLogger(__name__)
 
 
@@ -38,9 +40,8 @@ class SchedulerLock:
     @classmethod
     def for_engine(cls, name: str, engine) -> SchedulerLock | None:
         """The lock of `name` on this engine's database; None on SQLite (one process: nothing to share)."""
-        if engine.dialect.name != "postgresql":
-            return None
-        return cls(name, engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+        url = db.libpq_url(engine)
+        return None if url is None else cls(name, url)
 
     def held(self) -> bool:
         """Does this process run the task now? Takes the lock when it is free; False when another holds it or the
