@@ -128,10 +128,7 @@ class ChainWatcher(BackgroundWorker):
                 return report
             mismatch = self._identity_mismatch(checkpoint, head)
             if mismatch is not None:
-                self._writable = False
-                self.chain.refuse_writes(mismatch)
-                report.status, report.detail = ChainStatus.mismatch.value, mismatch
-                return report
+                return self._refuse_here(report, mismatch)  # the scheduler records it in the checkpoint
             rewind = self._rewind_reason(checkpoint, head)
             seen_rewinds, self._rewinds_seen = self._rewinds_seen, checkpoint.rewinds
             if self._down or (seen_rewinds is not None and checkpoint.rewinds > seen_rewinds):
@@ -142,10 +139,7 @@ class ChainWatcher(BackgroundWorker):
                 report.status, report.rewind = checkpoint.status, rewind
                 return report
         except ServiceUnavailable as exc:
-            self._down = True
-            self._writable = False
-            report.status, report.detail = "unreachable", exc.message
-            return report
+            return self._unreachable(report, exc)
         self._down = False
         self.chain.allow_writes()
         self._writable = True
@@ -175,12 +169,7 @@ class ChainWatcher(BackgroundWorker):
             report.rewind = rewind
             self._advance(head, rewind)
         except ServiceUnavailable as exc:
-            if not self._down:
-                log.warning("chain watcher: %s; the workers wait until it answers again", exc.message)
-            self._down = True
-            self._writable = False
-            report.status, report.detail = "unreachable", exc.message
-            return report
+            return self._unreachable(report, exc)
         if rewind is not None:
             log.warning("the chain was rewound (%s): works back to minting %s, purchases back to delivery %s",
                         rewind, report.returned_to_minting, report.returned_to_delivery)
@@ -211,8 +200,17 @@ class ChainWatcher(BackgroundWorker):
         return (f"the node at {self.chain.rpc_url} serves another chain than the one this database recorded: "
                 + ", ".join(diffs))
 
-    def _refuse(self, report: WatchReport, detail: str) -> WatchReport:
-        """Another chain: never write to it. The checkpoint keeps the recorded chain and says why."""
+    def _unreachable(self, report: WatchReport, exc: ServiceUnavailable) -> WatchReport:
+        """The node does not answer: this process's chain workers wait (warned once per outage)."""
+        if not self._down:
+            log.warning("chain watcher: %s; the workers wait until it answers again", exc.message)
+        self._down = True
+        self._writable = False
+        report.status, report.detail = "unreachable", exc.message
+        return report
+
+    def _refuse_here(self, report: WatchReport, detail: str) -> WatchReport:
+        """Another chain: this process never writes to it (said as an error, at most every few minutes)."""
         self._writable = False
         self.chain.refuse_writes(detail)
         now = time.monotonic()
@@ -220,11 +218,17 @@ class ChainWatcher(BackgroundWorker):
             log.error("REFUSING TO MINT OR DELIVER: %s. Point RPC_URL/CONTRACT_ADDRESS at the recorded chain "
                       "(or, to move to a new chain on purpose, start from a new database)", detail)
             self._mismatch_logged_at = now
+        report.status, report.detail = ChainStatus.mismatch.value, detail
+        return report
+
+    def _refuse(self, report: WatchReport, detail: str) -> WatchReport:
+        """Another chain: never write to it (refused first, whatever the database says). The checkpoint keeps the
+        recorded chain and says why."""
+        self._refuse_here(report, detail)
         with Session(get_engine()) as session:
             session.exec(update(ChainCheckpoint).where(ChainCheckpoint.id == CHECKPOINT_ID).values(
                 status=ChainStatus.mismatch.value, detail=detail[:500]))
             session.commit()
-        report.status, report.detail = ChainStatus.mismatch.value, detail
         return report
 
     def _rewind_reason(self, checkpoint: ChainCheckpoint | None, head: ChainHead) -> str | None:
