@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -130,6 +131,7 @@ class PinState:
 
 
 ACTIVE = (PinState.queued, PinState.unpinning)
+GAUGE_EVERY_S = 5.0  # how often a busy queue refreshes marketplace_remote_pin_pending
 
 
 class RemotePin(SQLModel, table=True):
@@ -174,6 +176,7 @@ class RemotePinner:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stop = False
+        self._gauge_at = 0.0  # when the pending gauge was last set (monotonic)
 
     # --- what the IPFS client calls ------------------------------------------------------------------
 
@@ -234,9 +237,11 @@ class RemotePinner:
                     return
             try:
                 self._flush()
-                cid = self._claim()
-                if cid is not None:
-                    self._work(cid)
+                row = self._claim()
+                if row is not None:
+                    self._work(row)
+                    if time.monotonic() - self._gauge_at >= GAUGE_EVERY_S:  # a long backlog: now and then
+                        self._idle_wait()
                     continue
                 wait = self._idle_wait()
             except Exception:  # a database hiccup: look again in a moment, never die
@@ -289,22 +294,21 @@ class RemotePinner:
             with self._cond:  # not lost: noted again, newer notes win
                 self._incoming = {**incoming, **self._incoming}
             raise
-        self._gauge()
-
-    def _gauge(self) -> None:
-        with Session(self._engine()) as session:
-            REMOTE_PIN_PENDING.set(session.exec(
-                select(func.count()).select_from(RemotePin).where(RemotePin.state.in_(ACTIVE))).one())
 
     def _idle_wait(self) -> float:
+        """Nothing due now: how long until the next row is (and the pending gauge, from the same look)."""
         with Session(self._engine()) as session:
-            due = session.exec(select(func.min(RemotePin.not_before)).where(RemotePin.state.in_(ACTIVE))).one()
+            pending, due = session.exec(select(func.count(), func.min(RemotePin.not_before))
+                                        .where(RemotePin.state.in_(ACTIVE))).one()
+        REMOTE_PIN_PENDING.set(pending)
+        self._gauge_at = time.monotonic()
         if due is None:
             return 30.0  # nothing to do here; another process's rows are found on the next look
         return max(0.01, min(30.0, (due - utcnow()).total_seconds()))
 
-    def _claim(self) -> str | None:
-        """Take the lease of the oldest due row (a guarded UPDATE: another process's claim makes it a no-op)."""
+    def _claim(self) -> RemotePin | None:
+        """Take the lease of the oldest due row (a guarded UPDATE: another process's claim makes it a no-op); the
+        row as taken."""
         now = utcnow()
         free = or_(RemotePin.claimed_until.is_(None), RemotePin.claimed_until < now)
         with Session(self._engine()) as session:
@@ -315,10 +319,10 @@ class RemotePinner:
                 taken = session.execute(update(RemotePin).where(
                     RemotePin.cid == cid, RemotePin.state.in_(ACTIVE), free)
                     .values(claimed_by=self.me, claimed_until=now + timedelta(seconds=self.lease_s))
-                    .returning(RemotePin.cid)).first()
+                    .returning(*RemotePin.__table__.c)).first()
                 session.commit()
                 if taken is not None:
-                    return cid
+                    return RemotePin(**taken._mapping)
         return None
 
     def _settle(self, cid: str, **values) -> None:
@@ -328,11 +332,8 @@ class RemotePinner:
                             .values(**values, claimed_by=None, claimed_until=None, updated_at=utcnow()))
             session.commit()
 
-    def _work(self, cid: str) -> None:
-        with Session(self._engine()) as session:
-            row = session.get(RemotePin, cid)
-        if row is None or row.claimed_by != self.me:
-            return
+    def _work(self, row: RemotePin) -> None:
+        cid = row.cid
         try:
             if row.state == PinState.unpinning:
                 for status in self.service.find_all(cid):
@@ -358,7 +359,6 @@ class RemotePinner:
             delay = min(self.max_backoff_s, self.poll_s * 2 ** min(row.polls, 30))
             self._settle(cid, requestid=status.requestid, polls=row.polls + 1,
                          not_before=utcnow() + timedelta(seconds=delay))
-        self._gauge()
 
     def _advance(self, cid: str, requestid: str | None) -> PinStatus:
         if requestid is not None:
@@ -392,4 +392,3 @@ class RemotePinner:
             log.error("giving up pinning %s at the pinning service after %d attempts: %s (it stays pinned on our "
                       "node)", row.cid, attempts, why)
             self._settle(row.cid, state=PinState.failed, attempts=attempts, last_error=why[:500])
-        self._gauge()
