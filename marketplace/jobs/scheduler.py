@@ -66,8 +66,14 @@ class SchedulerLock:
                 return False
 
     def release(self) -> None:
-        """Let the task go (stop): closing the session releases the lock."""
+        """Let the task go (stop): unlocked at once, then the session closed (closing alone frees the lock only
+        when the server has ended the session, so another process asking right after could still be refused)."""
         with self._mutex:
+            if self._held and self._conn is not None and not self._conn.closed:
+                try:
+                    self._conn.execute("SELECT pg_advisory_unlock(%s)", [self.key])
+                except (psycopg.Error, OSError):  # a dead session holds nothing any more
+                    pass
             self._drop()
 
     def backend_pid(self) -> int | None:
