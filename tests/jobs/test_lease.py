@@ -27,14 +27,20 @@ JOBS = Table(
 READY = JOBS.c.status == "pending"
 
 
-@pytest.fixture
-def engine(db_url):
-    engine = make_engine(db_url)
+def _jobs_engine(url: str, count: int):
+    """An engine on `url` with a fresh jobs table of `count` pending rows (ids 1..count)."""
+    engine = make_engine(url)
     metadata.drop_all(engine)
     metadata.create_all(engine)
     with Session(engine) as session:
-        session.execute(insert(JOBS), [{"id": i, "status": "pending", "attempts": 0} for i in range(1, 101)])
+        session.execute(insert(JOBS), [{"id": i, "status": "pending", "attempts": 0} for i in range(1, count + 1)])
         session.commit()
+    return engine
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = _jobs_engine(db_url, 100)
     yield engine
     metadata.drop_all(engine)
     engine.dispose()
@@ -106,12 +112,7 @@ def test_settle_moves_each_row_once(engine):
 @pytest.mark.postgres
 def test_postgres_claims_skip_the_rows_another_session_is_claiming(pg_database_url):
     """(SQLite has one writer: its claims queue on it, test_concurrent_claims_never_take_a_row_twice.)"""
-    engine = make_engine(pg_database_url)
-    metadata.drop_all(engine)
-    metadata.create_all(engine)
-    with Session(engine) as session:
-        session.execute(insert(JOBS), [{"id": i, "status": "pending", "attempts": 0} for i in range(1, 21)])
-        session.commit()
+    engine = _jobs_engine(pg_database_url, 20)
     holder, other = Session(engine), Session(engine)
     try:
         held = lease.claim(holder, JOBS, ready=READY, worker="a", lease=timedelta(minutes=1), limit=5)
