@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(fn=cmd_serve)
 
-    sub.add_parser("worker", help="run a standalone mint worker").set_defaults(fn=cmd_worker)
+    sub.add_parser("worker", help="run the background workers (mint, delivery, indexer, payouts, mail) without the API").set_defaults(fn=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
 
     p = sub.add_parser("seed", help="fill an empty database with the demo sector (chain, IPFS and the Stripe double "
